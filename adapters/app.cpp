@@ -1,0 +1,49 @@
+#include "adapters/app.h"
+
+#include "adapters/log/embedded_log.h"
+#include "adapters/log/kafka_log.h"
+
+namespace pulse {
+
+Result<std::unique_ptr<log::Log>> open_log(const AppOptions& options) {
+  if (!options.kafka.empty())
+    return log::open_kafka_log(log::KafkaOptions{
+        options.kafka, options.partitions > 0 ? options.partitions : log::kDefaultPartitions});
+  return log::open_embedded_log(log::EmbeddedLogOptions{options.data_dir / "log",
+                                                        options.partitions});
+}
+
+Result<std::unique_ptr<App>> App::open(const AppOptions& options, const TimeSource& clock) {
+  std::unique_ptr<App> app(new App(options, clock));
+  auto log = open_log(options);
+  if (!log) return log.error();
+  app->log_ = std::move(log).value();
+  auto state = store::KvStore::open(options.data_dir / "state");
+  if (!state) return state.error();
+  app->state_ = std::move(state).value();
+  auto views = store::KvStore::open(options.data_dir / "views");
+  if (!views) return views.error();
+  app->views_ = std::move(views).value();
+  app->models_ = std::make_unique<runtime::ReadModels>(*app->views_);
+  const int32_t partitions = app->log_->partition_count();
+  app->options_.partitions = partitions;
+  app->watermarks_ = std::make_unique<runtime::Watermarks>(partitions);
+
+  std::vector<Partition> all;
+  for (int32_t p = 0; p < partitions; ++p) all.push_back(Partition{p});
+  app->projector_ = std::make_unique<runtime::ProjectorRunner>(*app->log_, *app->views_,
+                                                               *app->watermarks_, all);
+  if (auto st = app->projector_->start(); !st) return st.error();
+  app->decider_ =
+      std::make_unique<runtime::DeciderRunner>(*app->log_, *app->state_, options.decider, all);
+  if (auto st = app->decider_->start(); !st) return st.error();
+  return app;
+}
+
+App::~App() {
+  // Stop consumers before the stores and the log they use go away.
+  if (decider_) decider_->stop();
+  if (projector_) projector_->stop();
+}
+
+}  // namespace pulse

@@ -1,0 +1,69 @@
+#pragma once
+// The composition root of `pulse serve`: the log adapter, the stores under the data directory,
+// and the decider and projector runners. Owns them all.
+//
+// Data directory layout:
+//   log/    the embedded event log (pulse.commands, pulse.events); absent with --kafka
+//   state/  decider state and the command offsets it consumed
+//   views/  read models and the event offsets the projector consumed
+// Deleting views/ and restarting rebuilds every read model from the event log.
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "adapters/log/log.h"
+#include "adapters/runtime/decider_runner.h"
+#include "adapters/runtime/projector_runner.h"
+#include "adapters/runtime/read_models.h"
+#include "adapters/runtime/watermarks.h"
+#include "adapters/store/kv_store.h"
+#include "commands/decider.h"
+#include "domain/ids.h"
+#include "domain/time.h"
+
+namespace pulse {
+
+struct AppOptions {
+  std::filesystem::path data_dir = "pulse-data";
+  std::string kafka;       // empty: the embedded log
+  int32_t partitions = 0;  // of both topics; 0: as the embedded log has it (4 when new)
+  commands::DeciderConfig decider;
+  // Development only, until accounts land: requests without X-Organization-Id act for this
+  // organisation.
+  OrgId dev_org{"org_0000000000000dev"};
+  bool allow_private_webhooks = false;
+};
+
+class App {
+ public:
+  static Result<std::unique_ptr<App>> open(const AppOptions& options, const TimeSource& clock);
+  ~App();
+
+  const AppOptions& options() const { return options_; }
+  log::Log& log() { return *log_; }
+  runtime::ReadModels& models() { return *models_; }
+  runtime::Watermarks& watermarks() { return *watermarks_; }
+  const TimeSource& clock() const { return clock_; }
+  // Until the read models have caught up with the event log as it was at start-up.
+  Status wait_ready(std::chrono::steady_clock::time_point deadline) {
+    return projector_->wait_caught_up(deadline);
+  }
+
+ private:
+  App(AppOptions options, const TimeSource& clock) : options_(std::move(options)), clock_(clock) {}
+
+  AppOptions options_;
+  const TimeSource& clock_;
+  std::unique_ptr<log::Log> log_;
+  std::unique_ptr<store::KvStore> state_;
+  std::unique_ptr<store::KvStore> views_;
+  std::unique_ptr<runtime::ReadModels> models_;
+  std::unique_ptr<runtime::Watermarks> watermarks_;
+  std::unique_ptr<runtime::DeciderRunner> decider_;
+  std::unique_ptr<runtime::ProjectorRunner> projector_;
+};
+
+// Opens the configured log adapter.
+Result<std::unique_ptr<log::Log>> open_log(const AppOptions& options);
+
+}  // namespace pulse

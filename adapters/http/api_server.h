@@ -1,0 +1,36 @@
+#pragma once
+// The HTTP layer (cpp-httplib): thin handlers that parse, call one function and map its Result
+// to a status and the documented error body. Owns the server's listening socket and its
+// worker threads. No httplib header here.
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "adapters/app.h"
+#include "domain/result.h"
+
+namespace pulse::http {
+
+struct ServerOptions {
+  // How long a write waits for its command's outcome to be projected before a 503.
+  std::chrono::milliseconds write_wait{2000};
+  int threads = 64;
+};
+
+class ApiServer {
+ public:
+  ApiServer(App& app, ServerOptions options = {});
+  ~ApiServer();
+
+  // Binds host:port (port 0: any free port) and returns the bound port.
+  Result<int> bind(const std::string& host, int port);
+  // Serves until stop(); blocks.
+  void run();
+  void stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace pulse::http

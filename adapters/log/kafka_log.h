@@ -1,0 +1,42 @@
+#pragma once
+// The Kafka adapter: librdkafka idempotent producer (acks=all), records placed by
+// Log::partition_for (murmur2 of the organisation id), topics created when missing.
+// Consumers assign partitions explicitly; offsets are stored by the caller with its state,
+// never by Kafka's auto-commit. No librdkafka header appears here.
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "adapters/log/log.h"
+
+namespace pulse::log {
+
+struct KafkaOptions {
+  std::string brokers;        // "host:port,host:port"
+  int32_t partitions = 4;     // for topics this process creates; existing topics must match
+  int16_t replication = 1;    // for topics this process creates
+  std::string client_id = "pulse";
+  // Opening fails with Errc::unavailable when the brokers don't answer within this bound.
+  std::chrono::milliseconds connect_timeout{10'000};
+  // A record not acknowledged within this bound fails its append (message.timeout.ms).
+  std::chrono::milliseconds delivery_timeout{30'000};
+};
+
+Result<std::unique_ptr<Log>> open_kafka_log(const KafkaOptions& options);
+
+// librdkafka's in-process mock cluster (rdkafka_mock.h): real Kafka protocol on loopback TCP
+// ports, reachable from other processes too. For tests, benchmarks and `pulse serve --kafka mock`.
+// Owns a librdkafka handle and its threads.
+class MockKafkaCluster {
+ public:
+  // Creates pulse.commands and pulse.events with `partitions` partitions: the mock broker
+  // does not implement the CreateTopics admin request (librdkafka 2.0).
+  static Result<std::unique_ptr<MockKafkaCluster>> start(int brokers = 1, int32_t partitions = 4);
+  virtual ~MockKafkaCluster() = default;
+  virtual std::string bootstrap_servers() const = 0;
+  // Broker ids start at 1. A down broker drops its connections and refuses new ones; its
+  // partitions keep it as leader (no failover), so their appends fail until it is up again.
+  virtual void set_broker_down(int broker_id, bool down) = 0;
+};
+
+}  // namespace pulse::log

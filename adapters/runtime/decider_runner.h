@@ -1,0 +1,50 @@
+#pragma once
+// Runs the decider over its partitions of pulse.commands: decode, decide against the
+// organisation's state, append the events to pulse.events, then commit the new state and the
+// consumed offset together. Owns one thread.
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "adapters/log/log.h"
+#include "adapters/runtime/worker.h"
+#include "adapters/store/kv_store.h"
+#include "commands/decider.h"
+#include "domain/events.h"
+
+namespace pulse::runtime {
+
+class DeciderRunner {
+ public:
+  DeciderRunner(log::Log& log, store::KvStore& state, commands::DeciderConfig config,
+                std::vector<Partition> partitions);
+  ~DeciderRunner() { worker_.stop(); }
+
+  // Loads positions, finds what the events topic already holds, starts the thread.
+  Status start();
+  void stop() { worker_.stop(); }
+
+  // The next command offset of each owned partition, as committed.
+  Result<int64_t> committed_offset(Partition p);
+
+ private:
+  Status open_reader();
+  void step();
+  Status process(std::vector<log::StoredRecord>& batch);
+  Result<commands::OrgState*> org_state(const OrgId& org);
+
+  log::Log& log_;
+  store::KvStore& state_;
+  const commands::DeciderConfig config_;
+  const std::vector<Partition> partitions_;
+  std::unique_ptr<log::Reader> reader_;
+  std::map<std::string, commands::OrgState> cache_;
+  // Per partition: the last event already in pulse.events. Re-running a command after a crash
+  // re-derives its events; those at or below this are not appended twice.
+  std::map<int32_t, EventSource> emitted_;
+  Worker worker_;
+};
+
+}  // namespace pulse::runtime

@@ -1,0 +1,152 @@
+#include "adapters/runtime/projector_runner.h"
+
+#include "adapters/codec/json_codec.h"
+#include "adapters/runtime/logging.h"
+#include "projections/read_model.h"
+
+namespace pulse::runtime {
+namespace {
+constexpr size_t kBatch = 1024;
+constexpr auto kPoll = std::chrono::milliseconds(100);
+}  // namespace
+
+ProjectorRunner::ProjectorRunner(log::Log& log, store::KvStore& views, Watermarks& watermarks,
+                                 std::vector<Partition> partitions)
+    : log_(log), views_(views), watermarks_(watermarks), partitions_(std::move(partitions)) {}
+
+Status ProjectorRunner::load_positions() {
+  ReadModels models(views_);
+  std::vector<log::Assignment> assignments;
+  positions_.clear();
+  for (auto p : partitions_) {
+    auto pos = models.position(p);
+    if (!pos) return pos.error();
+    positions_[p.value] = *pos;
+    {
+      std::lock_guard lock(applied_mu_);
+      applied_[p.value] = pos->next_offset;
+    }
+    watermarks_.advance(p, pos->watermark);
+    assignments.push_back({p, Offset{pos->next_offset}});
+  }
+  auto reader = log_.reader(log::kEventsTopic, std::move(assignments));
+  if (!reader) return reader.error();
+  reader_ = std::move(reader).value();
+  return ok_status();
+}
+
+Status ProjectorRunner::start() {
+  if (auto st = load_positions(); !st) return st;
+  worker_.start([this] { step(); });
+  return ok_status();
+}
+
+void ProjectorRunner::step() {
+  auto batch = reader_->poll(kBatch, kPoll);
+  Status st = batch ? process(*batch) : Status(batch.error());
+  if (!st) {
+    // An event this build can't read is not skipped: the projector stops here, says why,
+    // and tries again (an upgrade fixes it) from what it committed.
+    log_line("projector", "{}: {}; retrying", st.error().message, st.error().details);
+    worker_.pause(std::chrono::seconds(1));
+    while (!worker_.stopping()) {
+      auto reloaded = load_positions();
+      if (reloaded) break;
+      log_line("projector", "{}: {}", reloaded.error().message, reloaded.error().details);
+      worker_.pause(std::chrono::seconds(1));
+    }
+  }
+}
+
+Status ProjectorRunner::process(std::vector<log::StoredRecord>& batch) {
+  if (batch.empty()) return ok_status();
+  ReadModelBatch tx(views_);
+  std::map<int32_t, ProjectorPosition> touched;
+  std::optional<Error> stop;
+  for (auto& rec : batch) {
+    auto event = codec::decode_event(rec.value);
+    if (!event) {
+      stop = Error{event.error().code, event.error().message,
+                   fmt::format("event {}@{}: {}", rec.partition.value, rec.offset.value,
+                               event.error().details)};
+      break;
+    }
+    auto& pos = touched.try_emplace(rec.partition.value, positions_.at(rec.partition.value))
+                    .first->second;
+    pos.next_offset = rec.offset.value + 1;
+    if (event->source.command.partition != rec.partition) {
+      stop = Error{Errc::internal, "Partition mismatch",
+                   fmt::format("event {}@{} comes from command partition {}: pulse.commands and "
+                               "pulse.events must have the same partition count",
+                               rec.partition.value, rec.offset.value,
+                               event->source.command.partition.value)};
+      break;
+    }
+    if (pos.last && event->source <= *pos.last) continue;  // a duplicate from a decider re-run
+    projections::apply(tx, *event);
+    pos.last = event->source;
+    const bool command_done = event->source.index + 1 >= event->event_count;
+    pos.watermark = std::max(pos.watermark, event->source.command.offset.value -
+                                                (command_done ? 0 : 1));
+  }
+  for (auto& [p, pos] : touched) tx.put_position(Partition{p}, pos);
+  if (!tx.overlay().empty()) {
+    auto st = views_.write(tx.overlay().take());
+    if (!st) return st;
+  }
+  {
+    std::lock_guard lock(applied_mu_);
+    for (auto& [p, pos] : touched) {
+      positions_[p] = pos;
+      applied_[p] = pos.next_offset;
+      watermarks_.advance(Partition{p}, pos.watermark);
+    }
+  }
+  applied_cv_.notify_all();
+  if (stop) return *stop;
+  return ok_status();
+}
+
+Status ProjectorRunner::wait_caught_up(std::chrono::steady_clock::time_point deadline) {
+  std::map<int32_t, int64_t> ends;
+  for (auto p : partitions_) {
+    auto end = log_.end_offset(log::kEventsTopic, p);
+    if (!end) return end.error();
+    ends[p.value] = end->value;
+  }
+  std::unique_lock lock(applied_mu_);
+  const bool done = applied_cv_.wait_until(lock, deadline, [&] {
+    for (auto& [p, end] : ends)
+      if (applied_[p] < end) return false;
+    return true;
+  });
+  if (!done)
+    return Error{Errc::unavailable, "Read models are still catching up",
+                 "the projector has not reached the end of the event log yet"};
+  return ok_status();
+}
+
+Result<int64_t> ProjectorRunner::catch_up() {
+  if (auto st = load_positions(); !st) return st.error();
+  std::map<int32_t, int64_t> ends;
+  for (auto p : partitions_) {
+    auto end = log_.end_offset(log::kEventsTopic, p);
+    if (!end) return end.error();
+    ends[p.value] = end->value;
+  }
+  int64_t applied = 0;
+  auto done = [&] {
+    for (auto& [p, end] : ends)
+      if (positions_[p].next_offset < end) return false;
+    return true;
+  };
+  while (!done()) {
+    auto batch = reader_->poll(kBatch, std::chrono::seconds(5));
+    if (!batch) return batch.error();
+    applied += static_cast<int64_t>(batch->size());
+    if (auto st = process(*batch); !st) return st.error();
+  }
+  return applied;
+}
+
+}  // namespace pulse::runtime

@@ -1,0 +1,53 @@
+#pragma once
+// Runs the read-model projector over partitions of pulse.events: every event applied in log
+// order, duplicates (same or older source than the last applied) dropped, the read-model writes
+// and the new positions committed in one RocksDB WriteBatch, then the watermarks published.
+// Owns one thread.
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <memory>
+#include <vector>
+
+#include "adapters/log/log.h"
+#include "adapters/runtime/read_models.h"
+#include "adapters/runtime/watermarks.h"
+#include "adapters/runtime/worker.h"
+#include "adapters/store/kv_store.h"
+
+namespace pulse::runtime {
+
+class ProjectorRunner {
+ public:
+  ProjectorRunner(log::Log& log, store::KvStore& views, Watermarks& watermarks,
+                  std::vector<Partition> partitions);
+  ~ProjectorRunner() { worker_.stop(); }
+
+  Status start();
+  void stop() { worker_.stop(); }
+
+  // Waits until every owned partition has been applied up to the log's end as it is now.
+  Status wait_caught_up(std::chrono::steady_clock::time_point deadline);
+
+  // Applies everything up to the current end of the log, on the calling thread (replay).
+  // Not to be mixed with start().
+  Result<int64_t> catch_up();
+
+ private:
+  Status load_positions();
+  void step();
+  Status process(std::vector<log::StoredRecord>& batch);
+
+  log::Log& log_;
+  store::KvStore& views_;
+  Watermarks& watermarks_;
+  const std::vector<Partition> partitions_;
+  std::map<int32_t, ProjectorPosition> positions_;  // worker thread only
+  std::mutex applied_mu_;
+  std::condition_variable applied_cv_;
+  std::map<int32_t, int64_t> applied_;  // next offset per partition, for wait_caught_up
+  std::unique_ptr<log::Reader> reader_;
+  Worker worker_;
+};
+
+}  // namespace pulse::runtime

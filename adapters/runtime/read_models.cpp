@@ -1,0 +1,188 @@
+#include "adapters/runtime/read_models.h"
+
+#include <simdjson.h>
+
+#include "adapters/codec/json_codec.h"
+#include "domain/json_writer.h"
+#include "fmt/format.h"
+
+namespace pulse::runtime {
+
+namespace keys {
+std::string campaign(const OrgId& org, const CampaignId& id) {
+  return fmt::format("c/{}/{}", org.value, id.value);
+}
+std::string campaign_prefix(const OrgId& org) { return fmt::format("c/{}/", org.value); }
+std::string message(const OrgId& org, const MessageId& id) {
+  return fmt::format("m/{}/{}", org.value, id.value);
+}
+std::string campaign_messages_prefix(const OrgId& org, const CampaignId& id) {
+  // Message ids are msg_<campaign body><index>: one campaign's messages are contiguous.
+  const auto body = std::string_view(id.value).substr(id.value.find('_') + 1);
+  return fmt::format("m/{}/{}_{}", org.value, id_prefix::message, body);
+}
+std::string outcome(const OrgId& org, const CommandId& id) {
+  return fmt::format("o/{}/{}", org.value, id.value);
+}
+std::string projector_position(Partition p) { return fmt::format("_p/{:05}", p.value); }
+}  // namespace keys
+
+std::string encode_position(const ProjectorPosition& p) {
+  JsonWriter w;
+  w.begin_object().field("type", "ProjectorPosition").field("v", 1);
+  w.field("nextOffset", p.next_offset);
+  w.key("last");
+  if (p.last)
+    w.value(event_id(*p.last));
+  else
+    w.null();
+  w.field("watermark", p.watermark).end_object();
+  return w.take();
+}
+
+Result<ProjectorPosition> decode_position(std::string_view json) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  auto corrupt = [&](std::string_view what) {
+    return Error{Errc::internal, "Corrupt record", fmt::format("ProjectorPosition: {}", what)};
+  };
+  if (parser.parse(json.data(), json.size()).get(doc)) return corrupt("invalid JSON");
+  int64_t v = 0;
+  if (doc["v"].get_int64().get(v) || v != 1) return corrupt("unsupported version");
+  ProjectorPosition p;
+  if (doc["nextOffset"].get_int64().get(p.next_offset)) return corrupt("nextOffset");
+  if (doc["watermark"].get_int64().get(p.watermark)) return corrupt("watermark");
+  std::string_view last;
+  if (!doc["last"].get_string().get(last)) {
+    p.last = parse_event_id(last);
+    if (!p.last) return corrupt("last");
+  }
+  return p;
+}
+
+namespace {
+template <class T, class Decode>
+Result<std::optional<T>> get_decoded(store::KvStore& kv, const std::string& key, Decode decode) {
+  auto raw = kv.get(key);
+  if (!raw) return raw.error();
+  if (!raw->has_value()) return std::optional<T>{};
+  auto v = decode(**raw);
+  if (!v) return v.error();
+  return std::optional<T>{std::move(v).value()};
+}
+}  // namespace
+
+Result<std::optional<projections::CampaignView>> ReadModels::campaign(const OrgId& org,
+                                                                      const CampaignId& id) {
+  return get_decoded<projections::CampaignView>(kv_, keys::campaign(org, id),
+                                                codec::decode_campaign);
+}
+
+Result<std::vector<projections::CampaignView>> ReadModels::campaigns(
+    const OrgId& org, size_t limit, const std::optional<CampaignId>& before) {
+  std::vector<projections::CampaignView> out;
+  std::optional<Error> error;
+  const auto prefix = keys::campaign_prefix(org);
+  // Reverse from the cursor, skipping the cursor itself: strictly older.
+  const std::string start = before ? keys::campaign(org, *before) : std::string();
+  auto st = kv_.scan(prefix, start, true, [&](std::string_view key, std::string_view value) {
+    if (!start.empty() && key == start) return true;
+    auto v = codec::decode_campaign(value);
+    if (!v) {
+      error = v.error();
+      return false;
+    }
+    out.push_back(std::move(v).value());
+    return out.size() < limit;
+  });
+  if (!st) return st.error();
+  if (error) return *error;
+  return out;
+}
+
+Result<std::vector<projections::MessageView>> ReadModels::campaign_messages(
+    const OrgId& org, const CampaignId& id, size_t limit, const std::optional<MessageId>& after) {
+  std::vector<projections::MessageView> out;
+  std::optional<Error> error;
+  std::string start;
+  if (after) start = keys::message(org, *after) + '\0';
+  auto st = kv_.scan(keys::campaign_messages_prefix(org, id), start, false,
+                     [&](std::string_view, std::string_view value) {
+                       auto v = codec::decode_message(value);
+                       if (!v) {
+                         error = v.error();
+                         return false;
+                       }
+                       out.push_back(std::move(v).value());
+                       return out.size() < limit;
+                     });
+  if (!st) return st.error();
+  if (error) return *error;
+  return out;
+}
+
+Result<std::optional<projections::CommandOutcome>> ReadModels::outcome(const OrgId& org,
+                                                                       const CommandId& id) {
+  return get_decoded<projections::CommandOutcome>(kv_, keys::outcome(org, id),
+                                                  codec::decode_outcome);
+}
+
+Result<ProjectorPosition> ReadModels::position(Partition p) {
+  auto raw = kv_.get(keys::projector_position(p));
+  if (!raw) return raw.error();
+  if (!raw->has_value()) return ProjectorPosition{};
+  return decode_position(**raw);
+}
+
+// ---- ReadModelBatch ----------------------------------------------------------------------
+
+namespace {
+// A read-model value the projector wrote itself and can't read back means the store is broken:
+// stop loudly rather than project on top of it.
+template <class T, class Decode>
+std::optional<T> must_get(store::Overlay& overlay, const std::string& key, Decode decode) {
+  auto raw = overlay.get(key);
+  if (!raw) {
+    fmt::print(stderr, "pulse: projector: read of {} failed: {}\n", key, raw.error().details);
+    std::abort();
+  }
+  if (!raw->has_value()) return std::nullopt;
+  auto v = decode(**raw);
+  if (!v) {
+    fmt::print(stderr, "pulse: projector: {} is unreadable: {}\n", key, v.error().details);
+    std::abort();
+  }
+  return std::move(v).value();
+}
+}  // namespace
+
+std::optional<projections::CampaignView> ReadModelBatch::campaign(const OrgId& org,
+                                                                  const CampaignId& id) {
+  return must_get<projections::CampaignView>(overlay_, keys::campaign(org, id),
+                                             codec::decode_campaign);
+}
+
+void ReadModelBatch::put_campaign(const OrgId& org, const projections::CampaignView& v) {
+  overlay_.put(keys::campaign(org, v.id), codec::encode(v));
+}
+
+std::optional<projections::MessageView> ReadModelBatch::message(const OrgId& org,
+                                                                const MessageId& id) {
+  return must_get<projections::MessageView>(overlay_, keys::message(org, id),
+                                            codec::decode_message);
+}
+
+void ReadModelBatch::put_message(const OrgId& org, const projections::MessageView& v) {
+  overlay_.put(keys::message(org, v.id), codec::encode(v));
+}
+
+void ReadModelBatch::put_outcome(const OrgId& org, const CommandId& id,
+                                 const projections::CommandOutcome& o) {
+  overlay_.put(keys::outcome(org, id), codec::encode(o));
+}
+
+void ReadModelBatch::put_position(Partition p, const ProjectorPosition& pos) {
+  overlay_.put(keys::projector_position(p), encode_position(pos));
+}
+
+}  // namespace pulse::runtime

@@ -1,0 +1,76 @@
+#pragma once
+// The read-model store (data/views): key layout, the projector's transaction over it, and the
+// queries the HTTP layer serves. Every key starts with a kind and the organisation id.
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "adapters/store/kv_store.h"
+#include "domain/events.h"
+#include "projections/read_model.h"
+
+namespace pulse::runtime {
+
+// Where the projector stands on one event partition. Stored with the read models it produced.
+struct ProjectorPosition {
+  int64_t next_offset = 0;            // the next event offset to read
+  std::optional<EventSource> last;    // the last event applied (duplicates are <= it)
+  int64_t watermark = -1;             // every command <= this has all its events applied
+};
+
+namespace keys {
+std::string campaign(const OrgId& org, const CampaignId& id);
+std::string campaign_prefix(const OrgId& org);
+std::string message(const OrgId& org, const MessageId& id);
+std::string campaign_messages_prefix(const OrgId& org, const CampaignId& id);
+std::string outcome(const OrgId& org, const CommandId& id);
+std::string projector_position(Partition p);
+}  // namespace keys
+
+class ReadModels {
+ public:
+  explicit ReadModels(store::KvStore& kv) : kv_(kv) {}
+
+  Result<std::optional<projections::CampaignView>> campaign(const OrgId& org,
+                                                            const CampaignId& id);
+  // Newest first, at most `limit`, strictly older than `before` when given.
+  Result<std::vector<projections::CampaignView>> campaigns(const OrgId& org, size_t limit,
+                                                           const std::optional<CampaignId>& before);
+  // In creation order, at most `limit`, strictly after `after` when given.
+  Result<std::vector<projections::MessageView>> campaign_messages(
+      const OrgId& org, const CampaignId& id, size_t limit, const std::optional<MessageId>& after);
+  Result<std::optional<projections::CommandOutcome>> outcome(const OrgId& org,
+                                                             const CommandId& id);
+  Result<ProjectorPosition> position(Partition p);
+
+  store::KvStore& kv() { return kv_; }
+
+ private:
+  store::KvStore& kv_;
+};
+
+// The projector's view of the store during one batch; writes stay pending in the overlay
+// until the runner commits them with the new positions.
+class ReadModelBatch final : public projections::ReadModelTx {
+ public:
+  explicit ReadModelBatch(store::KvStore& kv) : overlay_(kv) {}
+
+  std::optional<projections::CampaignView> campaign(const OrgId& org, const CampaignId& id) override;
+  void put_campaign(const OrgId& org, const projections::CampaignView& v) override;
+  std::optional<projections::MessageView> message(const OrgId& org, const MessageId& id) override;
+  void put_message(const OrgId& org, const projections::MessageView& v) override;
+  void put_outcome(const OrgId& org, const CommandId& id,
+                   const projections::CommandOutcome& o) override;
+  void put_position(Partition p, const ProjectorPosition& pos);
+
+  store::Overlay& overlay() { return overlay_; }
+
+ private:
+  store::Overlay overlay_;
+};
+
+std::string encode_position(const ProjectorPosition& p);
+Result<ProjectorPosition> decode_position(std::string_view json);
+
+}  // namespace pulse::runtime

@@ -1,0 +1,55 @@
+#pragma once
+// A RocksDB key-value store behind a small interface (no RocksDB header here). Owns the DB
+// handle. Used for the decider state (data/state) and the read models (data/views).
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "domain/result.h"
+
+namespace pulse::store {
+
+struct WriteOp {
+  std::string key;
+  std::optional<std::string> value;  // nullopt deletes
+};
+
+class KvStore {
+ public:
+  static Result<std::unique_ptr<KvStore>> open(const std::filesystem::path& dir,
+                                               bool read_only = false);
+  virtual ~KvStore() = default;
+
+  virtual Result<std::optional<std::string>> get(std::string_view key) = 0;
+  // Atomic: all or nothing.
+  virtual Status write(const std::vector<WriteOp>& ops, bool sync = false) = 0;
+  // Visits keys starting with `prefix` in order (reverse: descending), from `start`
+  // (inclusive; empty: the first/last key of the prefix), until `visit` returns false.
+  virtual Status scan(std::string_view prefix, std::string_view start, bool reverse,
+                      const std::function<bool(std::string_view key, std::string_view value)>&
+                          visit) = 0;
+  virtual const std::filesystem::path& dir() const = 0;
+};
+
+// Reads go through pending writes first: what a projector batch wrote is visible to the rest
+// of the batch before it is committed.
+class Overlay {
+ public:
+  explicit Overlay(KvStore& base) : base_(base) {}
+  Result<std::optional<std::string>> get(std::string_view key);
+  void put(std::string key, std::string value) { pending_[std::move(key)] = std::move(value); }
+  void erase(std::string key) { pending_[std::move(key)] = std::nullopt; }
+  bool empty() const { return pending_.empty(); }
+  std::vector<WriteOp> take();
+
+ private:
+  KvStore& base_;
+  std::map<std::string, std::optional<std::string>, std::less<>> pending_;
+};
+
+}  // namespace pulse::store

@@ -1,0 +1,62 @@
+#include "commands/send_sms.h"
+
+#include "domain/message_body.h"
+#include "domain/phone.h"
+#include "domain/template.h"
+#include "fmt/format.h"
+
+namespace pulse::commands {
+
+Result<SendSms> make_send_sms(const SendSmsRequest& request, CampaignId campaign_id) {
+  if (request.recipients.empty())
+    return validation_error("At least one recipient is required",
+                            "recipients must contain 1 to 500 entries");
+  if (request.recipients.size() > kMaxRecipients)
+    return validation_error(
+        "Maximum 500 recipients per request",
+        fmt::format("recipients has {} entries; the maximum is 500", request.recipients.size()));
+  auto body = analyze_body(request.message);
+  if (!body) return body.error();
+  auto tmpl = parse_template(request.message);
+  if (!tmpl) return tmpl.error();
+
+  SendSms cmd;
+  cmd.campaign_id = std::move(campaign_id);
+  cmd.message = request.message;
+  cmd.recipients.reserve(request.recipients.size());
+  for (size_t i = 0; i < request.recipients.size(); ++i) {
+    const auto& raw = request.recipients[i];
+    auto phone = parse_phone(raw.phone);
+    if (!phone) {
+      return validation_error(phone.error().message,
+                              fmt::format("recipients[{}].phone: {}", i, phone.error().details));
+    }
+    if (raw.name.size() > 200)
+      return validation_error("Recipient name is too long",
+                              fmt::format("recipients[{}].name: at most 200 bytes", i));
+    Recipient r{std::move(phone).value(), raw.name};
+    if (tmpl->has_variables()) {
+      // Personalised bodies are checked per recipient here, so the decider never sees an
+      // invalid one.
+      auto rendered = analyze_body(render(*tmpl, recipient_vars(r)));
+      if (!rendered)
+        return validation_error(rendered.error().message,
+                                fmt::format("message for recipients[{}]: {}", i,
+                                            rendered.error().details));
+    }
+    cmd.recipients.push_back(std::move(r));
+  }
+  return cmd;
+}
+
+TemplateVars recipient_vars(const Recipient& r) {
+  TemplateVars vars;
+  vars["name"] = r.name;
+  vars["phone"] = r.phone.e164;
+  const auto space = r.name.find(' ');
+  vars["firstName"] = r.name.substr(0, space);
+  vars["lastName"] = space == std::string::npos ? "" : r.name.substr(space + 1);
+  return vars;
+}
+
+}  // namespace pulse::commands

@@ -1,0 +1,32 @@
+#pragma once
+// Stateless validation of POST /api/sms/send: raw request fields -> a SendSms command, or the
+// 400 the client gets. Consistent checks (quota, …) belong to the decider.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "domain/commands.h"
+#include "domain/result.h"
+#include "domain/template.h"
+
+namespace pulse::commands {
+
+inline constexpr size_t kMaxRecipients = 500;
+
+struct RawRecipient {
+  std::string phone;
+  std::string name;
+};
+
+struct SendSmsRequest {
+  std::vector<RawRecipient> recipients;
+  std::string message;
+};
+
+Result<SendSms> make_send_sms(const SendSmsRequest& request, CampaignId campaign_id);
+
+// Template variables of a recipient of the send API: name, firstName (first word of name),
+// lastName (the rest) and phone.
+TemplateVars recipient_vars(const Recipient& r);
+
+}  // namespace pulse::commands

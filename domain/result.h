@@ -1,0 +1,72 @@
+#pragma once
+// Expected failures are values: an Errc, a message for the client, and details.
+#include <cassert>
+#include <string>
+#include <utility>
+#include <variant>
+
+namespace pulse {
+
+enum class Errc {
+  validation,      // 400
+  unauthorized,    // 401
+  forbidden,       // 403
+  not_found,       // 404
+  conflict,        // 409
+  rate_limited,    // 429
+  quota_exceeded,  // 429
+  unavailable,     // 503
+  internal,        // 500
+};
+
+std::string_view to_string(Errc code);
+bool errc_from_string(std::string_view s, Errc& out);
+
+struct Error {
+  Errc code = Errc::internal;
+  std::string message;  // the documented "error" field
+  std::string details;  // the documented "details" field
+};
+
+inline Error validation_error(std::string message, std::string details = {}) {
+  return Error{Errc::validation, std::move(message), std::move(details)};
+}
+
+template <class T>
+class [[nodiscard]] Result {
+ public:
+  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit on purpose
+  Result(Error error) : v_(std::move(error)) {}  // NOLINT
+
+  bool ok() const { return v_.index() == 0; }
+  explicit operator bool() const { return ok(); }
+  T& value() & {
+    assert(ok());
+    return std::get<0>(v_);
+  }
+  const T& value() const& {
+    assert(ok());
+    return std::get<0>(v_);
+  }
+  T&& value() && {
+    assert(ok());
+    return std::get<0>(std::move(v_));
+  }
+  const Error& error() const {
+    assert(!ok());
+    return std::get<1>(v_);
+  }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+
+ private:
+  std::variant<T, Error> v_;
+};
+
+struct Unit {};
+using Status = Result<Unit>;
+inline Status ok_status() { return Unit{}; }
+
+}  // namespace pulse

@@ -1,0 +1,76 @@
+#include "projections/read_model.h"
+
+#include <cassert>
+
+#include "domain/ids.h"
+
+namespace pulse::projections {
+namespace {
+
+template <class... Ts>
+struct Overloaded : Ts... {
+  using Ts::operator()...;
+};
+
+void on_campaign_created(ReadModelTx& tx, const EventEnvelope& env, const CampaignCreated& e) {
+  if (tx.campaign(env.org, e.id)) return;  // a duplicate: the first one wins
+  CampaignView v;
+  v.id = e.id;
+  v.name = e.name;
+  v.source = e.source;
+  v.message = e.message;
+  v.status = "running";
+  v.total_messages = e.total_messages;
+  v.created_at = env.at;
+  v.updated_at = env.at;
+  v.started_at = env.at;
+  tx.put_campaign(env.org, v);
+}
+
+void on_messages_queued(ReadModelTx& tx, const EventEnvelope& env, const MessagesQueued& e) {
+  auto campaign = tx.campaign(env.org, e.campaign_id);
+  assert(campaign && "MessagesQueued always follows its CampaignCreated");
+  if (!campaign) return;
+  for (const auto& m : e.messages) {
+    MessageView v;
+    v.id = m.id;
+    v.campaign_id = e.campaign_id;
+    v.phone = m.phone.e164;
+    v.contact_name = m.contact_name;
+    v.body = m.body;
+    v.status = std::string(kQueued);
+    v.encoding = std::string(to_string(m.encoding));
+    v.segments = m.segments;
+    v.created_at = env.at;
+    v.updated_at = env.at;
+    tx.put_message(env.org, v);
+    ++campaign->queued_count;
+    campaign->segments += m.segments;
+  }
+  campaign->updated_at = env.at;
+  tx.put_campaign(env.org, *campaign);
+}
+
+}  // namespace
+
+void apply(ReadModelTx& tx, const EventEnvelope& env) {
+  std::visit(Overloaded{
+                 [&](const CampaignCreated& e) { on_campaign_created(tx, env, e); },
+                 [&](const MessagesQueued& e) { on_messages_queued(tx, env, e); },
+                 [&](const CommandRejected& e) {
+                   tx.put_outcome(env.org, env.command_id,
+                                  CommandOutcome{e.command_type, e.code, e.error, e.details});
+                 },
+             },
+             env.body);
+}
+
+std::optional<CampaignId> campaign_of(const MessageId& id) {
+  // msg_<campaign body (16)><index (4)>
+  const auto& s = id.value;
+  const auto prefix_len = id_prefix::message.size() + 1;
+  if (!is_valid_id(id_prefix::message, s) || s.size() != prefix_len + 20) return std::nullopt;
+  return CampaignId{std::string(id_prefix::campaign) + "_" + s.substr(prefix_len, 16)};
+}
+
+}  // namespace pulse::projections
