@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include <sys/socket.h>
+
 #include <atomic>
 #include <charconv>
 #include <random>
@@ -60,6 +62,7 @@ struct ApiServer::Impl {
   App& app;
   ServerOptions options;
   httplib::Server server;
+  int listen_fd = -1;
 
   Impl(App& a, ServerOptions o) : app(a), options(o) {
     server.set_tcp_nodelay(true);
@@ -68,6 +71,11 @@ struct ApiServer::Impl {
     server.set_payload_max_length(16 << 20);
     const int threads = options.threads;
     server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    // httplib listens with a backlog of 5; remember the socket to raise it after bind.
+    server.set_socket_options([this](int sock) {
+      httplib::default_socket_options(sock);
+      listen_fd = sock;
+    });
     routes();
   }
 
@@ -223,6 +231,8 @@ Result<int> ApiServer::bind(const std::string& host, int port) {
                               : (impl_->server.bind_to_port(host, port) ? port : -1);
   if (bound < 0)
     return Error{Errc::unavailable, "Cannot listen", fmt::format("{}:{} is not available", host, port)};
+  // A burst of new connections (load balancers, benchmarks) must queue, not be dropped.
+  if (impl_->listen_fd >= 0) ::listen(impl_->listen_fd, 4096);
   return bound;
 }
 

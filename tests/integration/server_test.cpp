@@ -1,0 +1,327 @@
+// End to end against real `pulse serve` processes: read-your-writes, bad input, kill -9,
+// rebuild from the log, and the decider's consistent quota check.
+#include <doctest/doctest.h>
+#include <simdjson.h>
+
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include "adapters/log/embedded_log.h"
+#include "adapters/store/kv_store.h"
+#include "fmt/format.h"
+#include "tests/integration/server_process.h"
+
+using pulse::testing::ServerProcess;
+using pulse::testing::TempDir;
+
+namespace {
+
+simdjson::dom::element parse(simdjson::dom::parser& parser, const std::string& body) {
+  simdjson::dom::element doc;
+  REQUIRE_MESSAGE(!parser.parse(body).get(doc), "not JSON: " << body);
+  return doc;
+}
+
+std::string send_body(int recipients, const std::string& message = "Hi {{firstName}}, hello",
+                      int first_number = 0) {
+  std::string b = R"({"recipients":[)";
+  for (int i = 0; i < recipients; ++i) {
+    if (i) b += ",";
+    b += fmt::format(R"({{"phone":"+1 415 555 {:04}","name":"Person{} Last"}})",
+                     (first_number + i) % 10000, first_number + i);
+  }
+  b += fmt::format(R"(],"message":"{}"}})", message);
+  return b;
+}
+
+// Every campaign id the server lists for the organisation, following the cursor.
+std::vector<std::string> all_campaign_ids(httplib::Client& c) {
+  std::vector<std::string> ids;
+  std::string cursor;
+  simdjson::dom::parser parser;
+  for (;;) {
+    auto res = c.Get(("/api/campaigns?limit=200" + (cursor.empty() ? "" : "&cursor=" + cursor)).c_str());
+    REQUIRE(res);
+    REQUIRE(res->status == 200);
+    auto doc = parse(parser, res->body);
+    for (auto item : doc.get_array()) ids.emplace_back(std::string_view(item["id"].get_string()));
+    if (!res->has_header("X-Next-Cursor")) break;
+    cursor = res->get_header_value("X-Next-Cursor");
+  }
+  return ids;
+}
+
+// Records appended to a topic of the embedded log, across partitions.
+int64_t log_records(const std::filesystem::path& data_dir, std::string_view topic) {
+  auto log = pulse::log::open_embedded_log({data_dir / "log", 0, true, true});
+  REQUIRE(log.ok());
+  int64_t total = 0;
+  for (int32_t p = 0; p < (*log)->partition_count(); ++p) {
+    auto end = (*log)->end_offset(topic, pulse::Partition{p});
+    REQUIRE(end.ok());
+    total += end->value;
+  }
+  return total;
+}
+
+std::vector<std::pair<std::string, std::string>> dump_store(const std::filesystem::path& dir) {
+  auto kv = pulse::store::KvStore::open(dir, true);
+  REQUIRE_MESSAGE(kv.ok(), kv.error().details);
+  std::vector<std::pair<std::string, std::string>> out;
+  auto st = (*kv)->scan("", "", false, [&](std::string_view k, std::string_view v) {
+    out.emplace_back(std::string(k), std::string(v));
+    return true;
+  });
+  REQUIRE(st.ok());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a client that gets 201 can GET the campaign at once, personalised") {
+  TempDir dir;
+  ServerProcess server(dir.path() / "data");
+  auto c = server.client();
+  simdjson::dom::parser parser;
+
+  auto health = c->Get("/healthz");
+  REQUIRE(health);
+  CHECK(health->status == 200);
+
+  for (int round = 0; round < 20; ++round) {
+    const int n = 1 + round * 7;
+    auto res = c->Post("/api/sms/send", send_body(n), "application/json");
+    REQUIRE(res);
+    REQUIRE_MESSAGE(res->status == 201, res->body);
+    CHECK(res->has_header("X-Request-Id"));
+    auto doc = parse(parser, res->body);
+    const std::string id(std::string_view(doc["campaignId"].get_string()));
+    CHECK(int64_t(doc["recipientCount"]) == n);
+    CHECK(std::string_view(doc["message"]) == fmt::format("Campaign created with {} recipients", n));
+
+    auto got = c->Get(("/api/campaigns/" + id).c_str());
+    REQUIRE(got);
+    REQUIRE(got->status == 200);
+    auto campaign = parse(parser, got->body);
+    CHECK(std::string_view(campaign["id"]) == id);
+    CHECK(std::string_view(campaign["status"]) == "running");
+    CHECK(int64_t(campaign["totalMessages"]) == n);
+    CHECK(int64_t(campaign["sentCount"]) == 0);
+    CHECK(int64_t(campaign["deliveredCount"]) == 0);
+    CHECK(int64_t(campaign["failedCount"]) == 0);
+    auto messages = campaign["messages"].get_array();
+    REQUIRE(messages.size() == static_cast<size_t>(n));
+    int i = 0;
+    for (auto m : messages) {
+      CHECK(std::string_view(m["status"]) == "queued");
+      CHECK(std::string_view(m["contactPhone"]) == fmt::format("+1415555{:04}", i));
+      CHECK(std::string_view(m["body"]) == fmt::format("Hi Person{}, hello", i));
+      CHECK(m["sentAt"].is_null());
+      CHECK(m["deliveredAt"].is_null());
+      ++i;
+    }
+  }
+  CHECK(all_campaign_ids(*c).size() == 20);
+
+  auto missing = c->Get("/api/campaigns/cmp_0000000000000000");
+  REQUIRE(missing);
+  CHECK(missing->status == 404);
+  auto doc = parse(parser, missing->body);
+  CHECK(std::string_view(doc["error"]) == "Campaign not found");
+}
+
+TEST_CASE("bad input: a 400 with the documented error shape, and nothing appended") {
+  TempDir dir;
+  const auto data = dir.path() / "data";
+  ServerProcess server(data);
+  auto c = server.client();
+  simdjson::dom::parser parser;
+
+  const std::string long_message(1601, 'a');
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"malformed JSON", R"({"recipients": [)"},
+      {"not an object", R"([1,2,3])"},
+      {"empty body", ""},
+      {"recipients of the wrong type", R"({"recipients":"+14155552671","message":"hi"})"},
+      {"message of the wrong type", R"({"recipients":[{"phone":"+14155552671"}],"message":42})"},
+      {"phone of the wrong type", R"({"recipients":[{"phone":14155552671}],"message":"hi"})"},
+      {"recipient not an object", R"({"recipients":["+14155552671"],"message":"hi"})"},
+      {"0 recipients", R"({"recipients":[],"message":"hi"})"},
+      {"501 recipients", send_body(501, "hi")},
+      {"invalid phone", R"({"recipients":[{"phone":"4155552671"}],"message":"hi"})"},
+      {"letters in phone", R"({"recipients":[{"phone":"+1415CALLNOW"}],"message":"hi"})"},
+      {"empty message", R"({"recipients":[{"phone":"+14155552671"}],"message":""})"},
+      {"1601-character message",
+       R"({"recipients":[{"phone":"+14155552671"}],"message":")" + long_message + R"("})"},
+      {"missing message", R"({"recipients":[{"phone":"+14155552671"}]})"},
+      {"unclosed template", R"({"recipients":[{"phone":"+14155552671"}],"message":"Hi {{firstName"})"},
+  };
+  for (const auto& [name, body] : cases) {
+    CAPTURE(name);
+    auto res = c->Post("/api/sms/send", body, "application/json");
+    REQUIRE(res);
+    CHECK(res->status == 400);
+    auto doc = parse(parser, res->body);
+    std::string_view error, details;
+    CHECK(!doc["error"].get_string().get(error));
+    CHECK(!doc["details"].get_string().get(details));
+    CHECK(!error.empty());
+    CHECK(!details.empty());
+    CHECK(doc.get_object().size() == 2);
+  }
+  // Exactly 1,600 characters is fine: the bound is inclusive.
+  auto ok = c->Post("/api/sms/send",
+                    R"({"recipients":[{"phone":"+14155552671"}],"message":")" +
+                        std::string(1600, 'a') + R"("})",
+                    "application/json");
+  REQUIRE(ok);
+  CHECK(ok->status == 201);
+  CHECK(server.terminate() == 0);
+  CHECK(log_records(data, "pulse.commands") == 1);
+  CHECK(log_records(data, "pulse.events") == 2);  // CampaignCreated + MessagesQueued
+}
+
+TEST_CASE("kill -9 mid-stream: every acknowledged command is applied exactly once") {
+  TempDir dir;
+  const auto data = dir.path() / "data";
+  std::set<std::string> acknowledged;
+  std::mutex mu;
+  std::condition_variable enough;
+  constexpr size_t kKillAfter = 300;
+  {
+    ServerProcess server(data);
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> clients;
+    for (int t = 0; t < 6; ++t) {
+      clients.emplace_back([&, t] {
+        auto c = server.client();
+        simdjson::dom::parser parser;
+        for (int i = 0; !stop; ++i) {
+          auto res = c->Post("/api/sms/send", send_body(1 + (i % 3), "hi", t * 1000 + i),
+                             "application/json");
+          if (!res) continue;  // the server died under us: not acknowledged
+          if (res->status != 201) continue;
+          simdjson::dom::element doc;
+          if (parser.parse(res->body).get(doc)) continue;
+          std::lock_guard lock(mu);
+          acknowledged.emplace(std::string_view(doc["campaignId"].get_string()));
+          if (acknowledged.size() >= kKillAfter) enough.notify_all();
+        }
+      });
+    }
+    {
+      std::unique_lock lock(mu);
+      REQUIRE(enough.wait_for(lock, std::chrono::seconds(120),
+                              [&] { return acknowledged.size() >= kKillAfter; }));
+    }
+    server.kill9();  // mid-stream: the clients are still sending
+    stop = true;
+    for (auto& t : clients) t.join();
+  }
+
+  ServerProcess restarted(data);
+  auto c = restarted.client();
+  // Keep going after the restart: the decider resumes where it stopped.
+  auto more = c->Post("/api/sms/send", send_body(2), "application/json");
+  REQUIRE(more);
+  REQUIRE(more->status == 201);
+
+  const auto ids = all_campaign_ids(*c);
+  const std::set<std::string> listed(ids.begin(), ids.end());
+  CHECK(listed.size() == ids.size());  // no campaign twice
+  for (const auto& id : acknowledged) CHECK_MESSAGE(listed.count(id) == 1, id);
+  // Commands in flight at the kill may or may not have been appended, but never more than
+  // what was accepted: every listed campaign comes from a command in the log.
+  CHECK(ids.size() >= acknowledged.size() + 1);
+  CHECK(restarted.terminate() == 0);
+  CHECK(static_cast<int64_t>(ids.size()) == log_records(data, "pulse.commands"));
+
+  // Each campaign's counts match its messages, and no event was appended twice.
+  auto [code, out] = pulse::testing::run_command({PULSE_BINARY, "events", "--data-dir", data.string()});
+  REQUIRE(code == 0);
+  std::set<std::string> event_ids;
+  size_t created = 0, lines = 0;
+  simdjson::dom::parser parser;
+  for (size_t pos = 0, nl; (nl = out.find('\n', pos)) != std::string::npos; pos = nl + 1) {
+    auto doc = parse(parser, out.substr(pos, nl - pos));
+    ++lines;
+    event_ids.emplace(std::string_view(doc["id"].get_string()));
+    if (std::string_view(doc["type"]) == "CampaignCreated") ++created;
+  }
+  CHECK(event_ids.size() == lines);
+  CHECK(created == ids.size());
+}
+
+TEST_CASE("delete the read models, restart: rebuilt from the log, byte for byte") {
+  TempDir dir;
+  const auto data = dir.path() / "data";
+  {
+    ServerProcess server(data, {"--monthly-sms-limit", "40"});
+    auto c = server.client();
+    for (int i = 0; i < 12; ++i) {
+      auto res = c->Post("/api/sms/send", send_body(1 + i % 5, "Hello {{name}}", i * 10),
+                         "application/json");
+      REQUIRE(res);
+      CHECK((res->status == 201 || res->status == 429));  // a rejection is part of the log too
+    }
+    CHECK(server.terminate() == 0);
+  }
+  const auto before = dump_store(data / "views");
+  REQUIRE(before.size() > 20);
+
+  auto [code, verify] = pulse::testing::run_command(
+      {PULSE_BINARY, "replay", "--data-dir", data.string(), "--into", (dir.path() / "replayed").string(), "--verify"});
+  CHECK_MESSAGE(code == 0, verify);
+  CHECK(verify.find("identical") != std::string::npos);
+
+  std::filesystem::remove_all(data / "views");
+  {
+    ServerProcess server(data, {"--monthly-sms-limit", "40"});
+    // It serves only once the read models caught up with the log.
+    auto c = server.client();
+    CHECK(all_campaign_ids(*c).size() > 0);
+    CHECK(server.terminate() == 0);
+  }
+  const auto after = dump_store(data / "views");
+  REQUIRE(after.size() == before.size());
+  for (size_t i = 0; i < before.size(); ++i) {
+    CAPTURE(before[i].first);
+    CHECK(after[i] == before[i]);
+  }
+}
+
+TEST_CASE("the decider's quota check is consistent under concurrent requests") {
+  TempDir dir;
+  ServerProcess server(dir.path() / "data", {"--monthly-sms-limit", "10"});
+  std::atomic<int> accepted{0}, limited{0}, other{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 20; ++t) {
+    clients.emplace_back([&, t] {
+      auto c = server.client();
+      auto res = c->Post("/api/sms/send", send_body(1, "hi", t), "application/json");
+      if (res && res->status == 201)
+        ++accepted;
+      else if (res && res->status == 429)
+        ++limited;
+      else {
+        ++other;
+        MESSAGE("unexpected: ", res ? std::to_string(res->status) + " " + res->body
+                                    : httplib::to_string(res.error()));
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  CHECK(accepted == 10);
+  CHECK(limited == 10);
+  CHECK(other == 0);
+
+  auto c = server.client();
+  auto res = c->Post("/api/sms/send", send_body(1), "application/json");
+  REQUIRE(res);
+  CHECK(res->status == 429);
+  simdjson::dom::parser parser;
+  auto doc = parse(parser, res->body);
+  CHECK(std::string_view(doc["error"]) == "Monthly SMS limit reached");
+  CHECK(std::string_view(doc["details"]).find("0 SMS remaining") != std::string_view::npos);
+}
