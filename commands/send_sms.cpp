@@ -51,11 +51,16 @@ Result<SendSms> make_send_sms(const SendSmsRequest& request, CampaignId campaign
 
 TemplateVars recipient_vars(const Recipient& r) {
   TemplateVars vars;
-  vars["name"] = r.name;
+  // Names are split on the first run of spaces, ignoring leading and trailing ones.
+  const auto first = r.name.find_first_not_of(' ');
+  const auto last = r.name.find_last_not_of(' ');
+  const std::string name = first == std::string::npos ? "" : r.name.substr(first, last - first + 1);
+  vars["name"] = name;
   vars["phone"] = r.phone.e164;
-  const auto space = r.name.find(' ');
-  vars["firstName"] = r.name.substr(0, space);
-  vars["lastName"] = space == std::string::npos ? "" : r.name.substr(space + 1);
+  const auto space = name.find(' ');
+  vars["firstName"] = name.substr(0, space);
+  const auto rest = space == std::string::npos ? std::string::npos : name.find_first_not_of(' ', space);
+  vars["lastName"] = rest == std::string::npos ? "" : name.substr(rest);
   return vars;
 }
 

@@ -138,6 +138,17 @@ std::optional<Error> check_version(int64_t v) {
   return std::nullopt;
 }
 
+// A stored value's envelope: its type must be T's, its version one this build reads.
+template <class T>
+std::optional<Error> check_stored(Fields& f) {
+  const auto type = f.str("type");
+  const auto v = f.i64("v");
+  if (f.failed()) return f.error();
+  if (type != T::kType)
+    return corrupt(fmt::format("expected a {} record, found '{}'", T::kType, type));
+  return check_version<T>(v);
+}
+
 void begin_envelope(JsonWriter& w, std::string_view type, int version) {
   w.begin_object().field("type", type).field("v", version);
 }
@@ -157,7 +168,10 @@ Result<Command> read_send_sms(object data) {
   SendSms c;
   c.campaign_id = CampaignId{f.str("campaignId")};
   c.message = f.str("message");
-  for (element e : f.arr("recipients")) {
+  // A failed arr() is an empty dom::array, whose iteration reads through a null document.
+  const array recipients = f.arr("recipients");
+  if (f.failed()) return f.error();
+  for (element e : recipients) {
     object o;
     if (e.get_object().get(o)) return corrupt("SendSms.data.recipients[] must be objects");
     Fields r(o, "SendSms.data.recipients[]", Errc::internal, "Corrupt record");
@@ -221,7 +235,9 @@ Result<Event> read_messages_queued(object data) {
   Fields f(data, "MessagesQueued.data", Errc::internal, "Corrupt record");
   MessagesQueued e;
   e.campaign_id = CampaignId{f.str("campaignId")};
-  for (element el : f.arr("messages")) {
+  const array messages = f.arr("messages");  // see read_send_sms
+  if (f.failed()) return f.error();
+  for (element el : messages) {
     object o;
     if (el.get_object().get(o)) return corrupt("MessagesQueued.data.messages[] must be objects");
     Fields m(o, "MessagesQueued.data.messages[]", Errc::internal, "Corrupt record");
@@ -285,6 +301,7 @@ Result<CommandEnvelope> decode_command(std::string_view json) {
   Fields f(*obj, "command", Errc::internal, "Corrupt record");
   const auto type = f.str("type");
   const auto v = f.i64("v");
+  if (f.failed()) return f.error();
   CommandEnvelope c;
   c.id = CommandId{f.str("id")};
   c.org = OrgId{f.str("orgId")};
@@ -324,6 +341,7 @@ Result<EventEnvelope> decode_event(std::string_view json) {
   Fields f(*obj, "event", Errc::internal, "Corrupt record");
   const auto type = f.str("type");
   const auto v = f.i64("v");
+  if (f.failed()) return f.error();
   const auto id = f.str("id");
   EventEnvelope e;
   e.org = OrgId{f.str("orgId")};
@@ -370,7 +388,7 @@ Result<commands::OrgState> decode_org_state(std::string_view json) {
   auto obj = parse_object(json, Errc::internal, "Corrupt record");
   if (!obj) return obj.error();
   Fields f(*obj, "OrgState", Errc::internal, "Corrupt record");
-  if (auto e = check_version<commands::OrgState>(f.i64("v"))) return *e;
+  if (auto e = check_stored<commands::OrgState>(f)) return *e;
   commands::OrgState s;
   s.campaigns = f.i64("campaigns");
   s.messages = f.i64("messages");
@@ -406,7 +424,7 @@ Result<projections::CampaignView> decode_campaign(std::string_view json) {
   auto obj = parse_object(json, Errc::internal, "Corrupt record");
   if (!obj) return obj.error();
   Fields f(*obj, "CampaignView", Errc::internal, "Corrupt record");
-  if (auto e = check_version<projections::CampaignView>(f.i64("v"))) return *e;
+  if (auto e = check_stored<projections::CampaignView>(f)) return *e;
   projections::CampaignView v;
   v.id = CampaignId{f.str("id")};
   v.name = f.str("name");
@@ -451,7 +469,7 @@ Result<projections::MessageView> decode_message(std::string_view json) {
   auto obj = parse_object(json, Errc::internal, "Corrupt record");
   if (!obj) return obj.error();
   Fields f(*obj, "MessageView", Errc::internal, "Corrupt record");
-  if (auto e = check_version<projections::MessageView>(f.i64("v"))) return *e;
+  if (auto e = check_stored<projections::MessageView>(f)) return *e;
   projections::MessageView v;
   v.id = MessageId{f.str("id")};
   v.campaign_id = CampaignId{f.str("campaignId")};
@@ -485,7 +503,7 @@ Result<projections::CommandOutcome> decode_outcome(std::string_view json) {
   auto obj = parse_object(json, Errc::internal, "Corrupt record");
   if (!obj) return obj.error();
   Fields f(*obj, "CommandOutcome", Errc::internal, "Corrupt record");
-  if (auto e = check_version<projections::CommandOutcome>(f.i64("v"))) return *e;
+  if (auto e = check_stored<projections::CommandOutcome>(f)) return *e;
   projections::CommandOutcome o;
   o.command_type = f.str("commandType");
   if (!errc_from_string(f.str("code"), o.code)) f.fail("code", "a known error code");

@@ -48,7 +48,10 @@ Result<ProjectorPosition> decode_position(std::string_view json) {
   };
   if (parser.parse(json.data(), json.size()).get(doc)) return corrupt("invalid JSON");
   int64_t v = 0;
-  if (doc["v"].get_int64().get(v) || v != 1) return corrupt("unsupported version");
+  if (doc["v"].get_int64().get(v)) return corrupt("v is missing");
+  if (v != 1)
+    return Error{Errc::internal, "Unsupported record version",
+                 fmt::format("ProjectorPosition v{}: this build reads up to v1", v)};
   ProjectorPosition p;
   if (doc["nextOffset"].get_int64().get(p.next_offset)) return corrupt("nextOffset");
   if (doc["watermark"].get_int64().get(p.watermark)) return corrupt("watermark");

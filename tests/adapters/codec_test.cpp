@@ -1,0 +1,778 @@
+#include "adapters/codec/json_codec.h"
+
+#include <doctest/doctest.h>
+#include <simdjson.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "domain/ids.h"
+#include "domain/json_writer.h"
+#include "fmt/format.h"
+
+namespace pulse::codec {
+namespace {
+
+namespace fs = std::filesystem;
+
+// ---- golden samples ----------------------------------------------------------------------
+// tests/data/golden/<commands|events>/<Type>.v<N>.json: one record, exactly as the encoder of
+// version N wrote it (no trailing newline). Never edit one; add a file for a new version.
+
+struct Golden {
+  fs::path path;
+  std::string kind;  // "commands" | "events"
+  std::string type;
+  int version = 0;
+  std::string bytes;
+};
+
+const fs::path kGoldenDir = fs::path(PULSE_TEST_DATA_DIR) / "golden";
+
+std::string read_bytes(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  REQUIRE_MESSAGE(in.good(), p.string());
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::vector<Golden> goldens() {
+  std::vector<Golden> out;
+  for (const auto& entry : fs::recursive_directory_iterator(kGoldenDir)) {
+    if (!entry.is_regular_file()) continue;
+    const auto& p = entry.path();
+    INFO(p.string());
+    REQUIRE(p.extension() == ".json");
+    Golden g;
+    g.path = p;
+    g.kind = p.parent_path().filename().string();
+    const std::string stem = p.stem().string();  // "CampaignCreated.v1"
+    const size_t dot = stem.rfind(".v");
+    REQUIRE(dot != std::string::npos);
+    g.type = stem.substr(0, dot);
+    g.version = std::stoi(stem.substr(dot + 2));
+    g.bytes = read_bytes(p);
+    out.push_back(std::move(g));
+  }
+  std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.path < b.path; });
+  return out;
+}
+
+// The version this build writes for a record type, 0 when it doesn't know the type.
+template <class Variant>
+int current_version(std::string_view type) {
+  int v = 0;
+  [&]<size_t... I>(std::index_sequence<I...>) {
+    ((std::variant_alternative_t<I, Variant>::kType == type
+          ? v = std::variant_alternative_t<I, Variant>::kVersion
+          : 0),
+     ...);
+  }
+  (std::make_index_sequence<std::variant_size_v<Variant>>{});
+  return v;
+}
+
+int current_version(const Golden& g) {
+  return g.kind == "commands" ? current_version<Command>(g.type) : current_version<Event>(g.type);
+}
+
+// What a decoded record re-encodes to, or the decoder's error.
+struct Decoded {
+  std::optional<Error> error;
+  std::string type;
+  std::string reencoded;
+};
+
+Decoded decode_as(const std::string& kind, std::string_view json) {
+  Decoded d;
+  if (kind == "commands") {
+    auto c = decode_command(json);
+    if (!c) return {c.error(), {}, {}};
+    d.type = command_type(c->body);
+    d.reencoded = encode_command(*c);
+  } else {
+    REQUIRE(kind == "events");
+    auto e = decode_event(json);
+    if (!e) return {e.error(), {}, {}};
+    d.type = event_type(e->body);
+    d.reencoded = encode_event(*e);
+  }
+  return d;
+}
+
+void check_corrupt(const Error& e) {
+  CHECK(e.code == Errc::internal);
+  CHECK(e.message == "Corrupt record");
+  CHECK_FALSE(e.details.empty());
+}
+
+std::string replace_first(std::string s, std::string_view from, std::string_view to) {
+  const size_t at = s.find(from);
+  REQUIRE_MESSAGE(at != std::string::npos, from);
+  return s.replace(at, from.size(), to);
+}
+
+TEST_CASE("there is a golden sample of every record type at its current version") {
+  std::set<std::string> present;
+  for (const auto& g : goldens())
+    present.insert(g.kind + "/" + g.type + ".v" + std::to_string(g.version));
+  auto expect = [&](std::string_view kind, std::string_view type, int v) {
+    const auto name = fmt::format("{}/{}.v{}", kind, type, v);
+    CHECK_MESSAGE(present.count(name) == 1, "missing golden sample ", name);
+  };
+  expect("commands", SendSms::kType, SendSms::kVersion);
+  expect("events", CampaignCreated::kType, CampaignCreated::kVersion);
+  expect("events", MessagesQueued::kType, MessagesQueued::kVersion);
+  expect("events", CommandRejected::kType, CommandRejected::kVersion);
+  CHECK(std::variant_size_v<Command> == 1);  // a new command needs a golden sample above
+  CHECK(std::variant_size_v<Event> == 3);    // a new event too
+}
+
+TEST_CASE("every golden sample decodes; current versions re-encode to the same bytes") {
+  const auto all = goldens();
+  CHECK(all.size() >= 4);
+  for (const auto& g : all) {
+    INFO(g.path.string());
+    const int current = current_version(g);
+    REQUIRE_MESSAGE(current > 0, "unknown record type ", g.type);
+    CHECK(g.version >= 1);
+    CHECK(g.version <= current);
+    const Decoded d = decode_as(g.kind, g.bytes);
+    REQUIRE_MESSAGE(!d.error, d.error->message, ": ", d.error->details);
+    CHECK(d.type == g.type);
+    // Deterministic encoding: the bytes this build writes are the bytes it read.
+    if (g.version == current) CHECK(d.reencoded == g.bytes);
+  }
+}
+
+TEST_CASE("golden samples decode to the values they hold") {
+  const TimePoint at = *parse_iso8601("2026-11-15T10:00:03.123Z");
+  const OrgId org{"org_01jwn8sr290z78nq"};
+  const CampaignId campaign{"cmp_01m7fack9k1abwy1"};
+  const CommandId command{"cmd_01m7fack9k0b87cy"};
+  const std::string tmpl =
+      "Hi {{firstName}}, your order #4521 has shipped. Track it at https://t.example/4521 "
+      "\"today\"";
+
+  auto cmd = decode_command(read_bytes(kGoldenDir / "commands/SendSms.v1.json"));
+  REQUIRE(cmd.ok());
+  CHECK(cmd->id == command);
+  CHECK(cmd->org == org);
+  CHECK(cmd->at == at);
+  const auto& send = std::get<SendSms>(cmd->body);
+  CHECK(send.campaign_id == campaign);
+  CHECK(send.message == tmpl);
+  REQUIRE(send.recipients.size() == 3);
+  CHECK(send.recipients[0].phone.e164 == "+14155552671");
+  CHECK(send.recipients[0].name == "Ada Lovelace");
+  CHECK(send.recipients[1].phone.e164 == "+442079460958");
+  CHECK(send.recipients[1].name == "");
+  CHECK(send.recipients[2].phone.e164 == "+4915112345678");
+  CHECK(send.recipients[2].name == "Zoë Brontë");
+
+  auto created = decode_event(read_bytes(kGoldenDir / "events/CampaignCreated.v1.json"));
+  REQUIRE(created.ok());
+  CHECK(created->source == EventSource{{Partition{3}, Offset{1042}}, 0});
+  CHECK(created->command_id == command);
+  CHECK(created->org == org);
+  CHECK(created->at == at);
+  CHECK(created->event_count == 2);
+  const auto& cc = std::get<CampaignCreated>(created->body);
+  CHECK(cc.id == campaign);
+  CHECK(cc.name == "SMS to 3 recipients");
+  CHECK(cc.source == "api");
+  CHECK(cc.message == tmpl);
+  CHECK(cc.total_messages == 3);
+
+  auto queued = decode_event(read_bytes(kGoldenDir / "events/MessagesQueued.v1.json"));
+  REQUIRE(queued.ok());
+  CHECK(queued->source == EventSource{{Partition{3}, Offset{1042}}, 1});
+  CHECK(queued->event_count == 2);
+  const auto& mq = std::get<MessagesQueued>(queued->body);
+  CHECK(mq.campaign_id == campaign);
+  REQUIRE(mq.messages.size() == 3);
+  CHECK(mq.messages[0].id.value == "msg_01m7fack9k1abwy10000");
+  CHECK(mq.messages[0].phone.e164 == "+14155552671");
+  CHECK(mq.messages[0].contact_name == "Ada Lovelace");
+  CHECK(mq.messages[0].body ==
+        "Hi Ada, your order #4521 has shipped. Track it at https://t.example/4521 \"today\"");
+  CHECK(mq.messages[0].encoding == SmsEncoding::gsm7);
+  CHECK(mq.messages[0].segments == 1);
+  CHECK(mq.messages[1].contact_name == "");
+  CHECK(mq.messages[2].id.value == "msg_01m7fack9k1abwy10002");
+  CHECK(mq.messages[2].contact_name == "Zoë Brontë");
+  CHECK(mq.messages[2].encoding == SmsEncoding::ucs2);
+  CHECK(mq.messages[2].segments == 2);
+
+  auto rejected = decode_event(read_bytes(kGoldenDir / "events/CommandRejected.v1.json"));
+  REQUIRE(rejected.ok());
+  CHECK(rejected->source == EventSource{{Partition{3}, Offset{1877}}, 0});
+  CHECK(rejected->command_id.value == "cmd_01m8hm5k3q1kr2gj");
+  CHECK(rejected->at == *parse_iso8601("2026-11-28T17:45:10.007Z"));
+  CHECK(rejected->event_count == 1);
+  const auto& cr = std::get<CommandRejected>(rejected->body);
+  CHECK(cr.command_type == "SendSms");
+  CHECK(cr.code == Errc::quota_exceeded);
+  CHECK(cr.error == "Monthly SMS limit reached");
+  CHECK(cr.details == "5 SMS remaining this month; this request needs 6");
+}
+
+TEST_CASE("a record of a newer version is refused") {
+  for (const auto& g : goldens()) {
+    INFO(g.path.string());
+    const int newer = current_version(g) + 1;
+    const auto json =
+        replace_first(g.bytes, fmt::format("\"v\":{}", g.version), fmt::format("\"v\":{}", newer));
+    const Decoded d = decode_as(g.kind, json);
+    REQUIRE(d.error.has_value());
+    CHECK(d.error->code == Errc::internal);
+    CHECK(d.error->message == "Unsupported record version");
+    CHECK(d.error->details == fmt::format("{} v{}: this build reads {} up to v{}", g.type, newer,
+                                          g.type, current_version(g)));
+    // Version 0 never existed.
+    const Decoded zero =
+        decode_as(g.kind, replace_first(g.bytes, fmt::format("\"v\":{}", g.version), "\"v\":0"));
+    REQUIRE(zero.error.has_value());
+    CHECK(zero.error->message == "Unsupported record version");
+  }
+}
+
+TEST_CASE("a record of an unknown type is refused") {
+  for (const auto& g : goldens()) {
+    INFO(g.path.string());
+    const auto json = replace_first(g.bytes, fmt::format("\"type\":\"{}\"", g.type),
+                                    "\"type\":\"CampaignExploded\"");
+    const Decoded d = decode_as(g.kind, json);
+    REQUIRE(d.error.has_value());
+    CHECK(d.error->code == Errc::internal);
+    CHECK(d.error->message == "Unknown record type");
+    CHECK(d.error->details ==
+          fmt::format("{} type 'CampaignExploded'", g.kind == "commands" ? "command" : "event"));
+  }
+}
+
+// ---- structural mutations ----------------------------------------------------------------
+
+enum class Mutation { none, remove, wrong_type, null, empty_string };
+
+template <class T>
+T get(simdjson::dom::element e) {
+  T v{};
+  REQUIRE(e.get(v) == simdjson::SUCCESS);
+  return v;
+}
+simdjson::dom::object as_object(simdjson::dom::element e) {
+  return get<simdjson::dom::object>(e);
+}
+simdjson::dom::array as_array(simdjson::dom::element e) {
+  return get<simdjson::dom::array>(e);
+}
+
+// Re-emits a parsed document, changing the value at `target` ("data.messages[1].body").
+void rewrite(simdjson::dom::element e, const std::string& path, const std::string& target,
+             Mutation m, JsonWriter& w) {
+  using simdjson::dom::element_type;
+  auto wrong = [&](simdjson::dom::element v) {
+    if (v.type() == element_type::STRING)
+      w.value(int64_t{7});
+    else if (v.type() == element_type::OBJECT || v.type() == element_type::ARRAY)
+      w.value("x");
+    else
+      w.value("7");
+  };
+  switch (e.type()) {
+    case element_type::OBJECT:
+      w.begin_object();
+      for (auto [key, value] : as_object(e)) {
+        const std::string child = path.empty() ? std::string(key) : path + "." + std::string(key);
+        if (child == target && m == Mutation::remove) continue;
+        w.key(key);
+        if (child == target && m == Mutation::wrong_type) {
+          wrong(value);
+        } else if (child == target && m == Mutation::null) {
+          w.null();
+        } else if (child == target && m == Mutation::empty_string) {
+          w.value("");
+        } else {
+          rewrite(value, child, target, m, w);
+        }
+      }
+      w.end_object();
+      break;
+    case element_type::ARRAY: {
+      w.begin_array();
+      size_t i = 0;
+      for (auto value : as_array(e)) {
+        const std::string child = fmt::format("{}[{}]", path, i++);
+        if (child == target && m == Mutation::wrong_type) {
+          wrong(value);
+        } else {
+          rewrite(value, child, target, m, w);
+        }
+      }
+      w.end_array();
+      break;
+    }
+    case element_type::STRING:
+      w.value(get<std::string_view>(e));
+      break;
+    case element_type::INT64:
+      w.value(get<int64_t>(e));
+      break;
+    case element_type::UINT64:
+      w.raw(std::to_string(get<uint64_t>(e)));
+      break;
+    case element_type::DOUBLE:
+      w.value(get<double>(e));
+      break;
+    case element_type::BOOL:
+      w.value(get<bool>(e));
+      break;
+    case element_type::NULL_VALUE:
+      w.null();
+      break;
+  }
+}
+
+void collect_paths(simdjson::dom::element e, const std::string& path,
+                   std::vector<std::pair<std::string, bool>>& out) {  // (path, is a field)
+  using simdjson::dom::element_type;
+  if (e.type() == element_type::OBJECT) {
+    for (auto [key, value] : as_object(e)) {
+      const std::string child = path.empty() ? std::string(key) : path + "." + std::string(key);
+      out.emplace_back(child, true);
+      collect_paths(value, child, out);
+    }
+  } else if (e.type() == element_type::ARRAY) {
+    size_t i = 0;
+    for (auto value : as_array(e)) {
+      const std::string child = fmt::format("{}[{}]", path, i++);
+      out.emplace_back(child, false);
+      collect_paths(value, child, out);
+    }
+  }
+}
+
+std::string mutate(const std::string& json, const std::string& target, Mutation m) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  REQUIRE(parser.parse(json).get(doc) == simdjson::SUCCESS);
+  JsonWriter w;
+  rewrite(doc, "", target, m, w);
+  return w.take();
+}
+
+// "data.messages[2].contactName" -> "data.messages[].contactName"
+std::string without_indices(const std::string& path) {
+  std::string out;
+  bool in_index = false;
+  for (char c : path) {
+    if (c == '[') {
+      in_index = true;
+      out += c;
+    } else if (c == ']') {
+      in_index = false;
+      out += c;
+    } else if (!in_index) {
+      out += c;
+    }
+  }
+  return out;
+}
+
+TEST_CASE("the mutation helper reproduces an unmutated record exactly") {
+  for (const auto& g : goldens()) CHECK(mutate(g.bytes, "", Mutation::none) == g.bytes);
+}
+
+TEST_CASE("missing, null or ill-typed fields are refused as corrupt, never misread") {
+  // Fields written with a default: a reader accepts them absent or null.
+  const std::set<std::string> optional = {"data.recipients[].name", "data.messages[].contactName",
+                                          "data.details"};
+  int mutations = 0;
+  for (const auto& g : goldens()) {
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    REQUIRE(parser.parse(g.bytes).get(doc) == simdjson::SUCCESS);
+    std::vector<std::pair<std::string, bool>> paths;
+    collect_paths(doc, "", paths);
+    for (const auto& [path, is_field] : paths) {
+      const bool is_optional = optional.count(without_indices(path)) > 0;
+      for (Mutation m : {Mutation::remove, Mutation::wrong_type, Mutation::null}) {
+        if (!is_field && m != Mutation::wrong_type) continue;
+        const std::string json = mutate(g.bytes, path, m);
+        INFO(g.path.filename().string(), " ", path, " mutation ", static_cast<int>(m), ": ", json);
+        REQUIRE(json != g.bytes);
+        ++mutations;
+        const Decoded d = decode_as(g.kind, json);
+        if (is_optional && m != Mutation::wrong_type) {
+          // Accepted with the default, which re-encodes as "".
+          REQUIRE_FALSE(d.error.has_value());
+          CHECK(d.reencoded == mutate(g.bytes, path, Mutation::empty_string));
+          continue;
+        }
+        REQUIRE(d.error.has_value());
+        check_corrupt(*d.error);
+      }
+    }
+  }
+  CHECK(mutations > 100);
+}
+
+TEST_CASE("absent optional fields decode to their defaults") {
+  auto cmd = decode_command(replace_first(read_bytes(kGoldenDir / "commands/SendSms.v1.json"),
+                                          ",\"name\":\"Ada Lovelace\"", ""));
+  REQUIRE(cmd.ok());
+  CHECK(std::get<SendSms>(cmd->body).recipients[0].name == "");
+  CHECK(std::get<SendSms>(cmd->body).recipients[2].name == "Zoë Brontë");
+
+  auto ev = decode_event(replace_first(read_bytes(kGoldenDir / "events/CommandRejected.v1.json"),
+                                       "\"details\":\"5 SMS remaining this month; this request "
+                                       "needs 6\"",
+                                       "\"details\":null"));
+  REQUIRE(ev.ok());
+  CHECK(std::get<CommandRejected>(ev->body).details == "");
+}
+
+TEST_CASE("values a record can't hold are refused with a precise reason") {
+  const auto created = read_bytes(kGoldenDir / "events/CampaignCreated.v1.json");
+  const auto queued = read_bytes(kGoldenDir / "events/MessagesQueued.v1.json");
+  const auto rejected = read_bytes(kGoldenDir / "events/CommandRejected.v1.json");
+  const auto send = read_bytes(kGoldenDir / "commands/SendSms.v1.json");
+
+  auto e = decode_event(replace_first(created, "\"evt_3-1042-0\"", "\"evt_3-1042\""));
+  REQUIRE_FALSE(e.ok());
+  check_corrupt(e.error());
+  CHECK(e.error().details == "event id 'evt_3-1042' is not evt_<p>-<o>-<i>");
+
+  e = decode_event(replace_first(created, "\"2026-11-15T10:00:03.123Z\"", "\"yesterday\""));
+  REQUIRE_FALSE(e.ok());
+  CHECK(e.error().details == "event.at must be an ISO 8601 time");
+
+  e = decode_event(replace_first(created, "\"totalMessages\":3", "\"totalMessages\":4294967296"));
+  REQUIRE_FALSE(e.ok());
+  CHECK(e.error().details == "CampaignCreated.data.totalMessages must be a 32-bit integer");
+
+  e = decode_event(replace_first(created, "\"totalMessages\":3", "\"totalMessages\":3.5"));
+  REQUIRE_FALSE(e.ok());
+  CHECK(e.error().details == "CampaignCreated.data.totalMessages must be an integer");
+
+  e = decode_event(replace_first(queued, "\"encoding\":\"UCS-2\"", "\"encoding\":\"UTF-8\""));
+  REQUIRE_FALSE(e.ok());
+  check_corrupt(e.error());
+  CHECK(e.error().details == "MessagesQueued.data.messages[].encoding must be GSM-7 or UCS-2");
+
+  e = decode_event(replace_first(rejected, "\"quota_exceeded\"", "\"teapot\""));
+  REQUIRE_FALSE(e.ok());
+  CHECK(e.error().details == "CommandRejected.data.code must be a known error code");
+
+  e = decode_event(replace_first(queued, "\"messages\":[", "\"messages\":{\"a\":1,\"b\":["));
+  REQUIRE_FALSE(e.ok());  // not even JSON any more
+  check_corrupt(e.error());
+
+  auto c = decode_command(replace_first(send, "\"recipients\":[", "\"recipients\":[7,"));
+  REQUIRE_FALSE(c.ok());
+  check_corrupt(c.error());
+  CHECK(c.error().details == "SendSms.data.recipients[] must be objects");
+
+  c = decode_command(replace_first(send, "\"recipients\":[", "\"recipients\":{\"x\":["));
+  REQUIRE_FALSE(c.ok());
+  check_corrupt(c.error());
+
+  c = decode_command(mutate(send, "data.recipients", Mutation::wrong_type));
+  REQUIRE_FALSE(c.ok());
+  CHECK(c.error().details == "SendSms.data.recipients must be an array");
+
+  e = decode_event(mutate(queued, "data.messages", Mutation::wrong_type));
+  REQUIRE_FALSE(e.ok());
+  CHECK(e.error().details == "MessagesQueued.data.messages must be an array");
+
+  for (const char* body : {"", "null", "[]", "42", "\"record\"", "{}"}) {
+    CAPTURE(body);
+    auto ce = decode_command(body);
+    REQUIRE_FALSE(ce.ok());
+    check_corrupt(ce.error());
+    auto ee = decode_event(body);
+    REQUIRE_FALSE(ee.ok());
+    check_corrupt(ee.error());
+  }
+}
+
+TEST_CASE("truncated or damaged records never crash the decoder") {
+  std::mt19937_64 rng(20261115);
+  for (const auto& g : goldens()) {
+    INFO(g.path.string());
+    // Every proper prefix of an object is invalid JSON.
+    for (size_t n = 0; n < g.bytes.size(); ++n) {
+      const Decoded d = decode_as(g.kind, std::string_view(g.bytes).substr(0, n));
+      REQUIRE(d.error.has_value());
+      check_corrupt(*d.error);
+    }
+    // Random byte changes: refused with one of the documented errors, or read as some record.
+    const std::set<std::string> messages = {"Corrupt record", "Unsupported record version",
+                                            "Unknown record type"};
+    for (int i = 0; i < 1000; ++i) {
+      std::string json = g.bytes;
+      const int changes = 1 + static_cast<int>(rng() % 3);
+      for (int k = 0; k < changes; ++k) json[rng() % json.size()] = static_cast<char>(rng());
+      const Decoded d = decode_as(g.kind, json);
+      if (d.error) {
+        CHECK(d.error->code == Errc::internal);
+        CHECK(messages.count(d.error->message) == 1);
+      }
+    }
+  }
+}
+
+// ---- stored values -----------------------------------------------------------------------
+
+const TimePoint kT = *parse_iso8601("2026-11-15T10:00:03.123Z");
+
+projections::CampaignView campaign_view() {
+  projections::CampaignView v;
+  v.id = CampaignId{"cmp_01m7fack9k1abwy1"};
+  v.name = "Black Friday \"early\" access";
+  v.source = "campaign";
+  v.message = "Hi {{firstName}},\nline two\twith tab, a backslash \\ and ☺ 😀";
+  v.status = "running";
+  v.total_messages = 1001;
+  v.queued_count = 1001;
+  v.sent_count = 600;
+  v.delivered_count = 550;
+  v.failed_count = 12;
+  v.segments = int64_t{1} << 40;
+  v.created_at = kT;
+  v.updated_at = kT + Millis{90061001};
+  v.started_at = kT + Millis{1};
+  v.completed_at = std::nullopt;
+  return v;
+}
+
+projections::MessageView message_view() {
+  projections::MessageView v;
+  v.id = MessageId{"msg_01m7fack9k1abwy10002"};
+  v.campaign_id = CampaignId{"cmp_01m7fack9k1abwy1"};
+  v.phone = "+4915112345678";
+  v.contact_name = "Zoë Brontë";
+  v.body = "Hi Zoë, your order has shipped";
+  v.status = "delivered";
+  v.encoding = "UCS-2";
+  v.segments = 2;
+  v.created_at = kT;
+  v.updated_at = kT + Millis{5000};
+  v.sent_at = kT + Millis{1000};
+  v.delivered_at = kT + Millis{5000};
+  v.error = std::nullopt;
+  return v;
+}
+
+template <class T, class Decode>
+void check_round_trip(const T& value, Decode decode) {
+  const std::string json = encode(value);
+  auto back = decode(json);
+  REQUIRE_MESSAGE(back.ok(), back.error().details);
+  CHECK(*back == value);
+  CHECK(encode(*back) == json);
+  // A newer version is refused.
+  auto newer = decode(replace_first(json, "\"v\":1,", "\"v\":2,"));
+  REQUIRE_FALSE(newer.ok());
+  CHECK(newer.error().code == Errc::internal);
+  CHECK(newer.error().message == "Unsupported record version");
+  CHECK(newer.error().details ==
+        fmt::format("{} v2: this build reads {} up to v1", T::kType, T::kType));
+  // Truncated: corrupt, never a crash.
+  for (size_t n = 0; n < json.size(); ++n) {
+    auto cut = decode(std::string_view(json).substr(0, n));
+    REQUIRE_FALSE(cut.ok());
+    CHECK(cut.error().code == Errc::internal);
+  }
+}
+
+TEST_CASE("OrgState round-trips") {
+  check_round_trip(commands::OrgState{}, decode_org_state);
+  check_round_trip(commands::OrgState{12, 40213, "2026-11", 913}, decode_org_state);
+  CHECK(encode(commands::OrgState{12, 40213, "2026-11", 913}) ==
+        R"({"type":"OrgState","v":1,"campaigns":12,"messages":40213,"month":"2026-11",)"
+        R"("monthMessages":913})");
+  auto bad = decode_org_state(R"({"type":"OrgState","v":1,"campaigns":"12","messages":1,)"
+                              R"("month":"2026-11","monthMessages":1})");
+  REQUIRE_FALSE(bad.ok());
+  check_corrupt(bad.error());
+  CHECK(bad.error().details == "OrgState.campaigns must be an integer");
+}
+
+TEST_CASE("CampaignView round-trips, with and without optional times") {
+  auto v = campaign_view();
+  check_round_trip(v, decode_campaign);
+  v.status = "completed";
+  v.completed_at = kT + Millis{86400000};
+  check_round_trip(v, decode_campaign);
+  v.started_at = std::nullopt;
+  v.completed_at = std::nullopt;
+  v.status = "draft";
+  check_round_trip(v, decode_campaign);
+  CHECK(encode(v).find("\"startedAt\":null,\"completedAt\":null") != std::string::npos);
+
+  auto bad = decode_campaign(
+      replace_first(encode(campaign_view()), "\"startedAt\":\"", "\"startedAt\":\"x"));
+  REQUIRE_FALSE(bad.ok());
+  check_corrupt(bad.error());
+  CHECK(bad.error().details == "CampaignView.startedAt must be an ISO 8601 time or null");
+}
+
+TEST_CASE("MessageView round-trips, with and without an error") {
+  auto v = message_view();
+  check_round_trip(v, decode_message);
+  v.status = "failed";
+  v.delivered_at = std::nullopt;
+  v.error = "Carrier rejected: \"unknown subscriber\"";
+  check_round_trip(v, decode_message);
+  v.sent_at = std::nullopt;
+  v.error = std::string();  // present but empty is not absent
+  check_round_trip(v, decode_message);
+  auto back = decode_message(encode(v));
+  REQUIRE(back.ok());
+  REQUIRE(back->error.has_value());
+  CHECK(*back->error == "");
+}
+
+TEST_CASE("CommandOutcome round-trips") {
+  check_round_trip(
+      projections::CommandOutcome{"SendSms", Errc::quota_exceeded, "Monthly SMS limit reached",
+                                  "5 SMS remaining this month; this request needs 6"},
+      decode_outcome);
+  check_round_trip(projections::CommandOutcome{"SendSms", Errc::validation, "Invalid", ""},
+                   decode_outcome);
+  auto bad = decode_outcome(R"({"type":"CommandOutcome","v":1,"commandType":"SendSms",)"
+                            R"("code":"oops","error":"x","details":""})");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().details == "CommandOutcome.code must be a known error code");
+}
+
+// ---- request bodies ----------------------------------------------------------------------
+
+Error request_error(std::string_view body) {
+  auto r = decode_send_sms_request(body);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == Errc::validation);
+  return r.error();
+}
+
+TEST_CASE("decode_send_sms_request reads a valid body") {
+  auto r = decode_send_sms_request(
+      R"({"recipients":[{"phone":"+1 415 555 2671","name":"Ada Lovelace"},)"
+      R"({"phone":"+442079460958"},{"phone":"+4915112345678","name":null}],)"
+      R"("message":"Hi {{firstName}} \u263a"})");
+  REQUIRE_MESSAGE(r.ok(), r.error().details);
+  CHECK(r->message == "Hi {{firstName}} ☺");
+  REQUIRE(r->recipients.size() == 3);
+  CHECK(r->recipients[0].phone == "+1 415 555 2671");  // normalised later, by make_send_sms
+  CHECK(r->recipients[0].name == "Ada Lovelace");
+  CHECK(r->recipients[1].phone == "+442079460958");
+  CHECK(r->recipients[1].name == "");
+  CHECK(r->recipients[2].name == "");
+
+  // An empty list is make_send_sms's to refuse, with its own message.
+  auto empty = decode_send_sms_request(R"({"recipients":[],"message":"x"})");
+  REQUIRE(empty.ok());
+  CHECK(empty->recipients.empty());
+}
+
+TEST_CASE("decode_send_sms_request refuses malformed bodies with a clear reason") {
+  Error e = request_error("{\"recipients\":[");
+  CHECK(e.message == "Invalid request body");
+  CHECK(e.details.starts_with("invalid JSON: "));
+
+  e = request_error("");
+  CHECK(e.message == "Invalid request body");
+  CHECK(e.details.starts_with("invalid JSON: "));
+
+  for (const char* body : {"[]", "42", "\"hi\"", "null", "true"}) {
+    CAPTURE(body);
+    e = request_error(body);
+    CHECK(e.message == "Invalid request body");
+    CHECK(e.details == "the body must be a JSON object");
+  }
+
+  e = request_error(R"({"recipients":{"phone":"+14155552671"},"message":"x"})");
+  CHECK(e.message == "Invalid request body");
+  CHECK(e.details == "recipients must be an array");
+
+  e = request_error(R"({"recipients":"+14155552671","message":"x"})");
+  CHECK(e.details == "recipients must be an array");
+
+  e = request_error(R"({"recipients":["+14155552671"],"message":"x"})");
+  CHECK(e.message == "Invalid request body");
+  CHECK(e.details == "recipients[0] must be an object {phone, name}");
+
+  e = request_error(R"({"recipients":[{"phone":"+14155552671"},null],"message":"x"})");
+  CHECK(e.details == "recipients[1] must be an object {phone, name}");
+
+  e = request_error(R"({"recipients":[{"phone":14155552671}],"message":"x"})");
+  CHECK(e.message == "Invalid request body");
+  CHECK(e.details == "recipients[0].phone must be a string");
+
+  e = request_error(R"({"recipients":[{"phone":"+1415555267"},{"name":"Bo"}],"message":"x"})");
+  CHECK(e.details == "recipients[1].phone must be a phone number in E.164 format");
+
+  e = request_error(R"({"recipients":[{"phone":"+14155552671","name":7}],"message":"x"})");
+  CHECK(e.details == "recipients[0].name must be a string");
+
+  e = request_error(R"({"recipients":[{"phone":"+14155552671"}]})");
+  CHECK(e.message == "Message body cannot be empty");
+  CHECK(e.details == "message is required");
+
+  e = request_error(R"({"recipients":[{"phone":"+14155552671"}],"message":null})");
+  CHECK(e.message == "Message body cannot be empty");
+
+  e = request_error(R"({"recipients":[{"phone":"+14155552671"}],"message":["x"]})");
+  CHECK(e.message == "Invalid request body");
+  CHECK(e.details == "message must be a string");
+
+  e = request_error(R"({"message":"x"})");
+  CHECK(e.message == "At least one recipient is required");
+  CHECK(e.details == "recipients must be an array of 1 to 500 {phone, name}");
+
+  e = request_error(R"({"recipients":null,"message":"x"})");
+  CHECK(e.message == "At least one recipient is required");
+}
+
+TEST_CASE("decode_send_sms_request survives random and truncated input") {
+  std::mt19937_64 rng(42);
+  const std::string alphabet = "{}[]\":,0123456789.-+eE tfnrulasphonemg\\\n";
+  for (int i = 0; i < 4000; ++i) {  // 2,000 of each kind
+    std::string body(rng() % 96, '\0');
+    // Half raw bytes, half JSON-ish characters, which get further into the parser.
+    for (char& c : body) c = i % 2 ? static_cast<char>(rng()) : alphabet[rng() % alphabet.size()];
+    auto r = decode_send_sms_request(body);
+    if (!r.ok()) {
+      CHECK(r.error().code == Errc::validation);
+      CHECK_FALSE(r.error().message.empty());
+      CHECK_FALSE(r.error().details.empty());
+    }
+  }
+
+  const std::string valid =
+      R"({"recipients":[{"phone":"+14155552671","name":"Ada Lovelace"},)"
+      R"({"phone":"+442079460958","name":"Zoë"}],"message":"Hi {{firstName}}, see you at 5"})";
+  REQUIRE(decode_send_sms_request(valid).ok());
+  for (size_t n = 0; n < valid.size(); ++n) {
+    CAPTURE(n);
+    const Error e = request_error(std::string_view(valid).substr(0, n));
+    CHECK(e.message == "Invalid request body");
+    CHECK(e.details.starts_with("invalid JSON: "));
+  }
+  for (int i = 0; i < 2000; ++i) {
+    std::string body = valid.substr(0, rng() % valid.size());
+    if (!body.empty() && i % 2) body[rng() % body.size()] = static_cast<char>(rng());
+    CHECK(request_error(body).code == Errc::validation);
+  }
+}
+
+}  // namespace
+}  // namespace pulse::codec

@@ -1,0 +1,210 @@
+#include "projections/read_model.h"
+
+#include <doctest/doctest.h>
+
+#include <map>
+#include <string>
+#include <utility>
+
+#include "domain/ids.h"
+
+namespace pulse::projections {
+namespace {
+
+// The store as maps keyed by (org, id), counting writes so that "ignored" can be checked.
+class FakeTx final : public ReadModelTx {
+ public:
+  std::optional<CampaignView> campaign(const OrgId& org, const CampaignId& id) override {
+    auto it = campaigns.find({org.value, id.value});
+    if (it == campaigns.end()) return std::nullopt;
+    return it->second;
+  }
+  void put_campaign(const OrgId& org, const CampaignView& v) override {
+    ++campaign_puts;
+    campaigns[{org.value, v.id.value}] = v;
+  }
+  std::optional<MessageView> message(const OrgId& org, const MessageId& id) override {
+    auto it = messages.find({org.value, id.value});
+    if (it == messages.end()) return std::nullopt;
+    return it->second;
+  }
+  void put_message(const OrgId& org, const MessageView& v) override {
+    messages[{org.value, v.id.value}] = v;
+  }
+  void put_outcome(const OrgId& org, const CommandId& id, const CommandOutcome& o) override {
+    outcomes[{org.value, id.value}] = o;
+  }
+
+  using Key = std::pair<std::string, std::string>;
+  std::map<Key, CampaignView> campaigns;
+  std::map<Key, MessageView> messages;
+  std::map<Key, CommandOutcome> outcomes;
+  int campaign_puts = 0;
+};
+
+const TimePoint kT0 = from_unix_ms(1794736800000);  // 2026-11-15T10:00:00Z
+const TimePoint kT1 = kT0 + Millis{250};
+const OrgId kOrg{make_id(id_prefix::org, from_unix_ms(1700000000000), 1)};
+const OrgId kOtherOrg{make_id(id_prefix::org, from_unix_ms(1700000000000), 2)};
+const CampaignId kCampaign{make_id(id_prefix::campaign, kT0, 0x2a5f3c1)};
+const CommandId kCommand{make_id(id_prefix::command, kT0, 9)};
+
+EventEnvelope envelope(Event body, int32_t index, TimePoint at = kT0, OrgId org = kOrg) {
+  return EventEnvelope{EventSource{{Partition{0}, Offset{17}}, index},
+                       kCommand,
+                       std::move(org),
+                       at,
+                       3,
+                       std::move(body)};
+}
+
+MessageId msg(uint32_t i) {
+  return MessageId{derive_id(id_prefix::message, kCampaign.value, i)};
+}
+
+QueuedMessage queued(uint32_t i, std::string body, SmsEncoding enc, int32_t segments) {
+  return QueuedMessage{msg(i),
+                       PhoneNumber{"+1415555000" + std::to_string(i)},
+                       "Person " + std::to_string(i),
+                       std::move(body),
+                       enc,
+                       segments};
+}
+
+TEST_CASE("CampaignCreated creates a running campaign") {
+  FakeTx tx;
+  apply(tx,
+        envelope(CampaignCreated{kCampaign, "SMS to 3 recipients", "api", "Hi {{name}}", 3}, 0));
+  REQUIRE(tx.campaigns.size() == 1);
+  const auto v = tx.campaign(kOrg, kCampaign);
+  REQUIRE(v.has_value());
+  CHECK(v->id == kCampaign);
+  CHECK(v->name == "SMS to 3 recipients");
+  CHECK(v->source == "api");
+  CHECK(v->message == "Hi {{name}}");
+  CHECK(v->status == "running");
+  CHECK(v->total_messages == 3);
+  CHECK(v->queued_count == 0);
+  CHECK(v->sent_count == 0);
+  CHECK(v->delivered_count == 0);
+  CHECK(v->failed_count == 0);
+  CHECK(v->segments == 0);
+  CHECK(v->created_at == kT0);
+  CHECK(v->updated_at == kT0);
+  CHECK(v->started_at == kT0);
+  CHECK_FALSE(v->completed_at.has_value());
+  // Keys are per organisation.
+  CHECK_FALSE(tx.campaign(kOtherOrg, kCampaign).has_value());
+}
+
+TEST_CASE("MessagesQueued stores queued messages and sums the campaign's counters") {
+  FakeTx tx;
+  apply(tx, envelope(CampaignCreated{kCampaign, "SMS to 3 recipients", "api", "m", 3}, 0));
+  apply(tx, envelope(MessagesQueued{kCampaign,
+                                    {queued(0, "Hi Ann", SmsEncoding::gsm7, 1),
+                                     queued(1, "Привет", SmsEncoding::ucs2, 2)}},
+                     1, kT1));
+  apply(tx, envelope(
+                MessagesQueued{kCampaign, {queued(2, std::string(161, 'x'), SmsEncoding::gsm7, 2)}},
+                2, kT1 + Millis{1}));
+
+  REQUIRE(tx.messages.size() == 3);
+  const auto m1 = tx.message(kOrg, msg(1));
+  REQUIRE(m1.has_value());
+  CHECK(m1->id == msg(1));
+  CHECK(m1->campaign_id == kCampaign);
+  CHECK(m1->phone == "+14155550001");
+  CHECK(m1->contact_name == "Person 1");
+  CHECK(m1->body == "Привет");
+  CHECK(m1->status == "queued");
+  CHECK(m1->encoding == "UCS-2");
+  CHECK(m1->segments == 2);
+  CHECK(m1->created_at == kT1);
+  CHECK(m1->updated_at == kT1);
+  CHECK_FALSE(m1->sent_at.has_value());
+  CHECK_FALSE(m1->delivered_at.has_value());
+  CHECK_FALSE(m1->error.has_value());
+
+  const auto m0 = tx.message(kOrg, msg(0));
+  REQUIRE(m0.has_value());
+  CHECK(m0->encoding == "GSM-7");
+  CHECK(m0->body == "Hi Ann");
+  CHECK(tx.message(kOrg, msg(2))->created_at == kT1 + Millis{1});
+  CHECK_FALSE(tx.message(kOrg, msg(3)).has_value());
+
+  const auto v = tx.campaign(kOrg, kCampaign);
+  REQUIRE(v.has_value());
+  CHECK(v->queued_count == 3);
+  CHECK(v->segments == 5);
+  CHECK(v->total_messages == 3);
+  CHECK(v->status == "running");
+  CHECK(v->created_at == kT0);
+  CHECK(v->updated_at == kT1 + Millis{1});
+}
+
+TEST_CASE("CommandRejected stores the outcome under the command id") {
+  FakeTx tx;
+  apply(tx, envelope(CommandRejected{"SendSms", Errc::quota_exceeded, "Monthly SMS limit reached",
+                                     "5 SMS remaining this month; this request needs 6"},
+                     0));
+  REQUIRE(tx.outcomes.size() == 1);
+  const auto& [key, o] = *tx.outcomes.begin();
+  CHECK(key == FakeTx::Key{kOrg.value, kCommand.value});
+  CHECK(o == CommandOutcome{"SendSms", Errc::quota_exceeded, "Monthly SMS limit reached",
+                            "5 SMS remaining this month; this request needs 6"});
+  CHECK(tx.campaigns.empty());
+  CHECK(tx.messages.empty());
+}
+
+TEST_CASE("a duplicate CampaignCreated is ignored") {
+  FakeTx tx;
+  apply(tx, envelope(CampaignCreated{kCampaign, "first", "api", "m", 2}, 0));
+  apply(tx, envelope(MessagesQueued{kCampaign, {queued(0, "a", SmsEncoding::gsm7, 1)}}, 1, kT1));
+  const auto before = tx.campaign(kOrg, kCampaign);
+  REQUIRE(before.has_value());
+  const int puts = tx.campaign_puts;
+
+  apply(tx,
+        envelope(CampaignCreated{kCampaign, "second", "campaign", "other", 9}, 0, kT1 + Millis{5}));
+  CHECK(tx.campaign_puts == puts);
+  CHECK(tx.campaign(kOrg, kCampaign) == before);
+  CHECK(tx.campaign(kOrg, kCampaign)->name == "first");
+  CHECK(tx.campaign(kOrg, kCampaign)->queued_count == 1);
+
+  // The same campaign id in another organisation is a different campaign.
+  apply(tx, envelope(CampaignCreated{kCampaign, "theirs", "api", "m", 1}, 0, kT1, kOtherOrg));
+  CHECK(tx.campaigns.size() == 2);
+  CHECK(tx.campaign(kOtherOrg, kCampaign)->name == "theirs");
+  CHECK(tx.campaign(kOrg, kCampaign)->name == "first");
+}
+
+TEST_CASE("campaign_of recovers the campaign of a message id") {
+  CHECK(campaign_of(msg(0)) == kCampaign);
+  CHECK(campaign_of(msg(1)) == kCampaign);
+  CHECK(campaign_of(msg(499)) == kCampaign);
+  CHECK(campaign_of(msg((1u << 20) - 1)) == kCampaign);
+  const CampaignId other{make_id(id_prefix::campaign, from_unix_ms(0), 0)};
+  CHECK(campaign_of(MessageId{derive_id(id_prefix::message, other.value, 7)}) == other);
+}
+
+TEST_CASE("campaign_of refuses ids that are not derived message ids") {
+  CHECK_FALSE(campaign_of(MessageId{""}).has_value());
+  CHECK_FALSE(campaign_of(MessageId{"msg_"}).has_value());
+  CHECK_FALSE(campaign_of(MessageId{"msg_short"}).has_value());
+  // A campaign id, and a message-prefixed id that is not derived (16-character body).
+  CHECK_FALSE(campaign_of(MessageId{kCampaign.value}).has_value());
+  CHECK_FALSE(campaign_of(MessageId{make_id(id_prefix::message, kT0, 5)}).has_value());
+  // A grandchild (24-character body).
+  CHECK_FALSE(campaign_of(MessageId{derive_id(id_prefix::message, msg(3).value, 1)}).has_value());
+  // Right length, wrong prefix or alphabet.
+  std::string id = msg(3).value;
+  CHECK_FALSE(campaign_of(MessageId{"dvc" + id.substr(3)}).has_value());
+  id[6] = 'u';  // not in Crockford base32
+  CHECK_FALSE(campaign_of(MessageId{id}).has_value());
+  id = msg(3).value;
+  id[6] = 'A';  // upper case
+  CHECK_FALSE(campaign_of(MessageId{id}).has_value());
+}
+
+}  // namespace
+}  // namespace pulse::projections
