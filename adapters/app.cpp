@@ -9,8 +9,8 @@ Result<std::unique_ptr<log::Log>> open_log(const AppOptions& options) {
   if (!options.kafka.empty())
     return log::open_kafka_log(log::KafkaOptions{
         options.kafka, options.partitions > 0 ? options.partitions : log::kDefaultPartitions});
-  return log::open_embedded_log(log::EmbeddedLogOptions{options.data_dir / "log",
-                                                        options.partitions});
+  return log::open_embedded_log(
+      log::EmbeddedLogOptions{options.data_dir / "log", options.partitions});
 }
 
 Result<std::unique_ptr<App>> App::open(const AppOptions& options, const TimeSource& clock) {
@@ -31,8 +31,8 @@ Result<std::unique_ptr<App>> App::open(const AppOptions& options, const TimeSour
 
   std::vector<Partition> all;
   for (int32_t p = 0; p < partitions; ++p) all.push_back(Partition{p});
-  app->projector_ = std::make_unique<runtime::ProjectorRunner>(*app->log_, *app->views_,
-                                                               *app->watermarks_, all);
+  app->projector_ =
+      std::make_unique<runtime::ProjectorRunner>(*app->log_, *app->views_, *app->watermarks_, all);
   if (auto st = app->projector_->start(); !st) return st.error();
   app->decider_ =
       std::make_unique<runtime::DeciderRunner>(*app->log_, *app->state_, options.decider, all);

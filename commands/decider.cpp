@@ -23,7 +23,8 @@ Result<std::vector<Event>> decide_send(const DeciderConfig& config, const OrgSta
                                        const CommandEnvelope& env, const SendSms& cmd) {
   const auto n = static_cast<int64_t>(cmd.recipients.size());
   if (config.monthly_sms_limit > 0) {
-    const int64_t remaining = std::max<int64_t>(0, config.monthly_sms_limit - month_count(state, env.at));
+    const int64_t remaining =
+        std::max<int64_t>(0, config.monthly_sms_limit - month_count(state, env.at));
     if (n > remaining)
       return Error{Errc::quota_exceeded, "Monthly SMS limit reached",
                    fmt::format("{} SMS remaining this month; this request needs {}", remaining, n)};

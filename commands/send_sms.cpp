@@ -40,9 +40,9 @@ Result<SendSms> make_send_sms(const SendSmsRequest& request, CampaignId campaign
       // invalid one.
       auto rendered = analyze_body(render(*tmpl, recipient_vars(r)));
       if (!rendered)
-        return validation_error(rendered.error().message,
-                                fmt::format("message for recipients[{}]: {}", i,
-                                            rendered.error().details));
+        return validation_error(
+            rendered.error().message,
+            fmt::format("message for recipients[{}]: {}", i, rendered.error().details));
     }
     cmd.recipients.push_back(std::move(r));
   }
@@ -59,7 +59,8 @@ TemplateVars recipient_vars(const Recipient& r) {
   vars["phone"] = r.phone.e164;
   const auto space = name.find(' ');
   vars["firstName"] = name.substr(0, space);
-  const auto rest = space == std::string::npos ? std::string::npos : name.find_first_not_of(' ', space);
+  const auto rest =
+      space == std::string::npos ? std::string::npos : name.find_first_not_of(' ', space);
   vars["lastName"] = rest == std::string::npos ? "" : name.substr(rest);
   return vars;
 }

@@ -73,7 +73,7 @@ struct EventEnvelope {
   EventSource source;
   CommandId command_id;
   OrgId org;
-  TimePoint at;  // the source command's acceptance time
+  TimePoint at;             // the source command's acceptance time
   int32_t event_count = 1;  // how many events the source command produced (source.index < it)
   Event body;
 };

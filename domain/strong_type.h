@@ -19,5 +19,7 @@ struct Named {
 
 template <class T, class Tag>
 struct std::hash<pulse::Named<T, Tag>> {
-  size_t operator()(const pulse::Named<T, Tag>& n) const noexcept { return std::hash<T>{}(n.value); }
+  size_t operator()(const pulse::Named<T, Tag>& n) const noexcept {
+    return std::hash<T>{}(n.value);
+  }
 };

@@ -11,8 +11,12 @@ namespace pulse {
 using Millis = std::chrono::milliseconds;
 using TimePoint = std::chrono::sys_time<Millis>;
 
-inline int64_t to_unix_ms(TimePoint t) { return t.time_since_epoch().count(); }
-inline TimePoint from_unix_ms(int64_t ms) { return TimePoint{Millis{ms}}; }
+inline int64_t to_unix_ms(TimePoint t) {
+  return t.time_since_epoch().count();
+}
+inline TimePoint from_unix_ms(int64_t ms) {
+  return TimePoint{Millis{ms}};
+}
 
 class TimeSource {
  public:

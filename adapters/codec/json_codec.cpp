@@ -93,8 +93,8 @@ class Fields {
 
   void fail(std::string_view k, std::string_view what) {
     if (!error_)
-      error_ = Error{errc_, message_, fmt::format("{}{}{} must be {}", where_,
-                                                  where_.empty() ? "" : ".", k, what)};
+      error_ = Error{errc_, message_,
+                     fmt::format("{}{}{} must be {}", where_, where_.empty() ? "" : ".", k, what)};
   }
   void fail_raw(std::string details) {
     if (!error_) error_ = Error{errc_, message_, std::move(details)};
@@ -121,7 +121,8 @@ Error corrupt(std::string details) {
 Result<object> parse_object(std::string_view json, Errc errc, std::string_view message) {
   element doc;
   if (auto err = parser().parse(json.data(), json.size()).get(doc))
-    return Error{errc, std::string(message), fmt::format("invalid JSON: {}", simdjson::error_message(err))};
+    return Error{errc, std::string(message),
+                 fmt::format("invalid JSON: {}", simdjson::error_message(err))};
   object o;
   if (doc.get_object().get(o))
     return Error{errc, std::string(message), "the body must be a JSON object"};
@@ -132,9 +133,9 @@ Result<object> parse_object(std::string_view json, Errc errc, std::string_view m
 template <class T>
 std::optional<Error> check_version(int64_t v) {
   if (v < 1 || v > T::kVersion)
-    return Error{Errc::internal, "Unsupported record version",
-                 fmt::format("{} v{}: this build reads {} up to v{}", T::kType, v, T::kType,
-                             T::kVersion)};
+    return Error{
+        Errc::internal, "Unsupported record version",
+        fmt::format("{} v{}: this build reads {} up to v{}", T::kType, v, T::kType, T::kVersion)};
   return std::nullopt;
 }
 

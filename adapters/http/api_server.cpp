@@ -36,7 +36,8 @@ void reply(httplib::Response& res, int status, std::string body) {
 
 void reply_error(httplib::Response& res, const Error& e) {
   reply(res, http_status(e.code), error_body(e));
-  if (e.code == Errc::unavailable || e.code == Errc::rate_limited) res.set_header("Retry-After", "1");
+  if (e.code == Errc::unavailable || e.code == Errc::rate_limited)
+    res.set_header("Retry-After", "1");
 }
 
 Error not_found(std::string what) {
@@ -99,21 +100,20 @@ struct ApiServer::Impl {
     server.Get("/api/campaigns", [this](const httplib::Request& req, httplib::Response& res) {
       list_campaigns(req, res);
     });
-    server.Get(R"(/api/campaigns/([^/]+))",
-               [this](const httplib::Request& req, httplib::Response& res) {
-                 get_campaign(req, res);
-               });
+    server.Get(
+        R"(/api/campaigns/([^/]+))",
+        [this](const httplib::Request& req, httplib::Response& res) { get_campaign(req, res); });
 
     server.set_error_handler(httplib::Server::HandlerWithResponse(
         [](const httplib::Request& req, httplib::Response& res) {
-      if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-      Error e{res.status == 404 ? Errc::not_found : Errc::validation,
-              res.status == 404 ? "Not found" : "Bad request",
-              fmt::format("{} {}", req.method, req.path)};
-      if (res.status == 413) e = validation_error("Request body too large", "at most 16 MiB");
-      res.set_content(error_body(e), kJson);
-      return httplib::Server::HandlerResponse::Handled;
-    }));
+          if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+          Error e{res.status == 404 ? Errc::not_found : Errc::validation,
+                  res.status == 404 ? "Not found" : "Bad request",
+                  fmt::format("{} {}", req.method, req.path)};
+          if (res.status == 413) e = validation_error("Request body too large", "at most 16 MiB");
+          res.set_content(error_body(e), kJson);
+          return httplib::Server::HandlerResponse::Handled;
+        }));
     server.set_exception_handler(
         [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
           std::string what = "unknown";
@@ -124,12 +124,13 @@ struct ApiServer::Impl {
           } catch (...) {
           }
           runtime::log_line("http", "{} {} failed: {}", req.method, req.path, what);
-          reply(res, 500, error_body(Error{Errc::internal, "Internal error",
-                                           "The request failed; it was logged."}));
+          reply(res, 500,
+                error_body(
+                    Error{Errc::internal, "Internal error", "The request failed; it was logged."}));
         });
     server.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
-      std::string id = req.has_header("X-Request-Id") ? req.get_header_value("X-Request-Id")
-                                                      : std::string();
+      std::string id =
+          req.has_header("X-Request-Id") ? req.get_header_value("X-Request-Id") : std::string();
       if (id.empty() || id.size() > 128)
         id = make_id("req", std::chrono::time_point_cast<Millis>(std::chrono::system_clock::now()),
                      random64());
@@ -161,8 +162,8 @@ struct ApiServer::Impl {
     auto parsed = codec::decode_send_sms_request(req.body);
     if (!parsed) return reply_error(res, parsed.error());
     const auto now = app.clock().now();
-    auto cmd = commands::make_send_sms(
-        *parsed, CampaignId{make_id(id_prefix::campaign, now, random64())});
+    auto cmd =
+        commands::make_send_sms(*parsed, CampaignId{make_id(id_prefix::campaign, now, random64())});
     if (!cmd) return reply_error(res, cmd.error());
     const auto campaign_id = cmd->campaign_id.value;
     const auto recipients = cmd->recipients.size();
@@ -176,7 +177,8 @@ struct ApiServer::Impl {
     auto org = organization(req);
     if (!org) return reply_error(res, org.error());
     const std::string id = req.matches[1];
-    if (!is_valid_id(id_prefix::campaign, id)) return reply_error(res, not_found("Campaign not found"));
+    if (!is_valid_id(id_prefix::campaign, id))
+      return reply_error(res, not_found("Campaign not found"));
     auto limit = limit_param(req, "limit", kDefaultMessagesLimit, kMaxMessagesLimit);
     if (!limit) return reply_error(res, limit.error());
     std::optional<MessageId> after;
@@ -208,8 +210,8 @@ struct ApiServer::Impl {
     if (req.has_param("cursor")) {
       before = CampaignId{req.get_param_value("cursor")};
       if (!is_valid_id(id_prefix::campaign, before->value))
-        return reply_error(res,
-                           validation_error("Invalid query parameter", "cursor must be a campaign id"));
+        return reply_error(
+            res, validation_error("Invalid query parameter", "cursor must be a campaign id"));
     }
     auto list = app.models().campaigns(*org, *limit + 1, before);
     if (!list) return reply_error(res, list.error());
@@ -224,19 +226,24 @@ struct ApiServer::Impl {
 ApiServer::ApiServer(App& app, ServerOptions options)
     : impl_(std::make_unique<Impl>(app, options)) {}
 
-ApiServer::~ApiServer() { stop(); }
+ApiServer::~ApiServer() {
+  stop();
+}
 
 Result<int> ApiServer::bind(const std::string& host, int port) {
   const int bound = port == 0 ? impl_->server.bind_to_any_port(host)
                               : (impl_->server.bind_to_port(host, port) ? port : -1);
   if (bound < 0)
-    return Error{Errc::unavailable, "Cannot listen", fmt::format("{}:{} is not available", host, port)};
+    return Error{Errc::unavailable, "Cannot listen",
+                 fmt::format("{}:{} is not available", host, port)};
   // A burst of new connections (load balancers, benchmarks) must queue, not be dropped.
   if (impl_->listen_fd >= 0) ::listen(impl_->listen_fd, 4096);
   return bound;
 }
 
-void ApiServer::run() { impl_->server.listen_after_bind(); }
+void ApiServer::run() {
+  impl_->server.listen_after_bind();
+}
 
 void ApiServer::stop() {
   if (impl_) impl_->server.stop();

@@ -345,8 +345,7 @@ Result<std::unique_ptr<Log>> open_embedded_log(const EmbeddedLogOptions& options
                              options.dir.string(), stored, options.partitions)};
   }
   return std::unique_ptr<Log>(
-      std::make_unique<EmbeddedLog>(std::move(db), partitions, options.sync,
-                                    options.read_only));
+      std::make_unique<EmbeddedLog>(std::move(db), partitions, options.sync, options.read_only));
 }
 
 }  // namespace pulse::log

@@ -16,7 +16,7 @@ struct EmbeddedLogOptions {
   // Fixed when the log is created; a mismatch on reopen is an error. 0: as stored, or
   // kDefaultPartitions for a new log.
   int32_t partitions = 0;
-  bool sync = true;        // fsync every group commit (turn off only in benchmarks' baselines)
+  bool sync = true;  // fsync every group commit (turn off only in benchmarks' baselines)
   // Opens a snapshot of the log for reading while a server owns it (pulse events/status/replay);
   // append fails.
   bool read_only = false;

@@ -40,8 +40,8 @@ uint32_t murmur2(std::string_view data) {
 }
 
 Partition Log::partition_for(std::string_view key) const {
-  return Partition{static_cast<int32_t>((murmur2(key) & 0x7fffffff) %
-                                        static_cast<uint32_t>(partition_count()))};
+  return Partition{
+      static_cast<int32_t>((murmur2(key) & 0x7fffffff) % static_cast<uint32_t>(partition_count()))};
 }
 
 }  // namespace pulse::log

@@ -10,8 +10,12 @@ namespace {
 constexpr size_t kBatch = 256;
 constexpr auto kPoll = std::chrono::milliseconds(100);
 
-std::string state_key(const std::string& org) { return "s/" + org; }
-std::string position_key(Partition p) { return fmt::format("_d/{:05}", p.value); }
+std::string state_key(const std::string& org) {
+  return "s/" + org;
+}
+std::string position_key(Partition p) {
+  return fmt::format("_d/{:05}", p.value);
+}
 
 }  // namespace
 
@@ -108,8 +112,8 @@ Status DeciderRunner::process(std::vector<log::StoredRecord>& batch) {
       // the reason in the log rather than misread.
       env.org = OrgId{rec.key};
       env.at = from_unix_ms(rec.timestamp_ms);
-      events.push_back(CommandRejected{"unknown", Errc::validation, cmd.error().message,
-                                       cmd.error().details});
+      events.push_back(
+          CommandRejected{"unknown", Errc::validation, cmd.error().message, cmd.error().details});
       log_line("decider", "command {}@{} refused: {}: {}", rec.partition.value, rec.offset.value,
                cmd.error().message, cmd.error().details);
     } else {
@@ -130,8 +134,8 @@ Status DeciderRunner::process(std::vector<log::StoredRecord>& batch) {
     const auto count = static_cast<int32_t>(events.size());
     auto emitted = emitted_.find(rec.partition.value);
     for (int32_t i = 0; i < count; ++i) {
-      EventEnvelope ev{EventSource{{rec.partition, rec.offset}, i}, env.id, env.org, env.at,
-                       count, std::move(events[static_cast<size_t>(i)])};
+      EventEnvelope ev{EventSource{{rec.partition, rec.offset}, i}, env.id, env.org, env.at, count,
+                       std::move(events[static_cast<size_t>(i)])};
       commands::evolve(**state, ev.body, env.at);
       if (emitted != emitted_.end() && ev.source <= emitted->second) continue;
       out.push_back(log::Record{env.org.value, codec::encode_event(ev)});

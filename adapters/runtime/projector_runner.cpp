@@ -71,8 +71,8 @@ Status ProjectorRunner::process(std::vector<log::StoredRecord>& batch) {
                                event.error().details)};
       break;
     }
-    auto& pos = touched.try_emplace(rec.partition.value, positions_.at(rec.partition.value))
-                    .first->second;
+    auto& pos =
+        touched.try_emplace(rec.partition.value, positions_.at(rec.partition.value)).first->second;
     pos.next_offset = rec.offset.value + 1;
     if (event->source.command.partition != rec.partition) {
       stop = Error{Errc::internal, "Partition mismatch",
@@ -86,8 +86,8 @@ Status ProjectorRunner::process(std::vector<log::StoredRecord>& batch) {
     projections::apply(tx, *event);
     pos.last = event->source;
     const bool command_done = event->source.index + 1 >= event->event_count;
-    pos.watermark = std::max(pos.watermark, event->source.command.offset.value -
-                                                (command_done ? 0 : 1));
+    pos.watermark =
+        std::max(pos.watermark, event->source.command.offset.value - (command_done ? 0 : 1));
   }
   for (auto& [p, pos] : touched) tx.put_position(Partition{p}, pos);
   if (!tx.overlay().empty()) {

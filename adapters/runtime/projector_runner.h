@@ -5,8 +5,8 @@
 // Owns one thread.
 #include <condition_variable>
 #include <map>
-#include <mutex>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "adapters/log/log.h"

@@ -12,7 +12,9 @@ namespace keys {
 std::string campaign(const OrgId& org, const CampaignId& id) {
   return fmt::format("c/{}/{}", org.value, id.value);
 }
-std::string campaign_prefix(const OrgId& org) { return fmt::format("c/{}/", org.value); }
+std::string campaign_prefix(const OrgId& org) {
+  return fmt::format("c/{}/", org.value);
+}
 std::string message(const OrgId& org, const MessageId& id) {
   return fmt::format("m/{}/{}", org.value, id.value);
 }
@@ -24,7 +26,9 @@ std::string campaign_messages_prefix(const OrgId& org, const CampaignId& id) {
 std::string outcome(const OrgId& org, const CommandId& id) {
   return fmt::format("o/{}/{}", org.value, id.value);
 }
-std::string projector_position(Partition p) { return fmt::format("_p/{:05}", p.value); }
+std::string projector_position(Partition p) {
+  return fmt::format("_p/{:05}", p.value);
+}
 }  // namespace keys
 
 std::string encode_position(const ProjectorPosition& p) {

@@ -14,9 +14,9 @@ namespace pulse::runtime {
 
 // Where the projector stands on one event partition. Stored with the read models it produced.
 struct ProjectorPosition {
-  int64_t next_offset = 0;            // the next event offset to read
-  std::optional<EventSource> last;    // the last event applied (duplicates are <= it)
-  int64_t watermark = -1;             // every command <= this has all its events applied
+  int64_t next_offset = 0;          // the next event offset to read
+  std::optional<EventSource> last;  // the last event applied (duplicates are <= it)
+  int64_t watermark = -1;           // every command <= this has all its events applied
 };
 
 namespace keys {
@@ -32,16 +32,14 @@ class ReadModels {
  public:
   explicit ReadModels(store::KvStore& kv) : kv_(kv) {}
 
-  Result<std::optional<projections::CampaignView>> campaign(const OrgId& org,
-                                                            const CampaignId& id);
+  Result<std::optional<projections::CampaignView>> campaign(const OrgId& org, const CampaignId& id);
   // Newest first, at most `limit`, strictly older than `before` when given.
   Result<std::vector<projections::CampaignView>> campaigns(const OrgId& org, size_t limit,
                                                            const std::optional<CampaignId>& before);
   // In creation order, at most `limit`, strictly after `after` when given.
   Result<std::vector<projections::MessageView>> campaign_messages(
       const OrgId& org, const CampaignId& id, size_t limit, const std::optional<MessageId>& after);
-  Result<std::optional<projections::CommandOutcome>> outcome(const OrgId& org,
-                                                             const CommandId& id);
+  Result<std::optional<projections::CommandOutcome>> outcome(const OrgId& org, const CommandId& id);
   Result<ProjectorPosition> position(Partition p);
 
   store::KvStore& kv() { return kv_; }
@@ -56,7 +54,8 @@ class ReadModelBatch final : public projections::ReadModelTx {
  public:
   explicit ReadModelBatch(store::KvStore& kv) : overlay_(kv) {}
 
-  std::optional<projections::CampaignView> campaign(const OrgId& org, const CampaignId& id) override;
+  std::optional<projections::CampaignView> campaign(const OrgId& org,
+                                                    const CampaignId& id) override;
   void put_campaign(const OrgId& org, const projections::CampaignView& v) override;
   std::optional<projections::MessageView> message(const OrgId& org, const MessageId& id) override;
   void put_message(const OrgId& org, const projections::MessageView& v) override;

@@ -30,9 +30,9 @@ class KvStore {
   virtual Status write(const std::vector<WriteOp>& ops, bool sync = false) = 0;
   // Visits keys starting with `prefix` in order (reverse: descending), from `start`
   // (inclusive; empty: the first/last key of the prefix), until `visit` returns false.
-  virtual Status scan(std::string_view prefix, std::string_view start, bool reverse,
-                      const std::function<bool(std::string_view key, std::string_view value)>&
-                          visit) = 0;
+  virtual Status scan(
+      std::string_view prefix, std::string_view start, bool reverse,
+      const std::function<bool(std::string_view key, std::string_view value)>& visit) = 0;
   virtual const std::filesystem::path& dir() const = 0;
 };
 

@@ -342,8 +342,7 @@ TEST_CASE("ProjectorPosition encodes and decodes") {
   CHECK(empty_back->watermark == -1);
 
   for (const char* bad :
-       {"", "{", "[]",
-        R"({"type":"ProjectorPosition","nextOffset":0,"last":null,"watermark":-1})",
+       {"", "{", "[]", R"({"type":"ProjectorPosition","nextOffset":0,"last":null,"watermark":-1})",
         R"({"type":"ProjectorPosition","v":1,"nextOffset":"0","last":null,"watermark":-1})",
         R"({"type":"ProjectorPosition","v":1,"nextOffset":0,"last":"evt_x","watermark":-1})",
         R"({"type":"ProjectorPosition","v":1,"nextOffset":0,"last":null})"}) {

@@ -70,8 +70,8 @@ class ServerProcess {
  public:
   ServerProcess(std::filesystem::path data_dir, std::vector<std::string> extra = {})
       : data_dir_(std::move(data_dir)) {
-    std::vector<std::string> args = {PULSE_BINARY, "serve", "--listen", "127.0.0.1:0",
-                                     "--data-dir", data_dir_.string()};
+    std::vector<std::string> args = {PULSE_BINARY,  "serve",      "--listen",
+                                     "127.0.0.1:0", "--data-dir", data_dir_.string()};
     args.insert(args.end(), extra.begin(), extra.end());
     int fds[2];
     if (pipe(fds) != 0) throw std::runtime_error("pipe");

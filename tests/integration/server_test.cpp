@@ -41,7 +41,8 @@ std::vector<std::string> all_campaign_ids(httplib::Client& c) {
   std::string cursor;
   simdjson::dom::parser parser;
   for (;;) {
-    auto res = c.Get(("/api/campaigns?limit=200" + (cursor.empty() ? "" : "&cursor=" + cursor)).c_str());
+    auto res =
+        c.Get(("/api/campaigns?limit=200" + (cursor.empty() ? "" : "&cursor=" + cursor)).c_str());
     REQUIRE(res);
     REQUIRE(res->status == 200);
     auto doc = parse(parser, res->body);
@@ -98,7 +99,8 @@ TEST_CASE("a client that gets 201 can GET the campaign at once, personalised") {
     auto doc = parse(parser, res->body);
     const std::string id(std::string_view(doc["campaignId"].get_string()));
     CHECK(int64_t(doc["recipientCount"]) == n);
-    CHECK(std::string_view(doc["message"]) == fmt::format("Campaign created with {} recipients", n));
+    CHECK(std::string_view(doc["message"]) ==
+          fmt::format("Campaign created with {} recipients", n));
 
     auto got = c->Get(("/api/campaigns/" + id).c_str());
     REQUIRE(got);
@@ -155,7 +157,8 @@ TEST_CASE("bad input: a 400 with the documented error shape, and nothing appende
       {"1601-character message",
        R"({"recipients":[{"phone":"+14155552671"}],"message":")" + long_message + R"("})"},
       {"missing message", R"({"recipients":[{"phone":"+14155552671"}]})"},
-      {"unclosed template", R"({"recipients":[{"phone":"+14155552671"}],"message":"Hi {{firstName"})"},
+      {"unclosed template",
+       R"({"recipients":[{"phone":"+14155552671"}],"message":"Hi {{firstName"})"},
   };
   for (const auto& [name, body] : cases) {
     CAPTURE(name);
@@ -171,10 +174,10 @@ TEST_CASE("bad input: a 400 with the documented error shape, and nothing appende
     CHECK(doc.get_object().size() == 2);
   }
   // Exactly 1,600 characters is fine: the bound is inclusive.
-  auto ok = c->Post("/api/sms/send",
-                    R"({"recipients":[{"phone":"+14155552671"}],"message":")" +
-                        std::string(1600, 'a') + R"("})",
-                    "application/json");
+  auto ok = c->Post(
+      "/api/sms/send",
+      R"({"recipients":[{"phone":"+14155552671"}],"message":")" + std::string(1600, 'a') + R"("})",
+      "application/json");
   REQUIRE(ok);
   CHECK(ok->status == 201);
   CHECK(server.terminate() == 0);
@@ -238,7 +241,8 @@ TEST_CASE("kill -9 mid-stream: every acknowledged command is applied exactly onc
   CHECK(static_cast<int64_t>(ids.size()) == log_records(data, "pulse.commands"));
 
   // Each campaign's counts match its messages, and no event was appended twice.
-  auto [code, out] = pulse::testing::run_command({PULSE_BINARY, "events", "--data-dir", data.string()});
+  auto [code, out] =
+      pulse::testing::run_command({PULSE_BINARY, "events", "--data-dir", data.string()});
   REQUIRE(code == 0);
   std::set<std::string> event_ids;
   size_t created = 0, lines = 0;
@@ -270,8 +274,9 @@ TEST_CASE("delete the read models, restart: rebuilt from the log, byte for byte"
   const auto before = dump_store(data / "views");
   REQUIRE(before.size() > 20);
 
-  auto [code, verify] = pulse::testing::run_command(
-      {PULSE_BINARY, "replay", "--data-dir", data.string(), "--into", (dir.path() / "replayed").string(), "--verify"});
+  auto [code, verify] =
+      pulse::testing::run_command({PULSE_BINARY, "replay", "--data-dir", data.string(), "--into",
+                                   (dir.path() / "replayed").string(), "--verify"});
   CHECK_MESSAGE(code == 0, verify);
   CHECK(verify.find("identical") != std::string::npos);
 
