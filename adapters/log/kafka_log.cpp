@@ -91,6 +91,15 @@ std::string err_text(rd_kafka_resp_err_t err) {
   return std::string(rd_kafka_err2name(err)) + ": " + rd_kafka_err2str(err);
 }
 
+std::string join(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) {
+    if (!out.empty()) out += ", ";
+    out += n;
+  }
+  return out;
+}
+
 Result<ConfPtr> make_conf(const std::vector<std::pair<std::string, std::string>>& settings) {
   ConfPtr conf(rd_kafka_conf_new());
   char errstr[512];
@@ -154,8 +163,8 @@ std::string unique_group_id() {
 // (and its threads). Nothing is ever committed to Kafka: callers keep their offsets.
 class KafkaReader final : public Reader {
  public:
-  KafkaReader(KafkaPtr consumer, std::string topic) : consumer_(std::move(consumer)),
-                                                      topic_(std::move(topic)) {}
+  KafkaReader(KafkaPtr consumer, std::string topic)
+      : consumer_(std::move(consumer)), topic_(std::move(topic)) {}
 
   ~KafkaReader() override {
     // Leaves no group (we never joined one); bounded by librdkafka's own close.
@@ -189,18 +198,23 @@ class KafkaReader final : public Reader {
         if (!out.empty() || Clock::now() >= deadline) break;
         continue;
       }
-      if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) continue;
+      // One broker connection dropping (an idle close, a restart) is retried by librdkafka
+      // and is not worth failing a reader for; losing every broker is.
+      if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF ||
+          msg->err == RD_KAFKA_RESP_ERR__TRANSPORT) {
+        continue;
+      }
       if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         return unavailable("read " + topic_ + ": " + err_text(msg->err) + " (" +
                            rd_kafka_message_errstr(msg.get()) + ")");
       }
       auto next = next_.find(msg->partition);
       if (next == next_.end() || msg->offset != next->second) {
-        return Error{Errc::internal, "Event log corrupt",
-                     topic_ + "/" + std::to_string(msg->partition) + ": expected offset " +
-                         (next == next_.end() ? std::string("none")
-                                              : std::to_string(next->second)) +
-                         ", got " + std::to_string(msg->offset)};
+        return Error{
+            Errc::internal, "Event log corrupt",
+            topic_ + "/" + std::to_string(msg->partition) + ": expected offset " +
+                (next == next_.end() ? std::string("none") : std::to_string(next->second)) +
+                ", got " + std::to_string(msg->offset)};
       }
       next->second = msg->offset + 1;
       StoredRecord rec;
@@ -229,9 +243,14 @@ class KafkaReader final : public Reader {
 class KafkaLog final : public Log {
  public:
   KafkaLog(KafkaOptions options, KafkaPtr producer)
-      : options_(std::move(options)), producer_(std::move(producer)) {
+      : options_(std::move(options)),
+        producer_(std::move(producer)),
+        main_queue_(rd_kafka_queue_get_main(producer_.get())) {
     poller_ = std::thread([this] {
-      while (!stopping_.load(std::memory_order_acquire)) rd_kafka_poll(producer_.get(), 100);
+      // Serves delivery reports (on_delivery); the destructor wakes it with a queue yield.
+      while (!stopping_.load(std::memory_order_acquire)) {
+        rd_kafka_queue_poll_callback(main_queue_.get(), 1'000);
+      }
     });
   }
 
@@ -244,7 +263,7 @@ class KafkaLog final : public Log {
       (void)rd_kafka_flush(rk, 1'000);
     }
     stopping_.store(true, std::memory_order_release);
-    rd_kafka_yield(rk);
+    rd_kafka_queue_yield(main_queue_.get());
     poller_.join();
   }
 
@@ -254,7 +273,9 @@ class KafkaLog final : public Log {
                                           std::span<const Record> records) override {
     if (records.empty()) return std::vector<LogPosition>{};
     rd_kafka_topic_t* rkt = topic_handle(topic);
-    if (rkt == nullptr) return unavailable("cannot create a handle for topic " + std::string(topic));
+    if (rkt == nullptr) {
+      return unavailable("cannot create a handle for topic " + std::string(topic));
+    }
 
     const auto deadline = Clock::now() + options_.delivery_timeout + kDeliveryMargin;
     auto delivery = std::make_shared<Delivery>();
@@ -293,8 +314,8 @@ class KafkaLog final : public Log {
                          " ms");
     }
     if (delivery->error != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return unavailable("delivery to " + std::string(topic) + " failed: " +
-                         err_text(delivery->error) + fatal_details());
+      return unavailable("delivery to " + std::string(topic) +
+                         " failed: " + err_text(delivery->error) + fatal_details());
     }
     for (size_t i = 0; i < positions.size(); ++i) {
       positions[i].offset = Offset{delivery->offsets[i]};
@@ -306,9 +327,9 @@ class KafkaLog final : public Log {
     int64_t low = 0;
     int64_t high = 0;
     const std::string name(topic);
-    const auto err = rd_kafka_query_watermark_offsets(producer_.get(), name.c_str(),
-                                                      partition.value, &low, &high,
-                                                      to_ms(options_.connect_timeout));
+    const auto err =
+        rd_kafka_query_watermark_offsets(producer_.get(), name.c_str(), partition.value, &low,
+                                         &high, to_ms(options_.connect_timeout));
     if (err) {
       return unavailable("end offset of " + name + "/" + std::to_string(partition.value) + ": " +
                          err_text(err));
@@ -336,8 +357,9 @@ class KafkaLog final : public Log {
         // An offset outside the log (truncated by retention, or from another cluster) is an
         // error for the caller, never a silent jump.
         {"auto.offset.reset", "error"},
-        {"allow.auto.create.topics", "false"},
         {"reconnect.backoff.max.ms", "1000"},
+        // A real broker answers a fetch as soon as a record arrives; the mock broker holds it
+        // for the full wait, so this bounds a reader's latency there (~10 idle fetches/s).
         {"fetch.wait.max.ms", "100"},
         {"fetch.error.backoff.ms", "100"},
     });
@@ -353,8 +375,7 @@ class KafkaLog final : public Log {
   // Creates the topics when missing and checks their partition counts.
   Status prepare_topics() {
     const auto deadline = Clock::now() + options_.connect_timeout;
-    const std::vector<std::string> wanted{std::string(kCommandsTopic),
-                                          std::string(kEventsTopic)};
+    const std::vector<std::string> wanted{std::string(kCommandsTopic), std::string(kEventsTopic)};
     auto counts = partition_counts(deadline);
     if (!counts) return counts.error();
     std::vector<std::string> missing;
@@ -436,8 +457,11 @@ class KafkaLog final : public Log {
     EventPtr ev(rd_kafka_queue_poll(queue.get(), timeout + to_ms(kDeliveryMargin)));
     if (!ev) return unavailable("CreateTopics got no answer");
     if (const auto err = rd_kafka_event_error(ev.get()); err) {
-      return unavailable("CreateTopics failed: " + err_text(err) + " (" +
-                         rd_kafka_event_error_string(ev.get()) + ")");
+      return unavailable(
+          "CreateTopics failed: " + err_text(err) + " (" + rd_kafka_event_error_string(ev.get()) +
+          "); if the cluster can't create topics (librdkafka's mock broker "
+          "can't), create " +
+          join(names) + " with " + std::to_string(options_.partitions) + " partitions beforehand");
     }
     const rd_kafka_CreateTopics_result_t* result = rd_kafka_event_CreateTopics_result(ev.get());
     size_t n = 0;
@@ -473,6 +497,7 @@ class KafkaLog final : public Log {
 
   KafkaOptions options_;
   KafkaPtr producer_;
+  QueuePtr main_queue_;  // a reference, released before producer_ is destroyed
   std::mutex topics_mu_;
   std::map<std::string, TopicPtr, std::less<>> topics_;  // destroyed before producer_
   std::atomic<bool> stopping_{false};
@@ -531,8 +556,7 @@ Result<std::unique_ptr<Log>> open_kafka_log(const KafkaOptions& options) {
   return std::unique_ptr<Log>(std::move(log));
 }
 
-Result<std::unique_ptr<MockKafkaCluster>> MockKafkaCluster::start(int brokers,
-                                                                  int32_t partitions) {
+Result<std::unique_ptr<MockKafkaCluster>> MockKafkaCluster::start(int brokers, int32_t partitions) {
   if (brokers <= 0 || partitions <= 0) {
     return Error{Errc::internal, "Invalid mock cluster settings",
                  "brokers and partitions must be positive"};

@@ -12,9 +12,9 @@
 namespace pulse::log {
 
 struct KafkaOptions {
-  std::string brokers;        // "host:port,host:port"
-  int32_t partitions = 4;     // for topics this process creates; existing topics must match
-  int16_t replication = 1;    // for topics this process creates
+  std::string brokers;      // "host:port,host:port"
+  int32_t partitions = 4;   // for topics this process creates; existing topics must match
+  int16_t replication = 1;  // for topics this process creates
   std::string client_id = "pulse";
   // Opening fails with Errc::unavailable when the brokers don't answer within this bound.
   std::chrono::milliseconds connect_timeout{10'000};

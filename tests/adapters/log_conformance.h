@@ -42,6 +42,13 @@ namespace detail {
 
 using std::chrono::milliseconds;
 
+// prefix + decimal. (Not `"x" + std::to_string(i)`: GCC 12 warns falsely on it, -Wrestrict.)
+inline std::string numbered(std::string_view prefix, int64_t n) {
+  std::string s(prefix);
+  s += std::to_string(n);
+  return s;
+}
+
 // Bounds, never sleeps: a poll returns as soon as records are there.
 inline constexpr milliseconds kPollTimeout{10'000};
 
@@ -107,7 +114,7 @@ inline std::vector<std::string> spread_keys(const Log& log, size_t per_partition
   std::vector<std::string> keys;
   for (int i = 0; keys.size() < per_partition * static_cast<size_t>(log.partition_count()); ++i) {
     REQUIRE(i < 100'000);
-    std::string key = "org_" + std::to_string(i);
+    std::string key = numbered("org_", i);
     if (seen[log.partition_for(key).value]++ < per_partition) keys.push_back(std::move(key));
   }
   return keys;
@@ -116,7 +123,7 @@ inline std::vector<std::string> spread_keys(const Log& log, size_t per_partition
 // A key that lands in partition p.
 inline std::string key_in(const Log& log, int32_t p, int start = 0) {
   for (int i = start; i < start + 100'000; ++i) {
-    std::string key = "org_" + std::to_string(i);
+    std::string key = numbered("org_", i);
     if (log.partition_for(key).value == p) return key;
   }
   FAIL("no key found for partition " << p);
@@ -160,7 +167,7 @@ inline void check_log_conformance(LogFixture& f) {
     const std::string a = key_in(*log, 0);
     const std::string b = key_in(*log, 1);
     std::vector<Record> batch;
-    for (int i = 0; i < 10; ++i) batch.push_back({i % 3 == 0 ? b : a, "v" + std::to_string(i)});
+    for (int i = 0; i < 10; ++i) batch.push_back({i % 3 == 0 ? b : a, numbered("v", i)});
     const auto pos = must_append(*log, kCommandsTopic, batch);
     std::map<int32_t, int64_t> next;
     for (size_t i = 0; i < batch.size(); ++i) {
@@ -217,13 +224,13 @@ inline void check_log_conformance(LogFixture& f) {
     auto log = must_open(f);
     const std::string key = key_in(*log, 1);
     std::vector<Record> batch;
-    for (int i = 0; i < 6; ++i) batch.push_back({key, "r" + std::to_string(i)});
+    for (int i = 0; i < 6; ++i) batch.push_back({key, numbered("r", i)});
     must_append(*log, kEventsTopic, batch);
     CHECK(must_end(*log, kEventsTopic, Partition{1}) == 6);
 
     auto from_start = must_reader(*log, kEventsTopic, {{Partition{1}, Offset{0}}});
     auto all = read_exactly(*from_start, 6);
-    for (int i = 0; i < 6; ++i) CHECK(all[i].value == "r" + std::to_string(i));
+    for (int i = 0; i < 6; ++i) CHECK(all[i].value == numbered("r", i));
 
     auto middle = must_reader(*log, kEventsTopic, {{Partition{1}, Offset{4}}});
     auto tail = read_exactly(*middle, 2);
@@ -337,9 +344,9 @@ inline void check_log_conformance(LogFixture& f) {
           std::vector<Record> batch;
           for (int j = 0; j <= i % 3; ++j) {
             const std::string& key = keys[static_cast<size_t>(t + i + j) % keys.size()];
-            // (Built with += : GCC 12 warns falsely (-Wrestrict) on "t" + std::to_string(t).)
-            std::string value = "t";
-            value += std::to_string(t) + "-" + std::to_string(i) + "-" + std::to_string(j);
+            std::string value = numbered("t", t);
+            value += numbered("-", i);
+            value += numbered("-", j);
             batch.push_back({key, std::move(value)});
           }
           auto r = log->append(kEventsTopic, batch);
@@ -359,9 +366,9 @@ inline void check_log_conformance(LogFixture& f) {
     for (const auto& list : acked) {
       for (const auto& [value, pos] : list) {
         CHECK(by_value.emplace(value, pos).second);
-        CHECK_MESSAGE(positions.insert(pos).second, "position acknowledged twice: "
-                                                        << pos.partition.value << "/"
-                                                        << pos.offset.value);
+        CHECK_MESSAGE(
+            positions.insert(pos).second,
+            "position acknowledged twice: " << pos.partition.value << "/" << pos.offset.value);
       }
     }
     // Dense: per partition, the acknowledged offsets are exactly 0..end-1.

@@ -54,11 +54,8 @@ class KafkaFixture final : public testing::LogFixture {
   std::unique_ptr<MockKafkaCluster> cluster_;
 };
 
-TEST_CASE("kafka log conforms to the log port (1 broker)") {
-  KafkaFixture fixture(1);
-  testing::check_log_conformance(fixture);
-}
-
+// Three brokers, so partitions have different leaders. (Each SUBCASE starts a new cluster;
+// librdkafka 2.0's mock often takes ~1 s to start or stop one, which dominates the run time.)
 TEST_CASE("kafka log conforms to the log port (3 brokers, 3 partitions)") {
   KafkaFixture fixture(3, 3);
   testing::check_log_conformance(fixture);
@@ -102,6 +99,17 @@ TEST_CASE("kafka append fails within a bound while the broker is down, then reco
   CHECK(failed.error().message == "Event log unavailable");
   // message.timeout.ms plus the adapter's margin, never forever.
   CHECK(Clock::now() - start < o.delivery_timeout + std::chrono::seconds(6));
+
+  // A reader opened meanwhile neither hangs nor invents records: its poll returns within its
+  // timeout, empty or with an error (every broker is down).
+  {
+    auto down_reader = log->reader(kEventsTopic, {{log->partition_for("org_1"), Offset{1}}});
+    REQUIRE(down_reader.ok());
+    const auto poll_start = Clock::now();
+    auto r = (*down_reader)->poll(10, milliseconds(300));
+    CHECK(Clock::now() - poll_start < std::chrono::seconds(3));
+    if (r.ok()) CHECK(r->empty());
+  }
 
   fixture.cluster().set_broker_down(1, false);
   // Reconnection takes a backoff; retry within a bound (each try is itself bounded).
@@ -155,8 +163,7 @@ TEST_CASE("kafka values are stored verbatim: plain JSON is readable by and from 
   {
     RdKafka producer(RD_KAFKA_PRODUCER, {{"bootstrap.servers", fixture.options().brokers}});
     REQUIRE(rd_kafka_producev(producer.rk, RD_KAFKA_V_TOPIC(std::string(kEventsTopic).c_str()),
-                              RD_KAFKA_V_PARTITION(p.value),
-                              RD_KAFKA_V_KEY(key.data(), key.size()),
+                              RD_KAFKA_V_PARTITION(p.value), RD_KAFKA_V_KEY(key.data(), key.size()),
                               RD_KAFKA_V_VALUE(const_cast<char*>(json.data()), json.size()),
                               RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                               RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR_NO_ERROR);
