@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "adapters/log/embedded_log.h"
+#include "adapters/log/kafka_log.h"
 #include "adapters/store/kv_store.h"
 #include "fmt/format.h"
 #include "tests/integration/server_process.h"
@@ -329,4 +330,37 @@ TEST_CASE("the decider's quota check is consistent under concurrent requests") {
   auto doc = parse(parser, res->body);
   CHECK(std::string_view(doc["error"]) == "Monthly SMS limit reached");
   CHECK(std::string_view(doc["details"]).find("0 SMS remaining") != std::string_view::npos);
+}
+
+TEST_CASE("the same API on the Kafka adapter (librdkafka mock cluster)") {
+  auto cluster = pulse::log::MockKafkaCluster::start(1, 4);
+  REQUIRE_MESSAGE(cluster.ok(), cluster.error().details);
+  TempDir dir;
+  const auto data = dir.path() / "data";
+  simdjson::dom::parser parser;
+  std::string id;
+  {
+    ServerProcess server(data, {"--kafka", (*cluster)->bootstrap_servers()});
+    auto c = server.client();
+    auto res = c->Post("/api/sms/send", send_body(3), "application/json");
+    REQUIRE(res);
+    REQUIRE_MESSAGE(res->status == 201, res->body);
+    id = std::string(std::string_view(parse(parser, res->body)["campaignId"]));
+    auto got = c->Get(("/api/campaigns/" + id).c_str());
+    REQUIRE(got);
+    REQUIRE(got->status == 200);
+    CHECK(parse(parser, got->body)["messages"].get_array().size() == 3);
+    auto bad = c->Post("/api/sms/send", R"({"recipients":[],"message":"x"})", "application/json");
+    REQUIRE(bad);
+    CHECK(bad->status == 400);
+    CHECK(server.terminate() == 0);
+  }
+  // The read models are rebuilt from the events kept in Kafka.
+  std::filesystem::remove_all(data / "views");
+  ServerProcess server(data, {"--kafka", (*cluster)->bootstrap_servers()});
+  auto c = server.client();
+  auto got = c->Get(("/api/campaigns/" + id).c_str());
+  REQUIRE(got);
+  CHECK(got->status == 200);
+  CHECK(all_campaign_ids(*c).size() == 1);
 }
