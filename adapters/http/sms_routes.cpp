@@ -1,0 +1,96 @@
+// POST /api/sms/send and the campaign queries.
+#include "adapters/codec/json_codec.h"
+#include "adapters/http/json_views.h"
+#include "adapters/http/routes.h"
+#include "commands/send_sms.h"
+#include "domain/ids.h"
+#include "fmt/format.h"
+
+namespace pulse::http {
+namespace {
+
+constexpr size_t kDefaultMessagesLimit = 500;
+constexpr size_t kMaxMessagesLimit = 1000;
+constexpr size_t kDefaultListLimit = 50;
+constexpr size_t kMaxListLimit = 200;
+
+void send_sms(const Context& ctx, const httplib::Request& req, httplib::Response& res) {
+  auto org = ctx.organization(req);
+  if (!org) return reply_error(res, org.error());
+  auto parsed = codec::decode_send_sms_request(req.body);
+  if (!parsed) return reply_error(res, parsed.error());
+  const auto now = ctx.app.clock().now();
+  auto cmd =
+      commands::make_send_sms(*parsed, CampaignId{make_id(id_prefix::campaign, now, random64())});
+  if (!cmd) return reply_error(res, cmd.error());
+  const auto campaign_id = cmd->campaign_id.value;
+  const auto recipients = cmd->recipients.size();
+  CommandEnvelope env{CommandId{make_id(id_prefix::command, now, random64())}, *org, now,
+                      std::move(cmd).value()};
+  if (auto st = ctx.execute(env); !st) return reply_error(res, st.error());
+  reply(res, 201, send_result_json(campaign_id, recipients));
+}
+
+void get_campaign(const Context& ctx, const httplib::Request& req, httplib::Response& res) {
+  auto org = ctx.organization(req);
+  if (!org) return reply_error(res, org.error());
+  const std::string id = req.matches[1];
+  if (!is_valid_id(id_prefix::campaign, id))
+    return reply_error(res, not_found("Campaign not found"));
+  auto limit = limit_param(req, "limit", kDefaultMessagesLimit, kMaxMessagesLimit);
+  if (!limit) return reply_error(res, limit.error());
+  std::optional<MessageId> after;
+  if (req.has_param("messagesCursor")) {
+    after = MessageId{req.get_param_value("messagesCursor")};
+    if (!is_valid_id(id_prefix::message, after->value))
+      return reply_error(
+          res, validation_error("Invalid query parameter", "messagesCursor must be a message id"));
+  }
+  auto campaign = ctx.app.models().campaign(*org, CampaignId{id});
+  if (!campaign) return reply_error(res, campaign.error());
+  if (!*campaign) return reply_error(res, not_found("Campaign not found"));
+  auto messages = ctx.app.models().campaign_messages(*org, CampaignId{id}, *limit + 1, after);
+  if (!messages) return reply_error(res, messages.error());
+  std::optional<std::string> next;
+  if (messages->size() > *limit) {
+    messages->pop_back();
+    next = messages->back().id.value;
+  }
+  reply(res, 200, campaign_json(**campaign, &*messages, next));
+}
+
+void list_campaigns(const Context& ctx, const httplib::Request& req, httplib::Response& res) {
+  auto org = ctx.organization(req);
+  if (!org) return reply_error(res, org.error());
+  auto limit = limit_param(req, "limit", kDefaultListLimit, kMaxListLimit);
+  if (!limit) return reply_error(res, limit.error());
+  std::optional<CampaignId> before;
+  if (req.has_param("cursor")) {
+    before = CampaignId{req.get_param_value("cursor")};
+    if (!is_valid_id(id_prefix::campaign, before->value))
+      return reply_error(
+          res, validation_error("Invalid query parameter", "cursor must be a campaign id"));
+  }
+  auto list = ctx.app.models().campaigns(*org, *limit + 1, before);
+  if (!list) return reply_error(res, list.error());
+  if (list->size() > *limit) {
+    list->pop_back();
+    res.set_header("X-Next-Cursor", list->back().id.value);
+  }
+  reply(res, 200, campaigns_json(*list));
+}
+}  // namespace
+
+void add_sms_routes(httplib::Server& server, const Context& ctx) {
+  server.Post("/api/sms/send", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    send_sms(ctx, req, res);
+  });
+  server.Get("/api/campaigns", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    list_campaigns(ctx, req, res);
+  });
+  server.Get(
+      R"(/api/campaigns/([^/]+))",
+      [&ctx](const httplib::Request& req, httplib::Response& res) { get_campaign(ctx, req, res); });
+}
+
+}  // namespace pulse::http
