@@ -13,8 +13,23 @@ Result<std::unique_ptr<log::Log>> open_log(const AppOptions& options) {
       log::EmbeddedLogOptions{options.data_dir / "log", options.partitions});
 }
 
+// The read models as they are: nothing consumes the log, nothing writes.
+Result<std::unique_ptr<App>> App::open_read_only(std::unique_ptr<App> app) {
+  const auto dir = app->options().data_dir / "views";
+  if (!std::filesystem::exists(dir))
+    return Error{Errc::not_found, "No read models to serve",
+                 dir.string() + " does not exist (build one with pulse replay --into DIR)"};
+  auto views = store::KvStore::open(dir, true);
+  if (!views) return views.error();
+  app->views_ = std::move(views).value();
+  app->models_ = std::make_unique<runtime::ReadModels>(*app->views_);
+  app->watermarks_ = std::make_unique<runtime::Watermarks>(0);
+  return app;
+}
+
 Result<std::unique_ptr<App>> App::open(const AppOptions& options, const TimeSource& clock) {
   std::unique_ptr<App> app(new App(options, clock));
+  if (options.read_only) return open_read_only(std::move(app));
   auto log = open_log(options);
   if (!log) return log.error();
   app->log_ = std::move(log).value();

@@ -27,11 +27,13 @@ struct AppOptions {
   std::filesystem::path data_dir = "pulse-data";
   std::string kafka;       // empty: the embedded log
   int32_t partitions = 0;  // of both topics; 0: as the embedded log has it (4 when new)
-  commands::DeciderConfig decider;
-  // Development only, until accounts land: requests without X-Organization-Id act for this
-  // organisation.
-  OrgId dev_org{"org_0000000000000dev"};
+  commands::DeciderConfig decider;  // plan limits
+  std::string jwt_secret;           // signs tokens; required
+  std::string admin_token;          // operator routes; empty: disabled
   bool allow_private_webhooks = false;
+  // Serve the read models under data_dir/views as they are (pulse replay --until builds such a
+  // directory): no log, no deciders, no projectors; write routes answer 405.
+  bool read_only = false;
 };
 
 class App {
@@ -40,16 +42,17 @@ class App {
   ~App();
 
   const AppOptions& options() const { return options_; }
-  log::Log& log() { return *log_; }
+  log::Log& log() { return *log_; }  // not with options().read_only
   runtime::ReadModels& models() { return *models_; }
   runtime::Watermarks& watermarks() { return *watermarks_; }
   const TimeSource& clock() const { return clock_; }
   // Until the read models have caught up with the event log as it was at start-up.
   Status wait_ready(std::chrono::steady_clock::time_point deadline) {
-    return projector_->wait_caught_up(deadline);
+    return projector_ ? projector_->wait_caught_up(deadline) : ok_status();
   }
 
  private:
+  static Result<std::unique_ptr<App>> open_read_only(std::unique_ptr<App> app);
   App(AppOptions options, const TimeSource& clock) : options_(std::move(options)), clock_(clock) {}
 
   AppOptions options_;

@@ -13,15 +13,20 @@ constexpr const char* kUsage = R"(usage: pulse <command> [options]
 commands:
   serve        run the server
                [--listen 127.0.0.1:8080] [--data-dir DIR] [--kafka BROKERS|mock]
-               [--partitions N] [--monthly-sms-limit N] [--allow-private-webhooks]
+               [--partitions N] [--plans FILE] [--allow-private-webhooks]
+               [--read-only] (serve DATA_DIR/views as they are, e.g. from replay --until)
+               env: PULSE_JWT_SECRET (else DATA_DIR/secrets/jwt-secret), PULSE_ADMIN_TOKEN
   events       print the event log as NDJSON          --data-dir DIR [--kafka BROKERS]
+               [--from OFFSET|P:O,…|TIME] [--to OFFSET|P:O,…|TIME] [--org ID] [--type T,…]
+               [--follow]
   status       log ends, consumer positions and lag   --data-dir DIR [--kafka BROKERS]
   replay       rebuild the read models from the event log into a fresh directory
-               --data-dir DIR --into DIR [--kafka BROKERS] [--verify]
+               --data-dir DIR --into DIR [--kafka BROKERS] [--verify] [--until TIME]
+               [--swap] (server stopped: the rebuilt views replace DATA_DIR/views atomically)
   dump         print a store's keys and values        --data-dir DIR [--store views|state]
   gateway-sim  a simulated fleet of gateway phones    (not implemented yet)
   admin        operator commands                      (not implemented yet)
-  bench        benchmarks                             (not implemented yet)
+  bench        benchmarks against raw baselines       [--quick] [--only FIGURE,...]
 )";
 
 int not_implemented(const std::string& cmd, int issue) {
@@ -46,7 +51,7 @@ int main(int argc, char** argv) {
   if (cmd == "dump") return dump(*args);
   if (cmd == "gateway-sim") return not_implemented(cmd, 4);
   if (cmd == "admin") return not_implemented(cmd, 3);
-  if (cmd == "bench") return not_implemented(cmd, 8);
+  if (cmd == "bench") return bench(*args);
   fmt::print(stderr, "pulse: unknown command '{}'\n{}", cmd, kUsage);
   return 2;
 }

@@ -15,27 +15,32 @@ struct Overloaded : Ts... {
   using Ts::operator()...;
 };
 
-int64_t month_count(const OrgState& s, TimePoint at) {
-  return s.month == utc_month(at) ? s.month_messages : 0;
+using Decision = Result<std::vector<Event>>;
+
+Error org_not_found() {
+  return Error{Errc::not_found, "Organization not found", "It does not exist."};
 }
 
-Result<std::vector<Event>> decide_send(const DeciderConfig& config, const OrgState& state,
-                                       const CommandEnvelope& env, const SendSms& cmd) {
+std::string plural(int64_t n, std::string_view word) {
+  return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s");
+}
+
+Decision decide_send(const DeciderConfig& config, const OrgState& org, const CommandEnvelope& env,
+                     const SendSms& cmd) {
+  if (!org.exists) return org_not_found();
   const auto n = static_cast<int64_t>(cmd.recipients.size());
-  if (config.monthly_sms_limit > 0) {
-    const int64_t remaining =
-        std::max<int64_t>(0, config.monthly_sms_limit - month_count(state, env.at));
-    if (n > remaining)
-      return Error{Errc::quota_exceeded, "Monthly SMS limit reached",
-                   fmt::format("{} SMS remaining this month; this request needs {}", remaining, n)};
-  }
+  const int64_t remaining = sms_remaining(config, org, env.at);
+  if (remaining != kUnlimited && n > remaining)
+    return Error{Errc::quota_exceeded, "Monthly SMS limit reached",
+                 fmt::format("{} SMS remaining this month on the {} plan; this request needs {}",
+                             remaining, to_string(org.plan), n)};
   auto tmpl = parse_template(cmd.message);
   assert(tmpl.ok());  // make_send_sms validated it
 
   std::vector<Event> events;
   events.push_back(CampaignCreated{cmd.campaign_id,
-                                   fmt::format("SMS to {} recipient{}", n, n == 1 ? "" : "s"),
-                                   "api", cmd.message, static_cast<int32_t>(n)});
+                                   fmt::format("SMS to {}", plural(n, "recipient")), "api",
+                                   cmd.message, static_cast<int32_t>(n)});
   MessagesQueued chunk{cmd.campaign_id, {}};
   for (size_t i = 0; i < cmd.recipients.size(); ++i) {
     const auto& r = cmd.recipients[i];
@@ -54,6 +59,57 @@ Result<std::vector<Event>> decide_send(const DeciderConfig& config, const OrgSta
   return events;
 }
 
+Decision decide_register(const UserState& user, const RegisterUser& cmd) {
+  if (user.registered)
+    return Error{Errc::conflict, "Email already registered",
+                 "Log in, or sign up with another address."};
+  return std::vector<Event>{
+      UserRegistered{cmd.user_id, cmd.email, cmd.name, cmd.password_hash, cmd.default_org}};
+}
+
+Decision decide_claim(const UserState& user, const ClaimOrganization& cmd) {
+  if (!user.registered || user.user_id != cmd.user_id.value)
+    return Error{Errc::not_found, "User not found", "It does not exist."};
+  if (cmd.allowance != kUnlimited && user.organizations >= cmd.allowance)
+    return Error{Errc::forbidden, "Organization limit reached",
+                 fmt::format("Your plan allows {}; upgrade to create more.",
+                             plural(cmd.allowance, "organization"))};
+  return std::vector<Event>{OrganizationClaimed{cmd.user_id, cmd.email, cmd.new_org}};
+}
+
+Decision decide_create_org(const OrgState& org, const CreateOrganization& cmd) {
+  if (org.exists) return Error{Errc::conflict, "Organization already exists", "Its id is taken."};
+  std::vector<Event> events{OrganizationCreated{cmd.name, cmd.owner, Plan::free}};
+  if (cmd.first_key) {
+    const auto& k = *cmd.first_key;
+    events.push_back(ApiKeyCreated{k.id, k.name, k.key_hash, k.hint, cmd.owner.value});
+  }
+  return events;
+}
+
+Decision decide_create_key(const DeciderConfig& config, const OrgState& org,
+                           const CreateApiKey& cmd) {
+  if (!org.exists) return org_not_found();
+  const int64_t limit = config.plans[org.plan].api_keys;
+  if (!within(limit, static_cast<int64_t>(org.api_keys.size()) + 1))
+    return Error{Errc::forbidden, "API key limit reached",
+                 fmt::format("The {} plan allows {}; revoke one or upgrade your plan.",
+                             to_string(org.plan), plural(limit, "active API key"))};
+  const auto& k = cmd.key;
+  return std::vector<Event>{ApiKeyCreated{k.id, k.name, k.key_hash, k.hint, cmd.created_by}};
+}
+
+Decision decide_revoke_key(const OrgState& org, const RevokeApiKey& cmd) {
+  if (!org.exists || !org.api_keys.count(cmd.key_id.value))
+    return Error{Errc::not_found, "API key not found", "It does not exist or is revoked."};
+  return std::vector<Event>{ApiKeyRevoked{cmd.key_id}};
+}
+
+Decision decide_set_plan(const OrgState& org, const SetPlan& cmd) {
+  if (!org.exists) return org_not_found();
+  return std::vector<Event>{PlanChanged{cmd.plan}};
+}
+
 }  // namespace
 
 std::string utc_month(TimePoint t) {
@@ -62,26 +118,57 @@ std::string utc_month(TimePoint t) {
                      static_cast<unsigned>(ymd.month()));
 }
 
-Result<std::vector<Event>> decide(const DeciderConfig& config, const OrgState& state,
-                                  const CommandEnvelope& cmd) {
-  return std::visit(
-      Overloaded{[&](const SendSms& c) { return decide_send(config, state, cmd, c); }}, cmd.body);
+int64_t sms_remaining(const DeciderConfig& config, const OrgState& org, TimePoint at) {
+  const int64_t limit = config.plans[org.plan].monthly_sms;
+  if (limit == kUnlimited) return kUnlimited;
+  const int64_t used = org.month == utc_month(at) ? org.month_messages : 0;
+  return std::max<int64_t>(0, limit - used);
 }
 
-void evolve(OrgState& state, const Event& event, TimePoint at) {
+Decision decide(const DeciderConfig& config, const DeciderState& state,
+                const CommandEnvelope& cmd) {
+  return std::visit(
+      Overloaded{
+          [&](const SendSms& c) { return decide_send(config, state.org, cmd, c); },
+          [&](const RegisterUser& c) { return decide_register(state.user, c); },
+          [&](const ClaimOrganization& c) { return decide_claim(state.user, c); },
+          [&](const CreateOrganization& c) { return decide_create_org(state.org, c); },
+          [&](const CreateApiKey& c) { return decide_create_key(config, state.org, c); },
+          [&](const RevokeApiKey& c) { return decide_revoke_key(state.org, c); },
+          [&](const SetPlan& c) { return decide_set_plan(state.org, c); },
+      },
+      cmd.body);
+}
+
+void evolve(DeciderState& state, const Event& event, TimePoint at) {
+  auto& org = state.org;
+  auto& user = state.user;
   std::visit(Overloaded{
-                 [&](const CampaignCreated&) { ++state.campaigns; },
+                 [&](const CampaignCreated&) { ++org.campaigns; },
                  [&](const MessagesQueued& e) {
                    const auto n = static_cast<int64_t>(e.messages.size());
                    const auto month = utc_month(at);
-                   if (state.month != month) {
-                     state.month = month;
-                     state.month_messages = 0;
+                   if (org.month != month) {
+                     org.month = month;
+                     org.month_messages = 0;
                    }
-                   state.month_messages += n;
-                   state.messages += n;
+                   org.month_messages += n;
+                   org.messages += n;
                  },
                  [&](const CommandRejected&) {},
+                 [&](const UserRegistered& e) {
+                   user.registered = true;
+                   user.user_id = e.user_id.value;
+                   user.organizations = 1;
+                 },
+                 [&](const OrganizationClaimed&) { ++user.organizations; },
+                 [&](const OrganizationCreated& e) {
+                   org.exists = true;
+                   org.plan = e.plan;
+                 },
+                 [&](const ApiKeyCreated& e) { org.api_keys.insert(e.id.value); },
+                 [&](const ApiKeyRevoked& e) { org.api_keys.erase(e.id.value); },
+                 [&](const PlanChanged& e) { org.plan = e.plan; },
              },
              event);
 }

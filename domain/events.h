@@ -12,6 +12,7 @@
 #include "domain/log_position.h"
 #include "domain/message_body.h"
 #include "domain/phone.h"
+#include "domain/plans.h"
 #include "domain/result.h"
 #include "domain/time.h"
 
@@ -57,7 +58,59 @@ struct CommandRejected {
   std::string details;
 };
 
-using Event = std::variant<CampaignCreated, MessagesQueued, CommandRejected>;
+// ---- accounts (issue 3) -----------------------------------------------------------------
+
+struct UserRegistered {
+  static constexpr std::string_view kType = "UserRegistered";
+  static constexpr int kVersion = 1;
+  UserId user_id;
+  std::string email;
+  std::string name;
+  std::string password_hash;
+  OrgId default_org;
+};
+
+struct OrganizationClaimed {
+  static constexpr std::string_view kType = "OrganizationClaimed";
+  static constexpr int kVersion = 1;
+  UserId user_id;
+  std::string email;
+  OrgId org;
+};
+
+struct OrganizationCreated {
+  static constexpr std::string_view kType = "OrganizationCreated";
+  static constexpr int kVersion = 1;
+  std::string name;
+  UserId owner;
+  Plan plan = Plan::free;
+};
+
+struct ApiKeyCreated {
+  static constexpr std::string_view kType = "ApiKeyCreated";
+  static constexpr int kVersion = 1;
+  ApiKeyId id;
+  std::string name;
+  std::string key_hash;
+  std::string hint;
+  std::string created_by;
+};
+
+struct ApiKeyRevoked {
+  static constexpr std::string_view kType = "ApiKeyRevoked";
+  static constexpr int kVersion = 1;
+  ApiKeyId id;
+};
+
+struct PlanChanged {
+  static constexpr std::string_view kType = "PlanChanged";
+  static constexpr int kVersion = 1;
+  Plan plan = Plan::free;
+};
+
+using Event = std::variant<CampaignCreated, MessagesQueued, CommandRejected, UserRegistered,
+                           OrganizationClaimed, OrganizationCreated, ApiKeyCreated, ApiKeyRevoked,
+                           PlanChanged>;
 
 // (command partition, command offset, index within the command's events).
 struct EventSource {

@@ -24,6 +24,8 @@ using DeviceId = Id<struct DeviceTag>;
 using ContactListId = Id<struct ContactListTag>;
 using WebhookId = Id<struct WebhookTag>;
 using CommandId = Id<struct CommandTag>;
+using UserId = Id<struct UserTag>;
+using ApiKeyId = Id<struct ApiKeyTag>;
 
 namespace id_prefix {
 inline constexpr std::string_view org = "org";
@@ -33,6 +35,8 @@ inline constexpr std::string_view device = "dvc";
 inline constexpr std::string_view contact_list = "cl";
 inline constexpr std::string_view webhook = "wh";
 inline constexpr std::string_view command = "cmd";
+inline constexpr std::string_view user = "usr";
+inline constexpr std::string_view api_key = "key";
 }  // namespace id_prefix
 
 // prefix + "_" + 10 time chars + 6 chars from the low 30 bits of `entropy`.

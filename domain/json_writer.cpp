@@ -2,16 +2,51 @@
 
 #include <cassert>
 #include <cmath>
+#include <cstring>
 #include <iterator>
 
 #include "fmt/format.h"
 
 namespace pulse {
 
+namespace {
+bool needs_escape(unsigned char c) {
+  return c < 0x20 || c == '"' || c == '\\';
+}
+
+// True when one of the 8 bytes of `w` needs escaping (< 0x20, '"' or '\\'): the classic
+// "has a zero byte" / "has a byte less than n" bit tricks, exact for "any".
+bool word_needs_escape(uint64_t w) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+  const uint64_t quote = w ^ (kOnes * '"'), backslash = w ^ (kOnes * '\\');
+  return (((w - kOnes * 0x20) & ~w) | ((quote - kOnes) & ~quote) |
+          ((backslash - kOnes) & ~backslash)) &
+         kHigh;
+}
+
+// The length of the prefix of `s` from `i` that needs no escaping.
+size_t plain_run(std::string_view s, size_t i) {
+  while (i + 8 <= s.size()) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    if (word_needs_escape(w)) break;
+    i += 8;
+  }
+  while (i < s.size() && !needs_escape(static_cast<unsigned char>(s[i]))) ++i;
+  return i;
+}
+}  // namespace
+
 void append_json_string(std::string& out, std::string_view s) {
   out.push_back('"');
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
+  // Runs of characters that need no escaping are copied at once (the common case: all of it).
+  size_t i = 0;
+  while (i < s.size()) {
+    const size_t run = plain_run(s, i);
+    out.append(s.data() + i, run - i);
+    if (run == s.size()) break;
+    i = run + 1;
+    const auto c = static_cast<unsigned char>(s[run]);
     switch (c) {
       case '"':
         out += "\\\"";
@@ -35,11 +70,7 @@ void append_json_string(std::string& out, std::string_view s) {
         out += "\\t";
         break;
       default:
-        if (c < 0x20) {
-          fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
-        } else {
-          out.push_back(ch);  // UTF-8 passes through unchanged
-        }
+        fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);  // c < 0x20
     }
   }
   out.push_back('"');
@@ -103,7 +134,8 @@ JsonWriter& JsonWriter::value(std::string_view s) {
 
 JsonWriter& JsonWriter::value(int64_t n) {
   separate();
-  fmt::format_to(std::back_inserter(out_), "{}", n);
+  const fmt::format_int digits(n);
+  out_.append(digits.data(), digits.size());
   return *this;
 }
 

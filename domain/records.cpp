@@ -14,6 +14,12 @@ std::string_view event_type(const Event& e) {
   return std::visit([](const auto& x) -> std::string_view { return x.kType; }, e);
 }
 
+std::string partition_key(const CommandEnvelope& c) {
+  if (const auto* r = std::get_if<RegisterUser>(&c.body)) return "user:" + r->email;
+  if (const auto* r = std::get_if<ClaimOrganization>(&c.body)) return "user:" + r->email;
+  return c.org.value;
+}
+
 std::string event_id(const EventSource& s) {
   return fmt::format("evt_{}-{}-{}", s.command.partition.value, s.command.offset.value, s.index);
 }

@@ -34,3 +34,28 @@ bool errc_from_string(std::string_view s, Errc& out) {
 }
 
 }  // namespace pulse
+
+#include "domain/plans.h"
+
+namespace pulse {
+
+std::string_view to_string(Plan p) {
+  switch (p) {
+    case Plan::free:
+      return "free";
+    case Plan::pro:
+      return "pro";
+    case Plan::enterprise:
+      return "enterprise";
+  }
+  return "free";
+}
+
+std::optional<Plan> plan_from_string(std::string_view s) {
+  if (s == "free") return Plan::free;
+  if (s == "pro") return Plan::pro;
+  if (s == "enterprise") return Plan::enterprise;
+  return std::nullopt;
+}
+
+}  // namespace pulse

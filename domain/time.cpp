@@ -85,6 +85,21 @@ std::string format_iso8601(TimePoint t) {
   const int64_t days = floor_div(ms, kMsPerDay);
   const int64_t in_day = ms - days * kMsPerDay;  // [0, kMsPerDay)
   const Civil c = civil_from_days(days);
+  if (c.year >= 0 && c.year <= 9999) {
+    // Hot (every read-model value carries timestamps): digits written directly.
+    char buf[] = "0000-00-00T00:00:00.000Z";  // 24 characters and a NUL
+    auto put = [&buf](int at, int64_t v, int width) {
+      for (int i = at + width - 1; i >= at; --i, v /= 10) buf[i] = static_cast<char>('0' + v % 10);
+    };
+    put(0, c.year, 4);
+    put(5, c.month, 2);
+    put(8, c.day, 2);
+    put(11, in_day / 3'600'000, 2);
+    put(14, in_day / 60'000 % 60, 2);
+    put(17, in_day / 1000 % 60, 2);
+    put(20, in_day % 1000, 3);
+    return std::string(buf, 24);
+  }
   // Years outside 0000..9999 (which parse_iso8601 never yields) come out wider, not wrong.
   return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", c.year, c.month, c.day,
                      in_day / 3'600'000, in_day / 60'000 % 60, in_day / 1000 % 60, in_day % 1000);

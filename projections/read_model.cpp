@@ -51,6 +51,33 @@ void on_messages_queued(ReadModelTx& tx, const EventEnvelope& env, const Message
   tx.put_campaign(env.org, *campaign);
 }
 
+void on_organization_created(ReadModelTx& tx, const EventEnvelope& env,
+                             const OrganizationCreated& e) {
+  if (tx.organization(env.org)) return;
+  tx.put_organization(OrganizationView{env.org, e.name, e.plan, e.owner, env.at, env.at});
+  tx.put_membership(MembershipView{e.owner, env.org, "owner", env.at});
+}
+
+void on_api_key_created(ReadModelTx& tx, const EventEnvelope& env, const ApiKeyCreated& e) {
+  tx.put_api_key(
+      ApiKeyView{e.id, env.org, e.name, e.hint, e.key_hash, e.created_by, env.at, std::nullopt});
+}
+
+void on_api_key_revoked(ReadModelTx& tx, const EventEnvelope& env, const ApiKeyRevoked& e) {
+  auto key = tx.api_key(env.org, e.id);
+  if (!key || key->revoked_at) return;
+  key->revoked_at = env.at;
+  tx.put_api_key(*key);
+}
+
+void on_plan_changed(ReadModelTx& tx, const EventEnvelope& env, const PlanChanged& e) {
+  auto org = tx.organization(env.org);
+  if (!org) return;
+  org->plan = e.plan;
+  org->updated_at = env.at;
+  tx.put_organization(*org);
+}
+
 }  // namespace
 
 void apply(ReadModelTx& tx, const EventEnvelope& env) {
@@ -61,6 +88,15 @@ void apply(ReadModelTx& tx, const EventEnvelope& env) {
                    tx.put_outcome(env.org, env.command_id,
                                   CommandOutcome{e.command_type, e.code, e.error, e.details});
                  },
+                 [&](const UserRegistered& e) {
+                   tx.put_user(UserView{e.user_id, e.email, e.name, e.password_hash, e.default_org,
+                                        env.at});
+                 },
+                 [&](const OrganizationClaimed&) {},
+                 [&](const OrganizationCreated& e) { on_organization_created(tx, env, e); },
+                 [&](const ApiKeyCreated& e) { on_api_key_created(tx, env, e); },
+                 [&](const ApiKeyRevoked& e) { on_api_key_revoked(tx, env, e); },
+                 [&](const PlanChanged& e) { on_plan_changed(tx, env, e); },
              },
              env.body);
 }

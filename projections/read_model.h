@@ -9,6 +9,7 @@
 
 #include "domain/events.h"
 #include "domain/ids.h"
+#include "domain/plans.h"
 #include "domain/time.h"
 
 namespace pulse::projections {
@@ -67,10 +68,87 @@ struct CommandOutcome {
   auto operator<=>(const CommandOutcome&) const = default;
 };
 
-// Every key is prefixed by organisation: a read can't cross tenants by construction.
+// ---- accounts ---------------------------------------------------------------------------
+
+struct UserView {
+  static constexpr std::string_view kType = "UserView";
+  static constexpr int kVersion = 1;
+  UserId id;
+  std::string email;
+  std::string name;
+  std::string password_hash;
+  OrgId default_org;
+  TimePoint created_at;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("id", s.id), f("email", s.email), f("name", s.name), f("passwordHash", s.password_hash),
+        f("defaultOrgId", s.default_org), f("createdAt", s.created_at);
+  }
+  auto operator<=>(const UserView&) const = default;
+};
+
+struct OrganizationView {
+  static constexpr std::string_view kType = "OrganizationView";
+  static constexpr int kVersion = 1;
+  OrgId id;
+  std::string name;
+  Plan plan = Plan::free;
+  UserId owner;
+  TimePoint created_at;
+  TimePoint updated_at;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("id", s.id), f("name", s.name), f("plan", s.plan), f("ownerUserId", s.owner),
+        f("createdAt", s.created_at), f("updatedAt", s.updated_at);
+  }
+  auto operator<=>(const OrganizationView&) const = default;
+};
+
+struct MembershipView {
+  static constexpr std::string_view kType = "MembershipView";
+  static constexpr int kVersion = 1;
+  UserId user;
+  OrgId org;
+  std::string role;  // "owner"
+  TimePoint created_at;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("userId", s.user), f("orgId", s.org), f("role", s.role), f("createdAt", s.created_at);
+  }
+  auto operator<=>(const MembershipView&) const = default;
+};
+
+struct ApiKeyView {
+  static constexpr std::string_view kType = "ApiKeyView";
+  static constexpr int kVersion = 1;
+  ApiKeyId id;
+  OrgId org;
+  std::string name;
+  std::string hint;
+  std::string key_hash;
+  std::string created_by;
+  TimePoint created_at;
+  std::optional<TimePoint> revoked_at;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("id", s.id), f("orgId", s.org), f("name", s.name), f("hint", s.hint),
+        f("keyHash", s.key_hash), f("createdBy", s.created_by), f("createdAt", s.created_at),
+        f("revokedAt", s.revoked_at);
+  }
+  auto operator<=>(const ApiKeyView&) const = default;
+};
+
+// Keys are prefixed by organisation (or, for a user's own records, by user): a read can't
+// cross tenants by construction.
 class ReadModelTx {
  public:
   virtual ~ReadModelTx() = default;
+  virtual void put_user(const UserView& v) = 0;
+  virtual std::optional<OrganizationView> organization(const OrgId& org) = 0;
+  virtual void put_organization(const OrganizationView& v) = 0;
+  virtual void put_membership(const MembershipView& v) = 0;
+  virtual std::optional<ApiKeyView> api_key(const OrgId& org, const ApiKeyId& id) = 0;
+  virtual void put_api_key(const ApiKeyView& v) = 0;
   virtual std::optional<CampaignView> campaign(const OrgId& org, const CampaignId& id) = 0;
   virtual void put_campaign(const OrgId& org, const CampaignView& view) = 0;
   virtual std::optional<MessageView> message(const OrgId& org, const MessageId& id) = 0;

@@ -19,7 +19,8 @@ std::string Args::get(const std::string& k, std::string fallback) const {
 
 namespace {
 
-const std::vector<std::string> kBoolFlags = {"--allow-private-webhooks", "--verify", "--quick"};
+const std::vector<std::string> kBoolFlags = {
+    "--allow-private-webhooks", "--verify", "--quick", "--follow", "--swap", "--read-only"};
 
 }  // namespace
 

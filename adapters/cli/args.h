@@ -46,5 +46,6 @@ int events(const Args& args);
 int status(const Args& args);
 int replay(const Args& args);
 int dump(const Args& args);
+int bench(const Args& args);
 
 }  // namespace pulse::cli

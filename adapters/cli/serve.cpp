@@ -1,13 +1,20 @@
 // pulse serve: the server.
+#include <fcntl.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "adapters/app.h"
+#include "adapters/auth/crypto.h"
 #include "adapters/cli/args.h"
+#include "adapters/codec/json_codec.h"
 #include "adapters/http/api_server.h"
 #include "adapters/runtime/system_clock.h"
 #include "fmt/format.h"
@@ -25,6 +32,36 @@ sigset_t block_termination_signals() {
   return set;
 }
 
+// PULSE_JWT_SECRET, or a secret generated once and kept in DATA_DIR/secrets/jwt-secret (0600).
+Result<std::string> jwt_secret(const std::filesystem::path& data_dir) {
+  if (const char* env = std::getenv("PULSE_JWT_SECRET")) {
+    if (std::string_view(env).size() < 32)
+      return validation_error("PULSE_JWT_SECRET is too short", "use at least 32 characters");
+    return std::string(env);
+  }
+  const auto dir = data_dir / "secrets";
+  const auto path = dir / "jwt-secret";
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  std::filesystem::permissions(dir, std::filesystem::perms::owner_all,
+                               std::filesystem::perm_options::replace, ec);
+  if (std::ifstream in(path); in) {
+    std::string s;
+    std::getline(in, s);
+    if (s.size() >= 32) return s;
+    return Error{Errc::internal, "Corrupt JWT secret", path.string()};
+  }
+  const std::string s = auth::random_hex(32);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0 || ::write(fd, s.data(), s.size()) != static_cast<ssize_t>(s.size()) ||
+      ::fsync(fd) != 0) {
+    if (fd >= 0) ::close(fd);
+    return Error{Errc::unavailable, "Cannot store the JWT secret", path.string()};
+  }
+  ::close(fd);
+  return s;
+}
+
 }  // namespace
 
 int serve(const Args& args) {
@@ -32,16 +69,27 @@ int serve(const Args& args) {
   AppOptions options;
   options.data_dir = std::filesystem::absolute(args.get("--data-dir", "pulse-data"));
   options.allow_private_webhooks = args.has("--allow-private-webhooks");
+  options.read_only = args.has("--read-only");
+  if (options.read_only && args.has("--kafka"))
+    return fail(validation_error("--read-only with --kafka",
+                                 "a read-only server reads only DATA_DIR/views, never a log"));
   if (args.has("--partitions")) {
     auto n = parse_int(args.get("--partitions"));
     if (!n || *n < 1 || *n > 1024) return fail(validation_error("Invalid --partitions", "1..1024"));
     options.partitions = *n;
   }
-  if (args.has("--monthly-sms-limit")) {
-    auto n = parse_int(args.get("--monthly-sms-limit"));
-    if (!n || *n < 0) return fail(validation_error("Invalid --monthly-sms-limit", ">= 0"));
-    options.decider.monthly_sms_limit = *n;
+  if (args.has("--plans")) {
+    std::ifstream in(args.get("--plans"));
+    std::stringstream text;
+    text << in.rdbuf();
+    if (!in) return fail(validation_error("Cannot read --plans", args.get("--plans")));
+    if (auto st = codec::apply_plan_overrides(text.str(), options.decider.plans); !st)
+      return fail(st.error());
   }
+  auto secret = jwt_secret(options.data_dir);
+  if (!secret) return fail(secret.error());
+  options.jwt_secret = std::move(secret).value();
+  if (const char* admin = std::getenv("PULSE_ADMIN_TOKEN")) options.admin_token = admin;
   const auto listen = args.get("--listen", "127.0.0.1:8080");
   const auto colon = listen.rfind(':');
   const auto port = colon == std::string::npos ? std::nullopt : parse_int(listen.substr(colon + 1));
@@ -57,10 +105,14 @@ int serve(const Args& args) {
   auto app = App::open(options, clock);
   if (!app) return fail(app.error());
   fmt::print("pulse: data directory {}\n", options.data_dir.string());
-  fmt::print("pulse: event log {} ({} partitions)\n",
-             options.kafka.empty() ? "embedded (" + (options.data_dir / "log").string() + ")"
-                                   : "kafka " + options.kafka,
-             (*app)->options().partitions);
+  if (options.read_only)
+    fmt::print("pulse: read-only: serving {} as it is (no log, no deciders, no projectors)\n",
+               (options.data_dir / "views").string());
+  else
+    fmt::print("pulse: event log {} ({} partitions)\n",
+               options.kafka.empty() ? "embedded (" + (options.data_dir / "log").string() + ")"
+                                     : "kafka " + options.kafka,
+               (*app)->options().partitions);
   std::fflush(stdout);
   if (auto st = (*app)->wait_ready(std::chrono::steady_clock::now() + std::chrono::minutes(30));
       !st)

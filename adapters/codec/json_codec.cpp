@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <map>
 #include <optional>
 
 #include "domain/json_writer.h"
@@ -56,6 +57,11 @@ class Fields {
     element e;
     if (obj_[k].get(e) || e.is_null()) return fallback;
     return i64(k);
+  }
+  bool boolean(const char* k) {
+    bool v = false;
+    if (obj_[k].get_bool().get(v)) fail(k, "a boolean");
+    return v;
   }
   int32_t i32(const char* k) {
     const int64_t v = i64(k);
@@ -164,7 +170,7 @@ void write_data(JsonWriter& w, const SendSms& c) {
   w.end_array().end_object();
 }
 
-Result<Command> read_send_sms(object data) {
+Result<SendSms> read_data(std::type_identity<SendSms>, object data) {
   Fields f(data, "SendSms.data", Errc::internal, "Corrupt record");
   SendSms c;
   c.campaign_id = CampaignId{f.str("campaignId")};
@@ -180,7 +186,7 @@ Result<Command> read_send_sms(object data) {
     f.take_error_from(r);
   }
   if (f.failed()) return f.error();
-  return Command{std::move(c)};
+  return c;
 }
 
 // ---- events ----------------------------------------------------------------------------
@@ -220,7 +226,7 @@ void write_data(JsonWriter& w, const CommandRejected& e) {
       .end_object();
 }
 
-Result<Event> read_campaign_created(object data) {
+Result<CampaignCreated> read_data(std::type_identity<CampaignCreated>, object data) {
   Fields f(data, "CampaignCreated.data", Errc::internal, "Corrupt record");
   CampaignCreated e;
   e.id = CampaignId{f.str("campaignId")};
@@ -229,10 +235,10 @@ Result<Event> read_campaign_created(object data) {
   e.message = f.str("message");
   e.total_messages = f.i32("totalMessages");
   if (f.failed()) return f.error();
-  return Event{std::move(e)};
+  return e;
 }
 
-Result<Event> read_messages_queued(object data) {
+Result<MessagesQueued> read_data(std::type_identity<MessagesQueued>, object data) {
   Fields f(data, "MessagesQueued.data", Errc::internal, "Corrupt record");
   MessagesQueued e;
   e.campaign_id = CampaignId{f.str("campaignId")};
@@ -260,10 +266,10 @@ Result<Event> read_messages_queued(object data) {
     e.messages.push_back(std::move(q));
   }
   if (f.failed()) return f.error();
-  return Event{std::move(e)};
+  return e;
 }
 
-Result<Event> read_command_rejected(object data) {
+Result<CommandRejected> read_data(std::type_identity<CommandRejected>, object data) {
   Fields f(data, "CommandRejected.data", Errc::internal, "Corrupt record");
   CommandRejected e;
   e.command_type = f.str("commandType");
@@ -271,7 +277,233 @@ Result<Event> read_command_rejected(object data) {
   e.error = f.str("error");
   e.details = f.str_or("details", "");
   if (f.failed()) return f.error();
-  return Event{std::move(e)};
+  return e;
+}
+
+// ---- accounts --------------------------------------------------------------------------
+
+Plan read_plan(Fields& f, const char* k) {
+  const auto s = f.str(k);
+  auto p = plan_from_string(s);
+  if (!p && !f.failed()) f.fail(k, "free, pro or enterprise");
+  return p.value_or(Plan::free);
+}
+
+void write_key(JsonWriter& w, const NewApiKey& k) {
+  w.begin_object()
+      .field("id", k.id.value)
+      .field("name", k.name)
+      .field("keyHash", k.key_hash)
+      .field("hint", k.hint)
+      .end_object();
+}
+
+NewApiKey read_key(Fields& f) {
+  return NewApiKey{ApiKeyId{f.str("id")}, f.str_or("name", ""), f.str("keyHash"), f.str("hint")};
+}
+
+void write_data(JsonWriter& w, const RegisterUser& c) {
+  w.begin_object()
+      .field("userId", c.user_id.value)
+      .field("email", c.email)
+      .field("name", c.name)
+      .field("passwordHash", c.password_hash)
+      .field("defaultOrgId", c.default_org.value)
+      .end_object();
+}
+
+Result<RegisterUser> read_data(std::type_identity<RegisterUser>, object data) {
+  Fields f(data, "RegisterUser.data", Errc::internal, "Corrupt record");
+  RegisterUser c{UserId{f.str("userId")}, f.str("email"), f.str_or("name", ""),
+                 f.str("passwordHash"), OrgId{f.str("defaultOrgId")}};
+  if (f.failed()) return f.error();
+  return c;
+}
+
+void write_data(JsonWriter& w, const ClaimOrganization& c) {
+  w.begin_object()
+      .field("userId", c.user_id.value)
+      .field("email", c.email)
+      .field("newOrgId", c.new_org.value)
+      .field("allowance", c.allowance)
+      .end_object();
+}
+
+Result<ClaimOrganization> read_data(std::type_identity<ClaimOrganization>, object data) {
+  Fields f(data, "ClaimOrganization.data", Errc::internal, "Corrupt record");
+  ClaimOrganization c{UserId{f.str("userId")}, f.str("email"), OrgId{f.str("newOrgId")},
+                      f.i64("allowance")};
+  if (f.failed()) return f.error();
+  return c;
+}
+
+void write_data(JsonWriter& w, const CreateOrganization& c) {
+  w.begin_object().field("name", c.name).field("ownerUserId", c.owner.value);
+  w.key("firstKey");
+  if (c.first_key)
+    write_key(w, *c.first_key);
+  else
+    w.null();
+  w.end_object();
+}
+
+Result<CreateOrganization> read_data(std::type_identity<CreateOrganization>, object data) {
+  Fields f(data, "CreateOrganization.data", Errc::internal, "Corrupt record");
+  CreateOrganization c;
+  c.name = f.str("name");
+  c.owner = UserId{f.str("ownerUserId")};
+  if (f.has("firstKey")) {
+    Fields k(f.obj("firstKey"), "CreateOrganization.data.firstKey", Errc::internal,
+             "Corrupt record");
+    if (!f.failed()) c.first_key = read_key(k);
+    f.take_error_from(k);
+  }
+  if (f.failed()) return f.error();
+  return c;
+}
+
+void write_data(JsonWriter& w, const CreateApiKey& c) {
+  w.begin_object().key("key");
+  write_key(w, c.key);
+  w.field("createdBy", c.created_by).end_object();
+}
+
+Result<CreateApiKey> read_data(std::type_identity<CreateApiKey>, object data) {
+  Fields f(data, "CreateApiKey.data", Errc::internal, "Corrupt record");
+  CreateApiKey c;
+  auto key = f.obj("key");
+  if (f.failed()) return f.error();
+  Fields k(key, "CreateApiKey.data.key", Errc::internal, "Corrupt record");
+  c.key = read_key(k);
+  c.created_by = f.str("createdBy");
+  f.take_error_from(k);
+  if (f.failed()) return f.error();
+  return c;
+}
+
+void write_data(JsonWriter& w, const RevokeApiKey& c) {
+  w.begin_object().field("keyId", c.key_id.value).end_object();
+}
+
+Result<RevokeApiKey> read_data(std::type_identity<RevokeApiKey>, object data) {
+  Fields f(data, "RevokeApiKey.data", Errc::internal, "Corrupt record");
+  RevokeApiKey c{ApiKeyId{f.str("keyId")}};
+  if (f.failed()) return f.error();
+  return c;
+}
+
+void write_data(JsonWriter& w, const SetPlan& c) {
+  w.begin_object().field("plan", to_string(c.plan)).end_object();
+}
+
+Result<SetPlan> read_data(std::type_identity<SetPlan>, object data) {
+  Fields f(data, "SetPlan.data", Errc::internal, "Corrupt record");
+  SetPlan c{read_plan(f, "plan")};
+  if (f.failed()) return f.error();
+  return c;
+}
+
+void write_data(JsonWriter& w, const UserRegistered& e) {
+  w.begin_object()
+      .field("userId", e.user_id.value)
+      .field("email", e.email)
+      .field("name", e.name)
+      .field("passwordHash", e.password_hash)
+      .field("defaultOrgId", e.default_org.value)
+      .end_object();
+}
+
+Result<UserRegistered> read_data(std::type_identity<UserRegistered>, object data) {
+  Fields f(data, "UserRegistered.data", Errc::internal, "Corrupt record");
+  UserRegistered e{UserId{f.str("userId")}, f.str("email"), f.str_or("name", ""),
+                   f.str("passwordHash"), OrgId{f.str("defaultOrgId")}};
+  if (f.failed()) return f.error();
+  return e;
+}
+
+void write_data(JsonWriter& w, const OrganizationClaimed& e) {
+  w.begin_object()
+      .field("userId", e.user_id.value)
+      .field("email", e.email)
+      .field("orgId", e.org.value)
+      .end_object();
+}
+
+Result<OrganizationClaimed> read_data(std::type_identity<OrganizationClaimed>, object data) {
+  Fields f(data, "OrganizationClaimed.data", Errc::internal, "Corrupt record");
+  OrganizationClaimed e{UserId{f.str("userId")}, f.str("email"), OrgId{f.str("orgId")}};
+  if (f.failed()) return f.error();
+  return e;
+}
+
+void write_data(JsonWriter& w, const OrganizationCreated& e) {
+  w.begin_object()
+      .field("name", e.name)
+      .field("ownerUserId", e.owner.value)
+      .field("plan", to_string(e.plan))
+      .end_object();
+}
+
+Result<OrganizationCreated> read_data(std::type_identity<OrganizationCreated>, object data) {
+  Fields f(data, "OrganizationCreated.data", Errc::internal, "Corrupt record");
+  OrganizationCreated e{f.str("name"), UserId{f.str("ownerUserId")}, read_plan(f, "plan")};
+  if (f.failed()) return f.error();
+  return e;
+}
+
+void write_data(JsonWriter& w, const ApiKeyCreated& e) {
+  w.begin_object()
+      .field("id", e.id.value)
+      .field("name", e.name)
+      .field("keyHash", e.key_hash)
+      .field("hint", e.hint)
+      .field("createdBy", e.created_by)
+      .end_object();
+}
+
+Result<ApiKeyCreated> read_data(std::type_identity<ApiKeyCreated>, object data) {
+  Fields f(data, "ApiKeyCreated.data", Errc::internal, "Corrupt record");
+  ApiKeyCreated e{ApiKeyId{f.str("id")}, f.str_or("name", ""), f.str("keyHash"), f.str("hint"),
+                  f.str("createdBy")};
+  if (f.failed()) return f.error();
+  return e;
+}
+
+void write_data(JsonWriter& w, const ApiKeyRevoked& e) {
+  w.begin_object().field("id", e.id.value).end_object();
+}
+
+Result<ApiKeyRevoked> read_data(std::type_identity<ApiKeyRevoked>, object data) {
+  Fields f(data, "ApiKeyRevoked.data", Errc::internal, "Corrupt record");
+  ApiKeyRevoked e{ApiKeyId{f.str("id")}};
+  if (f.failed()) return f.error();
+  return e;
+}
+
+void write_data(JsonWriter& w, const PlanChanged& e) {
+  w.begin_object().field("plan", to_string(e.plan)).end_object();
+}
+
+Result<PlanChanged> read_data(std::type_identity<PlanChanged>, object data) {
+  Fields f(data, "PlanChanged.data", Errc::internal, "Corrupt record");
+  PlanChanged e{read_plan(f, "plan")};
+  if (f.failed()) return f.error();
+  return e;
+}
+
+// Reads `data` as the alternative of V whose kType is `type`, refusing newer versions.
+template <class V, size_t I = 0>
+Result<V> read_alternative(std::string_view kind, std::string_view type, int64_t v, object data) {
+  if constexpr (I == std::variant_size_v<V>) {
+    return Error{Errc::internal, "Unknown record type", fmt::format("{} type '{}'", kind, type)};
+  } else {
+    using T = std::variant_alternative_t<I, V>;
+    if (type != T::kType) return read_alternative<V, I + 1>(kind, type, v, data);
+    if (auto e = check_version<T>(v)) return *e;
+    auto r = read_data(std::type_identity<T>{}, data);
+    if (!r) return r.error();
+    return V{std::move(r).value()};
+  }
 }
 
 template <class T>
@@ -309,13 +541,7 @@ Result<CommandEnvelope> decode_command(std::string_view json) {
   c.at = f.time("at");
   auto data = f.obj("data");
   if (f.failed()) return f.error();
-  Result<Command> body = corrupt("");
-  if (type == SendSms::kType) {
-    if (auto e = check_version<SendSms>(v)) return *e;
-    body = read_send_sms(data);
-  } else {
-    return Error{Errc::internal, "Unknown record type", fmt::format("command type '{}'", type)};
-  }
+  auto body = read_alternative<Command>("command", type, v, data);
   if (!body) return body.error();
   c.body = std::move(body).value();
   return c;
@@ -354,19 +580,7 @@ Result<EventEnvelope> decode_event(std::string_view json) {
   auto source = parse_event_id(id);
   if (!source) return corrupt(fmt::format("event id '{}' is not evt_<p>-<o>-<i>", id));
   e.source = *source;
-  Result<Event> body = corrupt("");
-  if (type == CampaignCreated::kType) {
-    if (auto err = check_version<CampaignCreated>(v)) return *err;
-    body = read_campaign_created(data);
-  } else if (type == MessagesQueued::kType) {
-    if (auto err = check_version<MessagesQueued>(v)) return *err;
-    body = read_messages_queued(data);
-  } else if (type == CommandRejected::kType) {
-    if (auto err = check_version<CommandRejected>(v)) return *err;
-    body = read_command_rejected(data);
-  } else {
-    return Error{Errc::internal, "Unknown record type", fmt::format("event type '{}'", type)};
-  }
+  auto body = read_alternative<Event>("event", type, v, data);
   if (!body) return body.error();
   e.body = std::move(body).value();
   return e;
@@ -374,28 +588,58 @@ Result<EventEnvelope> decode_event(std::string_view json) {
 
 // ---- stored values ---------------------------------------------------------------------
 
-std::string encode(const commands::OrgState& s) {
+std::string encode(const commands::DeciderState& s) {
   JsonWriter w;
   begin_envelope(w, s.kType, s.kVersion);
-  w.field("campaigns", s.campaigns)
-      .field("messages", s.messages)
-      .field("month", s.month)
-      .field("monthMessages", s.month_messages)
+  const auto& o = s.org;
+  w.key("org").begin_object().field("exists", o.exists).field("plan", to_string(o.plan));
+  w.key("apiKeys").begin_array();
+  for (const auto& k : o.api_keys) w.value(k);
+  w.end_array();
+  w.field("campaigns", o.campaigns)
+      .field("messages", o.messages)
+      .field("month", o.month)
+      .field("monthMessages", o.month_messages)
       .end_object();
+  const auto& u = s.user;
+  w.key("user")
+      .begin_object()
+      .field("registered", u.registered)
+      .field("userId", u.user_id)
+      .field("organizations", u.organizations)
+      .end_object();
+  w.end_object();
   return w.take();
 }
 
-Result<commands::OrgState> decode_org_state(std::string_view json) {
+Result<commands::DeciderState> decode_decider_state(std::string_view json) {
   auto obj = parse_object(json, Errc::internal, "Corrupt record");
   if (!obj) return obj.error();
-  Fields f(*obj, "OrgState", Errc::internal, "Corrupt record");
-  if (auto e = check_stored<commands::OrgState>(f)) return *e;
-  commands::OrgState s;
-  s.campaigns = f.i64("campaigns");
-  s.messages = f.i64("messages");
-  s.month = f.str("month");
-  s.month_messages = f.i64("monthMessages");
+  Fields f(*obj, "DeciderState", Errc::internal, "Corrupt record");
+  if (auto e = check_stored<commands::DeciderState>(f)) return *e;
+  commands::DeciderState s;
+  Fields o(f.obj("org"), "DeciderState.org", Errc::internal, "Corrupt record");
   if (f.failed()) return f.error();
+  s.org.exists = o.boolean("exists");
+  s.org.plan = read_plan(o, "plan");
+  auto keys = o.arr("apiKeys");
+  if (o.failed()) return o.error();
+  for (element k : keys) {
+    std::string_view id;
+    if (k.get_string().get(id)) return corrupt("DeciderState.org.apiKeys[] must be strings");
+    s.org.api_keys.emplace(id);
+  }
+  s.org.campaigns = o.i64("campaigns");
+  s.org.messages = o.i64("messages");
+  s.org.month = o.str("month");
+  s.org.month_messages = o.i64("monthMessages");
+  if (o.failed()) return o.error();
+  Fields u(f.obj("user"), "DeciderState.user", Errc::internal, "Corrupt record");
+  if (f.failed()) return f.error();
+  s.user.registered = u.boolean("registered");
+  s.user.user_id = u.str("userId");
+  s.user.organizations = u.i64("organizations");
+  if (u.failed()) return u.error();
   return s;
 }
 
@@ -514,7 +758,166 @@ Result<projections::CommandOutcome> decode_outcome(std::string_view json) {
   return o;
 }
 
+// ---- views described by a field list (V::fields) ------------------------------------------
+
+namespace {
+
+template <class Tag>
+void write_field(JsonWriter& w, const char* k, const Id<Tag>& v) {
+  w.field(k, v.value);
+}
+void write_field(JsonWriter& w, const char* k, const std::string& v) {
+  w.field(k, v);
+}
+void write_field(JsonWriter& w, const char* k, int64_t v) {
+  w.field(k, v);
+}
+void write_field(JsonWriter& w, const char* k, int32_t v) {
+  w.field(k, v);
+}
+void write_field(JsonWriter& w, const char* k, bool v) {
+  w.field(k, v);
+}
+void write_field(JsonWriter& w, const char* k, Plan v) {
+  w.field(k, to_string(v));
+}
+void write_field(JsonWriter& w, const char* k, TimePoint v) {
+  w.field(k, format_iso8601(v));
+}
+void write_field(JsonWriter& w, const char* k, const std::optional<TimePoint>& v) {
+  write_optional_time(w, k, v);
+}
+void write_field(JsonWriter& w, const char* k, const std::optional<std::string>& v) {
+  w.field(k, v);
+}
+
+template <class Tag>
+void read_field(Fields& f, const char* k, Id<Tag>& v) {
+  v.value = f.str(k);
+}
+void read_field(Fields& f, const char* k, std::string& v) {
+  v = f.str(k);
+}
+void read_field(Fields& f, const char* k, int64_t& v) {
+  v = f.i64(k);
+}
+void read_field(Fields& f, const char* k, int32_t& v) {
+  v = f.i32(k);
+}
+void read_field(Fields& f, const char* k, bool& v) {
+  v = f.boolean(k);
+}
+void read_field(Fields& f, const char* k, Plan& v) {
+  v = read_plan(f, k);
+}
+void read_field(Fields& f, const char* k, TimePoint& v) {
+  v = f.time(k);
+}
+void read_field(Fields& f, const char* k, std::optional<TimePoint>& v) {
+  v = f.opt_time(k);
+}
+void read_field(Fields& f, const char* k, std::optional<std::string>& v) {
+  v = f.opt_str(k);
+}
+
+template <class V>
+std::string encode_view(const V& v) {
+  JsonWriter w;
+  begin_envelope(w, V::kType, V::kVersion);
+  V::fields(v, [&](const char* k, const auto& x) { write_field(w, k, x); });
+  w.end_object();
+  return w.take();
+}
+
+template <class V>
+Result<V> decode_view(std::string_view json) {
+  auto obj = parse_object(json, Errc::internal, "Corrupt record");
+  if (!obj) return obj.error();
+  Fields f(*obj, std::string(V::kType), Errc::internal, "Corrupt record");
+  if (auto e = check_stored<V>(f)) return *e;
+  V v;
+  V::fields(v, [&](const char* k, auto& x) { read_field(f, k, x); });
+  if (f.failed()) return f.error();
+  return v;
+}
+
+}  // namespace
+
+std::string encode(const projections::UserView& v) {
+  return encode_view(v);
+}
+Result<projections::UserView> decode_user(std::string_view json) {
+  return decode_view<projections::UserView>(json);
+}
+std::string encode(const projections::OrganizationView& v) {
+  return encode_view(v);
+}
+Result<projections::OrganizationView> decode_organization(std::string_view json) {
+  return decode_view<projections::OrganizationView>(json);
+}
+std::string encode(const projections::MembershipView& v) {
+  return encode_view(v);
+}
+Result<projections::MembershipView> decode_membership(std::string_view json) {
+  return decode_view<projections::MembershipView>(json);
+}
+std::string encode(const projections::ApiKeyView& v) {
+  return encode_view(v);
+}
+Result<projections::ApiKeyView> decode_api_key(std::string_view json) {
+  return decode_view<projections::ApiKeyView>(json);
+}
+
 // ---- requests --------------------------------------------------------------------------
+
+Result<std::map<std::string, std::string>> decode_strings(
+    std::string_view json, std::initializer_list<const char*> required,
+    std::initializer_list<const char*> optional) {
+  auto obj = parse_object(json, Errc::validation, "Invalid request body");
+  if (!obj) return obj.error();
+  Fields f(*obj, "", Errc::validation, "Invalid request body");
+  std::map<std::string, std::string> out;
+  for (const char* k : required) {
+    if (!f.has(k))
+      return validation_error("Invalid request body", fmt::format("{} is required", k));
+    out[k] = f.str(k);
+  }
+  for (const char* k : optional)
+    if (f.has(k)) out[k] = f.str(k);
+  if (f.failed()) return f.error();
+  return out;
+}
+
+Status apply_plan_overrides(std::string_view json, PlanTable& plans) {
+  auto obj = parse_object(json, Errc::validation, "Invalid plans configuration");
+  if (!obj) return obj.error();
+  for (auto [name, value] : *obj) {
+    auto plan = plan_from_string(name);
+    object limits;
+    if (!plan || value.get_object().get(limits))
+      return validation_error("Invalid plans configuration",
+                              fmt::format("'{}' is not free, pro or enterprise with an object of "
+                                          "limits",
+                                          name));
+    Fields f(limits, std::string(name), Errc::validation, "Invalid plans configuration");
+    auto& target = plans[*plan];
+    for (auto [field, slot] :
+         {std::pair{"monthlySms", &target.monthly_sms},
+          std::pair{"organizations", &target.organizations}, std::pair{"apiKeys", &target.api_keys},
+          std::pair{"sendPerMinute", &target.send_per_minute}}) {
+      element e;
+      if (limits[field].get(e)) continue;
+      *slot = e.is_null() ? kUnlimited : f.i64(field);
+      if (!f.failed() && *slot < kUnlimited) f.fail(field, "-1 (unlimited) or more");
+    }
+    for (auto [field, _] : limits)
+      if (field != "monthlySms" && field != "organizations" && field != "apiKeys" &&
+          field != "sendPerMinute")
+        f.fail(field, "one of monthlySms, organizations, apiKeys, sendPerMinute");
+    if (f.failed()) return f.error();
+  }
+  return ok_status();
+}
 
 Result<commands::SendSmsRequest> decode_send_sms_request(std::string_view json) {
   auto obj = parse_object(json, Errc::validation, "Invalid request body");

@@ -16,9 +16,12 @@ struct ApiServer::Impl {
   ServerOptions options;
   httplib::Server server;
   int listen_fd = -1;
+  RateLimiter rates;
+  LoginGuard logins;
   Context ctx;
 
-  Impl(App& a, ServerOptions o) : app(a), options(o), ctx{app, options} {
+  Impl(App& a, ServerOptions o)
+      : app(a), options(o), rates(a.clock()), logins(a.clock()), ctx{app, options, rates, logins} {
     server.set_tcp_nodelay(true);
     server.set_keep_alive_max_count(100000);
     server.set_keep_alive_timeout(30);
@@ -37,7 +40,9 @@ struct ApiServer::Impl {
     server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
       reply(res, 200, R"({"status":"ok"})");
     });
+    add_auth_routes(server, ctx);
     add_sms_routes(server, ctx);
+    add_docs_routes(server, ctx);
 
     server.set_error_handler(httplib::Server::HandlerWithResponse(
         [](const httplib::Request& req, httplib::Response& res) {
@@ -63,13 +68,22 @@ struct ApiServer::Impl {
                 error_body(
                     Error{Errc::internal, "Internal error", "The request failed; it was logged."}));
         });
-    server.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+    server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
       std::string id =
           req.has_header("X-Request-Id") ? req.get_header_value("X-Request-Id") : std::string();
       if (id.empty() || id.size() > 128)
         id = make_id("req", std::chrono::time_point_cast<Millis>(std::chrono::system_clock::now()),
                      random64());
       res.set_header("X-Request-Id", id);
+      // pulse serve --read-only has no log to append to: every write route refuses, alike.
+      if (app.options().read_only && req.method != "GET" && req.method != "HEAD") {
+        res.set_header("Allow", "GET, HEAD");
+        reply(res, 405,
+              error_body(Error{Errc::validation, "Read-only server",
+                               "This server serves read models as of a past moment (pulse serve "
+                               "--read-only); it accepts no writes."}));
+        return httplib::Server::HandlerResponse::Handled;
+      }
       return httplib::Server::HandlerResponse::Unhandled;
     });
   }

@@ -5,10 +5,12 @@
 #include <httplib.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "adapters/app.h"
 #include "adapters/http/api_server.h"
+#include "adapters/http/limits.h"
 #include "domain/commands.h"
 #include "domain/result.h"
 
@@ -16,15 +18,31 @@ namespace pulse::http {
 
 inline constexpr const char* kJson = "application/json";
 
+// Who is calling: the organisation the request acts for, and through which credential.
+struct Caller {
+  OrgId org;
+  Plan plan = Plan::free;
+  std::optional<UserId> user;   // a session token (login)
+  std::optional<ApiKeyId> key;  // a token minted from an API key
+  std::string id() const { return user ? user->value : key ? key->value : std::string(); }
+};
+
 struct Context {
   App& app;
   const ServerOptions& options;
+  RateLimiter& rates;
+  LoginGuard& logins;
 
-  // The organisation a request acts for.
-  Result<OrgId> organization(const httplib::Request& req) const;
+  // Verifies the bearer token and picks the organisation: X-Organization-Id (checked against
+  // the caller's memberships) or the token's. 401/403 otherwise.
+  Result<Caller> authenticate(const httplib::Request& req) const;
+  // A new command acting for `org`, accepted now.
+  CommandEnvelope envelope(OrgId org, Command body) const;
   // Appends a command and waits until its outcome is projected (read-your-writes). Returns the
   // rejection when the decider refused it, 503 when it was not applied in time.
   Status execute(const CommandEnvelope& cmd) const;
+  // Applies `per_minute` for `bucket`, setting the X-RateLimit-* headers; 429 when exhausted.
+  Status rate_limit(httplib::Response& res, const std::string& bucket, int64_t per_minute) const;
 };
 
 uint64_t random64();
@@ -36,5 +54,8 @@ Result<size_t> limit_param(const httplib::Request& req, const char* name, size_t
                            size_t max);
 
 void add_sms_routes(httplib::Server& server, const Context& ctx);
+// GET /openapi.yaml and GET /reference (the API reference, rendered offline by Redoc).
+void add_docs_routes(httplib::Server& server, const Context& ctx);
+void add_auth_routes(httplib::Server& server, const Context& ctx);
 
 }  // namespace pulse::http

@@ -15,8 +15,11 @@ constexpr size_t kDefaultListLimit = 50;
 constexpr size_t kMaxListLimit = 200;
 
 void send_sms(const Context& ctx, const httplib::Request& req, httplib::Response& res) {
-  auto org = ctx.organization(req);
-  if (!org) return reply_error(res, org.error());
+  auto caller = ctx.authenticate(req);
+  if (!caller) return reply_error(res, caller.error());
+  const auto per_minute = ctx.app.options().decider.plans[caller->plan].send_per_minute;
+  if (auto st = ctx.rate_limit(res, "send/" + caller->org.value, per_minute); !st)
+    return reply_error(res, st.error());
   auto parsed = codec::decode_send_sms_request(req.body);
   if (!parsed) return reply_error(res, parsed.error());
   const auto now = ctx.app.clock().now();
@@ -25,15 +28,15 @@ void send_sms(const Context& ctx, const httplib::Request& req, httplib::Response
   if (!cmd) return reply_error(res, cmd.error());
   const auto campaign_id = cmd->campaign_id.value;
   const auto recipients = cmd->recipients.size();
-  CommandEnvelope env{CommandId{make_id(id_prefix::command, now, random64())}, *org, now,
-                      std::move(cmd).value()};
-  if (auto st = ctx.execute(env); !st) return reply_error(res, st.error());
+  if (auto st = ctx.execute(ctx.envelope(caller->org, std::move(cmd).value())); !st)
+    return reply_error(res, st.error());
   reply(res, 201, send_result_json(campaign_id, recipients));
 }
 
 void get_campaign(const Context& ctx, const httplib::Request& req, httplib::Response& res) {
-  auto org = ctx.organization(req);
-  if (!org) return reply_error(res, org.error());
+  auto caller = ctx.authenticate(req);
+  if (!caller) return reply_error(res, caller.error());
+  const OrgId& org = caller->org;
   const std::string id = req.matches[1];
   if (!is_valid_id(id_prefix::campaign, id))
     return reply_error(res, not_found("Campaign not found"));
@@ -46,10 +49,10 @@ void get_campaign(const Context& ctx, const httplib::Request& req, httplib::Resp
       return reply_error(
           res, validation_error("Invalid query parameter", "messagesCursor must be a message id"));
   }
-  auto campaign = ctx.app.models().campaign(*org, CampaignId{id});
+  auto campaign = ctx.app.models().campaign(org, CampaignId{id});
   if (!campaign) return reply_error(res, campaign.error());
   if (!*campaign) return reply_error(res, not_found("Campaign not found"));
-  auto messages = ctx.app.models().campaign_messages(*org, CampaignId{id}, *limit + 1, after);
+  auto messages = ctx.app.models().campaign_messages(org, CampaignId{id}, *limit + 1, after);
   if (!messages) return reply_error(res, messages.error());
   std::optional<std::string> next;
   if (messages->size() > *limit) {
@@ -60,8 +63,9 @@ void get_campaign(const Context& ctx, const httplib::Request& req, httplib::Resp
 }
 
 void list_campaigns(const Context& ctx, const httplib::Request& req, httplib::Response& res) {
-  auto org = ctx.organization(req);
-  if (!org) return reply_error(res, org.error());
+  auto caller = ctx.authenticate(req);
+  if (!caller) return reply_error(res, caller.error());
+  const OrgId& org = caller->org;
   auto limit = limit_param(req, "limit", kDefaultListLimit, kMaxListLimit);
   if (!limit) return reply_error(res, limit.error());
   std::optional<CampaignId> before;
@@ -71,7 +75,7 @@ void list_campaigns(const Context& ctx, const httplib::Request& req, httplib::Re
       return reply_error(
           res, validation_error("Invalid query parameter", "cursor must be a campaign id"));
   }
-  auto list = ctx.app.models().campaigns(*org, *limit + 1, before);
+  auto list = ctx.app.models().campaigns(org, *limit + 1, before);
   if (!list) return reply_error(res, list.error());
   if (list->size() > *limit) {
     list->pop_back();

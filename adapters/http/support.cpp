@@ -1,6 +1,7 @@
 #include <charconv>
 #include <random>
 
+#include "adapters/auth/jwt.h"
 #include "adapters/codec/json_codec.h"
 #include "adapters/http/json_views.h"
 #include "adapters/http/routes.h"
@@ -21,7 +22,7 @@ void reply(httplib::Response& res, int status, std::string body) {
 
 void reply_error(httplib::Response& res, const Error& e) {
   reply(res, http_status(e.code), error_body(e));
-  if (e.code == Errc::unavailable || e.code == Errc::rate_limited)
+  if (e.code == Errc::unavailable && !res.has_header("Retry-After"))
     res.set_header("Retry-After", "1");
 }
 
@@ -41,18 +42,69 @@ Result<size_t> limit_param(const httplib::Request& req, const char* name, size_t
   return v;
 }
 
-// Development only, until accounts and API keys land: the organisation comes from
-// X-Organization-Id, or is the development organisation.
-Result<OrgId> Context::organization(const httplib::Request& req) const {
-  if (!req.has_header("X-Organization-Id")) return app.options().dev_org;
-  auto id = req.get_header_value("X-Organization-Id");
-  if (!is_valid_id(id_prefix::org, id))
-    return validation_error("Invalid X-Organization-Id", "expected an id like org_01abc…");
-  return OrgId{std::move(id)};
+Result<Caller> Context::authenticate(const httplib::Request& req) const {
+  const auto header = req.get_header_value("Authorization");
+  if (!header.starts_with("Bearer "))
+    return Error{Errc::unauthorized, "Missing bearer token",
+                 "Send Authorization: Bearer <token>; exchange an API key for one at "
+                 "POST /api/auth/token."};
+  auto claims = auth::verify_jwt(std::string_view(header).substr(7), app.options().jwt_secret,
+                                 app.clock().now());
+  if (!claims) return claims.error();
+  const std::string asked = req.get_header_value("X-Organization-Id");
+  Caller caller;
+  if (claims->typ == "key") {
+    caller.org = OrgId{claims->org_id};
+    caller.key = ApiKeyId{claims->sub};
+    auto key = app.models().api_key(caller.org, *caller.key);
+    if (!key) return key.error();
+    if (!*key || (*key)->revoked_at)
+      return Error{Errc::unauthorized, "API key revoked",
+                   "Tokens minted from a revoked key no longer work; use another key."};
+    if (!asked.empty() && asked != caller.org.value)
+      return Error{Errc::forbidden, "Organization not accessible",
+                   "An API key acts only for its own organization."};
+  } else if (claims->typ == "session") {
+    caller.user = UserId{claims->sub};
+    auto user = app.models().user(*caller.user);
+    if (!user) return user.error();
+    if (!*user) return Error{Errc::unauthorized, "Invalid or expired token", "Unknown user."};
+    caller.org = OrgId{asked.empty() ? claims->org_id : asked};
+    auto member = app.models().membership(*caller.user, caller.org);
+    if (!member) return member.error();
+    if (!*member)
+      return Error{Errc::forbidden, "Organization not accessible",
+                   "You are not a member of this organization."};
+  } else {
+    return Error{Errc::unauthorized, "Invalid or expired token", "Unknown token type."};
+  }
+  auto org = app.models().organization(caller.org);
+  if (!org) return org.error();
+  if (*org) caller.plan = (*org)->plan;
+  return caller;
+}
+
+CommandEnvelope Context::envelope(OrgId org, Command body) const {
+  const auto now = app.clock().now();
+  return CommandEnvelope{CommandId{make_id(id_prefix::command, now, random64())}, std::move(org),
+                         now, std::move(body)};
+}
+
+Status Context::rate_limit(httplib::Response& res, const std::string& bucket,
+                           int64_t per_minute) const {
+  const auto d = rates.take(bucket, per_minute);
+  if (d.limit == kUnlimited) return ok_status();
+  res.set_header("X-RateLimit-Limit", std::to_string(d.limit));
+  res.set_header("X-RateLimit-Remaining", std::to_string(d.remaining));
+  res.set_header("X-RateLimit-Reset", std::to_string(d.reset_seconds));
+  if (d.allowed) return ok_status();
+  res.set_header("Retry-After", std::to_string(d.retry_after));
+  return Error{Errc::rate_limited, "Rate limit exceeded",
+               fmt::format("{} requests per minute; retry in {} s", d.limit, d.retry_after)};
 }
 
 Status Context::execute(const CommandEnvelope& cmd) const {
-  const log::Record record{cmd.org.value, codec::encode_command(cmd)};
+  const log::Record record{partition_key(cmd), codec::encode_command(cmd)};
   auto appended = app.log().append(log::kCommandsTopic, std::span(&record, 1));
   if (!appended) return appended.error();
   const auto pos = appended->front();

@@ -67,18 +67,18 @@ Status DeciderRunner::start() {
   return ok_status();
 }
 
-Result<commands::OrgState*> DeciderRunner::org_state(const OrgId& org) {
-  auto it = cache_.find(org.value);
+Result<commands::DeciderState*> DeciderRunner::state_of(const std::string& key) {
+  auto it = cache_.find(key);
   if (it != cache_.end()) return &it->second;
-  auto raw = state_.get(state_key(org.value));
+  auto raw = state_.get(state_key(key));
   if (!raw) return raw.error();
-  commands::OrgState state;
+  commands::DeciderState state;
   if (raw->has_value()) {
-    auto decoded = codec::decode_org_state(**raw);
+    auto decoded = codec::decode_decider_state(**raw);
     if (!decoded) return decoded.error();
     state = std::move(decoded).value();
   }
-  return &cache_.emplace(org.value, std::move(state)).first->second;
+  return &cache_.emplace(key, std::move(state)).first->second;
 }
 
 void DeciderRunner::step() {
@@ -119,7 +119,8 @@ Status DeciderRunner::process(std::vector<log::StoredRecord>& batch) {
     } else {
       env = std::move(cmd).value();
     }
-    auto state = org_state(env.org);
+    // The state is the log key's: an organisation's or a user's.
+    auto state = state_of(rec.key);
     if (!state) return state.error();
     if (cmd) {
       auto decided = commands::decide(config_, **state, env);
@@ -138,9 +139,9 @@ Status DeciderRunner::process(std::vector<log::StoredRecord>& batch) {
                        std::move(events[static_cast<size_t>(i)])};
       commands::evolve(**state, ev.body, env.at);
       if (emitted != emitted_.end() && ev.source <= emitted->second) continue;
-      out.push_back(log::Record{env.org.value, codec::encode_event(ev)});
+      out.push_back(log::Record{rec.key, codec::encode_event(ev)});
     }
-    dirty[env.org.value] = true;
+    dirty[rec.key] = true;
   }
 
   // The events first: once they are durable the state may follow; if we die in between, the

@@ -33,14 +33,14 @@ class DeciderRunner {
   Status open_reader();
   void step();
   Status process(std::vector<log::StoredRecord>& batch);
-  Result<commands::OrgState*> org_state(const OrgId& org);
+  Result<commands::DeciderState*> state_of(const std::string& key);
 
   log::Log& log_;
   store::KvStore& state_;
   const commands::DeciderConfig config_;
   const std::vector<Partition> partitions_;
   std::unique_ptr<log::Reader> reader_;
-  std::map<std::string, commands::OrgState> cache_;
+  std::map<std::string, commands::DeciderState> cache_;  // by log key
   // Per partition: the last event already in pulse.events. Re-running a command after a crash
   // re-derives its events; those at or below this are not appended twice.
   std::map<int32_t, EventSource> emitted_;

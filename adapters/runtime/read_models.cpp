@@ -29,6 +29,30 @@ std::string outcome(const OrgId& org, const CommandId& id) {
 std::string projector_position(Partition p) {
   return fmt::format("_p/{:05}", p.value);
 }
+std::string user_by_email(std::string_view email) {
+  return fmt::format("u/{}", email);
+}
+std::string user_by_id(const UserId& id) {
+  return fmt::format("ui/{}", id.value);
+}
+std::string organization(const OrgId& org) {
+  return fmt::format("org/{}", org.value);
+}
+std::string membership(const UserId& user, const OrgId& org) {
+  return fmt::format("mem/{}/{}", user.value, org.value);
+}
+std::string memberships_prefix(const UserId& user) {
+  return fmt::format("mem/{}/", user.value);
+}
+std::string api_key(const OrgId& org, const ApiKeyId& id) {
+  return fmt::format("k/{}/{}", org.value, id.value);
+}
+std::string api_keys_prefix(const OrgId& org) {
+  return fmt::format("k/{}/", org.value);
+}
+std::string api_key_by_hash(std::string_view hash) {
+  return fmt::format("kh/{}", hash);
+}
 }  // namespace keys
 
 std::string encode_position(const ProjectorPosition& p) {
@@ -141,6 +165,65 @@ Result<ProjectorPosition> ReadModels::position(Partition p) {
   return decode_position(**raw);
 }
 
+Result<std::optional<projections::UserView>> ReadModels::user_by_email(std::string_view email) {
+  return get_decoded<projections::UserView>(kv_, keys::user_by_email(email), codec::decode_user);
+}
+
+Result<std::optional<projections::UserView>> ReadModels::user(const UserId& id) {
+  return get_decoded<projections::UserView>(kv_, keys::user_by_id(id), codec::decode_user);
+}
+
+Result<std::optional<projections::OrganizationView>> ReadModels::organization(const OrgId& org) {
+  return get_decoded<projections::OrganizationView>(kv_, keys::organization(org),
+                                                    codec::decode_organization);
+}
+
+Result<std::optional<projections::MembershipView>> ReadModels::membership(const UserId& user,
+                                                                          const OrgId& org) {
+  return get_decoded<projections::MembershipView>(kv_, keys::membership(user, org),
+                                                  codec::decode_membership);
+}
+
+namespace {
+template <class T, class Decode>
+Result<std::vector<T>> scan_decoded(store::KvStore& kv, const std::string& prefix, Decode decode) {
+  std::vector<T> out;
+  std::optional<Error> error;
+  auto st = kv.scan(prefix, "", false, [&](std::string_view, std::string_view value) {
+    auto v = decode(value);
+    if (!v) {
+      error = v.error();
+      return false;
+    }
+    out.push_back(std::move(v).value());
+    return true;
+  });
+  if (!st) return st.error();
+  if (error) return *error;
+  return out;
+}
+}  // namespace
+
+Result<std::vector<projections::MembershipView>> ReadModels::memberships(const UserId& user) {
+  return scan_decoded<projections::MembershipView>(kv_, keys::memberships_prefix(user),
+                                                   codec::decode_membership);
+}
+
+Result<std::optional<projections::ApiKeyView>> ReadModels::api_key(const OrgId& org,
+                                                                   const ApiKeyId& id) {
+  return get_decoded<projections::ApiKeyView>(kv_, keys::api_key(org, id), codec::decode_api_key);
+}
+
+Result<std::vector<projections::ApiKeyView>> ReadModels::api_keys(const OrgId& org) {
+  return scan_decoded<projections::ApiKeyView>(kv_, keys::api_keys_prefix(org),
+                                               codec::decode_api_key);
+}
+
+Result<std::optional<projections::ApiKeyView>> ReadModels::api_key_by_hash(std::string_view hash) {
+  return get_decoded<projections::ApiKeyView>(kv_, keys::api_key_by_hash(hash),
+                                              codec::decode_api_key);
+}
+
 // ---- ReadModelBatch ----------------------------------------------------------------------
 
 namespace {
@@ -186,6 +269,36 @@ void ReadModelBatch::put_message(const OrgId& org, const projections::MessageVie
 void ReadModelBatch::put_outcome(const OrgId& org, const CommandId& id,
                                  const projections::CommandOutcome& o) {
   overlay_.put(keys::outcome(org, id), codec::encode(o));
+}
+
+void ReadModelBatch::put_user(const projections::UserView& v) {
+  auto encoded = codec::encode(v);
+  overlay_.put(keys::user_by_id(v.id), encoded);
+  overlay_.put(keys::user_by_email(v.email), std::move(encoded));
+}
+
+std::optional<projections::OrganizationView> ReadModelBatch::organization(const OrgId& org) {
+  return must_get<projections::OrganizationView>(overlay_, keys::organization(org),
+                                                 codec::decode_organization);
+}
+
+void ReadModelBatch::put_organization(const projections::OrganizationView& v) {
+  overlay_.put(keys::organization(v.id), codec::encode(v));
+}
+
+void ReadModelBatch::put_membership(const projections::MembershipView& v) {
+  overlay_.put(keys::membership(v.user, v.org), codec::encode(v));
+}
+
+std::optional<projections::ApiKeyView> ReadModelBatch::api_key(const OrgId& org,
+                                                               const ApiKeyId& id) {
+  return must_get<projections::ApiKeyView>(overlay_, keys::api_key(org, id), codec::decode_api_key);
+}
+
+void ReadModelBatch::put_api_key(const projections::ApiKeyView& v) {
+  auto encoded = codec::encode(v);
+  overlay_.put(keys::api_key_by_hash(v.key_hash), encoded);
+  overlay_.put(keys::api_key(v.org, v.id), std::move(encoded));
 }
 
 void ReadModelBatch::put_position(Partition p, const ProjectorPosition& pos) {

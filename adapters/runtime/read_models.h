@@ -26,6 +26,14 @@ std::string message(const OrgId& org, const MessageId& id);
 std::string campaign_messages_prefix(const OrgId& org, const CampaignId& id);
 std::string outcome(const OrgId& org, const CommandId& id);
 std::string projector_position(Partition p);
+std::string user_by_email(std::string_view email);
+std::string user_by_id(const UserId& id);
+std::string organization(const OrgId& org);
+std::string membership(const UserId& user, const OrgId& org);
+std::string memberships_prefix(const UserId& user);
+std::string api_key(const OrgId& org, const ApiKeyId& id);
+std::string api_keys_prefix(const OrgId& org);
+std::string api_key_by_hash(std::string_view hash);
 }  // namespace keys
 
 class ReadModels {
@@ -41,6 +49,16 @@ class ReadModels {
       const OrgId& org, const CampaignId& id, size_t limit, const std::optional<MessageId>& after);
   Result<std::optional<projections::CommandOutcome>> outcome(const OrgId& org, const CommandId& id);
   Result<ProjectorPosition> position(Partition p);
+
+  Result<std::optional<projections::UserView>> user_by_email(std::string_view email);
+  Result<std::optional<projections::UserView>> user(const UserId& id);
+  Result<std::optional<projections::OrganizationView>> organization(const OrgId& org);
+  Result<std::optional<projections::MembershipView>> membership(const UserId& user,
+                                                                const OrgId& org);
+  Result<std::vector<projections::MembershipView>> memberships(const UserId& user);
+  Result<std::optional<projections::ApiKeyView>> api_key(const OrgId& org, const ApiKeyId& id);
+  Result<std::vector<projections::ApiKeyView>> api_keys(const OrgId& org);
+  Result<std::optional<projections::ApiKeyView>> api_key_by_hash(std::string_view hash);
 
   store::KvStore& kv() { return kv_; }
 
@@ -62,6 +80,13 @@ class ReadModelBatch final : public projections::ReadModelTx {
   void put_outcome(const OrgId& org, const CommandId& id,
                    const projections::CommandOutcome& o) override;
   void put_position(Partition p, const ProjectorPosition& pos);
+
+  void put_user(const projections::UserView& v) override;
+  std::optional<projections::OrganizationView> organization(const OrgId& org) override;
+  void put_organization(const projections::OrganizationView& v) override;
+  void put_membership(const projections::MembershipView& v) override;
+  std::optional<projections::ApiKeyView> api_key(const OrgId& org, const ApiKeyId& id) override;
+  void put_api_key(const projections::ApiKeyView& v) override;
 
   store::Overlay& overlay() { return overlay_; }
 

@@ -64,7 +64,10 @@ class Fixture {
       cmd.recipients.push_back(
           {PhoneNumber{fmt::format("+1415555{:04}", i)}, fmt::format("P{} Q", i)});
     const CommandEnvelope env{CommandId{make_id(id_prefix::command, at, entropy)}, org, at, cmd};
-    auto events = commands::decide({}, {}, env);
+    commands::DeciderState state;  // an organisation on the unlimited Enterprise plan
+    state.org.exists = true;
+    state.org.plan = Plan::enterprise;
+    auto events = commands::decide({}, state, env);
     REQUIRE(events.ok());
     project(env, *events, commit_each);
     return cmd.campaign_id;

@@ -38,33 +38,58 @@ CommandEnvelope envelope(SendSms c, TimePoint t = kNov15) {
   return CommandEnvelope{CommandId{make_id(id_prefix::command, t, 42)}, kOrg, t, std::move(c)};
 }
 
-std::vector<Event> decided(const CommandEnvelope& cmd, const OrgState& state = {},
-                           const DeciderConfig& config = {}) {
+// An existing organisation on the Free plan with these counters.
+DeciderState org(int64_t campaigns = 0, int64_t messages = 0, std::string month = "",
+                 int64_t month_messages = 0) {
+  DeciderState s;
+  s.org.exists = true;
+  s.org.campaigns = campaigns;
+  s.org.messages = messages;
+  s.org.month = std::move(month);
+  s.org.month_messages = month_messages;
+  return s;
+}
+
+// The Free plan with this monthly limit (0: unlimited).
+DeciderConfig limit(int64_t monthly) {
+  DeciderConfig c;
+  c.plans.free.monthly_sms = monthly == 0 ? kUnlimited : monthly;
+  return c;
+}
+
+std::vector<Event> decided(const CommandEnvelope& cmd, const DeciderState& state = org(),
+                           const DeciderConfig& config = limit(0)) {
   auto r = decide(config, state, cmd);
   REQUIRE_MESSAGE(r.ok(), r.error().message, ": ", r.error().details);
   return std::move(r).value();
 }
 
 // Every field of an event, so that two event lists can be compared exactly.
+struct Describe {
+  std::string operator()(const CampaignCreated& c) const {
+    return fmt::format("CampaignCreated{{{}|{}|{}|{}|{}}}", c.id.value, c.name, c.source, c.message,
+                       c.total_messages);
+  }
+  std::string operator()(const MessagesQueued& q) const {
+    std::string s = fmt::format("MessagesQueued{{{}", q.campaign_id.value);
+    for (const auto& m : q.messages)
+      s += fmt::format("|{},{},{},{},{},{}", m.id.value, m.phone.e164, m.contact_name, m.body,
+                       to_string(m.encoding), m.segments);
+    return s + "}";
+  }
+  std::string operator()(const CommandRejected& r) const {
+    return fmt::format("CommandRejected{{{}|{}|{}|{}}}", r.command_type, to_string(r.code), r.error,
+                       r.details);
+  }
+  // The send decider never produces account events.
+  template <class T>
+  std::string operator()(const T& other) const {
+    return std::string(other.kType);
+  }
+};
+
 std::string describe(const Event& e) {
-  struct {
-    std::string operator()(const CampaignCreated& c) const {
-      return fmt::format("CampaignCreated{{{}|{}|{}|{}|{}}}", c.id.value, c.name, c.source,
-                         c.message, c.total_messages);
-    }
-    std::string operator()(const MessagesQueued& q) const {
-      std::string s = fmt::format("MessagesQueued{{{}", q.campaign_id.value);
-      for (const auto& m : q.messages)
-        s += fmt::format("|{},{},{},{},{},{}", m.id.value, m.phone.e164, m.contact_name, m.body,
-                         to_string(m.encoding), m.segments);
-      return s + "}";
-    }
-    std::string operator()(const CommandRejected& r) const {
-      return fmt::format("CommandRejected{{{}|{}|{}|{}}}", r.command_type, to_string(r.code),
-                         r.error, r.details);
-    }
-  } visitor;
-  return std::visit(visitor, e);
+  return std::visit(Describe{}, e);
 }
 
 std::vector<std::string> describe(const std::vector<Event>& events) {
@@ -185,7 +210,7 @@ TEST_CASE("a template without variables is sent verbatim") {
 
 TEST_CASE("decide is deterministic") {
   const auto cmd = envelope(send(1001, "Hi {{firstName}}, code {{phone}}"));
-  OrgState state{3, 40, "2026-11", 40};
+  DeciderState state = org(3, 40, "2026-11", 40);
   DeciderConfig config{100000};
   const auto a = describe(decided(cmd, state, config));
   const auto b = describe(decided(cmd, state, config));
@@ -195,73 +220,74 @@ TEST_CASE("decide is deterministic") {
 
 TEST_CASE("the monthly limit is checked against this month's messages") {
   const DeciderConfig config{100};
-  const OrgState state{10, 95, "2026-11", 95};
+  const DeciderState state = org(10, 95, "2026-11", 95);
   const auto t = at("2026-11-20T09:30:00Z");
 
   auto r = decide(config, state, envelope(send(6), t));
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().code == Errc::quota_exceeded);
   CHECK(r.error().message == "Monthly SMS limit reached");
-  CHECK(r.error().details == "5 SMS remaining this month; this request needs 6");
+  CHECK(r.error().details == "5 SMS remaining this month on the free plan; this request needs 6");
 
   const auto events = decided(envelope(send(5), t), state, config);
   REQUIRE(events.size() == 2);
   CHECK(queued(events[1]).messages.size() == 5);
 
   // Already over the limit (the plan was lowered): nothing remains, never a negative count.
-  r = decide(config, OrgState{10, 120, "2026-11", 120}, envelope(send(1), t));
+  r = decide(config, org(10, 120, "2026-11", 120), envelope(send(1), t));
   REQUIRE_FALSE(r.ok());
-  CHECK(r.error().details == "0 SMS remaining this month; this request needs 1");
+  CHECK(r.error().details == "0 SMS remaining this month on the free plan; this request needs 1");
 }
 
 TEST_CASE("a new month starts the count from zero") {
   const DeciderConfig config{100};
-  const OrgState october{10, 500, "2026-10", 100};  // October's limit used up
+  const DeciderState october = org(10, 500, "2026-10", 100);  // October's limit used up
   auto r = decide(config, october, envelope(send(1), at("2026-10-31T23:59:59.999Z")));
   REQUIRE_FALSE(r.ok());
-  CHECK(r.error().details == "0 SMS remaining this month; this request needs 1");
+  CHECK(r.error().details == "0 SMS remaining this month on the free plan; this request needs 1");
 
   CHECK(decided(envelope(send(100), at("2026-11-01T00:00:00Z")), october, config).size() == 2);
   r = decide(config, october, envelope(send(101), at("2026-11-01T00:00:00Z")));
   REQUIRE_FALSE(r.ok());
-  CHECK(r.error().details == "100 SMS remaining this month; this request needs 101");
+  CHECK(r.error().details ==
+        "100 SMS remaining this month on the free plan; this request needs 101");
 }
 
 TEST_CASE("a limit of 0 means unlimited") {
-  const OrgState state{1, 1000000, "2026-11", 1000000};
-  CHECK(decided(envelope(send(501)), state, DeciderConfig{0}).size() == 3);
+  const DeciderState state = org(1, 1000000, "2026-11", 1000000);
+  CHECK(decided(envelope(send(501)), state, limit(0)).size() == 3);
 }
 
 TEST_CASE("evolve counts campaigns and messages per month") {
-  OrgState s;
+  DeciderState s = org();
   const auto nov = at("2026-11-15T10:00:00Z");
   for (const auto& e : decided(envelope(send(501), nov))) evolve(s, e, nov);
-  CHECK(s == OrgState{1, 501, "2026-11", 501});
+  CHECK(s == org(1, 501, "2026-11", 501));
 
   const auto late_nov = at("2026-11-30T23:59:59.999Z");
   for (const auto& e : decided(envelope(send(2), late_nov))) evolve(s, e, late_nov);
-  CHECK(s == OrgState{2, 503, "2026-11", 503});
+  CHECK(s == org(2, 503, "2026-11", 503));
 
   const auto dec = at("2026-12-01T00:00:00Z");
   for (const auto& e : decided(envelope(send(3), dec))) evolve(s, e, dec);
-  CHECK(s == OrgState{3, 506, "2026-12", 3});
+  CHECK(s == org(3, 506, "2026-12", 3));
 
   evolve(s, CommandRejected{"SendSms", Errc::quota_exceeded, "Monthly SMS limit reached", "x"},
          dec);
-  CHECK(s == OrgState{3, 506, "2026-12", 3});
+  CHECK(s == org(3, 506, "2026-12", 3));
 }
 
 TEST_CASE("decide and evolve together enforce the limit across commands") {
   const DeciderConfig config{10};
-  OrgState s;
+  DeciderState s = org();
   const auto t = at("2026-11-02T08:00:00Z");
   for (int i = 0; i < 2; ++i)
     for (const auto& e : decided(envelope(send(4), t), s, config)) evolve(s, e, t);
-  CHECK(s.month_messages == 8);
+  CHECK(s.org.month_messages == 8);
   auto r = decide(config, s, envelope(send(4), t));
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().code == Errc::quota_exceeded);
-  CHECK(r.error().details == "2 SMS remaining this month; this request needs 4");
+  CHECK(r.error().details == "2 SMS remaining this month on the free plan; this request needs 4");
   CHECK(decided(envelope(send(2), t), s, config).size() == 2);
 }
 

@@ -7,9 +7,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -66,13 +71,115 @@ inline std::pair<int, std::string> run_command(const std::vector<std::string>& a
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
+// With PULSE_RECORD_DIR set, the end-to-end suites record what they see for the contract
+// tests (tests/schema/validate.mjs): every HTTP exchange through ServerProcess::client() as
+// one NDJSON line in http-<pid>.ndjson, and each server's event log (pulse events) in
+// events-<pid>-<n>.ndjson when the ServerProcess goes away.
+namespace recording {
+
+inline std::optional<std::filesystem::path> dir() {
+  const char* d = std::getenv("PULSE_RECORD_DIR");
+  if (!d || !*d) return std::nullopt;
+  std::filesystem::create_directories(d);
+  return std::filesystem::path(d);
+}
+
+inline void append_json_string(std::string& out, std::string_view s) {
+  out.push_back('"');
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+inline void exchange(const httplib::Request& req, const httplib::Response& res) {
+  static std::mutex mu;
+  auto d = dir();
+  if (!d) return;
+  std::string line = "{\"method\":";
+  append_json_string(line, req.method);
+  line += ",\"path\":";
+  append_json_string(line, req.path);
+  line += ",\"requestBody\":";
+  append_json_string(line, req.body);
+  line += ",\"status\":" + std::to_string(res.status) + ",\"headers\":{";
+  bool first = true;
+  for (const auto& [k, v] : res.headers) {
+    if (!first) line += ",";
+    first = false;
+    append_json_string(line, k);
+    line += ":";
+    append_json_string(line, v);
+  }
+  line += "},\"body\":";
+  append_json_string(line, res.body);
+  line += "}\n";
+  std::lock_guard lock(mu);
+  std::ofstream(*d / ("http-" + std::to_string(::getpid()) + ".ndjson"), std::ios::app) << line;
+}
+
+}  // namespace recording
+
+// The operator token and JWT secret every test server runs with.
+inline constexpr const char* kTestAdminToken = "test-admin-token-0123456789";
+inline constexpr const char* kTestJwtSecret = "test-jwt-secret-0123456789abcdef0123456789";
+
+// An account made through POST /api/auth/signup, with a token from POST /api/auth/token.
+struct Account {
+  std::string email;
+  std::string api_key;
+  std::string org_id;
+  std::string user_id;
+  std::string token;
+};
+
+inline std::string json_field(const std::string& body, const std::string& name) {
+  std::smatch m;
+  if (!std::regex_search(body, m, std::regex("\"" + name + "\":\"([^\"]*)\"")))
+    throw std::runtime_error("no " + name + " in " + body);
+  return m[1].str();
+}
+
 class ServerProcess {
  public:
+  // Unless `extra` has its own --plans, the server runs with the default plans but no request
+  // rate limit, so suites can send quickly; the rate-limit tests pass their own plans.
   ServerProcess(std::filesystem::path data_dir, std::vector<std::string> extra = {})
-      : data_dir_(std::move(data_dir)) {
+      : data_dir_(std::move(data_dir)), extra_(extra) {
     std::vector<std::string> args = {PULSE_BINARY,  "serve",      "--listen",
                                      "127.0.0.1:0", "--data-dir", data_dir_.string()};
     args.insert(args.end(), extra.begin(), extra.end());
+    if (std::find(extra.begin(), extra.end(), "--plans") == extra.end()) {
+      const auto plans = data_dir_.string() + ".plans.json";
+      std::ofstream(plans) << R"({"free":{"sendPerMinute":-1},"pro":{"sendPerMinute":-1},)"
+                           << R"("enterprise":{"sendPerMinute":-1}})";
+      args.insert(args.end(), {"--plans", plans});
+    }
+    std::vector<std::string> env_strings;
+    for (char** e = environ; *e; ++e) {
+      const std::string_view kv(*e);
+      if (!kv.starts_with("PULSE_ADMIN_TOKEN=") && !kv.starts_with("PULSE_JWT_SECRET="))
+        env_strings.emplace_back(kv);
+    }
+    env_strings.push_back(std::string("PULSE_ADMIN_TOKEN=") + kTestAdminToken);
+    env_strings.push_back(std::string("PULSE_JWT_SECRET=") + kTestJwtSecret);
+    std::vector<char*> envp;
+    for (auto& e : env_strings) envp.push_back(e.data());
+    envp.push_back(nullptr);
     int fds[2];
     if (pipe(fds) != 0) throw std::runtime_error("pipe");
     // The server's stderr goes to a file beside its data directory, for post-mortems.
@@ -87,7 +194,7 @@ class ServerProcess {
       std::vector<char*> argv;
       for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
       argv.push_back(nullptr);
-      execv(argv[0], argv.data());
+      execve(argv[0], argv.data(), envp.data());
       _exit(127);
     }
     close(fds[1]);
@@ -123,6 +230,7 @@ class ServerProcess {
     if (pid_ > 0) kill9();
     if (reader_.joinable()) reader_.join();
     if (out_fd_ >= 0) close(out_fd_);
+    record_events();
   }
 
   int port() const { return port_; }
@@ -130,10 +238,49 @@ class ServerProcess {
 
   std::unique_ptr<httplib::Client> client() const {
     auto c = std::make_unique<httplib::Client>("127.0.0.1", port_);
+    if (recording::dir()) c->set_logger(recording::exchange);
     c->set_connection_timeout(5);
     c->set_read_timeout(10);
     c->set_write_timeout(10);
     return c;
+  }
+
+  // A client acting with the account's token.
+  std::unique_ptr<httplib::Client> client(const Account& a) const {
+    auto c = client();
+    c->set_bearer_token_auth(a.token);
+    return c;
+  }
+
+  // Signs up (a fresh address unless one is given) and exchanges the API key for a token.
+  Account signup(std::string email = {}) const {
+    static std::atomic<int> n{0};
+    if (email.empty())
+      email = "user" + std::to_string(::getpid()) + "-" + std::to_string(n++) + "@example.com";
+    auto c = client();
+    auto res = c->Post("/api/auth/signup",
+                       R"({"email":")" + email + R"(","password":"correct horse battery"})",
+                       "application/json");
+    if (!res || res->status != 201)
+      throw std::runtime_error("signup failed: " + (res ? res->body : std::string("no answer")));
+    Account a{email, json_field(res->body, "apiKey"), json_field(res->body, "organizationId"),
+              json_field(res->body, "userId"), ""};
+    auto tok = c->Post("/api/auth/token", R"({"apiKey":")" + a.api_key + R"("})",
+                       "application/json");
+    if (!tok || tok->status != 200)
+      throw std::runtime_error("token failed: " + (tok ? tok->body : std::string("no answer")));
+    a.token = json_field(tok->body, "token");
+    return a;
+  }
+
+  // The operator's plan change (pulse admin set-plan).
+  void set_plan(const Account& a, const std::string& plan) const {
+    auto c = client();
+    c->set_bearer_token_auth(kTestAdminToken);
+    auto res = c->Post(("/api/admin/organizations/" + a.org_id + "/plan").c_str(),
+                       R"({"plan":")" + plan + R"("})", "application/json");
+    if (!res || res->status != 200)
+      throw std::runtime_error("set-plan failed: " + (res ? res->body : std::string("no answer")));
   }
 
   // SIGKILL: no chance to flush anything.
@@ -142,6 +289,23 @@ class ServerProcess {
   int terminate() { return stop(SIGTERM); }
 
  private:
+  // The event log this server wrote, for the contract tests (see `recording`).
+  void record_events() const {
+    auto d = recording::dir();
+    if (!d) return;
+    std::vector<std::string> args = {PULSE_BINARY, "events", "--data-dir", data_dir_.string()};
+    for (size_t i = 0; i + 1 < extra_.size(); ++i)
+      if (extra_[i] == "--kafka") {
+        if (extra_[i + 1] == "mock") return;  // gone with the server
+        args.insert(args.end(), {"--kafka", extra_[i + 1]});
+      }
+    static std::atomic<int> n{0};
+    auto [code, out] = run_command(args);
+    std::ofstream(*d / ("events-" + std::to_string(::getpid()) + "-" + std::to_string(n++) +
+                        ".ndjson"))
+        << out;
+  }
+
   int stop(int sig) {
     if (pid_ <= 0) return -1;
     ::kill(pid_, sig);
@@ -152,6 +316,7 @@ class ServerProcess {
   }
 
   std::filesystem::path data_dir_;
+  std::vector<std::string> extra_;
   pid_t pid_ = -1;
   int port_ = 0;
   int out_fd_ = -1;

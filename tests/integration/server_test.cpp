@@ -4,6 +4,7 @@
 #include <simdjson.h>
 
 #include <atomic>
+#include <fstream>
 #include <set>
 #include <thread>
 
@@ -84,7 +85,9 @@ std::vector<std::pair<std::string, std::string>> dump_store(const std::filesyste
 TEST_CASE("a client that gets 201 can GET the campaign at once, personalised") {
   TempDir dir;
   ServerProcess server(dir.path() / "data");
-  auto c = server.client();
+  const auto account = server.signup();
+  server.set_plan(account, "pro");  // more than the Free plan's 100 SMS a month
+  auto c = server.client(account);
   simdjson::dom::parser parser;
 
   auto health = c->Get("/healthz");
@@ -138,8 +141,10 @@ TEST_CASE("bad input: a 400 with the documented error shape, and nothing appende
   TempDir dir;
   const auto data = dir.path() / "data";
   ServerProcess server(data);
-  auto c = server.client();
+  auto c = server.client(server.signup());
   simdjson::dom::parser parser;
+  const auto commands_before = log_records(data, "pulse.commands");
+  const auto events_before = log_records(data, "pulse.events");
 
   const std::string long_message(1601, 'a');
   const std::vector<std::pair<std::string, std::string>> cases = {
@@ -182,8 +187,8 @@ TEST_CASE("bad input: a 400 with the documented error shape, and nothing appende
   REQUIRE(ok);
   CHECK(ok->status == 201);
   CHECK(server.terminate() == 0);
-  CHECK(log_records(data, "pulse.commands") == 1);
-  CHECK(log_records(data, "pulse.events") == 2);  // CampaignCreated + MessagesQueued
+  CHECK(log_records(data, "pulse.commands") == commands_before + 1);
+  CHECK(log_records(data, "pulse.events") == events_before + 2);  // CampaignCreated + MessagesQueued
 }
 
 TEST_CASE("kill -9 mid-stream: every acknowledged command is applied exactly once") {
@@ -193,13 +198,16 @@ TEST_CASE("kill -9 mid-stream: every acknowledged command is applied exactly onc
   std::mutex mu;
   std::condition_variable enough;
   constexpr size_t kKillAfter = 300;
+  pulse::testing::Account account;
   {
     ServerProcess server(data);
+    account = server.signup();
+    server.set_plan(account, "enterprise");
     std::atomic<bool> stop{false};
     std::vector<std::thread> clients;
     for (int t = 0; t < 6; ++t) {
       clients.emplace_back([&, t] {
-        auto c = server.client();
+        auto c = server.client(account);
         simdjson::dom::parser parser;
         for (int i = 0; !stop; ++i) {
           auto res = c->Post("/api/sms/send", send_body(1 + (i % 3), "hi", t * 1000 + i),
@@ -225,7 +233,7 @@ TEST_CASE("kill -9 mid-stream: every acknowledged command is applied exactly onc
   }
 
   ServerProcess restarted(data);
-  auto c = restarted.client();
+  auto c = restarted.client(account);  // the token outlives the restart
   // Keep going after the restart: the decider resumes where it stopped.
   auto more = c->Post("/api/sms/send", send_body(2), "application/json");
   REQUIRE(more);
@@ -239,7 +247,8 @@ TEST_CASE("kill -9 mid-stream: every acknowledged command is applied exactly onc
   // what was accepted: every listed campaign comes from a command in the log.
   CHECK(ids.size() >= acknowledged.size() + 1);
   CHECK(restarted.terminate() == 0);
-  CHECK(static_cast<int64_t>(ids.size()) == log_records(data, "pulse.commands"));
+  // Besides the sends: the sign-up (user, organisation) and the plan change.
+  CHECK(static_cast<int64_t>(ids.size()) + 3 == log_records(data, "pulse.commands"));
 
   // Each campaign's counts match its messages, and no event was appended twice.
   auto [code, out] =
@@ -261,9 +270,13 @@ TEST_CASE("kill -9 mid-stream: every acknowledged command is applied exactly onc
 TEST_CASE("delete the read models, restart: rebuilt from the log, byte for byte") {
   TempDir dir;
   const auto data = dir.path() / "data";
+  const auto plans = (dir.path() / "plans.json").string();
+  std::ofstream(plans) << R"({"free": {"monthlySms": 40, "sendPerMinute": null}})";
+  pulse::testing::Account account;
   {
-    ServerProcess server(data, {"--monthly-sms-limit", "40"});
-    auto c = server.client();
+    ServerProcess server(data, {"--plans", plans});
+    account = server.signup();
+    auto c = server.client(account);
     for (int i = 0; i < 12; ++i) {
       auto res = c->Post("/api/sms/send", send_body(1 + i % 5, "Hello {{name}}", i * 10),
                          "application/json");
@@ -283,9 +296,9 @@ TEST_CASE("delete the read models, restart: rebuilt from the log, byte for byte"
 
   std::filesystem::remove_all(data / "views");
   {
-    ServerProcess server(data, {"--monthly-sms-limit", "40"});
+    ServerProcess server(data, {"--plans", plans});
     // It serves only once the read models caught up with the log.
-    auto c = server.client();
+    auto c = server.client(account);
     CHECK(all_campaign_ids(*c).size() > 0);
     CHECK(server.terminate() == 0);
   }
@@ -297,14 +310,21 @@ TEST_CASE("delete the read models, restart: rebuilt from the log, byte for byte"
   }
 }
 
-TEST_CASE("the decider's quota check is consistent under concurrent requests") {
+TEST_CASE("Free plan: the 101st SMS of the month is refused, even when 20 requests race") {
   TempDir dir;
-  ServerProcess server(dir.path() / "data", {"--monthly-sms-limit", "10"});
+  ServerProcess server(dir.path() / "data");
+  const auto account = server.signup();
+  {
+    auto c = server.client(account);
+    auto res = c->Post("/api/sms/send", send_body(90), "application/json");
+    REQUIRE(res);
+    REQUIRE(res->status == 201);
+  }
   std::atomic<int> accepted{0}, limited{0}, other{0};
   std::vector<std::thread> clients;
   for (int t = 0; t < 20; ++t) {
     clients.emplace_back([&, t] {
-      auto c = server.client();
+      auto c = server.client(account);
       auto res = c->Post("/api/sms/send", send_body(1, "hi", t), "application/json");
       if (res && res->status == 201)
         ++accepted;
@@ -322,14 +342,22 @@ TEST_CASE("the decider's quota check is consistent under concurrent requests") {
   CHECK(limited == 10);
   CHECK(other == 0);
 
-  auto c = server.client();
+  auto c = server.client(account);
   auto res = c->Post("/api/sms/send", send_body(1), "application/json");
   REQUIRE(res);
   CHECK(res->status == 429);
   simdjson::dom::parser parser;
   auto doc = parse(parser, res->body);
   CHECK(std::string_view(doc["error"]) == "Monthly SMS limit reached");
-  CHECK(std::string_view(doc["details"]).find("0 SMS remaining") != std::string_view::npos);
+  CHECK(std::string_view(doc["details"]).starts_with("0 SMS remaining this month"));
+  // Exactly 100 messages were queued.
+  size_t queued = 0;
+  for (const auto& id : all_campaign_ids(*c)) {
+    auto got = c->Get(("/api/campaigns/" + id).c_str());
+    REQUIRE(got);
+    queued += static_cast<size_t>(int64_t(parse(parser, got->body)["totalMessages"]));
+  }
+  CHECK(queued == 100);
 }
 
 TEST_CASE("the same API on the Kafka adapter (librdkafka mock cluster)") {
@@ -339,9 +367,11 @@ TEST_CASE("the same API on the Kafka adapter (librdkafka mock cluster)") {
   const auto data = dir.path() / "data";
   simdjson::dom::parser parser;
   std::string id;
+  pulse::testing::Account account;
   {
     ServerProcess server(data, {"--kafka", (*cluster)->bootstrap_servers()});
-    auto c = server.client();
+    account = server.signup();
+    auto c = server.client(account);
     auto res = c->Post("/api/sms/send", send_body(3), "application/json");
     REQUIRE(res);
     REQUIRE_MESSAGE(res->status == 201, res->body);
@@ -358,7 +388,7 @@ TEST_CASE("the same API on the Kafka adapter (librdkafka mock cluster)") {
   // The read models are rebuilt from the events kept in Kafka.
   std::filesystem::remove_all(data / "views");
   ServerProcess server(data, {"--kafka", (*cluster)->bootstrap_servers()});
-  auto c = server.client();
+  auto c = server.client(account);
   auto got = c->Get(("/api/campaigns/" + id).c_str());
   REQUIRE(got);
   CHECK(got->status == 200);

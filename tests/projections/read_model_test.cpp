@@ -35,7 +35,28 @@ class FakeTx final : public ReadModelTx {
     outcomes[{org.value, id.value}] = o;
   }
 
+  void put_user(const UserView& v) override { users[v.email] = v; }
+  std::optional<OrganizationView> organization(const OrgId& org) override {
+    auto it = orgs.find(org.value);
+    if (it == orgs.end()) return std::nullopt;
+    return it->second;
+  }
+  void put_organization(const OrganizationView& v) override { orgs[v.id.value] = v; }
+  void put_membership(const MembershipView& v) override {
+    memberships[{v.user.value, v.org.value}] = v;
+  }
+  std::optional<ApiKeyView> api_key(const OrgId& org, const ApiKeyId& id) override {
+    auto it = keys.find({org.value, id.value});
+    if (it == keys.end()) return std::nullopt;
+    return it->second;
+  }
+  void put_api_key(const ApiKeyView& v) override { keys[{v.org.value, v.id.value}] = v; }
+
   using Key = std::pair<std::string, std::string>;
+  std::map<std::string, UserView> users;
+  std::map<std::string, OrganizationView> orgs;
+  std::map<Key, MembershipView> memberships;
+  std::map<Key, ApiKeyView> keys;
   std::map<Key, CampaignView> campaigns;
   std::map<Key, MessageView> messages;
   std::map<Key, CommandOutcome> outcomes;
@@ -204,6 +225,44 @@ TEST_CASE("campaign_of refuses ids that are not derived message ids") {
   id = msg(3).value;
   id[6] = 'A';  // upper case
   CHECK_FALSE(campaign_of(MessageId{id}).has_value());
+}
+
+TEST_CASE("accounts: users, organisations with their owner, API keys and plans") {
+  FakeTx tx;
+  const UserId user{make_id(id_prefix::user, kT0, 5)};
+  apply(tx, envelope(UserRegistered{user, "ada@example.com", "Ada", "scrypt$h", kOrg}, 0));
+  REQUIRE(tx.users.count("ada@example.com") == 1);
+  CHECK(tx.users["ada@example.com"].id == user);
+  CHECK(tx.users["ada@example.com"].default_org == kOrg);
+  CHECK(tx.users["ada@example.com"].created_at == kT0);
+
+  apply(tx, envelope(OrganizationCreated{"Acme", user, Plan::free}, 0));
+  REQUIRE(tx.orgs.count(kOrg.value) == 1);
+  CHECK(tx.orgs[kOrg.value].name == "Acme");
+  CHECK(tx.orgs[kOrg.value].owner == user);
+  REQUIRE(tx.memberships.count({user.value, kOrg.value}) == 1);
+  CHECK(tx.memberships[{user.value, kOrg.value}].role == "owner");
+  // A duplicate creation changes nothing.
+  apply(tx, envelope(OrganizationCreated{"Renamed", user, Plan::pro}, 0, kT1));
+  CHECK(tx.orgs[kOrg.value].name == "Acme");
+
+  const ApiKeyId key{make_id(id_prefix::api_key, kT0, 6)};
+  apply(
+      tx,
+      envelope(ApiKeyCreated{key, "ci", std::string(64, 'a'), "pk_live_aaaa…aaaa", user.value}, 1));
+  REQUIRE(tx.keys.count({kOrg.value, key.value}) == 1);
+  CHECK_FALSE(tx.keys[{kOrg.value, key.value}].revoked_at.has_value());
+  apply(tx, envelope(ApiKeyRevoked{key}, 0, kT1));
+  CHECK(tx.keys[{kOrg.value, key.value}].revoked_at == kT1);
+  apply(tx, envelope(ApiKeyRevoked{key}, 0, kT1 + Millis{5}));  // the first revocation stays
+  CHECK(tx.keys[{kOrg.value, key.value}].revoked_at == kT1);
+  // Another organisation's key id is not this one.
+  apply(tx, envelope(ApiKeyRevoked{key}, 0, kT1, kOtherOrg));
+  CHECK(tx.keys.count({kOtherOrg.value, key.value}) == 0);
+
+  apply(tx, envelope(PlanChanged{Plan::enterprise}, 0, kT1));
+  CHECK(tx.orgs[kOrg.value].plan == Plan::enterprise);
+  CHECK(tx.orgs[kOrg.value].updated_at == kT1);
 }
 
 }  // namespace

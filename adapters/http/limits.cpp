@@ -1,0 +1,64 @@
+#include "adapters/http/limits.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace pulse::http {
+
+RateLimiter::Decision RateLimiter::take(const std::string& key, int64_t per_minute) {
+  Decision d;
+  if (per_minute == kUnlimited) return d;
+  d.limit = per_minute;
+  const auto now = clock_.now();
+  const double capacity = static_cast<double>(per_minute);
+  const double per_ms = capacity / 60000.0;
+  std::lock_guard lock(mu_);
+  auto [it, fresh] = buckets_.try_emplace(key, Bucket{capacity, now});
+  auto& b = it->second;
+  if (!fresh) {
+    const auto elapsed = std::max<int64_t>(0, (now - b.updated).count());
+    b.tokens = std::min(capacity, b.tokens + static_cast<double>(elapsed) * per_ms);
+    b.updated = now;
+  }
+  if (per_minute > 0 && b.tokens >= 1.0) {
+    b.tokens -= 1.0;
+    d.allowed = true;
+  } else {
+    d.allowed = false;
+    d.retry_after =
+        per_minute > 0 ? static_cast<int64_t>(std::ceil((1.0 - b.tokens) / per_ms / 1000.0)) : 60;
+    d.retry_after = std::max<int64_t>(1, d.retry_after);
+  }
+  d.remaining = static_cast<int64_t>(std::floor(b.tokens));
+  d.reset_seconds = per_minute > 0
+                        ? static_cast<int64_t>(std::ceil((capacity - b.tokens) / per_ms / 1000.0))
+                        : 60;
+  return d;
+}
+
+int64_t LoginGuard::wait_seconds(const std::string& email) {
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(email);
+  if (it == entries_.end()) return 0;
+  const auto wait = (it->second.next_allowed - clock_.now()).count();
+  return wait <= 0 ? 0 : (wait + 999) / 1000;
+}
+
+void LoginGuard::failed(const std::string& email) {
+  std::lock_guard lock(mu_);
+  auto& e = entries_[email];
+  ++e.failures;
+  const auto now = clock_.now();
+  if (e.failures >= kLockFailures) {
+    e.next_allowed = now + kLock;
+  } else if (e.failures >= kFreeFailures) {
+    e.next_allowed = now + Millis{1000LL << (e.failures - kFreeFailures)};
+  }
+}
+
+void LoginGuard::succeeded(const std::string& email) {
+  std::lock_guard lock(mu_);
+  entries_.erase(email);
+}
+
+}  // namespace pulse::http
