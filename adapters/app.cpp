@@ -43,20 +43,27 @@ Result<std::unique_ptr<App>> App::open(const AppOptions& options, const TimeSour
   const int32_t partitions = app->log_->partition_count();
   app->options_.partitions = partitions;
   app->watermarks_ = std::make_unique<runtime::Watermarks>(partitions);
+  app->decisions_ = std::make_unique<runtime::Decisions>(partitions);
+  app->deadlines_ = std::make_unique<runtime::Deadlines>(partitions);
+  app->work_signal_ = std::make_unique<runtime::Signal>();
 
   std::vector<Partition> all;
   for (int32_t p = 0; p < partitions; ++p) all.push_back(Partition{p});
   app->projector_ =
-      std::make_unique<runtime::ProjectorRunner>(*app->log_, *app->views_, *app->watermarks_, all);
+      std::make_unique<runtime::ProjectorRunner>(*app->log_, *app->views_, *app->watermarks_, all,
+                                                 app->work_signal_.get());
   if (auto st = app->projector_->start(); !st) return st.error();
-  app->decider_ =
-      std::make_unique<runtime::DeciderRunner>(*app->log_, *app->state_, options.decider, all);
+  app->decider_ = std::make_unique<runtime::DeciderRunner>(
+      *app->log_, *app->state_, options.decider, all, *app->decisions_, *app->deadlines_);
   if (auto st = app->decider_->start(); !st) return st.error();
+  app->ticker_ = std::make_unique<runtime::Ticker>(*app->log_, *app->deadlines_, clock);
+  app->ticker_->start();
   return app;
 }
 
 App::~App() {
-  // Stop consumers before the stores and the log they use go away.
+  // Stop producers and consumers before the stores and the log they use go away.
+  if (ticker_) ticker_->stop();
   if (decider_) decider_->stop();
   if (projector_) projector_->stop();
 }

@@ -15,6 +15,7 @@
 #include "adapters/runtime/decider_runner.h"
 #include "adapters/runtime/projector_runner.h"
 #include "adapters/runtime/read_models.h"
+#include "adapters/runtime/ticker.h"
 #include "adapters/runtime/watermarks.h"
 #include "adapters/store/kv_store.h"
 #include "commands/decider.h"
@@ -45,6 +46,9 @@ class App {
   log::Log& log() { return *log_; }  // not with options().read_only
   runtime::ReadModels& models() { return *models_; }
   runtime::Watermarks& watermarks() { return *watermarks_; }
+  runtime::Decisions& decisions() { return *decisions_; }
+  // Wakes gateways waiting for work (long poll) when messages are queued.
+  runtime::Signal& work_signal() { return *work_signal_; }
   const TimeSource& clock() const { return clock_; }
   // Until the read models have caught up with the event log as it was at start-up.
   Status wait_ready(std::chrono::steady_clock::time_point deadline) {
@@ -62,6 +66,10 @@ class App {
   std::unique_ptr<store::KvStore> views_;
   std::unique_ptr<runtime::ReadModels> models_;
   std::unique_ptr<runtime::Watermarks> watermarks_;
+  std::unique_ptr<runtime::Decisions> decisions_;
+  std::unique_ptr<runtime::Deadlines> deadlines_;
+  std::unique_ptr<runtime::Signal> work_signal_;
+  std::unique_ptr<runtime::Ticker> ticker_;
   std::unique_ptr<runtime::DeciderRunner> decider_;
   std::unique_ptr<runtime::ProjectorRunner> projector_;
 };

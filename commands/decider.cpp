@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "commands/gateway.h"
 #include "commands/send_sms.h"
 #include "domain/message_body.h"
 #include "domain/template.h"
@@ -28,6 +29,12 @@ std::string plural(int64_t n, std::string_view word) {
 Decision decide_send(const DeciderConfig& config, const OrgState& org, const CommandEnvelope& env,
                      const SendSms& cmd) {
   if (!org.exists) return org_not_found();
+  const bool online = std::any_of(org.devices.begin(), org.devices.end(), [](const auto& d) {
+    return d.second.online && !d.second.sending.empty();
+  });
+  if (!online)
+    return validation_error("No online devices. Connect at least one device to send SMS.",
+                            "Check the Devices page in your dashboard.");
   const auto n = static_cast<int64_t>(cmd.recipients.size());
   const int64_t remaining = sms_remaining(config, org, env.at);
   if (remaining != kUnlimited && n > remaining)
@@ -38,9 +45,9 @@ Decision decide_send(const DeciderConfig& config, const OrgState& org, const Com
   assert(tmpl.ok());  // make_send_sms validated it
 
   std::vector<Event> events;
-  events.push_back(CampaignCreated{cmd.campaign_id,
-                                   fmt::format("SMS to {}", plural(n, "recipient")), "api",
-                                   cmd.message, static_cast<int32_t>(n)});
+  events.push_back(
+      CampaignCreated{cmd.campaign_id, fmt::format("SMS to {}", plural(n, "recipient")), "api",
+                      cmd.message, static_cast<int32_t>(n), env.at + config.gateway.message_ttl});
   MessagesQueued chunk{cmd.campaign_id, {}};
   for (size_t i = 0; i < cmd.recipients.size(); ++i) {
     const auto& r = cmd.recipients[i];
@@ -136,11 +143,14 @@ Decision decide(const DeciderConfig& config, const DeciderState& state,
           [&](const CreateApiKey& c) { return decide_create_key(config, state.org, c); },
           [&](const RevokeApiKey& c) { return decide_revoke_key(state.org, c); },
           [&](const SetPlan& c) { return decide_set_plan(state.org, c); },
+          [&](const ClockTick&) -> Decision { return decide_tick(config, state, cmd.at); },
+          [&](const auto&) { return decide_gateway(config, state, cmd); },
       },
       cmd.body);
 }
 
-void evolve(DeciderState& state, const Event& event, TimePoint at) {
+void evolve(const DeciderConfig& config, DeciderState& state, const Event& event, TimePoint at) {
+  evolve_gateway(config, state.org, event, at);
   auto& org = state.org;
   auto& user = state.user;
   std::visit(Overloaded{
@@ -169,6 +179,7 @@ void evolve(DeciderState& state, const Event& event, TimePoint at) {
                  [&](const ApiKeyCreated& e) { org.api_keys.insert(e.id.value); },
                  [&](const ApiKeyRevoked& e) { org.api_keys.erase(e.id.value); },
                  [&](const PlanChanged& e) { org.plan = e.plan; },
+                 [&](const auto&) {},  // gateway events: evolve_gateway above
              },
              event);
 }

@@ -3,6 +3,8 @@
 // One decider is the only writer for its partition, so its checks are consistent. Its state is
 // kept per log key: an organisation ("org_…") or a user ("user:<email>").
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -14,6 +16,63 @@
 
 namespace pulse::commands {
 
+// ---- dispatch state (issue 4) ---------------------------------------------------------------
+// Only what is in flight is remembered: devices, the campaigns still running (as counters and
+// the few requeued messages), leases, and messages waiting for their delivery report. Finished
+// messages live only in the read models.
+
+struct DeviceState {
+  std::vector<int32_t> slots;    // every SIM slot
+  std::vector<int32_t> sending;  // the slots the organisation lets send
+  bool online = false;
+  TimePoint last_seen;
+  double tokens = -1;  // the pacing bucket (messages); -1: full
+  TimePoint tokens_at;
+  std::string day;                        // "2026-11-22": the UTC day sent_today counts
+  std::map<int32_t, int64_t> sent_today;  // per SIM slot
+  int32_t next_slot = 0;                  // round-robin over sending slots
+  auto operator<=>(const DeviceState&) const = default;
+};
+
+// A message back in the queue, remembering its attempts and the SIM it went out on (so that a
+// recipient keeps seeing the same sending number).
+struct Requeued {
+  int32_t attempts = 0;
+  std::string device;
+  int32_t slot = -1;
+  auto operator<=>(const Requeued&) const = default;
+};
+
+struct CampaignQueue {
+  int32_t total = 0;
+  int32_t next_index = 0;  // messages below it have been handed out at least once
+  std::map<int32_t, Requeued> requeued;
+  int32_t finished = 0;  // delivered, failed, or sent with the delivery window passed
+  std::optional<TimePoint> expires_at;
+  auto operator<=>(const CampaignQueue&) const = default;
+};
+
+struct Lease {
+  std::string device;
+  int32_t slot = 0;
+  TimePoint until;
+  int32_t attempt = 1;
+  auto operator<=>(const Lease&) const = default;
+};
+
+// A message past its lease (sent, delivered or failed by a device), kept until its delivery
+// window closes so that late and out-of-order reports resolve the same way in any order.
+enum class Outcome : int32_t { sent = 0, failed = 1, delivered = 2 };  // precedence order
+struct Awaiting {
+  std::string device;
+  int32_t slot = 0;
+  Outcome outcome = Outcome::sent;
+  TimePoint sent_at;
+  TimePoint window_end;
+  bool terminal = false;  // counted as finished
+  auto operator<=>(const Awaiting&) const = default;
+};
+
 // What the decider remembers of one organisation.
 struct OrgState {
   bool exists = false;
@@ -21,8 +80,13 @@ struct OrgState {
   std::set<std::string> api_keys;  // active key ids
   int64_t campaigns = 0;
   int64_t messages = 0;
-  std::string month;           // "2026-11": the UTC month month_messages counts
-  int64_t month_messages = 0;  // messages queued in that month
+  std::string month;                          // "2026-11": the UTC month month_messages counts
+  int64_t month_messages = 0;                 // messages queued in that month
+  std::map<std::string, TimePoint> pairings;  // token hash -> expiry
+  std::map<std::string, DeviceState> devices;
+  std::map<std::string, CampaignQueue> queues;  // running campaigns, oldest first
+  std::map<std::string, Lease> leases;          // by message id
+  std::map<std::string, Awaiting> awaiting;     // by message id
   auto operator<=>(const OrgState&) const = default;
 };
 
@@ -42,8 +106,20 @@ struct DeciderState {
   auto operator<=>(const DeciderState&) const = default;
 };
 
+struct GatewayConfig {
+  Millis presence_window{90'000};       // offline after this long without a heartbeat
+  Millis lease{60'000};                 // a claimed message's time with its device
+  int32_t max_attempts = 3;             // leases before a message fails
+  Millis message_ttl{24LL * 3600'000};  // queued messages fail after this
+  int64_t device_per_minute = 30;       // pacing of each device (kUnlimited: none)
+  int64_t sim_per_day = 1000;           // cap of each SIM (kUnlimited: none)
+  Millis delivery_window{10 * 60'000};  // how long delivery reports are awaited after sent
+  auto operator<=>(const GatewayConfig&) const = default;
+};
+
 struct DeciderConfig {
   PlanTable plans;
+  GatewayConfig gateway;
 };
 
 // The events a command produces, in order, or why the decider refuses it.
@@ -51,7 +127,14 @@ Result<std::vector<Event>> decide(const DeciderConfig& config, const DeciderStat
                                   const CommandEnvelope& cmd);
 
 // Applies an event the decider produced to its state.
-void evolve(DeciderState& state, const Event& event, TimePoint at);
+void evolve(const DeciderConfig& config, DeciderState& state, const Event& event, TimePoint at);
+
+// The clock for one organisation's state: presence timeouts, lease and delivery-window ends,
+// expiries, and the completions they cause.
+std::vector<Event> decide_tick(const DeciderConfig& config, const DeciderState& state,
+                               TimePoint at);
+// When decide_tick next has something to do for this state; nullopt: never.
+std::optional<TimePoint> next_deadline(const DeciderConfig& config, const DeciderState& state);
 
 // "2026-11" for any time in November 2026 (UTC).
 std::string utc_month(TimePoint t);

@@ -89,8 +89,139 @@ struct SetPlan {
   Plan plan = Plan::free;
 };
 
-using Command = std::variant<SendSms, RegisterUser, ClaimOrganization, CreateOrganization,
-                             CreateApiKey, RevokeApiKey, SetPlan>;
+// ---- gateways (issue 4) -------------------------------------------------------------------
+
+struct SimCard {
+  int32_t slot = 0;
+  std::string phone_number;  // E.164, may be empty when the phone doesn't know it
+  std::string carrier;
+  auto operator<=>(const SimCard&) const = default;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("slot", s.slot), f("phoneNumber", s.phone_number), f("carrier", s.carrier);
+  }
+};
+
+// A single-use pairing token (kept as a hash) for a phone to register with.
+struct CreatePairing {
+  static constexpr std::string_view kType = "CreatePairing";
+  static constexpr int kVersion = 1;
+  std::string token_hash;
+  TimePoint expires_at;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("tokenHash", s.token_hash), f("expiresAt", s.expires_at);
+  }
+};
+
+struct RegisterDevice {
+  static constexpr std::string_view kType = "RegisterDevice";
+  static constexpr int kVersion = 1;
+  DeviceId device_id;
+  std::string pairing_hash;
+  std::string credential_hash;  // SHA-256 of the device token
+  std::string name;
+  std::string model;
+  std::string os_version;
+  std::string app_version;
+  std::vector<SimCard> sims;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("deviceId", s.device_id), f("pairingHash", s.pairing_hash),
+        f("credentialHash", s.credential_hash), f("name", s.name), f("model", s.model),
+        f("osVersion", s.os_version), f("appVersion", s.app_version), f("sims", s.sims);
+  }
+};
+
+// The organisation chooses the name and which SIM slots send.
+struct UpdateDevice {
+  static constexpr std::string_view kType = "UpdateDevice";
+  static constexpr int kVersion = 1;
+  DeviceId device_id;
+  std::optional<std::string> name;
+  std::optional<std::vector<int32_t>> sending_slots;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("deviceId", s.device_id), f("name", s.name), f("sendingSlots", s.sending_slots);
+  }
+};
+
+struct UnpairDevice {
+  static constexpr std::string_view kType = "UnpairDevice";
+  static constexpr int kVersion = 1;
+  DeviceId device_id;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("deviceId", s.device_id);
+  }
+};
+
+struct DeviceHeartbeat {
+  static constexpr std::string_view kType = "DeviceHeartbeat";
+  static constexpr int kVersion = 1;
+  DeviceId device_id;
+  std::optional<int32_t> battery;  // percent
+  std::optional<int32_t> signal;   // 0..4 bars
+  std::string app_version;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("deviceId", s.device_id), f("battery", s.battery), f("signal", s.signal),
+        f("appVersion", s.app_version);
+  }
+};
+
+struct ClaimMessages {
+  static constexpr std::string_view kType = "ClaimMessages";
+  static constexpr int kVersion = 1;
+  DeviceId device_id;
+  int32_t max = 10;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("deviceId", s.device_id), f("max", s.max);
+  }
+};
+
+enum class ReportedStatus { sent, delivered, failed };
+std::string_view to_string(ReportedStatus s);
+
+struct StatusReport {
+  MessageId message_id;
+  ReportedStatus status = ReportedStatus::sent;
+  std::string error;
+  TimePoint at;  // when the phone saw it
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("messageId", s.message_id), f("status", s.status), f("error", s.error), f("at", s.at);
+  }
+};
+
+struct ReportStatus {
+  static constexpr std::string_view kType = "ReportStatus";
+  static constexpr int kVersion = 1;
+  DeviceId device_id;
+  std::vector<StatusReport> reports;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("deviceId", s.device_id), f("reports", s.reports);
+  }
+};
+
+// Time passes: appended by the ticker for one partition when a deadline there is due
+// (presence, leases, delivery windows, time to live). Keyed to land on that partition.
+struct ClockTick {
+  static constexpr std::string_view kType = "ClockTick";
+  static constexpr int kVersion = 1;
+  int32_t partition = 0;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("partition", s.partition);
+  }
+};
+
+using Command =
+    std::variant<SendSms, RegisterUser, ClaimOrganization, CreateOrganization, CreateApiKey,
+                 RevokeApiKey, SetPlan, CreatePairing, RegisterDevice, UpdateDevice, UnpairDevice,
+                 DeviceHeartbeat, ClaimMessages, ReportStatus, ClockTick>;
 
 struct CommandEnvelope {
   CommandId id;

@@ -8,6 +8,7 @@
 #include <variant>
 #include <vector>
 
+#include "domain/commands.h"
 #include "domain/ids.h"
 #include "domain/log_position.h"
 #include "domain/message_body.h"
@@ -20,12 +21,13 @@ namespace pulse {
 
 struct CampaignCreated {
   static constexpr std::string_view kType = "CampaignCreated";
-  static constexpr int kVersion = 1;
+  static constexpr int kVersion = 2;  // v2: expiresAt
   CampaignId id;
   std::string name;
   std::string source;   // "api" for /api/sms/send, "campaign" for /api/campaigns
   std::string message;  // the template as submitted
   int32_t total_messages = 0;
+  std::optional<TimePoint> expires_at;  // messages not sent by then fail (v1: never)
 };
 
 struct QueuedMessage {
@@ -108,9 +110,226 @@ struct PlanChanged {
   Plan plan = Plan::free;
 };
 
+// ---- gateways (issue 4) -------------------------------------------------------------------
+
+struct PairingCreated {
+  static constexpr std::string_view kType = "PairingCreated";
+  static constexpr int kVersion = 1;
+  std::string token_hash;
+  TimePoint expires_at;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("tokenHash", s.token_hash), f("expiresAt", s.expires_at);
+  }
+};
+
+struct DeviceRegistered {
+  static constexpr std::string_view kType = "DeviceRegistered";
+  static constexpr int kVersion = 1;
+  DeviceId device_id;
+  std::string pairing_hash;
+  std::string credential_hash;
+  std::string name;
+  std::string model;
+  std::string os_version;
+  std::string app_version;
+  std::vector<SimCard> sims;
+  std::vector<int32_t> sending_slots;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("deviceId", s.device_id), f("pairingHash", s.pairing_hash),
+        f("credentialHash", s.credential_hash), f("name", s.name), f("model", s.model),
+        f("osVersion", s.os_version), f("appVersion", s.app_version), f("sims", s.sims),
+        f("sendingSlots", s.sending_slots);
+  }
+};
+
+struct DeviceUpdated {
+  static constexpr std::string_view kType = "DeviceUpdated";
+  static constexpr int kVersion = 1;
+  DeviceId device_id;
+  std::string name;  // empty: unchanged
+  std::vector<int32_t> sending_slots;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("deviceId", s.device_id), f("name", s.name), f("sendingSlots", s.sending_slots);
+  }
+};
+
+struct DeviceUnpaired {
+  static constexpr std::string_view kType = "DeviceUnpaired";
+  static constexpr int kVersion = 1;
+  DeviceId device_id;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("deviceId", s.device_id);
+  }
+};
+
+struct HeartbeatReceived {
+  static constexpr std::string_view kType = "HeartbeatReceived";
+  static constexpr int kVersion = 1;
+  DeviceId device_id;
+  std::optional<int32_t> battery;
+  std::optional<int32_t> signal;
+  std::string app_version;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("deviceId", s.device_id), f("battery", s.battery), f("signal", s.signal),
+        f("appVersion", s.app_version);
+  }
+};
+
+// Presence changes, decided on heartbeats and on the clock.
+struct DeviceConnected {
+  static constexpr std::string_view kType = "DeviceConnected";
+  static constexpr int kVersion = 1;
+  DeviceId device_id;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("deviceId", s.device_id);
+  }
+};
+
+struct DeviceDisconnected {
+  static constexpr std::string_view kType = "DeviceDisconnected";
+  static constexpr int kVersion = 1;
+  DeviceId device_id;
+  std::string reason;  // "missed heartbeats" | "unpaired"
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("deviceId", s.device_id), f("reason", s.reason);
+  }
+};
+
+struct ClaimedMessage {
+  MessageId id;
+  int32_t attempt = 1;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("id", s.id), f("attempt", s.attempt);
+  }
+};
+
+// The device holds these messages (status "sending") until lease_until.
+struct MessagesClaimed {
+  static constexpr std::string_view kType = "MessagesClaimed";
+  static constexpr int kVersion = 1;
+  DeviceId device_id;
+  int32_t sim_slot = 0;
+  TimePoint lease_until;
+  std::vector<ClaimedMessage> messages;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("deviceId", s.device_id), f("simSlot", s.sim_slot), f("leaseUntil", s.lease_until),
+        f("messages", s.messages);
+  }
+};
+
+// Back to "queued": the lease ended without an outcome, or the device went away.
+struct MessagesRequeued {
+  static constexpr std::string_view kType = "MessagesRequeued";
+  static constexpr int kVersion = 1;
+  std::vector<MessageId> ids;
+  std::string reason;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("ids", s.ids), f("reason", s.reason);
+  }
+};
+
+struct TimedMessage {
+  MessageId id;
+  TimePoint at;  // when the phone saw it
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("id", s.id), f("at", s.at);
+  }
+};
+
+struct MessagesSent {
+  static constexpr std::string_view kType = "MessagesSent";
+  static constexpr int kVersion = 1;
+  DeviceId device_id;
+  std::vector<TimedMessage> messages;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("deviceId", s.device_id), f("messages", s.messages);
+  }
+};
+
+struct MessagesDelivered {
+  static constexpr std::string_view kType = "MessagesDelivered";
+  static constexpr int kVersion = 1;
+  DeviceId device_id;
+  std::vector<TimedMessage> messages;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("deviceId", s.device_id), f("messages", s.messages);
+  }
+};
+
+struct FailedMessage {
+  MessageId id;
+  TimePoint at;
+  std::string error;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("id", s.id), f("at", s.at), f("error", s.error);
+  }
+};
+
+struct MessagesFailed {
+  static constexpr std::string_view kType = "MessagesFailed";
+  static constexpr int kVersion = 1;
+  std::string device_id;  // empty when no device was involved (expired, attempts used up)
+  std::vector<FailedMessage> messages;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("deviceId", s.device_id), f("messages", s.messages);
+  }
+};
+
+// Their delivery window closed: no later report changes them. A message still "sent" counts as
+// finished from here on.
+struct MessagesSettled {
+  static constexpr std::string_view kType = "MessagesSettled";
+  static constexpr int kVersion = 1;
+  std::vector<MessageId> ids;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("ids", s.ids);
+  }
+};
+
+// Reports of a ReportStatus command that were not accepted; `error` holds why.
+struct ReportsRejected {
+  static constexpr std::string_view kType = "ReportsRejected";
+  static constexpr int kVersion = 1;
+  DeviceId device_id;
+  std::vector<FailedMessage> reports;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("deviceId", s.device_id), f("reports", s.reports);
+  }
+};
+
+struct CampaignCompleted {
+  static constexpr std::string_view kType = "CampaignCompleted";
+  static constexpr int kVersion = 1;
+  CampaignId campaign_id;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("campaignId", s.campaign_id);
+  }
+};
+
 using Event = std::variant<CampaignCreated, MessagesQueued, CommandRejected, UserRegistered,
                            OrganizationClaimed, OrganizationCreated, ApiKeyCreated, ApiKeyRevoked,
-                           PlanChanged>;
+                           PlanChanged, PairingCreated, DeviceRegistered, DeviceUpdated,
+                           DeviceUnpaired, HeartbeatReceived, DeviceConnected, DeviceDisconnected,
+                           MessagesClaimed, MessagesRequeued, MessagesSent, MessagesDelivered,
+                           MessagesFailed, MessagesSettled, ReportsRejected, CampaignCompleted>;
 
 // (command partition, command offset, index within the command's events).
 struct EventSource {

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "domain/strong_type.h"
 #include "domain/time.h"
@@ -46,6 +47,9 @@ std::string make_id(std::string_view prefix, TimePoint at, uint64_t entropy);
 std::string derive_id(std::string_view prefix, std::string_view parent_id, uint32_t index);
 // True when `s` is prefix + "_" + 16..24 lower-case Crockford base32 characters.
 bool is_valid_id(std::string_view prefix, std::string_view s);
+// A message id's campaign and index (message ids are derived from their campaign's id).
+std::optional<std::pair<std::string, uint32_t>> split_message_id(std::string_view id);
+
 // The time encoded in a valid id.
 std::optional<TimePoint> id_time(std::string_view id);
 

@@ -2,6 +2,7 @@
 
 #include "domain/commands.h"
 #include "domain/events.h"
+#include "domain/ids.h"
 #include "fmt/format.h"
 
 namespace pulse {
@@ -18,6 +19,29 @@ std::string partition_key(const CommandEnvelope& c) {
   if (const auto* r = std::get_if<RegisterUser>(&c.body)) return "user:" + r->email;
   if (const auto* r = std::get_if<ClaimOrganization>(&c.body)) return "user:" + r->email;
   return c.org.value;
+}
+
+std::optional<std::pair<std::string, uint32_t>> split_message_id(std::string_view id) {
+  // msg_<campaign body (16)><index (4)>
+  constexpr std::string_view kAlphabet = "0123456789abcdefghjkmnpqrstvwxyz";
+  if (!is_valid_id(id_prefix::message, id) || id.size() != id_prefix::message.size() + 1 + 20)
+    return std::nullopt;
+  const auto body = id.substr(id_prefix::message.size() + 1);
+  uint32_t index = 0;
+  for (char c : body.substr(16)) index = index * 32 + static_cast<uint32_t>(kAlphabet.find(c));
+  return std::pair{std::string(id_prefix::campaign) + "_" + std::string(body.substr(0, 16)), index};
+}
+
+std::string_view to_string(ReportedStatus s) {
+  switch (s) {
+    case ReportedStatus::sent:
+      return "sent";
+    case ReportedStatus::delivered:
+      return "delivered";
+    case ReportedStatus::failed:
+      return "failed";
+  }
+  return "sent";
 }
 
 std::string event_id(const EventSource& s) {

@@ -3,6 +3,7 @@
 #include <cassert>
 
 #include "domain/ids.h"
+#include "projections/gateway.h"
 
 namespace pulse::projections {
 namespace {
@@ -49,6 +50,9 @@ void on_messages_queued(ReadModelTx& tx, const EventEnvelope& env, const Message
   }
   campaign->updated_at = env.at;
   tx.put_campaign(env.org, *campaign);
+  auto q = tx.queue(env.org);
+  q.queued += static_cast<int64_t>(e.messages.size());
+  tx.put_queue(env.org, q);
 }
 
 void on_organization_created(ReadModelTx& tx, const EventEnvelope& env,
@@ -81,6 +85,7 @@ void on_plan_changed(ReadModelTx& tx, const EventEnvelope& env, const PlanChange
 }  // namespace
 
 void apply(ReadModelTx& tx, const EventEnvelope& env) {
+  if (apply_gateway(tx, env)) return;
   std::visit(Overloaded{
                  [&](const CampaignCreated& e) { on_campaign_created(tx, env, e); },
                  [&](const MessagesQueued& e) { on_messages_queued(tx, env, e); },
@@ -97,6 +102,7 @@ void apply(ReadModelTx& tx, const EventEnvelope& env) {
                  [&](const ApiKeyCreated& e) { on_api_key_created(tx, env, e); },
                  [&](const ApiKeyRevoked& e) { on_api_key_revoked(tx, env, e); },
                  [&](const PlanChanged& e) { on_plan_changed(tx, env, e); },
+                 [&](const auto&) {},  // gateway events: apply_gateway above
              },
              env.body);
 }

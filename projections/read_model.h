@@ -27,6 +27,7 @@ struct CampaignView {
   std::string status;   // draft | scheduled | running | paused | completed | cancelled
   int32_t total_messages = 0;
   int32_t queued_count = 0;
+  int32_t sending_count = 0;
   int32_t sent_count = 0;  // messages that reached "sent" (delivered and failed-after-sent too)
   int32_t delivered_count = 0;
   int32_t failed_count = 0;
@@ -54,6 +55,9 @@ struct MessageView {
   std::optional<TimePoint> sent_at;
   std::optional<TimePoint> delivered_at;
   std::optional<std::string> error;
+  std::optional<std::string> device_id;  // the device that holds or sent it
+  std::optional<int32_t> sim_slot;
+  int32_t attempts = 0;
   auto operator<=>(const MessageView&) const = default;
 };
 
@@ -138,6 +142,104 @@ struct ApiKeyView {
   auto operator<=>(const ApiKeyView&) const = default;
 };
 
+// ---- gateways -----------------------------------------------------------------------------
+
+struct DeviceView {
+  static constexpr std::string_view kType = "DeviceView";
+  static constexpr int kVersion = 1;
+  DeviceId id;
+  OrgId org;
+  std::string name;
+  std::string model;
+  std::string os_version;
+  std::string app_version;
+  std::vector<SimCard> sims;
+  std::vector<int32_t> sending_slots;
+  std::string status = "offline";  // online | offline
+  int64_t sms_sent = 0;
+  std::optional<TimePoint> last_seen_at;
+  std::optional<int32_t> battery;
+  std::optional<int32_t> signal;
+  std::string credential_hash;
+  TimePoint created_at;
+  TimePoint updated_at;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("id", s.id), f("orgId", s.org), f("name", s.name), f("model", s.model),
+        f("osVersion", s.os_version), f("appVersion", s.app_version), f("sims", s.sims),
+        f("sendingSlots", s.sending_slots), f("status", s.status), f("smsSent", s.sms_sent),
+        f("lastSeenAt", s.last_seen_at), f("battery", s.battery), f("signal", s.signal),
+        f("credentialHash", s.credential_hash), f("createdAt", s.created_at),
+        f("updatedAt", s.updated_at);
+  }
+  auto operator<=>(const DeviceView&) const = default;
+};
+
+// Global indexes by hash: a pairing token's organisation, a device token's device.
+struct PairingView {
+  static constexpr std::string_view kType = "PairingView";
+  static constexpr int kVersion = 1;
+  std::string token_hash;
+  OrgId org;
+  TimePoint expires_at;
+  bool used = false;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("tokenHash", s.token_hash), f("orgId", s.org), f("expiresAt", s.expires_at),
+        f("used", s.used);
+  }
+  auto operator<=>(const PairingView&) const = default;
+};
+
+struct DeviceCredentialView {
+  static constexpr std::string_view kType = "DeviceCredentialView";
+  static constexpr int kVersion = 1;
+  std::string credential_hash;
+  OrgId org;
+  DeviceId device;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("credentialHash", s.credential_hash), f("orgId", s.org), f("deviceId", s.device);
+  }
+  auto operator<=>(const DeviceCredentialView&) const = default;
+};
+
+// The reports of one ReportStatus command that were not accepted.
+struct ReportRejectionsView {
+  static constexpr std::string_view kType = "ReportRejectionsView";
+  static constexpr int kVersion = 1;
+  std::vector<FailedMessage> reports;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("reports", s.reports);
+  }
+};
+
+// What one ClaimMessages command handed to its device, for the request waiting on it.
+struct ClaimView {
+  static constexpr std::string_view kType = "ClaimView";
+  static constexpr int kVersion = 1;
+  int32_t sim_slot = 0;
+  TimePoint lease_until;
+  std::vector<ClaimedMessage> messages;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("simSlot", s.sim_slot), f("leaseUntil", s.lease_until), f("messages", s.messages);
+  }
+};
+
+// Messages queued across an organisation's campaigns (for the gateways' long poll).
+struct QueueView {
+  static constexpr std::string_view kType = "QueueView";
+  static constexpr int kVersion = 1;
+  int64_t queued = 0;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("queued", s.queued);
+  }
+  auto operator<=>(const QueueView&) const = default;
+};
+
 // Keys are prefixed by organisation (or, for a user's own records, by user): a read can't
 // cross tenants by construction.
 class ReadModelTx {
@@ -149,6 +251,16 @@ class ReadModelTx {
   virtual void put_membership(const MembershipView& v) = 0;
   virtual std::optional<ApiKeyView> api_key(const OrgId& org, const ApiKeyId& id) = 0;
   virtual void put_api_key(const ApiKeyView& v) = 0;
+  virtual std::optional<DeviceView> device(const OrgId& org, const DeviceId& id) = 0;
+  virtual void put_device(const DeviceView& v) = 0;
+  virtual void delete_device(const DeviceView& v) = 0;  // and its credential index
+  virtual std::optional<PairingView> pairing(std::string_view token_hash) = 0;
+  virtual void put_pairing(const PairingView& v) = 0;
+  virtual void put_rejections(const OrgId& org, const CommandId& id,
+                              const ReportRejectionsView& v) = 0;
+  virtual void put_claim(const OrgId& org, const CommandId& id, const ClaimView& v) = 0;
+  virtual QueueView queue(const OrgId& org) = 0;
+  virtual void put_queue(const OrgId& org, const QueueView& v) = 0;
   virtual std::optional<CampaignView> campaign(const OrgId& org, const CampaignId& id) = 0;
   virtual void put_campaign(const OrgId& org, const CampaignView& view) = 0;
   virtual std::optional<MessageView> message(const OrgId& org, const MessageId& id) = 0;

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 
 #include "domain/json_writer.h"
 #include "fmt/format.h"
@@ -491,6 +492,166 @@ Result<PlanChanged> read_data(std::type_identity<PlanChanged>, object data) {
   return e;
 }
 
+// ---- records described by a field list (T::fields) -----------------------------------------
+// Gateway commands and events (and their parts) list their fields once, in domain/; these
+// write and read them recursively. Optional fields may be absent or null; every other field
+// must be present with the right type.
+
+template <class T>
+concept Described = requires(T& t) {
+  T::fields(t, [](const char*, auto&) {});
+};
+template <class T>
+struct IsOptional : std::false_type {};
+template <class T>
+struct IsOptional<std::optional<T>> : std::true_type {};
+template <class T>
+struct IsVector : std::false_type {};
+template <class T>
+struct IsVector<std::vector<T>> : std::true_type {};
+template <class T>
+struct IsId : std::false_type {};
+template <class Tag>
+struct IsId<Id<Tag>> : std::true_type {};
+
+template <class T>
+void write_value(JsonWriter& w, const T& v) {
+  if constexpr (IsId<T>::value) {
+    w.value(v.value);
+  } else if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, bool> ||
+                       std::is_same_v<T, int32_t> || std::is_same_v<T, int64_t>) {
+    w.value(v);
+  } else if constexpr (std::is_same_v<T, Plan> || std::is_same_v<T, ReportedStatus>) {
+    w.value(to_string(v));
+  } else if constexpr (std::is_same_v<T, TimePoint>) {
+    w.value(format_iso8601(v));
+  } else if constexpr (IsOptional<T>::value) {
+    if (v)
+      write_value(w, *v);
+    else
+      w.null();
+  } else if constexpr (IsVector<T>::value) {
+    w.begin_array();
+    for (const auto& x : v) write_value(w, x);
+    w.end_array();
+  } else {
+    static_assert(Described<T>, "no JSON form for this type");
+    w.begin_object();
+    T::fields(v, [&](const char* k, const auto& x) {
+      w.key(k);
+      write_value(w, x);
+    });
+    w.end_object();
+  }
+}
+
+template <class T>
+void read_object(object o, T& out, const std::string& path, std::optional<Error>& err);
+
+template <class T>
+void read_value(element e, T& out, const std::string& path, std::optional<Error>& err) {
+  if (err) return;
+  auto fail = [&](std::string_view what) {
+    err = corrupt(fmt::format("{} must be {}", path, what));
+  };
+  if constexpr (IsId<T>::value) {
+    std::string_view s;
+    if (e.get_string().get(s)) return fail("a string");
+    out.value = s;
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    std::string_view s;
+    if (e.get_string().get(s)) return fail("a string");
+    out = s;
+  } else if constexpr (std::is_same_v<T, bool>) {
+    if (e.get_bool().get(out)) return fail("a boolean");
+  } else if constexpr (std::is_same_v<T, int32_t>) {
+    int64_t n = 0;
+    if (e.get_int64().get(n) || n < INT32_MIN || n > INT32_MAX) return fail("a 32-bit integer");
+    out = static_cast<int32_t>(n);
+  } else if constexpr (std::is_same_v<T, int64_t>) {
+    if (e.get_int64().get(out)) return fail("an integer");
+  } else if constexpr (std::is_same_v<T, Plan>) {
+    std::string_view s;
+    auto p = e.get_string().get(s) ? std::nullopt : plan_from_string(s);
+    if (!p) return fail("free, pro or enterprise");
+    out = *p;
+  } else if constexpr (std::is_same_v<T, ReportedStatus>) {
+    std::string_view s;
+    if (e.get_string().get(s)) return fail("sent, delivered or failed");
+    if (s == "sent")
+      out = ReportedStatus::sent;
+    else if (s == "delivered")
+      out = ReportedStatus::delivered;
+    else if (s == "failed")
+      out = ReportedStatus::failed;
+    else
+      return fail("sent, delivered or failed");
+  } else if constexpr (std::is_same_v<T, TimePoint>) {
+    std::string_view s;
+    std::optional<TimePoint> t;
+    if (!e.get_string().get(s)) t = parse_iso8601(s);
+    if (!t) return fail("an ISO 8601 time");
+    out = *t;
+  } else if constexpr (IsOptional<T>::value) {
+    if (e.is_null()) {
+      out.reset();
+      return;
+    }
+    typename T::value_type v{};
+    read_value(e, v, path, err);
+    if (!err) out = std::move(v);
+  } else if constexpr (IsVector<T>::value) {
+    array a;
+    if (e.get_array().get(a)) return fail("an array");
+    out.clear();
+    for (element x : a) {
+      typename T::value_type v{};
+      read_value(x, v, path + "[]", err);
+      if (err) return;
+      out.push_back(std::move(v));
+    }
+  } else {
+    static_assert(Described<T>, "no JSON form for this type");
+    object o;
+    if (e.get_object().get(o)) return fail("an object");
+    read_object(o, out, path, err);
+  }
+}
+
+template <class T>
+void read_object(object o, T& out, const std::string& path, std::optional<Error>& err) {
+  {
+    T::fields(out, [&](const char* k, auto& x) {
+      if (err) return;
+      element child;
+      if (o[k].get(child)) {
+        using F = std::decay_t<decltype(x)>;
+        if constexpr (IsOptional<F>::value) {
+          x.reset();
+        } else {
+          err = corrupt(fmt::format("{}.{} must be present", path, k));
+        }
+        return;
+      }
+      read_value(child, x, path + "." + k, err);
+    });
+  }
+}
+
+template <Described T>
+void write_data(JsonWriter& w, const T& x) {
+  write_value(w, x);
+}
+
+template <Described T>
+Result<T> read_data(std::type_identity<T>, object data) {
+  T out{};
+  std::optional<Error> err;
+  read_object(data, out, std::string(T::kType) + ".data", err);
+  if (err) return *err;
+  return out;
+}
+
 // Reads `data` as the alternative of V whose kType is `type`, refusing newer versions.
 template <class V, size_t I = 0>
 Result<V> read_alternative(std::string_view kind, std::string_view type, int64_t v, object data) {
@@ -653,6 +814,7 @@ std::string encode(const projections::CampaignView& v) {
       .field("status", v.status)
       .field("totalMessages", v.total_messages)
       .field("queuedCount", v.queued_count)
+      .field("sendingCount", v.sending_count)
       .field("sentCount", v.sent_count)
       .field("deliveredCount", v.delivered_count)
       .field("failedCount", v.failed_count)
@@ -678,6 +840,7 @@ Result<projections::CampaignView> decode_campaign(std::string_view json) {
   v.status = f.str("status");
   v.total_messages = f.i32("totalMessages");
   v.queued_count = f.i32("queuedCount");
+  v.sending_count = static_cast<int32_t>(f.i64_or("sendingCount", 0));
   v.sent_count = f.i32("sentCount");
   v.delivered_count = f.i32("deliveredCount");
   v.failed_count = f.i32("failedCount");
@@ -706,6 +869,13 @@ std::string encode(const projections::MessageView& v) {
   write_optional_time(w, "sentAt", v.sent_at);
   write_optional_time(w, "deliveredAt", v.delivered_at);
   w.field("error", v.error);
+  w.field("deviceId", v.device_id);
+  w.key("simSlot");
+  if (v.sim_slot)
+    w.value(*v.sim_slot);
+  else
+    w.null();
+  w.field("attempts", v.attempts);
   w.end_object();
   return w.take();
 }
@@ -729,6 +899,9 @@ Result<projections::MessageView> decode_message(std::string_view json) {
   v.sent_at = f.opt_time("sentAt");
   v.delivered_at = f.opt_time("deliveredAt");
   v.error = f.opt_str("error");
+  v.device_id = f.opt_str("deviceId");
+  if (f.has("simSlot")) v.sim_slot = f.i32("simSlot");
+  v.attempts = static_cast<int32_t>(f.i64_or("attempts", 0));
   if (f.failed()) return f.error();
   return v;
 }
@@ -762,69 +935,14 @@ Result<projections::CommandOutcome> decode_outcome(std::string_view json) {
 
 namespace {
 
-template <class Tag>
-void write_field(JsonWriter& w, const char* k, const Id<Tag>& v) {
-  w.field(k, v.value);
-}
-void write_field(JsonWriter& w, const char* k, const std::string& v) {
-  w.field(k, v);
-}
-void write_field(JsonWriter& w, const char* k, int64_t v) {
-  w.field(k, v);
-}
-void write_field(JsonWriter& w, const char* k, int32_t v) {
-  w.field(k, v);
-}
-void write_field(JsonWriter& w, const char* k, bool v) {
-  w.field(k, v);
-}
-void write_field(JsonWriter& w, const char* k, Plan v) {
-  w.field(k, to_string(v));
-}
-void write_field(JsonWriter& w, const char* k, TimePoint v) {
-  w.field(k, format_iso8601(v));
-}
-void write_field(JsonWriter& w, const char* k, const std::optional<TimePoint>& v) {
-  write_optional_time(w, k, v);
-}
-void write_field(JsonWriter& w, const char* k, const std::optional<std::string>& v) {
-  w.field(k, v);
-}
-
-template <class Tag>
-void read_field(Fields& f, const char* k, Id<Tag>& v) {
-  v.value = f.str(k);
-}
-void read_field(Fields& f, const char* k, std::string& v) {
-  v = f.str(k);
-}
-void read_field(Fields& f, const char* k, int64_t& v) {
-  v = f.i64(k);
-}
-void read_field(Fields& f, const char* k, int32_t& v) {
-  v = f.i32(k);
-}
-void read_field(Fields& f, const char* k, bool& v) {
-  v = f.boolean(k);
-}
-void read_field(Fields& f, const char* k, Plan& v) {
-  v = read_plan(f, k);
-}
-void read_field(Fields& f, const char* k, TimePoint& v) {
-  v = f.time(k);
-}
-void read_field(Fields& f, const char* k, std::optional<TimePoint>& v) {
-  v = f.opt_time(k);
-}
-void read_field(Fields& f, const char* k, std::optional<std::string>& v) {
-  v = f.opt_str(k);
-}
-
 template <class V>
 std::string encode_view(const V& v) {
   JsonWriter w;
   begin_envelope(w, V::kType, V::kVersion);
-  V::fields(v, [&](const char* k, const auto& x) { write_field(w, k, x); });
+  V::fields(v, [&](const char* k, const auto& x) {
+    w.key(k);
+    write_value(w, x);
+  });
   w.end_object();
   return w.take();
 }
@@ -835,9 +953,10 @@ Result<V> decode_view(std::string_view json) {
   if (!obj) return obj.error();
   Fields f(*obj, std::string(V::kType), Errc::internal, "Corrupt record");
   if (auto e = check_stored<V>(f)) return *e;
-  V v;
-  V::fields(v, [&](const char* k, auto& x) { read_field(f, k, x); });
-  if (f.failed()) return f.error();
+  V v{};
+  std::optional<Error> err;
+  read_object(*obj, v, std::string(V::kType), err);
+  if (err) return *err;
   return v;
 }
 
@@ -864,6 +983,20 @@ Result<projections::MembershipView> decode_membership(std::string_view json) {
 std::string encode(const projections::ApiKeyView& v) {
   return encode_view(v);
 }
+#define PULSE_VIEW_CODEC(View, decoder)                      \
+  std::string encode(const projections::View& v) {           \
+    return encode_view(v);                                   \
+  }                                                          \
+  Result<projections::View> decoder(std::string_view json) { \
+    return decode_view<projections::View>(json);             \
+  }
+PULSE_VIEW_CODEC(DeviceView, decode_device)
+PULSE_VIEW_CODEC(PairingView, decode_pairing)
+PULSE_VIEW_CODEC(DeviceCredentialView, decode_credential)
+PULSE_VIEW_CODEC(ReportRejectionsView, decode_rejections)
+PULSE_VIEW_CODEC(ClaimView, decode_claim)
+PULSE_VIEW_CODEC(QueueView, decode_queue)
+#undef PULSE_VIEW_CODEC
 Result<projections::ApiKeyView> decode_api_key(std::string_view json) {
   return decode_view<projections::ApiKeyView>(json);
 }
@@ -917,6 +1050,181 @@ Status apply_plan_overrides(std::string_view json, PlanTable& plans) {
     if (f.failed()) return f.error();
   }
   return ok_status();
+}
+
+namespace {
+
+struct RawSim {
+  std::optional<int32_t> slot;
+  std::optional<std::string> phone_number;
+  std::optional<std::string> carrier;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("slot", s.slot), f("phoneNumber", s.phone_number), f("carrier", s.carrier);
+  }
+};
+
+struct RawRegistration {
+  std::string pairing_token;
+  std::optional<std::string> name, model, os_version, app_version;
+  std::optional<std::vector<RawSim>> sims;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("pairingToken", s.pairing_token), f("deviceName", s.name), f("model", s.model),
+        f("osVersion", s.os_version), f("appVersion", s.app_version), f("sims", s.sims);
+  }
+};
+
+struct RawHeartbeat {
+  std::optional<int32_t> battery, signal;
+  std::optional<std::string> app_version;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("battery", s.battery), f("signal", s.signal), f("appVersion", s.app_version);
+  }
+};
+
+struct RawUpdate {
+  std::optional<std::string> name;
+  std::optional<std::vector<int32_t>> sending;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("deviceName", s.name), f("sendingSims", s.sending);
+  }
+};
+
+struct RawReport {
+  std::string message_id;
+  std::string status;
+  std::optional<std::string> error;
+  std::string at;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("messageId", s.message_id), f("status", s.status), f("error", s.error), f("at", s.at);
+  }
+};
+
+struct RawReports {
+  std::vector<RawReport> reports;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("reports", s.reports);
+  }
+};
+
+// A request body read with the record reader: its errors become the client's 400.
+template <class T>
+Result<T> read_request(std::string_view json) {
+  auto obj = parse_object(json, Errc::validation, "Invalid request body");
+  if (!obj) return obj.error();
+  T out{};
+  std::optional<Error> err;
+  read_object(*obj, out, "body", err);
+  if (err) return validation_error("Invalid request body", err->details);
+  return out;
+}
+
+Status check_text(const std::optional<std::string>& s, std::string_view name, size_t max) {
+  if (s && s->size() > max)
+    return validation_error("Invalid request body", fmt::format("{} is longer than {}", name, max));
+  return ok_status();
+}
+
+}  // namespace
+
+Result<DeviceRegistrationRequest> decode_device_registration(std::string_view json) {
+  auto raw = read_request<RawRegistration>(json);
+  if (!raw) return raw.error();
+  for (auto [v, n] :
+       {std::pair{&raw->name, "deviceName"}, std::pair{&raw->model, "model"},
+        std::pair{&raw->os_version, "osVersion"}, std::pair{&raw->app_version, "appVersion"}})
+    if (auto st = check_text(*v, n, 200); !st) return st.error();
+  DeviceRegistrationRequest r;
+  r.pairing_token = raw->pairing_token;
+  r.name = raw->name.value_or("Android gateway");
+  if (r.name.empty()) r.name = "Android gateway";
+  r.model = raw->model.value_or("");
+  r.os_version = raw->os_version.value_or("");
+  r.app_version = raw->app_version.value_or("");
+  std::set<int32_t> slots;
+  for (const auto& sim : raw->sims.value_or(std::vector<RawSim>{})) {
+    SimCard card;
+    card.slot = sim.slot.value_or(static_cast<int32_t>(r.sims.size()));
+    if (card.slot < 0 || card.slot > 7 || !slots.insert(card.slot).second)
+      return validation_error("Invalid SIM slot", "slots are 0 to 7, each once");
+    if (sim.phone_number && !sim.phone_number->empty()) {
+      auto phone = parse_phone(*sim.phone_number);
+      if (!phone)
+        return validation_error(
+            phone.error().message,
+            fmt::format("sims[{}].phoneNumber: {}", r.sims.size(), phone.error().details));
+      card.phone_number = phone->e164;
+    }
+    if (auto st = check_text(sim.carrier, "carrier", 100); !st) return st.error();
+    card.carrier = sim.carrier.value_or("");
+    r.sims.push_back(card);
+  }
+  if (r.sims.empty()) r.sims.push_back(SimCard{0, "", ""});
+  if (r.sims.size() > 8) return validation_error("Too many SIMs", "at most 8");
+  return r;
+}
+
+Result<HeartbeatRequest> decode_heartbeat(std::string_view json) {
+  auto raw = read_request<RawHeartbeat>(json);
+  if (!raw) return raw.error();
+  if (raw->battery && (*raw->battery < 0 || *raw->battery > 100))
+    return validation_error("Invalid battery", "a percentage from 0 to 100");
+  if (raw->signal && (*raw->signal < 0 || *raw->signal > 4))
+    return validation_error("Invalid signal", "bars from 0 to 4");
+  if (auto st = check_text(raw->app_version, "appVersion", 50); !st) return st.error();
+  return HeartbeatRequest{raw->battery, raw->signal, raw->app_version.value_or("")};
+}
+
+Result<DeviceUpdateRequest> decode_device_update(std::string_view json) {
+  auto raw = read_request<RawUpdate>(json);
+  if (!raw) return raw.error();
+  return DeviceUpdateRequest{raw->name, raw->sending};
+}
+
+Result<std::vector<StatusReport>> decode_status_reports(std::string_view json) {
+  auto raw = read_request<RawReports>(json);
+  if (!raw) return raw.error();
+  std::vector<StatusReport> out;
+  for (size_t i = 0; i < raw->reports.size(); ++i) {
+    const auto& r = raw->reports[i];
+    StatusReport report;
+    report.message_id = MessageId{r.message_id};
+    if (r.status == "sent")
+      report.status = ReportedStatus::sent;
+    else if (r.status == "delivered")
+      report.status = ReportedStatus::delivered;
+    else if (r.status == "failed")
+      report.status = ReportedStatus::failed;
+    else
+      return validation_error(
+          "Invalid status", fmt::format("reports[{}].status must be sent, delivered or failed", i));
+    auto at = parse_iso8601(r.at);
+    if (!at)
+      return validation_error("Invalid time",
+                              fmt::format("reports[{}].at must be an ISO 8601 time", i));
+    report.at = *at;
+    report.error = r.error.value_or("");
+    if (report.error.size() > 500)
+      return validation_error("Invalid error", fmt::format("reports[{}].error is too long", i));
+    out.push_back(std::move(report));
+  }
+  return out;
+}
+
+Result<std::map<std::string, std::optional<int64_t>>> decode_ints(
+    std::string_view json, std::initializer_list<const char*> names) {
+  auto obj = parse_object(json, Errc::validation, "Invalid request body");
+  if (!obj) return obj.error();
+  Fields f(*obj, "", Errc::validation, "Invalid request body");
+  std::map<std::string, std::optional<int64_t>> out;
+  for (const char* k : names) out[k] = f.has(k) ? std::optional<int64_t>(f.i64(k)) : std::nullopt;
+  if (f.failed()) return f.error();
+  return out;
 }
 
 Result<commands::SendSmsRequest> decode_send_sms_request(std::string_view json) {

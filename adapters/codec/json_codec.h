@@ -5,8 +5,10 @@
 // refused with a clear error, never misread. Fields are only ever appended, with defaults.
 #include <initializer_list>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "commands/decider.h"
 #include "commands/send_sms.h"
@@ -40,12 +42,51 @@ Result<projections::OrganizationView> decode_organization(std::string_view json)
 std::string encode(const projections::MembershipView& v);
 Result<projections::MembershipView> decode_membership(std::string_view json);
 std::string encode(const projections::ApiKeyView& v);
+std::string encode(const projections::DeviceView& v);
+Result<projections::DeviceView> decode_device(std::string_view json);
+std::string encode(const projections::PairingView& v);
+Result<projections::PairingView> decode_pairing(std::string_view json);
+std::string encode(const projections::DeviceCredentialView& v);
+Result<projections::DeviceCredentialView> decode_credential(std::string_view json);
+std::string encode(const projections::ReportRejectionsView& v);
+Result<projections::ReportRejectionsView> decode_rejections(std::string_view json);
+std::string encode(const projections::ClaimView& v);
+Result<projections::ClaimView> decode_claim(std::string_view json);
+std::string encode(const projections::QueueView& v);
+Result<projections::QueueView> decode_queue(std::string_view json);
 Result<projections::ApiKeyView> decode_api_key(std::string_view json);
 
 // Server configuration: {"free": {"monthlySms": 100, "organizations": 1, "apiKeys": 1,
 // "sendPerMinute": 10}, "pro": {…}, "enterprise": {…}}; -1 or null means unlimited; what a
 // file leaves out keeps its default.
 Status apply_plan_overrides(std::string_view json, PlanTable& plans);
+
+// Gateway requests (adapters/gateway/PROTOCOL.md).
+struct DeviceRegistrationRequest {
+  std::string pairing_token;
+  std::string name;
+  std::string model;
+  std::string os_version;
+  std::string app_version;
+  std::vector<SimCard> sims;
+};
+Result<DeviceRegistrationRequest> decode_device_registration(std::string_view json);
+struct HeartbeatRequest {
+  std::optional<int32_t> battery;
+  std::optional<int32_t> signal;
+  std::string app_version;
+};
+Result<HeartbeatRequest> decode_heartbeat(std::string_view json);
+struct DeviceUpdateRequest {
+  std::optional<std::string> name;
+  std::optional<std::vector<int32_t>> sending_slots;
+};
+Result<DeviceUpdateRequest> decode_device_update(std::string_view json);
+// Each report needs its `at`: the time on the phone.
+Result<std::vector<StatusReport>> decode_status_reports(std::string_view json);
+// An object whose `names` are integers or absent/null; other fields are ignored.
+Result<std::map<std::string, std::optional<int64_t>>> decode_ints(
+    std::string_view json, std::initializer_list<const char*> names);
 
 // Request bodies of the REST API.
 // An object of string fields: each of `required` must be a string, each of `optional` a string

@@ -41,6 +41,7 @@ struct ApiServer::Impl {
       reply(res, 200, R"({"status":"ok"})");
     });
     add_auth_routes(server, ctx);
+    add_gateway_routes(server, ctx);
     add_sms_routes(server, ctx);
     add_docs_routes(server, ctx);
 

@@ -57,5 +57,6 @@ void add_sms_routes(httplib::Server& server, const Context& ctx);
 // GET /openapi.yaml and GET /reference (the API reference, rendered offline by Redoc).
 void add_docs_routes(httplib::Server& server, const Context& ctx);
 void add_auth_routes(httplib::Server& server, const Context& ctx);
+void add_gateway_routes(httplib::Server& server, const Context& ctx);
 
 }  // namespace pulse::http

@@ -109,9 +109,14 @@ Status Context::execute(const CommandEnvelope& cmd) const {
   if (!appended) return appended.error();
   const auto pos = appended->front();
   const auto deadline = std::chrono::steady_clock::now() + options.write_wait;
-  if (!app.watermarks().wait_until(pos.partition, pos.offset.value, deadline))
-    return Error{Errc::unavailable, "Request accepted but not yet applied",
-                 fmt::format("command {} is queued; retry the read shortly", cmd.id.value)};
+  const auto not_yet = Error{Errc::unavailable, "Request accepted but not yet applied",
+                             fmt::format("command {} is queued; retry the read shortly",
+                                         cmd.id.value)};
+  // Decided first; then, if it produced events, projected (read-your-writes).
+  const auto produced = app.decisions().wait(pos.partition, pos.offset.value, deadline);
+  if (!produced) return not_yet;
+  if (!*produced) return ok_status();
+  if (!app.watermarks().wait_until(pos.partition, pos.offset.value, deadline)) return not_yet;
   auto outcome = app.models().outcome(cmd.org, cmd.id);
   if (!outcome) return outcome.error();
   if (*outcome) return Error{(*outcome)->code, (*outcome)->error, (*outcome)->details};

@@ -2,6 +2,7 @@
 
 #include "adapters/codec/json_codec.h"
 #include "adapters/runtime/logging.h"
+#include "commands/gateway.h"
 #include "fmt/format.h"
 
 namespace pulse::runtime {
@@ -20,8 +21,79 @@ std::string position_key(Partition p) {
 }  // namespace
 
 DeciderRunner::DeciderRunner(log::Log& log, store::KvStore& state, commands::DeciderConfig config,
-                             std::vector<Partition> partitions)
-    : log_(log), state_(state), config_(config), partitions_(std::move(partitions)) {}
+                             std::vector<Partition> partitions, Decisions& decisions,
+                             Deadlines& deadlines)
+    : log_(log),
+      state_(state),
+      config_(config),
+      partitions_(std::move(partitions)),
+      decisions_(decisions),
+      deadlines_(deadlines) {}
+
+Status DeciderRunner::load_timers() {
+  timers_.clear();
+  deadline_of_.clear();
+  std::set<int32_t> owned;
+  for (auto p : partitions_) owned.insert(p.value);
+  std::optional<Error> error;
+  auto st = state_.scan("s/", "", false, [&](std::string_view k, std::string_view v) {
+    const std::string key(k.substr(2));
+    if (!owned.count(log_.partition_for(key).value)) return true;
+    auto decoded = codec::decode_decider_state(v);
+    if (!decoded) {
+      error = decoded.error();
+      return false;
+    }
+    reschedule(key, *decoded);
+    return true;
+  });
+  if (!st) return st;
+  if (error) return *error;
+  publish_deadlines();
+  return ok_status();
+}
+
+void DeciderRunner::reschedule(const std::string& key, const commands::DeciderState& state) {
+  const auto p = log_.partition_for(key).value;
+  if (auto old = deadline_of_.find(key); old != deadline_of_.end()) {
+    timers_[p].erase({old->second, key});
+    deadline_of_.erase(old);
+  }
+  if (auto next = commands::next_deadline(config_, state)) {
+    const int64_t ms = to_unix_ms(*next);
+    timers_[p].insert({ms, key});
+    deadline_of_[key] = ms;
+  }
+}
+
+void DeciderRunner::publish_deadlines() {
+  for (auto p : partitions_) {
+    auto& t = timers_[p.value];
+    deadlines_.set(
+        p, t.empty() ? std::nullopt : std::optional<TimePoint>(from_unix_ms(t.begin()->first)));
+  }
+}
+
+Result<std::vector<std::pair<std::string, Event>>> DeciderRunner::tick(
+    Partition p, TimePoint at, std::map<std::string, bool>& dirty) {
+  std::vector<std::string> due;
+  for (const auto& [ms, key] : timers_[p.value]) {
+    if (ms > to_unix_ms(at)) break;
+    due.push_back(key);
+  }
+  std::vector<std::pair<std::string, Event>> out;
+  for (const auto& key : due) {
+    auto state = state_of(key);
+    if (!state) return state.error();
+    for (auto& e : commands::decide_tick(config_, **state, at)) {
+      commands::evolve(config_, **state, e, at);
+      out.emplace_back(key, std::move(e));
+    }
+    reschedule(key, **state);
+    dirty[key] = true;
+  }
+  return out;
+}
 
 Result<int64_t> DeciderRunner::committed_offset(Partition p) {
   auto raw = state_.get(position_key(p));
@@ -63,6 +135,7 @@ Status DeciderRunner::start() {
     emitted_[p.value] = event->source;
   }
   if (auto st = open_reader(); !st) return st;
+  if (auto st = load_timers(); !st) return st;
   worker_.start([this] { step(); });
   return ok_status();
 }
@@ -90,6 +163,7 @@ void DeciderRunner::step() {
     // Start again from what is committed: the in-memory state may be ahead of it.
     while (!worker_.stopping()) {
       auto reopened = open_reader();
+      if (reopened) reopened = load_timers();
       if (reopened) break;
       log_line("decider", "{}: {}; retrying", reopened.error().message, reopened.error().details);
       worker_.pause(std::chrono::seconds(1));
@@ -102,46 +176,58 @@ Status DeciderRunner::process(std::vector<log::StoredRecord>& batch) {
   std::vector<log::Record> out;
   std::map<std::string, bool> dirty;
   std::map<int32_t, int64_t> next_offsets;
+  std::vector<std::pair<LogPosition, bool>> decided;  // for the waiting write handlers
   for (auto& rec : batch) {
     next_offsets[rec.partition.value] = rec.offset.value + 1;
     auto cmd = codec::decode_command(rec.value);
-    std::vector<Event> events;
+    // (record key, event): a ClockTick makes events for many keys, any other command for its own.
+    std::vector<std::pair<std::string, Event>> events;
     CommandEnvelope env;
     if (!cmd) {
       // A command this build can't read (corrupt, or from a newer version) is refused with
       // the reason in the log rather than misread.
       env.org = OrgId{rec.key};
       env.at = from_unix_ms(rec.timestamp_ms);
-      events.push_back(
-          CommandRejected{"unknown", Errc::validation, cmd.error().message, cmd.error().details});
+      events.emplace_back(rec.key, CommandRejected{"unknown", Errc::validation, cmd.error().message,
+                                                   cmd.error().details});
       log_line("decider", "command {}@{} refused: {}: {}", rec.partition.value, rec.offset.value,
                cmd.error().message, cmd.error().details);
     } else {
       env = std::move(cmd).value();
     }
-    // The state is the log key's: an organisation's or a user's.
-    auto state = state_of(rec.key);
-    if (!state) return state.error();
-    if (cmd) {
-      auto decided = commands::decide(config_, **state, env);
-      if (decided) {
-        events = std::move(decided).value();
-      } else {
-        const auto& e = decided.error();
-        events.push_back(
-            CommandRejected{std::string(command_type(env.body)), e.code, e.message, e.details});
+    if (cmd && std::holds_alternative<ClockTick>(env.body)) {
+      auto ticked = tick(rec.partition, env.at, dirty);
+      if (!ticked) return ticked.error();
+      events = std::move(ticked).value();
+    } else {
+      // The state is the log key's: an organisation's or a user's.
+      auto state = state_of(rec.key);
+      if (!state) return state.error();
+      if (cmd) {
+        auto result = commands::decide(config_, **state, env);
+        if (result) {
+          for (auto& e : *result) events.emplace_back(rec.key, std::move(e));
+        } else {
+          const auto& e = result.error();
+          events.emplace_back(rec.key, CommandRejected{std::string(command_type(env.body)), e.code,
+                                                       e.message, e.details});
+        }
       }
+      for (const auto& [key, e] : events) commands::evolve(config_, **state, e, env.at);
+      reschedule(rec.key, **state);
+      dirty[rec.key] = true;
     }
     const auto count = static_cast<int32_t>(events.size());
     auto emitted = emitted_.find(rec.partition.value);
     for (int32_t i = 0; i < count; ++i) {
-      EventEnvelope ev{EventSource{{rec.partition, rec.offset}, i}, env.id, env.org, env.at, count,
-                       std::move(events[static_cast<size_t>(i)])};
-      commands::evolve(**state, ev.body, env.at);
+      auto& [key, body] = events[static_cast<size_t>(i)];
+      const OrgId org = std::holds_alternative<ClockTick>(env.body) ? OrgId{key} : env.org;
+      EventEnvelope ev{
+          EventSource{{rec.partition, rec.offset}, i}, env.id, org, env.at, count, std::move(body)};
       if (emitted != emitted_.end() && ev.source <= emitted->second) continue;
-      out.push_back(log::Record{rec.key, codec::encode_event(ev)});
+      out.push_back(log::Record{key, codec::encode_event(ev)});
     }
-    dirty[rec.key] = true;
+    decided.emplace_back(LogPosition{rec.partition, rec.offset}, count > 0);
   }
 
   // The events first: once they are durable the state may follow; if we die in between, the
@@ -151,10 +237,14 @@ Status DeciderRunner::process(std::vector<log::StoredRecord>& batch) {
     if (!appended) return appended.error();
   }
   std::vector<store::WriteOp> ops;
-  for (auto& [org, _] : dirty) ops.push_back({state_key(org), codec::encode(cache_.at(org))});
+  for (auto& [key, _] : dirty) ops.push_back({state_key(key), codec::encode(cache_.at(key))});
   for (auto& [p, next] : next_offsets)
     ops.push_back({position_key(Partition{p}), std::to_string(next)});
-  return state_.write(ops);
+  if (auto st = state_.write(ops); !st) return st;
+  for (const auto& [pos, produced] : decided)
+    decisions_.record(pos.partition, pos.offset.value, produced);
+  publish_deadlines();
+  return ok_status();
 }
 
 }  // namespace pulse::runtime

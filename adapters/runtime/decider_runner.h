@@ -5,10 +5,12 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "adapters/log/log.h"
+#include "adapters/runtime/watermarks.h"
 #include "adapters/runtime/worker.h"
 #include "adapters/store/kv_store.h"
 #include "commands/decider.h"
@@ -19,7 +21,7 @@ namespace pulse::runtime {
 class DeciderRunner {
  public:
   DeciderRunner(log::Log& log, store::KvStore& state, commands::DeciderConfig config,
-                std::vector<Partition> partitions);
+                std::vector<Partition> partitions, Decisions& decisions, Deadlines& deadlines);
   ~DeciderRunner() { worker_.stop(); }
 
   // Loads positions, finds what the events topic already holds, starts the thread.
@@ -34,6 +36,13 @@ class DeciderRunner {
   void step();
   Status process(std::vector<log::StoredRecord>& batch);
   Result<commands::DeciderState*> state_of(const std::string& key);
+  // Every owned key's next deadline, from the stored states (at start-up).
+  Status load_timers();
+  void reschedule(const std::string& key, const commands::DeciderState& state);
+  void publish_deadlines();
+  // The events of a ClockTick for partition `p` at `at`, for every key that is due.
+  Result<std::vector<std::pair<std::string, Event>>> tick(Partition p, TimePoint at,
+                                                          std::map<std::string, bool>& dirty);
 
   log::Log& log_;
   store::KvStore& state_;
@@ -44,6 +53,11 @@ class DeciderRunner {
   // Per partition: the last event already in pulse.events. Re-running a command after a crash
   // re-derives its events; those at or below this are not appended twice.
   std::map<int32_t, EventSource> emitted_;
+  // Per partition: (deadline ms, key) of every key with something due; worker thread only.
+  std::map<int32_t, std::set<std::pair<int64_t, std::string>>> timers_;
+  std::map<std::string, int64_t> deadline_of_;
+  Decisions& decisions_;
+  Deadlines& deadlines_;
   Worker worker_;
 };
 

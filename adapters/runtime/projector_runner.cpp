@@ -11,8 +11,12 @@ constexpr auto kPoll = std::chrono::milliseconds(100);
 }  // namespace
 
 ProjectorRunner::ProjectorRunner(log::Log& log, store::KvStore& views, Watermarks& watermarks,
-                                 std::vector<Partition> partitions)
-    : log_(log), views_(views), watermarks_(watermarks), partitions_(std::move(partitions)) {}
+                                 std::vector<Partition> partitions, Signal* work)
+    : log_(log),
+      views_(views),
+      watermarks_(watermarks),
+      work_(work),
+      partitions_(std::move(partitions)) {}
 
 Status ProjectorRunner::load_positions() {
   ReadModels models(views_);
@@ -63,6 +67,7 @@ Status ProjectorRunner::process(std::vector<log::StoredRecord>& batch) {
   ReadModelBatch tx(views_);
   std::map<int32_t, ProjectorPosition> touched;
   std::optional<Error> stop;
+  bool queued_work = false;
   for (auto& rec : batch) {
     auto event = codec::decode_event(rec.value);
     if (!event) {
@@ -84,6 +89,8 @@ Status ProjectorRunner::process(std::vector<log::StoredRecord>& batch) {
     }
     if (pos.last && event->source <= *pos.last) continue;  // a duplicate from a decider re-run
     projections::apply(tx, *event);
+    queued_work = queued_work || std::holds_alternative<MessagesQueued>(event->body) ||
+                  std::holds_alternative<MessagesRequeued>(event->body);
     pos.last = event->source;
     const bool command_done = event->source.index + 1 >= event->event_count;
     pos.watermark =
@@ -103,6 +110,7 @@ Status ProjectorRunner::process(std::vector<log::StoredRecord>& batch) {
     }
   }
   applied_cv_.notify_all();
+  if (queued_work && work_) work_->notify();
   if (stop) return *stop;
   return ok_status();
 }

@@ -19,8 +19,9 @@ namespace pulse::runtime {
 
 class ProjectorRunner {
  public:
+  // `work`, when given, is notified after a batch that queued messages (gateway long polls).
   ProjectorRunner(log::Log& log, store::KvStore& views, Watermarks& watermarks,
-                  std::vector<Partition> partitions);
+                  std::vector<Partition> partitions, Signal* work = nullptr);
   ~ProjectorRunner() { worker_.stop(); }
 
   Status start();
@@ -41,6 +42,7 @@ class ProjectorRunner {
   log::Log& log_;
   store::KvStore& views_;
   Watermarks& watermarks_;
+  Signal* work_;
   const std::vector<Partition> partitions_;
   std::map<int32_t, ProjectorPosition> positions_;  // worker thread only
   std::mutex applied_mu_;

@@ -53,6 +53,27 @@ std::string api_keys_prefix(const OrgId& org) {
 std::string api_key_by_hash(std::string_view hash) {
   return fmt::format("kh/{}", hash);
 }
+std::string device(const OrgId& org, const DeviceId& id) {
+  return fmt::format("d/{}/{}", org.value, id.value);
+}
+std::string devices_prefix(const OrgId& org) {
+  return fmt::format("d/{}/", org.value);
+}
+std::string pairing(std::string_view token_hash) {
+  return fmt::format("pt/{}", token_hash);
+}
+std::string device_credential(std::string_view credential_hash) {
+  return fmt::format("dt/{}", credential_hash);
+}
+std::string rejections(const OrgId& org, const CommandId& id) {
+  return fmt::format("rr/{}/{}", org.value, id.value);
+}
+std::string queue(const OrgId& org) {
+  return fmt::format("q/{}", org.value);
+}
+std::string claim(const OrgId& org, const CommandId& id) {
+  return fmt::format("cl/{}/{}", org.value, id.value);
+}
 }  // namespace keys
 
 std::string encode_position(const ProjectorPosition& p) {
@@ -224,6 +245,49 @@ Result<std::optional<projections::ApiKeyView>> ReadModels::api_key_by_hash(std::
                                               codec::decode_api_key);
 }
 
+Result<std::optional<projections::MessageView>> ReadModels::message(const OrgId& org,
+                                                                    const MessageId& id) {
+  return get_decoded<projections::MessageView>(kv_, keys::message(org, id), codec::decode_message);
+}
+
+Result<std::optional<projections::DeviceView>> ReadModels::device(const OrgId& org,
+                                                                  const DeviceId& id) {
+  return get_decoded<projections::DeviceView>(kv_, keys::device(org, id), codec::decode_device);
+}
+
+Result<std::vector<projections::DeviceView>> ReadModels::devices(const OrgId& org) {
+  return scan_decoded<projections::DeviceView>(kv_, keys::devices_prefix(org),
+                                               codec::decode_device);
+}
+
+Result<std::optional<projections::PairingView>> ReadModels::pairing(std::string_view token_hash) {
+  return get_decoded<projections::PairingView>(kv_, keys::pairing(token_hash),
+                                               codec::decode_pairing);
+}
+
+Result<std::optional<projections::DeviceCredentialView>> ReadModels::device_credential(
+    std::string_view credential_hash) {
+  return get_decoded<projections::DeviceCredentialView>(
+      kv_, keys::device_credential(credential_hash), codec::decode_credential);
+}
+
+Result<std::optional<projections::ReportRejectionsView>> ReadModels::rejections(
+    const OrgId& org, const CommandId& id) {
+  return get_decoded<projections::ReportRejectionsView>(kv_, keys::rejections(org, id),
+                                                        codec::decode_rejections);
+}
+
+Result<projections::QueueView> ReadModels::queue(const OrgId& org) {
+  auto q = get_decoded<projections::QueueView>(kv_, keys::queue(org), codec::decode_queue);
+  if (!q) return q.error();
+  return q->value_or(projections::QueueView{});
+}
+
+Result<std::optional<projections::ClaimView>> ReadModels::claim(const OrgId& org,
+                                                                const CommandId& id) {
+  return get_decoded<projections::ClaimView>(kv_, keys::claim(org, id), codec::decode_claim);
+}
+
 // ---- ReadModelBatch ----------------------------------------------------------------------
 
 namespace {
@@ -299,6 +363,50 @@ void ReadModelBatch::put_api_key(const projections::ApiKeyView& v) {
   auto encoded = codec::encode(v);
   overlay_.put(keys::api_key_by_hash(v.key_hash), encoded);
   overlay_.put(keys::api_key(v.org, v.id), std::move(encoded));
+}
+
+std::optional<projections::DeviceView> ReadModelBatch::device(const OrgId& org,
+                                                              const DeviceId& id) {
+  return must_get<projections::DeviceView>(overlay_, keys::device(org, id), codec::decode_device);
+}
+
+void ReadModelBatch::put_device(const projections::DeviceView& v) {
+  overlay_.put(keys::device(v.org, v.id), codec::encode(v));
+  overlay_.put(keys::device_credential(v.credential_hash),
+               codec::encode(projections::DeviceCredentialView{v.credential_hash, v.org, v.id}));
+}
+
+void ReadModelBatch::delete_device(const projections::DeviceView& v) {
+  overlay_.erase(keys::device(v.org, v.id));
+  overlay_.erase(keys::device_credential(v.credential_hash));
+}
+
+std::optional<projections::PairingView> ReadModelBatch::pairing(std::string_view token_hash) {
+  return must_get<projections::PairingView>(overlay_, keys::pairing(token_hash),
+                                            codec::decode_pairing);
+}
+
+void ReadModelBatch::put_pairing(const projections::PairingView& v) {
+  overlay_.put(keys::pairing(v.token_hash), codec::encode(v));
+}
+
+void ReadModelBatch::put_rejections(const OrgId& org, const CommandId& id,
+                                    const projections::ReportRejectionsView& v) {
+  overlay_.put(keys::rejections(org, id), codec::encode(v));
+}
+
+void ReadModelBatch::put_claim(const OrgId& org, const CommandId& id,
+                               const projections::ClaimView& v) {
+  overlay_.put(keys::claim(org, id), codec::encode(v));
+}
+
+projections::QueueView ReadModelBatch::queue(const OrgId& org) {
+  return must_get<projections::QueueView>(overlay_, keys::queue(org), codec::decode_queue)
+      .value_or(projections::QueueView{});
+}
+
+void ReadModelBatch::put_queue(const OrgId& org, const projections::QueueView& v) {
+  overlay_.put(keys::queue(org), codec::encode(v));
 }
 
 void ReadModelBatch::put_position(Partition p, const ProjectorPosition& pos) {

@@ -34,6 +34,13 @@ std::string memberships_prefix(const UserId& user);
 std::string api_key(const OrgId& org, const ApiKeyId& id);
 std::string api_keys_prefix(const OrgId& org);
 std::string api_key_by_hash(std::string_view hash);
+std::string device(const OrgId& org, const DeviceId& id);
+std::string devices_prefix(const OrgId& org);
+std::string pairing(std::string_view token_hash);
+std::string device_credential(std::string_view credential_hash);
+std::string rejections(const OrgId& org, const CommandId& id);
+std::string queue(const OrgId& org);
+std::string claim(const OrgId& org, const CommandId& id);
 }  // namespace keys
 
 class ReadModels {
@@ -59,6 +66,16 @@ class ReadModels {
   Result<std::optional<projections::ApiKeyView>> api_key(const OrgId& org, const ApiKeyId& id);
   Result<std::vector<projections::ApiKeyView>> api_keys(const OrgId& org);
   Result<std::optional<projections::ApiKeyView>> api_key_by_hash(std::string_view hash);
+  Result<std::optional<projections::MessageView>> message(const OrgId& org, const MessageId& id);
+  Result<std::optional<projections::DeviceView>> device(const OrgId& org, const DeviceId& id);
+  Result<std::vector<projections::DeviceView>> devices(const OrgId& org);
+  Result<std::optional<projections::PairingView>> pairing(std::string_view token_hash);
+  Result<std::optional<projections::DeviceCredentialView>> device_credential(
+      std::string_view credential_hash);
+  Result<std::optional<projections::ReportRejectionsView>> rejections(const OrgId& org,
+                                                                      const CommandId& id);
+  Result<projections::QueueView> queue(const OrgId& org);
+  Result<std::optional<projections::ClaimView>> claim(const OrgId& org, const CommandId& id);
 
   store::KvStore& kv() { return kv_; }
 
@@ -87,6 +104,16 @@ class ReadModelBatch final : public projections::ReadModelTx {
   void put_membership(const projections::MembershipView& v) override;
   std::optional<projections::ApiKeyView> api_key(const OrgId& org, const ApiKeyId& id) override;
   void put_api_key(const projections::ApiKeyView& v) override;
+  std::optional<projections::DeviceView> device(const OrgId& org, const DeviceId& id) override;
+  void put_device(const projections::DeviceView& v) override;
+  void delete_device(const projections::DeviceView& v) override;
+  std::optional<projections::PairingView> pairing(std::string_view token_hash) override;
+  void put_pairing(const projections::PairingView& v) override;
+  void put_rejections(const OrgId& org, const CommandId& id,
+                      const projections::ReportRejectionsView& v) override;
+  void put_claim(const OrgId& org, const CommandId& id, const projections::ClaimView& v) override;
+  projections::QueueView queue(const OrgId& org) override;
+  void put_queue(const OrgId& org, const projections::QueueView& v) override;
 
   store::Overlay& overlay() { return overlay_; }
 

@@ -1,0 +1,23 @@
+#pragma once
+// The gateway part of the decider: pairing and registration, presence, work handed out under
+// leases with per-device pacing and per-SIM daily caps, forward-only status reports, campaign
+// completion, and the clock. Pure: time comes with the command.
+#include <vector>
+
+#include "commands/decider.h"
+
+namespace pulse::commands {
+
+bool is_gateway_command(const Command& c);
+Result<std::vector<Event>> decide_gateway(const DeciderConfig& config, const DeciderState& state,
+                                          const CommandEnvelope& cmd);
+// Applies a gateway event (a no-op for any other event).
+void evolve_gateway(const DeciderConfig& config, OrgState& org, const Event& event, TimePoint at);
+
+// Campaign ids of CampaignCompleted events for every running campaign whose messages are all
+// finished.
+std::vector<Event> completions(const OrgState& org);
+
+std::string utc_day(TimePoint t);
+
+}  // namespace pulse::commands

@@ -1,0 +1,288 @@
+// The gateway projector: devices and their presence, message transitions and campaign counts.
+// Events come already decided (forward-only, deduplicated by the decider); this applies them.
+#include "projections/gateway.h"
+
+#include <algorithm>
+#include <map>
+#include <string>
+
+namespace pulse::projections {
+namespace {
+
+template <class... Ts>
+struct Overloaded : Ts... {
+  using Ts::operator()...;
+};
+
+// Message and campaign updates of one event, batched per campaign.
+class Messages {
+ public:
+  Messages(ReadModelTx& tx, const EventEnvelope& env) : tx_(tx), env_(env) {}
+  ~Messages() { flush(); }
+
+  // The message's view and its campaign's, or nothing for a message this store doesn't know.
+  MessageView* get(const MessageId& id) {
+    auto it = messages_.find(id.value);
+    if (it != messages_.end()) return &it->second;
+    auto m = tx_.message(env_.org, id);
+    if (!m) return nullptr;
+    if (!campaign(m->campaign_id)) return nullptr;
+    return &messages_.emplace(id.value, std::move(*m)).first->second;
+  }
+  CampaignView* campaign(const CampaignId& id) {
+    auto it = campaigns_.find(id.value);
+    if (it != campaigns_.end()) return &it->second;
+    auto c = tx_.campaign(env_.org, id);
+    if (!c) return nullptr;
+    return &campaigns_.emplace(id.value, std::move(*c)).first->second;
+  }
+  void queued_delta(int64_t d) { queued_ += d; }
+  DeviceView* device(const std::string& id) {
+    if (id.empty()) return nullptr;
+    auto it = devices_.find(id);
+    if (it != devices_.end()) return &it->second;
+    auto d = tx_.device(env_.org, DeviceId{id});
+    if (!d) return nullptr;
+    return &devices_.emplace(id, std::move(*d)).first->second;
+  }
+
+ private:
+  void flush() {
+    for (auto& [id, m] : messages_) {
+      m.updated_at = env_.at;
+      tx_.put_message(env_.org, m);
+    }
+    for (auto& [id, c] : campaigns_) {
+      c.updated_at = env_.at;
+      tx_.put_campaign(env_.org, c);
+    }
+    for (auto& [id, d] : devices_) tx_.put_device(d);
+    if (queued_ != 0) {
+      auto q = tx_.queue(env_.org);
+      q.queued = std::max<int64_t>(0, q.queued + queued_);
+      tx_.put_queue(env_.org, q);
+    }
+  }
+
+  ReadModelTx& tx_;
+  const EventEnvelope& env_;
+  std::map<std::string, MessageView> messages_;
+  std::map<std::string, CampaignView> campaigns_;
+  std::map<std::string, DeviceView> devices_;
+  int64_t queued_ = 0;
+};
+
+// Leaves the message's current status in the campaign's counts.
+void leave(Messages& ms, CampaignView& c, const MessageView& m) {
+  if (m.status == "queued") {
+    --c.queued_count;
+    ms.queued_delta(-1);
+  } else if (m.status == "sending") {
+    --c.sending_count;
+  } else if (m.status == "failed") {
+    --c.failed_count;
+  } else if (m.status == "delivered") {
+    --c.delivered_count;
+  }
+}
+
+// The first time a message is known to have gone out: sentCount and the device's smsSent.
+void mark_sent(Messages& ms, CampaignView& c, MessageView& m, TimePoint at,
+               const std::string& device) {
+  if (!m.sent_at) {
+    ++c.sent_count;
+    if (auto* d = ms.device(device.empty() ? m.device_id.value_or("") : device)) ++d->sms_sent;
+    m.sent_at = at;
+  } else if (at < *m.sent_at) {
+    m.sent_at = at;
+  }
+  if (!device.empty()) m.device_id = device;
+}
+
+void on_claimed(Messages& ms, const EventEnvelope& env, const MessagesClaimed& e) {
+  for (const auto& cm : e.messages) {
+    auto* m = ms.get(cm.id);
+    if (!m) continue;
+    auto* c = ms.campaign(m->campaign_id);
+    leave(ms, *c, *m);
+    m->status = "sending";
+    ++c->sending_count;
+    m->device_id = e.device_id.value;
+    m->sim_slot = e.sim_slot;
+    m->attempts = cm.attempt;
+  }
+  if (auto* d = ms.device(e.device_id.value)) {
+    d->last_seen_at = env.at;
+    d->updated_at = env.at;
+  }
+}
+
+void on_requeued(Messages& ms, const MessagesRequeued& e) {
+  for (const auto& id : e.ids) {
+    auto* m = ms.get(id);
+    if (!m || m->status != "sending") continue;
+    auto* c = ms.campaign(m->campaign_id);
+    leave(ms, *c, *m);
+    m->status = "queued";
+    ++c->queued_count;
+    ms.queued_delta(1);
+  }
+}
+
+void on_sent(Messages& ms, const MessagesSent& e) {
+  for (const auto& tm : e.messages) {
+    auto* m = ms.get(tm.id);
+    if (!m) continue;
+    auto* c = ms.campaign(m->campaign_id);
+    mark_sent(ms, *c, *m, tm.at, e.device_id.value);
+    if (m->status == "queued" || m->status == "sending") {
+      leave(ms, *c, *m);
+      m->status = "sent";
+    }
+  }
+}
+
+void on_delivered(Messages& ms, const MessagesDelivered& e) {
+  for (const auto& tm : e.messages) {
+    auto* m = ms.get(tm.id);
+    if (!m || m->status == "delivered") continue;
+    auto* c = ms.campaign(m->campaign_id);
+    mark_sent(ms, *c, *m, tm.at, e.device_id.value);
+    leave(ms, *c, *m);
+    m->status = "delivered";
+    m->delivered_at = tm.at;
+    m->error.reset();
+    ++c->delivered_count;
+  }
+}
+
+void on_failed(Messages& ms, const MessagesFailed& e) {
+  for (const auto& fm : e.messages) {
+    auto* m = ms.get(fm.id);
+    if (!m || m->status == "failed" || m->status == "delivered") continue;
+    auto* c = ms.campaign(m->campaign_id);
+    leave(ms, *c, *m);
+    m->status = "failed";
+    m->error = fm.error;
+    if (!e.device_id.empty()) m->device_id = e.device_id;
+    ++c->failed_count;
+  }
+}
+
+}  // namespace
+
+bool apply_gateway(ReadModelTx& tx, const EventEnvelope& env) {
+  return std::visit(
+      Overloaded{
+          [&](const PairingCreated& e) {
+            tx.put_pairing(PairingView{e.token_hash, env.org, e.expires_at, false});
+            return true;
+          },
+          [&](const DeviceRegistered& e) {
+            DeviceView d;
+            d.id = e.device_id;
+            d.org = env.org;
+            d.name = e.name;
+            d.model = e.model;
+            d.os_version = e.os_version;
+            d.app_version = e.app_version;
+            d.sims = e.sims;
+            d.sending_slots = e.sending_slots;
+            d.credential_hash = e.credential_hash;
+            d.last_seen_at = env.at;
+            d.created_at = env.at;
+            d.updated_at = env.at;
+            tx.put_device(d);
+            if (auto p = tx.pairing(e.pairing_hash)) {
+              p->used = true;
+              tx.put_pairing(*p);
+            }
+            return true;
+          },
+          [&](const DeviceUpdated& e) {
+            auto d = tx.device(env.org, e.device_id);
+            if (!d) return true;
+            if (!e.name.empty()) d->name = e.name;
+            d->sending_slots = e.sending_slots;
+            d->updated_at = env.at;
+            tx.put_device(*d);
+            return true;
+          },
+          [&](const DeviceUnpaired& e) {
+            if (auto d = tx.device(env.org, e.device_id)) tx.delete_device(*d);
+            return true;
+          },
+          [&](const HeartbeatReceived& e) {
+            auto d = tx.device(env.org, e.device_id);
+            if (!d) return true;
+            d->battery = e.battery ? e.battery : d->battery;
+            d->signal = e.signal ? e.signal : d->signal;
+            if (!e.app_version.empty()) d->app_version = e.app_version;
+            d->last_seen_at = env.at;
+            d->updated_at = env.at;
+            tx.put_device(*d);
+            return true;
+          },
+          [&](const DeviceConnected& e) {
+            auto d = tx.device(env.org, e.device_id);
+            if (!d) return true;
+            d->status = "online";
+            d->last_seen_at = env.at;
+            d->updated_at = env.at;
+            tx.put_device(*d);
+            return true;
+          },
+          [&](const DeviceDisconnected& e) {
+            auto d = tx.device(env.org, e.device_id);
+            if (!d) return true;
+            d->status = "offline";
+            d->updated_at = env.at;
+            tx.put_device(*d);
+            return true;
+          },
+          [&](const MessagesClaimed& e) {
+            tx.put_claim(env.org, env.command_id, ClaimView{e.sim_slot, e.lease_until, e.messages});
+            Messages ms(tx, env);
+            on_claimed(ms, env, e);
+            return true;
+          },
+          [&](const MessagesRequeued& e) {
+            Messages ms(tx, env);
+            on_requeued(ms, e);
+            return true;
+          },
+          [&](const MessagesSent& e) {
+            Messages ms(tx, env);
+            on_sent(ms, e);
+            return true;
+          },
+          [&](const MessagesDelivered& e) {
+            Messages ms(tx, env);
+            on_delivered(ms, e);
+            return true;
+          },
+          [&](const MessagesFailed& e) {
+            Messages ms(tx, env);
+            on_failed(ms, e);
+            return true;
+          },
+          [&](const MessagesSettled&) { return true; },
+          [&](const ReportsRejected& e) {
+            tx.put_rejections(env.org, env.command_id, ReportRejectionsView{e.reports});
+            return true;
+          },
+          [&](const CampaignCompleted& e) {
+            auto c = tx.campaign(env.org, e.campaign_id);
+            if (!c || c->status == "completed") return true;
+            c->status = "completed";
+            c->completed_at = env.at;
+            c->updated_at = env.at;
+            tx.put_campaign(env.org, *c);
+            return true;
+          },
+          [&](const auto&) { return false; },
+      },
+      env.body);
+}
+
+}  // namespace pulse::projections
