@@ -14,6 +14,9 @@ commands:
   serve        run the server
                [--listen 127.0.0.1:8080] [--data-dir DIR] [--kafka BROKERS|mock]
                [--partitions N] [--plans FILE] [--allow-private-webhooks]
+               gateways: [--presence-window-seconds 90] [--lease-seconds 60]
+               [--device-rate-per-minute 30] [--sim-daily-cap 1000] [--max-attempts 3]
+               [--delivery-window-seconds 600] [--message-ttl-seconds 86400]
                [--read-only] (serve DATA_DIR/views as they are, e.g. from replay --until)
                env: PULSE_JWT_SECRET (else DATA_DIR/secrets/jwt-secret), PULSE_ADMIN_TOKEN
   events       print the event log as NDJSON          --data-dir DIR [--kafka BROKERS]
@@ -24,7 +27,12 @@ commands:
                --data-dir DIR --into DIR [--kafka BROKERS] [--verify] [--until TIME]
                [--swap] (server stopped: the rebuilt views replace DATA_DIR/views atomically)
   dump         print a store's keys and values        --data-dir DIR [--store views|state]
-  gateway-sim  a simulated fleet of gateway phones    (not implemented yet)
+  gateway-sim  a simulated fleet of gateway phones    --api-key KEY --devices N
+               [--server http://127.0.0.1:8080] [--fail-rate 0.05] [--send-delay-ms 200]
+               [--delivery-delay-ms 1000] [--delivery-rate 1.0] [--offline-after SECONDS]
+               [--silent-after SECONDS] [--batch 10] [--claim-wait 20 (long poll, s)]
+               [--heartbeat-seconds S (server's: 30)] [--seed 1] [--quiet]
+               [--duration SECONDS (0: until Ctrl-C)]
   admin        operator commands                      (not implemented yet)
   bench        benchmarks against raw baselines       [--quick] [--only FIGURE,...]
 )";
@@ -49,7 +57,7 @@ int main(int argc, char** argv) {
   if (cmd == "status") return status(*args);
   if (cmd == "replay") return replay(*args);
   if (cmd == "dump") return dump(*args);
-  if (cmd == "gateway-sim") return not_implemented(cmd, 4);
+  if (cmd == "gateway-sim") return gateway_sim(*args);
   if (cmd == "admin") return not_implemented(cmd, 3);
   if (cmd == "bench") return bench(*args);
   fmt::print(stderr, "pulse: unknown command '{}'\n{}", cmd, kUsage);

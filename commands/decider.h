@@ -32,6 +32,12 @@ struct DeviceState {
   std::map<int32_t, int64_t> sent_today;  // per SIM slot
   int32_t next_slot = 0;                  // round-robin over sending slots
   auto operator<=>(const DeviceState&) const = default;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("slots", s.slots), f("sending", s.sending), f("online", s.online), f("lastSeen", s.last_seen),
+        f("tokens", s.tokens), f("tokensAt", s.tokens_at), f("day", s.day),
+        f("sentToday", s.sent_today), f("nextSlot", s.next_slot);
+  }
 };
 
 // A message back in the queue, remembering its attempts and the SIM it went out on (so that a
@@ -41,6 +47,10 @@ struct Requeued {
   std::string device;
   int32_t slot = -1;
   auto operator<=>(const Requeued&) const = default;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("attempts", s.attempts), f("device", s.device), f("slot", s.slot);
+  }
 };
 
 struct CampaignQueue {
@@ -50,6 +60,11 @@ struct CampaignQueue {
   int32_t finished = 0;  // delivered, failed, or sent with the delivery window passed
   std::optional<TimePoint> expires_at;
   auto operator<=>(const CampaignQueue&) const = default;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("total", s.total), f("nextIndex", s.next_index), f("requeued", s.requeued),
+        f("finished", s.finished), f("expiresAt", s.expires_at);
+  }
 };
 
 struct Lease {
@@ -58,6 +73,10 @@ struct Lease {
   TimePoint until;
   int32_t attempt = 1;
   auto operator<=>(const Lease&) const = default;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("device", s.device), f("slot", s.slot), f("until", s.until), f("attempt", s.attempt);
+  }
 };
 
 // A message past its lease (sent, delivered or failed by a device), kept until its delivery
@@ -71,6 +90,11 @@ struct Awaiting {
   TimePoint window_end;
   bool terminal = false;  // counted as finished
   auto operator<=>(const Awaiting&) const = default;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("device", s.device), f("slot", s.slot), f("outcome", s.outcome), f("sentAt", s.sent_at),
+        f("windowEnd", s.window_end), f("terminal", s.terminal);
+  }
 };
 
 // What the decider remembers of one organisation.
@@ -88,6 +112,13 @@ struct OrgState {
   std::map<std::string, Lease> leases;          // by message id
   std::map<std::string, Awaiting> awaiting;     // by message id
   auto operator<=>(const OrgState&) const = default;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("exists", s.exists), f("plan", s.plan), f("apiKeys", s.api_keys), f("campaigns", s.campaigns),
+        f("messages", s.messages), f("month", s.month), f("monthMessages", s.month_messages),
+        f("pairings", s.pairings), f("devices", s.devices), f("queues", s.queues),
+        f("leases", s.leases), f("awaiting", s.awaiting);
+  }
 };
 
 // What the decider remembers of one user (keyed by e-mail).
@@ -96,6 +127,10 @@ struct UserState {
   std::string user_id;
   int64_t organizations = 0;  // owned, the default one included
   auto operator<=>(const UserState&) const = default;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("registered", s.registered), f("userId", s.user_id), f("organizations", s.organizations);
+  }
 };
 
 struct DeciderState {
@@ -104,6 +139,10 @@ struct DeciderState {
   OrgState org;
   UserState user;
   auto operator<=>(const DeciderState&) const = default;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("org", s.org), f("user", s.user);
+  }
 };
 
 struct GatewayConfig {

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "adapters/app.h"
 #include "adapters/auth/crypto.h"
@@ -77,6 +78,30 @@ int serve(const Args& args) {
     auto n = parse_int(args.get("--partitions"));
     if (!n || *n < 1 || *n > 1024) return fail(validation_error("Invalid --partitions", "1..1024"));
     options.partitions = *n;
+  }
+  // Gateway tuning (seconds / counts; see adapters/gateway/PROTOCOL.md).
+  auto& gw = options.decider.gateway;
+  for (auto [flag, target, min] : {std::tuple{"--presence-window-seconds", &gw.presence_window, 1},
+                                   std::tuple{"--lease-seconds", &gw.lease, 1},
+                                   std::tuple{"--delivery-window-seconds", &gw.delivery_window, 0},
+                                   std::tuple{"--message-ttl-seconds", &gw.message_ttl, 1}}) {
+    if (!args.has(flag)) continue;
+    auto n = parse_int(args.get(flag));
+    if (!n || *n < min) return fail(validation_error(fmt::format("Invalid {}", flag), "seconds"));
+    *target = Millis{int64_t{*n} * 1000};
+  }
+  for (auto [flag, target] : {std::pair{"--device-rate-per-minute", &gw.device_per_minute},
+                              std::pair{"--sim-daily-cap", &gw.sim_per_day}}) {
+    if (!args.has(flag)) continue;
+    auto n = parse_int(args.get(flag));
+    if (!n || *n < -1)
+      return fail(validation_error(fmt::format("Invalid {}", flag), "-1 (none) or more"));
+    *target = *n;
+  }
+  if (args.has("--max-attempts")) {
+    auto n = parse_int(args.get("--max-attempts"));
+    if (!n || *n < 1) return fail(validation_error("Invalid --max-attempts", "1 or more"));
+    gw.max_attempts = *n;
   }
   if (args.has("--plans")) {
     std::ifstream in(args.get("--plans"));

@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <charconv>
 #include <map>
 #include <optional>
 #include <set>
@@ -510,6 +511,14 @@ struct IsVector : std::false_type {};
 template <class T>
 struct IsVector<std::vector<T>> : std::true_type {};
 template <class T>
+struct IsMap : std::false_type {};
+template <class K, class V, class C>
+struct IsMap<std::map<K, V, C>> : std::true_type {};
+template <class T>
+struct IsSet : std::false_type {};
+template <class K, class C>
+struct IsSet<std::set<K, C>> : std::true_type {};
+template <class T>
 struct IsId : std::false_type {};
 template <class Tag>
 struct IsId<Id<Tag>> : std::true_type {};
@@ -521,6 +530,10 @@ void write_value(JsonWriter& w, const T& v) {
   } else if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, bool> ||
                        std::is_same_v<T, int32_t> || std::is_same_v<T, int64_t>) {
     w.value(v);
+  } else if constexpr (std::is_same_v<T, double>) {
+    w.value(v);
+  } else if constexpr (std::is_same_v<T, commands::Outcome>) {
+    w.value(static_cast<int64_t>(v));
   } else if constexpr (std::is_same_v<T, Plan> || std::is_same_v<T, ReportedStatus>) {
     w.value(to_string(v));
   } else if constexpr (std::is_same_v<T, TimePoint>) {
@@ -530,10 +543,21 @@ void write_value(JsonWriter& w, const T& v) {
       write_value(w, *v);
     else
       w.null();
-  } else if constexpr (IsVector<T>::value) {
+  } else if constexpr (IsVector<T>::value || IsSet<T>::value) {
     w.begin_array();
     for (const auto& x : v) write_value(w, x);
     w.end_array();
+  } else if constexpr (IsMap<T>::value) {
+    // Keys in the map's order: strings as they are, integers in decimal.
+    w.begin_object();
+    for (const auto& [k, x] : v) {
+      if constexpr (std::is_same_v<typename T::key_type, std::string>)
+        w.key(k);
+      else
+        w.key(std::to_string(k));
+      write_value(w, x);
+    }
+    w.end_object();
   } else {
     static_assert(Described<T>, "no JSON form for this type");
     w.begin_object();
@@ -570,6 +594,12 @@ void read_value(element e, T& out, const std::string& path, std::optional<Error>
     out = static_cast<int32_t>(n);
   } else if constexpr (std::is_same_v<T, int64_t>) {
     if (e.get_int64().get(out)) return fail("an integer");
+  } else if constexpr (std::is_same_v<T, double>) {
+    if (e.get_double().get(out)) return fail("a number");
+  } else if constexpr (std::is_same_v<T, commands::Outcome>) {
+    int64_t n = 0;
+    if (e.get_int64().get(n) || n < 0 || n > 2) return fail("0, 1 or 2");
+    out = static_cast<commands::Outcome>(n);
   } else if constexpr (std::is_same_v<T, Plan>) {
     std::string_view s;
     auto p = e.get_string().get(s) ? std::nullopt : plan_from_string(s);
@@ -600,7 +630,7 @@ void read_value(element e, T& out, const std::string& path, std::optional<Error>
     typename T::value_type v{};
     read_value(e, v, path, err);
     if (!err) out = std::move(v);
-  } else if constexpr (IsVector<T>::value) {
+  } else if constexpr (IsVector<T>::value || IsSet<T>::value) {
     array a;
     if (e.get_array().get(a)) return fail("an array");
     out.clear();
@@ -608,7 +638,27 @@ void read_value(element e, T& out, const std::string& path, std::optional<Error>
       typename T::value_type v{};
       read_value(x, v, path + "[]", err);
       if (err) return;
-      out.push_back(std::move(v));
+      if constexpr (IsSet<T>::value)
+        out.insert(std::move(v));
+      else
+        out.push_back(std::move(v));
+    }
+  } else if constexpr (IsMap<T>::value) {
+    object o;
+    if (e.get_object().get(o)) return fail("an object");
+    out.clear();
+    for (auto [k, x] : o) {
+      typename T::key_type key{};
+      if constexpr (std::is_same_v<typename T::key_type, std::string>) {
+        key = std::string(k);
+      } else {
+        auto [p, ec] = std::from_chars(k.data(), k.data() + k.size(), key);
+        if (ec != std::errc{} || p != k.data() + k.size()) return fail("an object of numbered keys");
+      }
+      typename T::mapped_type v{};
+      read_value(x, v, path + "." + std::string(k), err);
+      if (err) return;
+      out.emplace(std::move(key), std::move(v));
     }
   } else {
     static_assert(Described<T>, "no JSON form for this type");
@@ -749,60 +799,6 @@ Result<EventEnvelope> decode_event(std::string_view json) {
 
 // ---- stored values ---------------------------------------------------------------------
 
-std::string encode(const commands::DeciderState& s) {
-  JsonWriter w;
-  begin_envelope(w, s.kType, s.kVersion);
-  const auto& o = s.org;
-  w.key("org").begin_object().field("exists", o.exists).field("plan", to_string(o.plan));
-  w.key("apiKeys").begin_array();
-  for (const auto& k : o.api_keys) w.value(k);
-  w.end_array();
-  w.field("campaigns", o.campaigns)
-      .field("messages", o.messages)
-      .field("month", o.month)
-      .field("monthMessages", o.month_messages)
-      .end_object();
-  const auto& u = s.user;
-  w.key("user")
-      .begin_object()
-      .field("registered", u.registered)
-      .field("userId", u.user_id)
-      .field("organizations", u.organizations)
-      .end_object();
-  w.end_object();
-  return w.take();
-}
-
-Result<commands::DeciderState> decode_decider_state(std::string_view json) {
-  auto obj = parse_object(json, Errc::internal, "Corrupt record");
-  if (!obj) return obj.error();
-  Fields f(*obj, "DeciderState", Errc::internal, "Corrupt record");
-  if (auto e = check_stored<commands::DeciderState>(f)) return *e;
-  commands::DeciderState s;
-  Fields o(f.obj("org"), "DeciderState.org", Errc::internal, "Corrupt record");
-  if (f.failed()) return f.error();
-  s.org.exists = o.boolean("exists");
-  s.org.plan = read_plan(o, "plan");
-  auto keys = o.arr("apiKeys");
-  if (o.failed()) return o.error();
-  for (element k : keys) {
-    std::string_view id;
-    if (k.get_string().get(id)) return corrupt("DeciderState.org.apiKeys[] must be strings");
-    s.org.api_keys.emplace(id);
-  }
-  s.org.campaigns = o.i64("campaigns");
-  s.org.messages = o.i64("messages");
-  s.org.month = o.str("month");
-  s.org.month_messages = o.i64("monthMessages");
-  if (o.failed()) return o.error();
-  Fields u(f.obj("user"), "DeciderState.user", Errc::internal, "Corrupt record");
-  if (f.failed()) return f.error();
-  s.user.registered = u.boolean("registered");
-  s.user.user_id = u.str("userId");
-  s.user.organizations = u.i64("organizations");
-  if (u.failed()) return u.error();
-  return s;
-}
 
 std::string encode(const projections::CampaignView& v) {
   JsonWriter w;
@@ -997,6 +993,13 @@ PULSE_VIEW_CODEC(ReportRejectionsView, decode_rejections)
 PULSE_VIEW_CODEC(ClaimView, decode_claim)
 PULSE_VIEW_CODEC(QueueView, decode_queue)
 #undef PULSE_VIEW_CODEC
+
+std::string encode(const commands::DeciderState& s) { return encode_view(s); }
+
+Result<commands::DeciderState> decode_decider_state(std::string_view json) {
+  return decode_view<commands::DeciderState>(json);
+}
+
 Result<projections::ApiKeyView> decode_api_key(std::string_view json) {
   return decode_view<projections::ApiKeyView>(json);
 }

@@ -409,8 +409,12 @@ TEST_CASE("missing, null or ill-typed fields are refused as corrupt, never misre
                                           "ApiKeyCreated:data.name",
                                           "CreateApiKey:data.key.name",
                                           "CreateOrganization:data.firstKey.name"};
-  // Objects that default to null: absent or null, they re-encode as null.
-  const std::set<std::string> nullable = {"CreateOrganization:data.firstKey"};
+  // Fields that default to null (std::optional): absent or null, they re-encode as null.
+  const std::set<std::string> nullable = {
+      "CreateOrganization:data.firstKey", "CampaignCreated:data.expiresAt",
+      "UpdateDevice:data.name",           "UpdateDevice:data.sendingSlots",
+      "DeviceHeartbeat:data.battery",     "DeviceHeartbeat:data.signal",
+      "HeartbeatReceived:data.battery",   "HeartbeatReceived:data.signal"};
   int mutations = 0;
   for (const auto& g : goldens()) {
     simdjson::dom::parser parser;
@@ -627,11 +631,13 @@ TEST_CASE("DeciderState round-trips") {
   CHECK(encode(s) ==
         R"({"type":"DeciderState","v":1,"org":{"exists":true,"plan":"pro",)"
         R"("apiKeys":["key_01m80zvb19aaaaaa","key_01m80zvb19bbbbbb"],"campaigns":12,)"
-        R"("messages":40213,"month":"2026-11","monthMessages":913},)"
+        R"("messages":40213,"month":"2026-11","monthMessages":913,"pairings":{},"devices":{},)"
+        R"("queues":{},"leases":{},"awaiting":{}},)"
         R"("user":{"registered":true,"userId":"usr_01m80zvb19jvjvzb","organizations":3}})");
   auto bad = decode_decider_state(
       R"({"type":"DeciderState","v":1,"org":{"exists":true,"plan":"gold","apiKeys":[],)"
-      R"("campaigns":1,"messages":1,"month":"","monthMessages":1},"user":{"registered":false,)"
+      R"("campaigns":1,"messages":1,"month":"","monthMessages":1,"pairings":{},"devices":{},)"
+      R"("queues":{},"leases":{},"awaiting":{}},"user":{"registered":false,)"
       R"("userId":"","organizations":0}})");
   REQUIRE_FALSE(bad.ok());
   check_corrupt(bad.error());

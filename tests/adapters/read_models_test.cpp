@@ -67,6 +67,8 @@ class Fixture {
     commands::DeciderState state;  // an organisation on the unlimited Enterprise plan
     state.org.exists = true;
     state.org.plan = Plan::enterprise;
+    state.org.devices["dvc_01m80zvb19aaaaaa"].online = true;  // sends need an online gateway
+    state.org.devices["dvc_01m80zvb19aaaaaa"].sending = {0};
     auto events = commands::decide({}, state, env);
     REQUIRE(events.ok());
     project(env, *events, commit_each);

@@ -20,7 +20,7 @@ CommandEnvelope env(Command c, OrgId org = kOrg) {
 std::optional<Error> run(const DeciderConfig& config, DeciderState& state, Command c) {
   auto r = decide(config, state, env(std::move(c)));
   if (!r) return r.error();
-  for (const auto& e : *r) evolve(state, e, kNow);
+  for (const auto& e : *r) evolve(config, state, e, kNow);
   return std::nullopt;
 }
 
@@ -42,7 +42,7 @@ TEST_CASE("an e-mail address registers once") {
   CHECK(e.email == "ada@example.com");
   CHECK(e.password_hash == "scrypt$15$8$1$x$y");
   CHECK(e.default_org == kOrg);
-  evolve(user, r->front(), kNow);
+  evolve(config, user, r->front(), kNow);
   CHECK(user.user.registered);
   CHECK(user.user.organizations == 1);
 
@@ -91,7 +91,7 @@ TEST_CASE("an organisation is created once, with its first key") {
   REQUIRE(r->size() == 2);
   CHECK(std::get<OrganizationCreated>((*r)[0]).plan == Plan::free);
   CHECK(std::get<ApiKeyCreated>((*r)[1]).id == key(1).id);
-  for (const auto& e : *r) evolve(org, e, kNow);
+  for (const auto& e : *r) evolve(config, org, e, kNow);
   CHECK(org.org.exists);
   CHECK(org.org.api_keys.size() == 1);
   auto again = decide(config, org, env(CreateOrganization{"Acme", kUser, std::nullopt}));

@@ -80,6 +80,9 @@ TEST_CASE("the reference's Step 1: exchange an API key for a token, call the API
   CHECK(!claims->jti.empty());
 
   httplib::Headers bearer = {{"Authorization", "Bearer " + token}};
+  // Sends need an online gateway (the reference's Step 2).
+  pulse::testing::Account account{"grace@example.com", api_key, org, "", token, "", ""};
+  server.connect_device(account);
   auto list = c->Get("/api/campaigns", bearer);
   REQUIRE(list);
   CHECK(list->status == 200);
@@ -233,6 +236,20 @@ TEST_CASE("plans: API key and organisation limits answer 403 until the plan allo
   // The session acts in the second organisation with X-Organization-Id (a member).
   auto headers = session;
   headers.emplace("X-Organization-Id", second_org);
+  auto no_device = c->Post("/api/sms/send", headers, kOneSms, "application/json");
+  REQUIRE(no_device);
+  CHECK(no_device->status == 400);
+  CHECK(field(no_device->body, "error") ==
+        "No online devices. Connect at least one device to send SMS.");
+  auto pairing = c->Post("/api/devices/pairing", headers, "{}", "application/json");
+  REQUIRE(pairing);
+  REQUIRE(pairing->status == 201);
+  auto reg = c->Post("/api/gateway/register",
+                     R"({"pairingToken":")" + field(pairing->body, "pairingToken") + R"("})",
+                     "application/json");
+  REQUIRE(reg);
+  REQUIRE(reg->status == 201);
+  CHECK(field(reg->body, "organizationId") == second_org);
   auto send = c->Post("/api/sms/send", headers, kOneSms, "application/json");
   REQUIRE(send);
   CHECK(send->status == 201);
@@ -382,6 +399,7 @@ TEST_CASE("no secret appears in clear in the log, the read models, or the server
     server.set_plan(account, "pro");
     secrets.push_back(account.api_key);
     secrets.push_back(account.token);
+    secrets.push_back(account.device_token);
     secrets.push_back("correct horse battery");  // the harness's password
     auto keyed = server.client(account);
     auto created = keyed->Post("/api/api-keys", R"({"name":"second"})", "application/json");

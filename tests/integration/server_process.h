@@ -88,11 +88,21 @@ inline void append_json_string(std::string& out, std::string_view s) {
   out.push_back('"');
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           char buf[8];
@@ -145,6 +155,8 @@ struct Account {
   std::string org_id;
   std::string user_id;
   std::string token;
+  std::string device_id;     // a paired gateway (see ServerProcess::connect_device)
+  std::string device_token;  // its credential on /api/gateway/*
 };
 
 inline std::string json_field(const std::string& body, const std::string& name) {
@@ -252,8 +264,38 @@ class ServerProcess {
     return c;
   }
 
-  // Signs up (a fresh address unless one is given) and exchanges the API key for a token.
-  Account signup(std::string email = {}) const {
+  // Pairs a gateway for the account through the real routes (pairing token, register); the
+  // registration counts as its first heartbeat, so it is online at once.
+  void connect_device(Account& a, const std::string& phone = "+15550100001") const {
+    auto c = client(a);
+    auto pairing = c->Post("/api/devices/pairing", "{}", "application/json");
+    if (!pairing || pairing->status != 201)
+      throw std::runtime_error("pairing failed: " +
+                               (pairing ? pairing->body : std::string("no answer")));
+    auto reg = client()->Post(
+        "/api/gateway/register",
+        R"({"pairingToken":")" + json_field(pairing->body, "pairingToken") +
+            R"(","deviceName":"Test phone","model":"Pixel 8","osVersion":"15","appVersion":"1.4.2",)"
+            R"("sims":[{"slot":0,"phoneNumber":")" +
+            phone + R"(","carrier":"Test Mobile"}]})",
+        "application/json");
+    if (!reg || reg->status != 201)
+      throw std::runtime_error("register failed: " + (reg ? reg->body : std::string("no answer")));
+    a.device_id = json_field(reg->body, "deviceId");
+    a.device_token = json_field(reg->body, "deviceToken");
+  }
+
+  // A client acting as the account's gateway device.
+  std::unique_ptr<httplib::Client> gateway(const Account& a) const {
+    auto c = client();
+    c->set_bearer_token_auth(a.device_token);
+    c->set_read_timeout(40);
+    return c;
+  }
+
+  // Signs up (a fresh address unless one is given), exchanges the API key for a token, and
+  // (unless told not to) pairs an online gateway so that sends are accepted.
+  Account signup(std::string email = {}, bool with_device = true) const {
     static std::atomic<int> n{0};
     if (email.empty())
       email = "user" + std::to_string(::getpid()) + "-" + std::to_string(n++) + "@example.com";
@@ -265,11 +307,12 @@ class ServerProcess {
       throw std::runtime_error("signup failed: " + (res ? res->body : std::string("no answer")));
     Account a{email, json_field(res->body, "apiKey"), json_field(res->body, "organizationId"),
               json_field(res->body, "userId"), ""};
-    auto tok = c->Post("/api/auth/token", R"({"apiKey":")" + a.api_key + R"("})",
-                       "application/json");
+    auto tok =
+        c->Post("/api/auth/token", R"({"apiKey":")" + a.api_key + R"("})", "application/json");
     if (!tok || tok->status != 200)
       throw std::runtime_error("token failed: " + (tok ? tok->body : std::string("no answer")));
     a.token = json_field(tok->body, "token");
+    if (with_device) connect_device(a);
     return a;
   }
 
@@ -301,8 +344,8 @@ class ServerProcess {
       }
     static std::atomic<int> n{0};
     auto [code, out] = run_command(args);
-    std::ofstream(*d / ("events-" + std::to_string(::getpid()) + "-" + std::to_string(n++) +
-                        ".ndjson"))
+    std::ofstream(*d /
+                  ("events-" + std::to_string(::getpid()) + "-" + std::to_string(n++) + ".ndjson"))
         << out;
   }
 

@@ -51,12 +51,39 @@ class FakeTx final : public ReadModelTx {
     return it->second;
   }
   void put_api_key(const ApiKeyView& v) override { keys[{v.org.value, v.id.value}] = v; }
+  std::optional<DeviceView> device(const OrgId& org, const DeviceId& id) override {
+    auto it = devices.find({org.value, id.value});
+    if (it == devices.end()) return std::nullopt;
+    return it->second;
+  }
+  void put_device(const DeviceView& v) override { devices[{v.org.value, v.id.value}] = v; }
+  void delete_device(const DeviceView& v) override { devices.erase({v.org.value, v.id.value}); }
+  std::optional<PairingView> pairing(std::string_view hash) override {
+    auto it = pairings.find(std::string(hash));
+    if (it == pairings.end()) return std::nullopt;
+    return it->second;
+  }
+  void put_pairing(const PairingView& v) override { pairings[v.token_hash] = v; }
+  void put_rejections(const OrgId& org, const CommandId& id,
+                      const ReportRejectionsView& v) override {
+    rejections[{org.value, id.value}] = v;
+  }
+  void put_claim(const OrgId& org, const CommandId& id, const ClaimView& v) override {
+    claims[{org.value, id.value}] = v;
+  }
+  QueueView queue(const OrgId& org) override { return queues[org.value]; }
+  void put_queue(const OrgId& org, const QueueView& v) override { queues[org.value] = v; }
 
   using Key = std::pair<std::string, std::string>;
   std::map<std::string, UserView> users;
   std::map<std::string, OrganizationView> orgs;
   std::map<Key, MembershipView> memberships;
   std::map<Key, ApiKeyView> keys;
+  std::map<Key, DeviceView> devices;
+  std::map<std::string, PairingView> pairings;
+  std::map<Key, ReportRejectionsView> rejections;
+  std::map<Key, ClaimView> claims;
+  std::map<std::string, QueueView> queues;
   std::map<Key, CampaignView> campaigns;
   std::map<Key, MessageView> messages;
   std::map<Key, CommandOutcome> outcomes;
@@ -263,6 +290,71 @@ TEST_CASE("accounts: users, organisations with their owner, API keys and plans")
   apply(tx, envelope(PlanChanged{Plan::enterprise}, 0, kT1));
   CHECK(tx.orgs[kOrg.value].plan == Plan::enterprise);
   CHECK(tx.orgs[kOrg.value].updated_at == kT1);
+}
+
+TEST_CASE("gateways: messages move queued -> sending -> sent -> delivered | failed, counted") {
+  FakeTx tx;
+  const DeviceId dev{make_id(id_prefix::device, kT0, 8)};
+  apply(tx, envelope(DeviceRegistered{dev,
+                                      "ph",
+                                      "ch",
+                                      "Phone",
+                                      "Pixel",
+                                      "15",
+                                      "1.0",
+                                      {SimCard{0, "+15550000001", "Carrier"}},
+                                      {0}},
+                     0));
+  apply(tx, envelope(DeviceConnected{dev}, 1));
+  CHECK(tx.devices.at({kOrg.value, dev.value}).status == "online");
+  apply(tx, envelope(CampaignCreated{kCampaign, "c", "api", "hi", 3, std::nullopt}, 0));
+  MessagesQueued q{kCampaign, {}};
+  for (uint32_t i = 0; i < 3; ++i)
+    q.messages.push_back(QueuedMessage{MessageId{derive_id(id_prefix::message, kCampaign.value, i)},
+                                       PhoneNumber{"+14155550000"}, "", "hi", SmsEncoding::gsm7,
+                                       1});
+  apply(tx, envelope(q, 1));
+  CHECK(tx.queues[kOrg.value].queued == 3);
+  auto id = [&](uint32_t i) {
+    return MessageId{derive_id(id_prefix::message, kCampaign.value, i)};
+  };
+  apply(tx, envelope(MessagesClaimed{dev, 0, kT1, {{id(0), 1}, {id(1), 1}, {id(2), 1}}}, 0, kT1));
+  auto c = tx.campaigns.at({kOrg.value, kCampaign.value});
+  CHECK(c.queued_count == 0);
+  CHECK(c.sending_count == 3);
+  CHECK(tx.queues[kOrg.value].queued == 0);
+  CHECK(tx.messages.at({kOrg.value, id(0).value}).status == "sending");
+  CHECK(tx.messages.at({kOrg.value, id(0).value}).device_id == dev.value);
+
+  const auto t2 = kT1 + Millis{1000};
+  apply(tx, envelope(MessagesRequeued{{id(2)}, "lease expired"}, 0, t2));
+  CHECK(tx.queues[kOrg.value].queued == 1);
+  // Delivered before its "sent" arrives: counted as sent too, sentAt from the receipt.
+  apply(tx, envelope(MessagesDelivered{dev, {{id(0), t2}}}, 0, t2));
+  apply(tx, envelope(MessagesSent{dev, {{id(0), kT1}}}, 0, t2));  // an earlier time refines sentAt
+  apply(tx, envelope(MessagesSent{dev, {{id(1), t2}}}, 0, t2));
+  apply(tx, envelope(MessagesFailed{dev.value, {{id(1), t2, "Generic failure"}}}, 0, t2));
+  c = tx.campaigns.at({kOrg.value, kCampaign.value});
+  CHECK(c.queued_count == 1);
+  CHECK(c.sending_count == 0);
+  CHECK(c.sent_count == 2);
+  CHECK(c.delivered_count == 1);
+  CHECK(c.failed_count == 1);
+  const auto& m0 = tx.messages.at({kOrg.value, id(0).value});
+  CHECK(m0.status == "delivered");
+  CHECK(m0.sent_at == kT1);
+  CHECK(m0.delivered_at == t2);
+  CHECK(tx.messages.at({kOrg.value, id(1).value}).error == "Generic failure");
+  CHECK(tx.devices.at({kOrg.value, dev.value}).sms_sent == 2);
+  // A receipt after a failure report wins: the carrier confirmed it.
+  apply(tx, envelope(MessagesDelivered{dev, {{id(1), t2}}}, 0, t2));
+  c = tx.campaigns.at({kOrg.value, kCampaign.value});
+  CHECK(c.failed_count == 0);
+  CHECK(c.delivered_count == 2);
+  CHECK(c.sent_count == 2);
+  apply(tx, envelope(CampaignCompleted{kCampaign}, 0, t2));
+  CHECK(tx.campaigns.at({kOrg.value, kCampaign.value}).status == "completed");
+  CHECK(tx.campaigns.at({kOrg.value, kCampaign.value}).completed_at == t2);
 }
 
 }  // namespace
