@@ -20,7 +20,8 @@ std::string Args::get(const std::string& k, std::string fallback) const {
 namespace {
 
 const std::vector<std::string> kBoolFlags = {
-    "--allow-private-webhooks", "--verify", "--quick", "--follow", "--swap", "--read-only"};
+    "--quiet",    "--allow-private-webhooks", "--verify", "--quick", "--follow", "--swap",
+    "--read-only"};
 
 }  // namespace
 

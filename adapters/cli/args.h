@@ -47,5 +47,6 @@ int status(const Args& args);
 int replay(const Args& args);
 int dump(const Args& args);
 int bench(const Args& args);
+int gateway_sim(const Args& args);
 
 }  // namespace pulse::cli

@@ -22,6 +22,9 @@ struct Overloaded : Ts... {
   using Ts::operator()...;
 };
 
+template <class T>
+void write_optional_time(JsonWriter& w, std::string_view k, const std::optional<T>& t);
+
 // One parser per thread: documents are decoded into structs before the next parse.
 simdjson::dom::parser& parser() {
   thread_local simdjson::dom::parser p;
@@ -199,8 +202,9 @@ void write_data(JsonWriter& w, const CampaignCreated& e) {
       .field("name", e.name)
       .field("source", e.source)
       .field("message", e.message)
-      .field("totalMessages", e.total_messages)
-      .end_object();
+      .field("totalMessages", e.total_messages);
+  write_optional_time(w, "expiresAt", e.expires_at);  // v2
+  w.end_object();
 }
 
 void write_data(JsonWriter& w, const MessagesQueued& e) {
@@ -236,6 +240,7 @@ Result<CampaignCreated> read_data(std::type_identity<CampaignCreated>, object da
   e.source = f.str("source");
   e.message = f.str("message");
   e.total_messages = f.i32("totalMessages");
+  e.expires_at = f.opt_time("expiresAt");
   if (f.failed()) return f.error();
   return e;
 }
@@ -653,7 +658,8 @@ void read_value(element e, T& out, const std::string& path, std::optional<Error>
         key = std::string(k);
       } else {
         auto [p, ec] = std::from_chars(k.data(), k.data() + k.size(), key);
-        if (ec != std::errc{} || p != k.data() + k.size()) return fail("an object of numbered keys");
+        if (ec != std::errc{} || p != k.data() + k.size())
+          return fail("an object of numbered keys");
       }
       typename T::mapped_type v{};
       read_value(x, v, path + "." + std::string(k), err);
@@ -798,7 +804,6 @@ Result<EventEnvelope> decode_event(std::string_view json) {
 }
 
 // ---- stored values ---------------------------------------------------------------------
-
 
 std::string encode(const projections::CampaignView& v) {
   JsonWriter w;
@@ -994,7 +999,9 @@ PULSE_VIEW_CODEC(ClaimView, decode_claim)
 PULSE_VIEW_CODEC(QueueView, decode_queue)
 #undef PULSE_VIEW_CODEC
 
-std::string encode(const commands::DeciderState& s) { return encode_view(s); }
+std::string encode(const commands::DeciderState& s) {
+  return encode_view(s);
+}
 
 Result<commands::DeciderState> decode_decider_state(std::string_view json) {
   return decode_view<commands::DeciderState>(json);

@@ -18,10 +18,13 @@ struct ApiServer::Impl {
   int listen_fd = -1;
   RateLimiter rates;
   LoginGuard logins;
+  std::atomic<int> held_polls{0};
+  std::atomic<bool> stopping{false};
   Context ctx;
 
   Impl(App& a, ServerOptions o)
-      : app(a), options(o), rates(a.clock()), logins(a.clock()), ctx{app, options, rates, logins} {
+      : app(a), options(o), rates(a.clock()), logins(a.clock()), ctx{app,    options,    rates,
+                                                                     logins, held_polls, stopping} {
     server.set_tcp_nodelay(true);
     server.set_keep_alive_max_count(100000);
     server.set_keep_alive_timeout(30);
@@ -113,7 +116,11 @@ void ApiServer::run() {
 }
 
 void ApiServer::stop() {
-  if (impl_) impl_->server.stop();
+  if (!impl_) return;
+  // Held long polls return at once, so stopping doesn't wait out their waits.
+  impl_->stopping = true;
+  impl_->app.work_signal().notify();
+  impl_->server.stop();
 }
 
 }  // namespace pulse::http

@@ -14,7 +14,10 @@ namespace pulse::http {
 struct ServerOptions {
   // How long a write waits for its command's outcome to be projected before a 503.
   std::chrono::milliseconds write_wait{2000};
-  int threads = 64;
+  // Worker threads. Gateways hold requests open (long polls): at most `held_polls` of them are
+  // held at once, the others are answered at once, so the rest of the API always has threads.
+  int threads = 256;
+  int held_polls = 192;
 };
 
 class ApiServer {

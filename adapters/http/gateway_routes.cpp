@@ -309,19 +309,31 @@ void claim(const Context& ctx, const Req& req, Res& res) {
     return reply_error(
         res, validation_error("Invalid waitSeconds", fmt::format("0 to {}", kMaxWaitSeconds)));
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait);
-  for (;;) {
+  // Holding takes a worker thread: beyond `held_polls` held requests, answer at once.
+  struct Hold {
+    std::atomic<int>& n;
+    bool held;
+    explicit Hold(std::atomic<int>& c, int limit) : n(c), held(++c <= limit) {}
+    ~Hold() { --n; }
+  } hold(ctx.held_polls, ctx.options.held_polls);
+  for (bool first = true;; first = false) {
     const auto generation = ctx.app.work_signal().generation();
-    size_t count = 0;
-    auto out = claim_once(ctx, *caller, static_cast<int32_t>(max), count);
-    if (!out) return reply_error(res, out.error());
-    if (count > 0 || std::chrono::steady_clock::now() >= deadline) {
-      res.status = 200;
-      res.set_content(std::move(out).value(), kJson);
-      return;
+    // The first time, and after a wake-up when this organisation has queued messages: claim.
+    auto queue = ctx.app.models().queue(caller->org);
+    if (!queue) return reply_error(res, queue.error());
+    if (first || queue->queued > 0) {
+      size_t count = 0;
+      auto out = claim_once(ctx, *caller, static_cast<int32_t>(max), count);
+      if (!out) return reply_error(res, out.error());
+      if (count > 0 || !hold.held || ctx.stopping || std::chrono::steady_clock::now() >= deadline) {
+        res.status = 200;
+        res.set_content(std::move(out).value(), kJson);
+        return;
+      }
     }
-    // Nothing now: hold the request until messages are queued (or the wait ends), then claim
-    // once more. Idle phones don't fill the log with empty claims.
-    if (!ctx.app.work_signal().wait(generation, deadline)) {
+    // Nothing now: hold the request until messages are queued (or the wait ends). Idle phones
+    // don't fill the log with empty claims.
+    if (!ctx.app.work_signal().wait(generation, deadline) || ctx.stopping) {
       reply(res, 200, R"({"messages":[]})");
       return;
     }
@@ -384,9 +396,9 @@ void add_gateway_routes(httplib::Server& server, const Context& ctx) {
   server.Post("/api/devices/pairing", bind<create_pairing>(ctx));
   server.Get(R"(/api/devices/pairing/([^/]+)/qr\.svg)", bind<pairing_qr>(ctx));
   server.Get("/api/devices", bind<list_devices>(ctx));
-  server.Get(R"(/api/devices/(dvc_[^/]+))", bind<get_device>(ctx));
-  server.Patch(R"(/api/devices/(dvc_[^/]+))", bind<update_device>(ctx));
-  server.Delete(R"(/api/devices/(dvc_[^/]+))", bind<delete_device>(ctx));
+  server.Get(R"(/api/devices/([^/]+))", bind<get_device>(ctx));
+  server.Patch(R"(/api/devices/([^/]+))", bind<update_device>(ctx));
+  server.Delete(R"(/api/devices/([^/]+))", bind<delete_device>(ctx));
   server.Post("/api/gateway/register", bind<register_device>(ctx));
   server.Post("/api/gateway/heartbeat", bind<heartbeat>(ctx));
   server.Post("/api/gateway/messages/claim", bind<claim>(ctx));

@@ -44,6 +44,7 @@ void write_campaign(JsonWriter& w, const projections::CampaignView& c) {
       .field("source", c.source)
       .field("totalMessages", c.total_messages)
       .field("queuedCount", c.queued_count)
+      .field("sendingCount", c.sending_count)
       .field("sentCount", c.sent_count)
       .field("deliveredCount", c.delivered_count)
       .field("failedCount", c.failed_count)

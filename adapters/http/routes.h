@@ -4,6 +4,7 @@
 // file through an add_*_routes function.
 #include <httplib.h>
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -32,6 +33,8 @@ struct Context {
   const ServerOptions& options;
   RateLimiter& rates;
   LoginGuard& logins;
+  std::atomic<int>& held_polls;  // long polls being held now
+  std::atomic<bool>& stopping;   // the server is shutting down: release held requests
 
   // Verifies the bearer token and picks the organisation: X-Organization-Id (checked against
   // the caller's memberships) or the token's. 401/403 otherwise.

@@ -109,9 +109,9 @@ Status Context::execute(const CommandEnvelope& cmd) const {
   if (!appended) return appended.error();
   const auto pos = appended->front();
   const auto deadline = std::chrono::steady_clock::now() + options.write_wait;
-  const auto not_yet = Error{Errc::unavailable, "Request accepted but not yet applied",
-                             fmt::format("command {} is queued; retry the read shortly",
-                                         cmd.id.value)};
+  const auto not_yet =
+      Error{Errc::unavailable, "Request accepted but not yet applied",
+            fmt::format("command {} is queued; retry the read shortly", cmd.id.value)};
   // Decided first; then, if it produced events, projected (read-your-writes).
   const auto produced = app.decisions().wait(pos.partition, pos.offset.value, deadline);
   if (!produced) return not_yet;

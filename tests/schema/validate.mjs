@@ -182,12 +182,17 @@ function checkRouteCoverage() {
   if (!routes.length) problem('found no route registrations in adapters/http/*.cpp');
   for (const r of routes) {
     // A concrete path the route serves: each capture group replaced by a sample segment.
-    const sample = r.pattern.replace(/\((?:[^()\\]|\\.)*\)/g, 'x1');
+    const sample = r.pattern.replace(/\((?:[^()\\]|\\.)*\)/g, 'x1').replace(/\\(.)/g, '$1');
     if (!operations.some((o) => o.method === r.method && o.regex.test(sample)))
       problem(`route ${r.method} ${r.pattern} (adapters/http/${r.file}) is not documented in schemas/openapi.yaml`);
   }
   for (const o of operations) {
-    const sample = o.template.replace(/\{[^}]+\}/g, 'x1');
+    // Each path parameter filled with its schema's first example (ids carry their prefix).
+    const params = [...(openapi.paths[o.template].parameters || []), ...(o.op.parameters || [])].map(deref);
+    const sample = o.template.replace(/\{([^}]+)\}/g, (_, name) => {
+      const p = params.find((q) => q.in === 'path' && q.name === name);
+      return (p?.schema && deref(p.schema).examples?.[0]) ?? 'x1';
+    });
     if (!routes.some((r) => r.method === o.method && r.regex.test(sample)))
       problem(`openapi.yaml documents ${o.method} ${o.template}, which no adapters/http/*.cpp registers`);
   }
