@@ -174,6 +174,8 @@ AppOptions bench_app_options(const std::filesystem::path& data_dir) {
   // The bench measures throughput, not the plans' request rates.
   for (auto plan : {Plan::free, Plan::pro, Plan::enterprise})
     options.decider.plans[plan].send_per_minute = kUnlimited;
+  // The bench's gateways never heartbeat: keep them online for the whole run.
+  options.decider.gateway.presence_window = Millis{3600 * 1000};
   return options;
 }
 
@@ -283,6 +285,21 @@ Status provision(App& app, const std::vector<OrgId>& orgs) {
                                    CreateOrganization{"bench", owner, key}});
     cmds.push_back(CommandEnvelope{CommandId{make_id(id_prefix::command, at, random64())}, org, at,
                                    SetPlan{Plan::enterprise}});
+    // Sends need an online gateway: pair one (it never claims, so messages stay queued).
+    const std::string pairing = auth::sha256_hex("pairing-" + org.value);
+    cmds.push_back(CommandEnvelope{CommandId{make_id(id_prefix::command, at, random64())}, org, at,
+                                   CreatePairing{pairing, at + Millis{600000}}});
+    cmds.push_back(CommandEnvelope{
+        CommandId{make_id(id_prefix::command, at, random64())}, org, at,
+        RegisterDevice{DeviceId{fmt::format("{}_{}", id_prefix::device,
+                                            org.value.substr(org.value.find('_') + 1))},
+                       pairing,
+                       auth::sha256_hex("device-" + org.value),
+                       "bench phone",
+                       "sim",
+                       "15",
+                       "1.0",
+                       {SimCard{0, "+15550100000", "bench"}}}});
   }
   auto done = append_and_wait(app, cmds, std::chrono::seconds(60));
   if (!done) return done.error();

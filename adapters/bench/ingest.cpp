@@ -413,8 +413,19 @@ Result<std::vector<std::pair<std::string, std::string>>> http_account(int port, 
                                {},
                                200});
   if (token.status != 200) return Error{Errc::internal, "Token failed", token.body};
-  return std::vector<std::pair<std::string, std::string>>{
+  const std::vector<std::pair<std::string, std::string>> headers = {
       {"Authorization", "Bearer " + field(token.body, "token")}};
+  // Sends need an online gateway: pair one (the child keeps it online for the whole run).
+  auto pairing = http_once(port, HttpCall{"POST", "/api/devices/pairing", "{}", headers, 201});
+  if (pairing.status != 201) return Error{Errc::internal, "Pairing failed", pairing.body};
+  auto reg = http_once(
+      port, HttpCall{"POST",
+                     "/api/gateway/register",
+                     fmt::format(R"({{"pairingToken":"{}"}})", field(pairing.body, "pairingToken")),
+                     {},
+                     201});
+  if (reg.status != 201) return Error{Errc::internal, "Registration failed", reg.body};
+  return headers;
 }
 
 class ChildServer {
@@ -431,8 +442,10 @@ class ChildServer {
     const std::string plans = dir + ".plans.json";
     std::ofstream(plans) << R"({"free":{"sendPerMinute":-1},"pro":{"sendPerMinute":-1},)"
                          << R"("enterprise":{"sendPerMinute":-1}})";
-    const char* argv[] = {exe.c_str(), "serve",   "--listen",    "127.0.0.1:0", "--data-dir",
-                          dir.c_str(), "--plans", plans.c_str(), nullptr};
+    const char* argv[] = {exe.c_str(),   "serve",       "--listen",
+                          "127.0.0.1:0", "--data-dir",  dir.c_str(),
+                          "--plans",     plans.c_str(), "--presence-window-seconds",
+                          "3600",        nullptr};
     std::vector<std::string> env;
     for (char** e = environ; *e; ++e) env.emplace_back(*e);
     env.push_back("PULSE_JWT_SECRET=" + std::string(kBenchJwtSecret));
