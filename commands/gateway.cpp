@@ -43,13 +43,18 @@ bool merge_into(Event& last, Event& next) {
     if (a->device_id != b->device_id) return false;
   }
   if constexpr (requires { a->messages; }) {
+    // Batches stay within what one log record holds.
+    if (a->messages.size() + b->messages.size() > MessagesQueued::kMaxMessagesPerEvent)
+      return false;
     a->messages.insert(a->messages.end(), b->messages.begin(), b->messages.end());
   } else if constexpr (requires { a->reports; }) {
+    if (a->reports.size() + b->reports.size() > MessagesQueued::kMaxMessagesPerEvent) return false;
     a->reports.insert(a->reports.end(), b->reports.begin(), b->reports.end());
   } else {
     if constexpr (requires { a->reason; }) {
       if (a->reason != b->reason) return false;
     }
+    if (a->ids.size() + b->ids.size() > MessagesQueued::kMaxMessagesPerEvent) return false;
     a->ids.insert(a->ids.end(), b->ids.begin(), b->ids.end());
   }
   return true;
@@ -180,8 +185,10 @@ Decision decide_claim(Scratch& s, const GatewayConfig& g, const ClaimMessages& c
     if (full()) break;
     for (const auto& [index, r] : q.requeued) {
       if (full()) break;
-      // Sticky: a retry waits for the device it went out on, while that one is online.
-      if (!r.device.empty() && r.device != cmd.device_id.value) {
+      // Sticky: the first retry waits for the device it went out on, while that one is online
+      // (the recipient keeps seeing one number); after that any device may take it, so a
+      // phone that stopped reporting can't hold a message to the end of its attempts.
+      if (!r.device.empty() && r.device != cmd.device_id.value && r.attempts < 2) {
         auto other = org.devices.find(r.device);
         if (other != org.devices.end() && other->second.online) continue;
       }

@@ -110,7 +110,9 @@ Step DeviceSchedule::next(TimePoint now) const {
   if (config_.offline_at) event = std::min(event, *config_.offline_at);
   if (now < busy_until_) return Step{K::wait, std::min(event, busy_until_)};
   const auto seconds = std::chrono::floor<std::chrono::seconds>(event - now).count();
-  if (seconds < 1) return Step{K::wait, event};
+  // Something is due within the second: claim without holding (an empty answer is not
+  // repeated for kMinClaimInterval), so short heartbeat intervals never starve claiming.
+  if (seconds < 1) return Step{K::claim, {}, 0};
   const int wait = std::clamp(config_.claim_wait_seconds, 0, kMaxClaimWaitSeconds);
   return Step{K::claim, {}, static_cast<int>(std::min<int64_t>(seconds, wait))};
 }

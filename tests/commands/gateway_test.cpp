@@ -174,7 +174,7 @@ TEST_CASE("claims hand out each message once, under a lease; expiry requeues, th
   CHECK(std::get<MessagesRequeued>(expired[0]).ids.size() == 3);
   CHECK(std::get<MessagesRequeued>(expired[0]).reason == "lease expired");
 
-  // Retries stick to the device that had them while it is online: device 2 gets nothing.
+  // The first retry sticks to the device that had it while it is online: device 2 gets nothing.
   CHECK(w.claim(device(2), 10, at(62)).empty());
   auto retry = w.claim(device(1), 10, at(62));
   REQUIRE(retry.size() == 3);
@@ -187,6 +187,25 @@ TEST_CASE("claims hand out each message once, under a lease; expiry requeues, th
   const auto& f = std::get<MessagesFailed>(*it);
   CHECK(f.messages.size() == 3);
   CHECK(f.messages[0].error == "no outcome after 2 attempts (lease expired)");
+}
+
+TEST_CASE("after a second lease without an outcome any device may take the message") {
+  World w;
+  w.pair(device(1), kT0);
+  w.pair(device(2), kT0);
+  w.send(1, kT0);
+  REQUIRE(w.claim(device(1), 1, at(1)).size() == 1);
+  for (int s = 30; s <= 150; s += 30) {
+    w.must(DeviceHeartbeat{device(1), {}, {}, ""}, at(s));
+    w.must(DeviceHeartbeat{device(2), {}, {}, ""}, at(s));
+  }
+  w.tick(at(61));
+  CHECK(w.claim(device(2), 1, at(62)).empty());  // sticky: device 1 is online
+  REQUIRE(w.claim(device(1), 1, at(62)).size() == 1);
+  w.tick(at(122));
+  auto third = w.claim(device(2), 1, at(123));  // device 1 had its two chances
+  REQUIRE(third.size() == 1);
+  CHECK(third[0].attempt == 3);
 }
 
 TEST_CASE("a device going offline releases its work to the others") {

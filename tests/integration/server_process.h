@@ -71,6 +71,41 @@ inline std::pair<int, std::string> run_command(const std::vector<std::string>& a
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
+// A child process in the background (e.g. `pulse gateway-sim`), killed when this goes away.
+class BackgroundProcess {
+ public:
+  explicit BackgroundProcess(const std::vector<std::string>& args,
+                             const std::string& log_path = "/dev/null") {
+    const int out = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    pid_ = fork();
+    if (pid_ == 0) {
+      if (out >= 0) {
+        dup2(out, 1);
+        dup2(out, 2);
+      }
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+      argv.push_back(nullptr);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    if (out >= 0) ::close(out);
+  }
+  ~BackgroundProcess() { stop(SIGKILL); }
+  // Signals the process and reaps it; returns its exit status (-1 when killed by a signal).
+  int stop(int sig) {
+    if (pid_ <= 0) return -1;
+    ::kill(pid_, sig);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+};
+
 // With PULSE_RECORD_DIR set, the end-to-end suites record what they see for the contract
 // tests (tests/schema/validate.mjs): every HTTP exchange through ServerProcess::client() as
 // one NDJSON line in http-<pid>.ndjson, and each server's event log (pulse events) in
