@@ -33,14 +33,10 @@ commands:
                [--silent-after SECONDS] [--batch 10] [--claim-wait 20 (long poll, s)]
                [--heartbeat-seconds S (server's: 30)] [--seed 1] [--quiet]
                [--duration SECONDS (0: until Ctrl-C)]
-  admin        operator commands                      (not implemented yet)
+  admin        operator commands: set-plan --org ORG --plan PLAN  [--server URL]
+               (with PULSE_ADMIN_TOKEN)
   bench        benchmarks against raw baselines       [--quick] [--only FIGURE,...]
 )";
-
-int not_implemented(const std::string& cmd, int issue) {
-  fmt::print(stderr, "pulse {}: not implemented yet (tracked in issue {})\n", cmd, issue);
-  return 2;
-}
 
 }  // namespace
 
@@ -50,6 +46,7 @@ int main(int argc, char** argv) {
     return argc < 2 ? 2 : 0;
   }
   const std::string cmd = argv[1];
+  if (cmd == "admin") return admin(argc, argv);  // its own sub-commands before the flags
   auto args = parse_args(argc, argv, 2);
   if (!args) return 2;
   if (cmd == "serve") return serve(*args);
@@ -58,7 +55,6 @@ int main(int argc, char** argv) {
   if (cmd == "replay") return replay(*args);
   if (cmd == "dump") return dump(*args);
   if (cmd == "gateway-sim") return gateway_sim(*args);
-  if (cmd == "admin") return not_implemented(cmd, 3);
   if (cmd == "bench") return bench(*args);
   fmt::print(stderr, "pulse: unknown command '{}'\n{}", cmd, kUsage);
   return 2;

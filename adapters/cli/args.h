@@ -46,6 +46,7 @@ int events(const Args& args);
 int status(const Args& args);
 int replay(const Args& args);
 int dump(const Args& args);
+int admin(int argc, char** argv);  // its own sub-commands
 int bench(const Args& args);
 int gateway_sim(const Args& args);
 

@@ -449,3 +449,24 @@ TEST_CASE("no secret appears in clear in the log, the read models, or the server
     CHECK(haystack.find(s) == std::string::npos);
   }
 }
+
+TEST_CASE("pulse admin set-plan changes a plan through the log, with the operator token") {
+  TempDir dir;
+  ServerProcess server(dir.path() / "data");
+  const auto account = server.signup();
+  ::setenv("PULSE_ADMIN_TOKEN", pulse::testing::kTestAdminToken, 1);
+  auto [code, out] =
+      pulse::testing::run_command({PULSE_BINARY, "admin", "set-plan", "--org", account.org_id,
+                                   "--plan", "pro", "--server", server.base_url()});
+  CHECK(code == 0);
+  CHECK(out.find(R"("plan":"pro")") != std::string::npos);
+  ::setenv("PULSE_ADMIN_TOKEN", "not-the-operator-token", 1);
+  auto [refused, _] =
+      pulse::testing::run_command({PULSE_BINARY, "admin", "set-plan", "--org", account.org_id,
+                                   "--plan", "enterprise", "--server", server.base_url()});
+  CHECK(refused == 1);
+  ::unsetenv("PULSE_ADMIN_TOKEN");
+  auto orgs = server.client(account)->Get("/api/organizations");
+  REQUIRE(orgs);
+  CHECK(orgs->body.find(R"("plan":"pro")") != std::string::npos);
+}
