@@ -294,17 +294,44 @@ TEST_CASE("tenant isolation: organisation A's credentials never reach B's data (
       {"GET", "/api/campaigns/" + b_campaign, 404},
       {"GET", "/api/campaigns/" + b_campaign + "?limit=1", 404},
       {"DELETE", "/api/api-keys/" + b_key_id, 404},
+      {"GET", "/api/devices/" + b.device_id, 404},
+      {"PATCH", "/api/devices/" + b.device_id, 404},
+      {"DELETE", "/api/devices/" + b.device_id, 404},
   };
   for (const auto& p : probes) {
     CAPTURE(p.method);
     CAPTURE(p.path);
-    auto r = p.method == "GET" ? as_a->Get(p.path.c_str()) : as_a->Delete(p.path.c_str());
+    auto r = p.method == "GET" ? as_a->Get(p.path.c_str())
+             : p.method == "PATCH"
+                 ? as_a->Patch(p.path.c_str(), R"({"deviceName":"mine now"})", "application/json")
+                 : as_a->Delete(p.path.c_str());
     REQUIRE(r);
     CHECK(r->status == p.expected);
     CHECK(r->body.find(b_campaign) == std::string::npos);
+    CHECK(r->body.find(b.device_id) == std::string::npos);
   }
+  // A's gateway can't report B's messages: they don't exist in A's organisation.
+  auto b_campaign_doc = as_b->Get(("/api/campaigns/" + b_campaign).c_str());
+  REQUIRE(b_campaign_doc);
+  simdjson::dom::parser msg_parser;
+  const std::string b_message{
+      std::string_view(parse(msg_parser, b_campaign_doc->body)["messages"].at(0)["id"])};
+  auto report =
+      server.gateway(a)->Post("/api/gateway/messages/status",
+                              R"({"reports":[{"messageId":")" + b_message +
+                                  R"(","status":"delivered","at":"2026-11-22T08:00:00.000Z"}]})",
+                              "application/json");
+  REQUIRE(report);
+  CHECK(report->status == 200);
+  CHECK(report->body.find(R"("accepted":false)") != std::string::npos);
+  // A's gateway can't claim B's queued message either.
+  auto claim =
+      server.gateway(a)->Post("/api/gateway/messages/claim", R"({"max":10})", "application/json");
+  REQUIRE(claim);
+  CHECK(claim->body.find(b_message) == std::string::npos);
   // Lists show only A's own resources.
-  for (const char* path : {"/api/campaigns", "/api/api-keys", "/api/organizations"}) {
+  for (const char* path :
+       {"/api/campaigns", "/api/api-keys", "/api/organizations", "/api/devices"}) {
     CAPTURE(path);
     auto r = as_a->Get(path);
     REQUIRE(r);
@@ -312,10 +339,11 @@ TEST_CASE("tenant isolation: organisation A's credentials never reach B's data (
     CHECK(r->body.find(b.org_id) == std::string::npos);
     CHECK(r->body.find(b_campaign) == std::string::npos);
     CHECK(r->body.find(b_key_id) == std::string::npos);
+    CHECK(r->body.find(b.device_id) == std::string::npos);
   }
   // Naming B's organisation doesn't help: 403 for an API key of A's, on every route.
   httplib::Headers to_b = {{"X-Organization-Id", b.org_id}};
-  for (const char* path : {"/api/campaigns", "/api/api-keys", "/api/organizations",
+  for (const char* path : {"/api/campaigns", "/api/api-keys", "/api/organizations", "/api/devices",
                            "/api/campaigns/cmp_0000000000000000"}) {
     CAPTURE(path);
     auto r = as_a->Get(path, to_b);
