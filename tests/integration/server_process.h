@@ -341,7 +341,7 @@ class ServerProcess {
     if (!res || res->status != 201)
       throw std::runtime_error("signup failed: " + (res ? res->body : std::string("no answer")));
     Account a{email, json_field(res->body, "apiKey"), json_field(res->body, "organizationId"),
-              json_field(res->body, "userId"), ""};
+              json_field(res->body, "userId"), "", "", ""};
     auto tok =
         c->Post("/api/auth/token", R"({"apiKey":")" + a.api_key + R"("})", "application/json");
     if (!tok || tok->status != 200)
