@@ -357,8 +357,10 @@ Result<CommandRecords> records_for(const CommandEnvelope& cmd, LogPosition pos) 
   CommandRecords out;
   out.command = log::Record{cmd.org.value, codec::encode_command(cmd)};
   commands::DeciderState state;
-  state.org.exists = true;  // an organisation on an unlimited plan
+  state.org.exists = true;  // an organisation on an unlimited plan, with a gateway online
   state.org.plan = Plan::enterprise;
+  state.org.devices["dvc_00000000000bench"].online = true;
+  state.org.devices["dvc_00000000000bench"].sending = {0};
   commands::DeciderConfig config;
   config.plans.enterprise.monthly_sms = kUnlimited;
   auto events = commands::decide(config, state, cmd);
