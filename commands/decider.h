@@ -86,7 +86,7 @@ struct Awaiting {
   std::string device;
   int32_t slot = 0;
   Outcome outcome = Outcome::sent;
-  TimePoint sent_at;
+  std::optional<TimePoint> sent_at;  // unset while only a failure was reported
   TimePoint window_end;
   bool terminal = false;  // counted as finished
   auto operator<=>(const Awaiting&) const = default;

@@ -109,11 +109,13 @@ int rank(ReportedStatus s) {
 }
 
 // One status report, against the state as earlier reports of the same command left it.
-void report(Scratch& s, const DeviceId& device, const StatusReport& r) {
+// Refusals are collected into `rejected` (one ReportsRejected per command).
+void report(Scratch& s, const DeviceId& device, const StatusReport& r,
+            std::vector<FailedMessage>& rejected) {
   const auto& org = s.org();
   const auto& id = r.message_id.value;
   auto reject = [&](std::string why) {
-    s.emit(ReportsRejected{device, {FailedMessage{r.message_id, r.at, std::move(why)}}});
+    rejected.push_back(FailedMessage{r.message_id, r.at, std::move(why)});
   };
   auto outcome = [&] {
     switch (r.status) {
@@ -142,7 +144,7 @@ void report(Scratch& s, const DeviceId& device, const StatusReport& r) {
     if (a.device != device.value) return reject("the message was sent by another device");
     if (rank(r.status) > static_cast<int>(a.outcome)) return outcome();
     // Not an upgrade: only an earlier time of sending refines what is known.
-    if (r.status != ReportedStatus::failed && r.at < a.sent_at)
+    if (r.status != ReportedStatus::failed && (!a.sent_at || r.at < *a.sent_at))
       s.emit(MessagesSent{device, {TimedMessage{r.message_id, r.at}}});
     return;  // a duplicate or a late report: a no-op
   }
@@ -159,38 +161,65 @@ void report(Scratch& s, const DeviceId& device, const StatusReport& r) {
   // Finished and settled: nothing changes any more.
 }
 
+// Whether a SIM slot of the device may send now (a sending slot under its daily cap).
+bool slot_open(const GatewayConfig& g, const DeviceState& d, int32_t slot, TimePoint at) {
+  return std::find(d.sending.begin(), d.sending.end(), slot) != d.sending.end() &&
+         (g.sim_per_day == kUnlimited || sent_today(d, slot, at) < g.sim_per_day);
+}
+
+// Whether the device could take work right now: online, paced below its bucket, with an open
+// SIM. A retry only waits for its first device when that device could take it.
+bool can_claim(const GatewayConfig& g, const DeviceState& d, TimePoint at) {
+  if (!d.online || tokens_at(g, d, at) < 1.0) return false;
+  return std::any_of(d.sending.begin(), d.sending.end(),
+                     [&](int32_t slot) { return slot_open(g, d, slot, at); });
+}
+
 Decision decide_claim(Scratch& s, const GatewayConfig& g, const ClaimMessages& cmd, TimePoint at) {
   const auto& org = s.org();
   auto d = org.devices.find(cmd.device_id.value);
   if (d == org.devices.end()) return device_not_paired();
   const DeviceState dev = d->second;
+  const std::string& me = cmd.device_id.value;
   if (!dev.online) s.emit(DeviceConnected{cmd.device_id});
   int64_t room =
       std::min<int64_t>(cmd.max, static_cast<int64_t>(std::floor(tokens_at(g, dev, at))));
-  // The next sending SIM, round-robin, with room left today.
+  // The SIM: the one a retry of this phone went out on, when one is waiting and that SIM can
+  // send; else the next sending SIM, round-robin, with room left today.
   int32_t slot = -1;
+  for (const auto& [campaign, q] : org.queues) {
+    if (q.expires_at && *q.expires_at <= at) continue;
+    for (const auto& [index, r] : q.requeued)
+      if (r.device == me && slot_open(g, dev, r.slot, at)) {
+        slot = r.slot;
+        break;
+      }
+    if (slot >= 0) break;
+  }
   const auto n_slots = dev.sending.size();
   for (size_t k = 0; k < n_slots && slot < 0; ++k) {
     const auto candidate = dev.sending[(static_cast<size_t>(dev.next_slot) + k) % n_slots];
-    const int64_t used = sent_today(dev, candidate, at);
-    if (g.sim_per_day == kUnlimited || used < g.sim_per_day) {
-      slot = candidate;
-      if (g.sim_per_day != kUnlimited) room = std::min(room, g.sim_per_day - used);
-    }
+    if (slot_open(g, dev, candidate, at)) slot = candidate;
   }
+  if (slot >= 0 && g.sim_per_day != kUnlimited)
+    room = std::min(room, g.sim_per_day - sent_today(dev, slot, at));
   if (slot < 0 || room <= 0) return s.take();
   std::vector<ClaimedMessage> taken;
   const auto full = [&] { return static_cast<int64_t>(taken.size()) >= room; };
   for (const auto& [campaign, q] : org.queues) {
     if (full()) break;
+    if (q.expires_at && *q.expires_at <= at) continue;  // expired: the clock fails them
     for (const auto& [index, r] : q.requeued) {
       if (full()) break;
-      // Sticky: the first retry waits for the device it went out on, while that one is online
-      // (the recipient keeps seeing one number); after that any device may take it, so a
-      // phone that stopped reporting can't hold a message to the end of its attempts.
-      if (!r.device.empty() && r.device != cmd.device_id.value && r.attempts < 2) {
+      if (r.device == me) {
+        // Back on its first phone: on the same SIM while that SIM can send.
+        if (r.slot != slot && slot_open(g, dev, r.slot, at)) continue;
+      } else if (!r.device.empty() && r.attempts < 2) {
+        // The first retry waits for the phone it went out on (the recipient keeps seeing one
+        // number) while that phone could take it; after that any device may, so a phone that
+        // stopped reporting can't hold a message to the end of its attempts.
         auto other = org.devices.find(r.device);
-        if (other != org.devices.end() && other->second.online) continue;
+        if (other != org.devices.end() && can_claim(g, other->second, at)) continue;
       }
       taken.push_back(ClaimedMessage{
           MessageId{derive_id(id_prefix::message, campaign, static_cast<uint32_t>(index))},
@@ -225,7 +254,8 @@ void record_outcome(const GatewayConfig& g, OrgState& org, const MessageId& id,
   const bool terminal = outcome != Outcome::sent;
   if (auto aw = org.awaiting.find(id.value); aw != org.awaiting.end()) {
     auto& a = aw->second;
-    if (outcome != Outcome::failed) a.sent_at = std::min(a.sent_at, reported);
+    if (outcome != Outcome::failed)
+      a.sent_at = a.sent_at ? std::min(*a.sent_at, reported) : reported;
     if (static_cast<int>(outcome) > static_cast<int>(a.outcome)) a.outcome = outcome;
     if (terminal && !a.terminal) {
       a.terminal = true;
@@ -236,7 +266,7 @@ void record_outcome(const GatewayConfig& g, OrgState& org, const MessageId& id,
   Awaiting a;
   a.device = device;
   a.outcome = outcome;
-  a.sent_at = reported;
+  if (outcome != Outcome::failed) a.sent_at = reported;
   a.window_end = at + g.delivery_window;
   a.terminal = terminal;
   if (auto lease = org.leases.find(id.value); lease != org.leases.end()) {
@@ -345,7 +375,9 @@ Result<std::vector<Event>> decide_gateway(const DeciderConfig& config, const Dec
           [&](const ClaimMessages& c) -> Decision { return decide_claim(s, g, c, at); },
           [&](const ReportStatus& c) -> Decision {
             if (!org.devices.count(c.device_id.value)) return device_not_paired();
-            for (const auto& r : c.reports) report(s, c.device_id, r);
+            std::vector<FailedMessage> rejected;
+            for (const auto& r : c.reports) report(s, c.device_id, r, rejected);
+            if (!rejected.empty()) s.emit(ReportsRejected{c.device_id, std::move(rejected)});
             s.complete_finished();
             return s.take();
           },
@@ -374,7 +406,10 @@ std::vector<Event> decide_tick(const DeciderConfig& config, const DeciderState& 
   }
   for (const auto& [msg, a] : org.awaiting)
     if (a.window_end <= at) s.emit(MessagesSettled{{MessageId{msg}}});
-  for (const auto& [campaign, q] : org.queues) {
+  // After the releases above, so a message whose lease ended past its campaign's time to live
+  // fails here instead of going out again.
+  const auto queues = s.org().queues;
+  for (const auto& [campaign, q] : queues) {
     if (!q.expires_at || *q.expires_at > at) continue;
     std::vector<FailedMessage> expired;
     for (const auto& [index, r] : q.requeued)

@@ -94,8 +94,8 @@ int serve(const Args& args) {
                               std::pair{"--sim-daily-cap", &gw.sim_per_day}}) {
     if (!args.has(flag)) continue;
     auto n = parse_int(args.get(flag));
-    if (!n || *n < -1)
-      return fail(validation_error(fmt::format("Invalid {}", flag), "-1 (none) or more"));
+    if (!n || *n < -1 || *n == 0)
+      return fail(validation_error(fmt::format("Invalid {}", flag), "-1 (no limit) or 1 or more"));
     *target = *n;
   }
   if (args.has("--max-attempts")) {

@@ -325,7 +325,10 @@ void claim(const Context& ctx, const Req& req, Res& res) {
       size_t count = 0;
       auto out = claim_once(ctx, *caller, static_cast<int32_t>(max), count);
       if (!out) return reply_error(res, out.error());
-      if (count > 0 || !hold.held || ctx.stopping || std::chrono::steady_clock::now() >= deadline) {
+      // Work handed out, or work queued that this phone may not take now (paced, capped, or
+      // waiting for another phone): answer at once, as PROTOCOL.md says.
+      if (count > 0 || queue->queued > 0 || !hold.held || ctx.stopping ||
+          std::chrono::steady_clock::now() >= deadline) {
         res.status = 200;
         res.set_content(std::move(out).value(), kJson);
         return;

@@ -116,9 +116,10 @@ Status DeciderRunner::open_reader() {
   return ok_status();
 }
 
-Status DeciderRunner::start() {
+Status DeciderRunner::load_emitted() {
   // What pulse.events already holds: its last event per partition. Events re-derived after a
-  // crash at or below it were appended before and are not appended again.
+  // crash (or a failed commit) at or below it were appended before and are not appended again.
+  emitted_.clear();
   for (auto p : partitions_) {
     auto end = log_.end_offset(log::kEventsTopic, p);
     if (!end) return end.error();
@@ -134,6 +135,11 @@ Status DeciderRunner::start() {
     if (!event) return event.error();
     emitted_[p.value] = event->source;
   }
+  return ok_status();
+}
+
+Status DeciderRunner::start() {
+  if (auto st = load_emitted(); !st) return st;
   if (auto st = open_reader(); !st) return st;
   if (auto st = load_timers(); !st) return st;
   worker_.start([this] { step(); });
@@ -162,7 +168,8 @@ void DeciderRunner::step() {
     worker_.pause(std::chrono::milliseconds(500));
     // Start again from what is committed: the in-memory state may be ahead of it.
     while (!worker_.stopping()) {
-      auto reopened = open_reader();
+      auto reopened = load_emitted();
+      if (reopened) reopened = open_reader();
       if (reopened) reopened = load_timers();
       if (reopened) break;
       log_line("decider", "{}: {}; retrying", reopened.error().message, reopened.error().details);
@@ -177,6 +184,7 @@ Status DeciderRunner::process(std::vector<log::StoredRecord>& batch) {
   std::map<std::string, bool> dirty;
   std::map<int32_t, int64_t> next_offsets;
   std::vector<std::pair<LogPosition, bool>> decided;  // for the waiting write handlers
+  std::map<int32_t, EventSource> appended_last;       // per partition, once `out` is appended
   for (auto& rec : batch) {
     next_offsets[rec.partition.value] = rec.offset.value + 1;
     auto cmd = codec::decode_command(rec.value);
@@ -225,6 +233,7 @@ Status DeciderRunner::process(std::vector<log::StoredRecord>& batch) {
       EventEnvelope ev{
           EventSource{{rec.partition, rec.offset}, i}, env.id, org, env.at, count, std::move(body)};
       if (emitted != emitted_.end() && ev.source <= emitted->second) continue;
+      appended_last[rec.partition.value] = ev.source;
       out.push_back(log::Record{key, codec::encode_event(ev)});
     }
     decided.emplace_back(LogPosition{rec.partition, rec.offset}, count > 0);
@@ -235,6 +244,7 @@ Status DeciderRunner::process(std::vector<log::StoredRecord>& batch) {
   if (!out.empty()) {
     auto appended = log_.append(log::kEventsTopic, out);
     if (!appended) return appended.error();
+    for (const auto& [p, source] : appended_last) emitted_[p] = source;
   }
   std::vector<store::WriteOp> ops;
   for (auto& [key, _] : dirty) ops.push_back({state_key(key), codec::encode(cache_.at(key))});

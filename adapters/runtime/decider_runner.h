@@ -33,6 +33,7 @@ class DeciderRunner {
 
  private:
   Status open_reader();
+  Status load_emitted();
   void step();
   Status process(std::vector<log::StoredRecord>& batch);
   Result<commands::DeciderState*> state_of(const std::string& key);

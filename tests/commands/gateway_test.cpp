@@ -227,6 +227,7 @@ TEST_CASE("pacing: messages per minute per device, and a daily cap per SIM") {
   World w;
   w.config.gateway.device_per_minute = 6;
   w.config.gateway.sim_per_day = 10;
+  w.config.gateway.message_ttl = Millis{48LL * 3600 * 1000};
   w.pair(device(1), kT0, {0, 1});
   w.send(40, kT0);
   auto first = w.claim(device(1), 100, at(1));
@@ -303,6 +304,8 @@ TEST_CASE("property: duplicate and out-of-order reports end in the same state as
       {ReportedStatus::delivered},
       {ReportedStatus::sent},
       {ReportedStatus::sent, ReportedStatus::failed, ReportedStatus::delivered},
+      {ReportedStatus::failed, ReportedStatus::sent},  // the failure stamped before the send
+      {ReportedStatus::delivered, ReportedStatus::sent},
   };
   for (const auto& history : histories) {
     // In order: report i at time i.
@@ -315,8 +318,9 @@ TEST_CASE("property: duplicate and out-of-order reports end in the same state as
       for (auto [status, t] : reports)
         w.must(ReportStatus{device(1), {report(m[0].id, status, at(10 + t))}}, at(100 + t));
       const auto& a = w.state.org.awaiting.at(m[0].id.value);
-      return fmt::format("{}/{}/{}/{}", static_cast<int>(a.outcome), to_unix_ms(a.sent_at),
-                         a.terminal, w.state.org.queues.begin()->second.finished);
+      return fmt::format("{}/{}/{}/{}", static_cast<int>(a.outcome),
+                         a.sent_at ? to_unix_ms(*a.sent_at) : -1, a.terminal,
+                         w.state.org.queues.begin()->second.finished);
     };
     std::vector<std::pair<ReportedStatus, int>> in_order;
     for (size_t i = 0; i < history.size(); ++i)
@@ -356,4 +360,87 @@ TEST_CASE("unpairing releases the device's work; queued messages expire at their
   CHECK(std::get<MessagesFailed>(events[0]).messages.size() == 3);
   CHECK(std::get<MessagesFailed>(events[0]).messages[0].error == "expired before it could be sent");
   CHECK(std::holds_alternative<CampaignCompleted>(events[1]));
+}
+
+TEST_CASE("review: refused and accepted reports interleaved make one ReportsRejected") {
+  World w;
+  w.pair(device(1), kT0);
+  w.pair(device(2), kT0);
+  w.send(2, kT0);
+  auto one = w.claim(device(1), 1, at(1));
+  auto two = w.claim(device(2), 1, at(1));
+  REQUIRE(one.size() == 1);
+  REQUIRE(two.size() == 1);
+  auto events = w.must(ReportStatus{device(2),
+                                    {report(one[0].id, ReportedStatus::sent, at(2)),
+                                     report(two[0].id, ReportedStatus::sent, at(2)),
+                                     report(one[0].id, ReportedStatus::delivered, at(3))}},
+                       at(3));
+  int rejections = 0;
+  for (const auto& e : events)
+    if (auto* r = std::get_if<ReportsRejected>(&e)) {
+      ++rejections;
+      CHECK(r->reports.size() == 2);
+    }
+  CHECK(rejections == 1);
+}
+
+TEST_CASE("review: a message past its time to live is not handed out again") {
+  World w;
+  w.config.gateway.message_ttl = Millis{100000};
+  w.pair(device(1), kT0);
+  w.send(1, kT0);
+  REQUIRE(w.claim(device(1), 1, at(50)).size() == 1);
+  w.must(DeviceHeartbeat{device(1), {}, {}, ""}, at(80));
+  auto events = w.tick(at(110));  // the lease (50 + 60) and the TTL (100) both passed
+  bool failed = false;
+  for (const auto& e : events)
+    if (auto* f = std::get_if<MessagesFailed>(&e)) failed = !f->messages.empty();
+  CHECK(failed);
+  CHECK(w.claim(device(1), 1, at(110)).empty());
+  CHECK(w.count<CampaignCompleted>() == 1);
+}
+
+TEST_CASE("review: a first retry doesn't wait for a phone that can't send (capped)") {
+  World w;
+  w.config.gateway.sim_per_day = 2;
+  w.pair(device(1), kT0);
+  w.pair(device(2), kT0);
+  w.send(3, kT0);
+  auto first = w.claim(device(1), 2, at(1));  // device 1 reaches its cap
+  REQUIRE(first.size() == 2);
+  w.must(ReportStatus{device(1), {report(first[0].id, ReportedStatus::sent, at(2))}}, at(2));
+  for (int s = 30; s <= 60; s += 30) {
+    w.must(DeviceHeartbeat{device(1), {}, {}, ""}, at(s));
+    w.must(DeviceHeartbeat{device(2), {}, {}, ""}, at(s));
+  }
+  w.tick(at(61));  // first[1]'s lease ends
+  auto taken = w.claim(device(2), 5, at(62));
+  std::set<std::string> ids;
+  for (auto& m : taken) ids.insert(m.id.value);
+  CHECK(ids.count(first[1].id.value) == 1);  // not stuck behind the capped phone
+}
+
+TEST_CASE("review: a retry on its first phone goes out on the same SIM") {
+  World w;
+  w.pair(device(1), kT0, {0, 1});
+  w.send(1, kT0);
+  auto first = w.must(ClaimMessages{device(1), 1}, at(1));
+  int32_t first_slot = -1;
+  for (const auto& e : first)
+    if (auto* c = std::get_if<MessagesClaimed>(&e)) first_slot = c->sim_slot;
+  REQUIRE(first_slot >= 0);
+  w.must(DeviceHeartbeat{device(1), {}, {}, ""}, at(30));
+  w.tick(at(61));
+  // Round-robin would pick the other SIM now; the retry waits for its own.
+  auto retry = w.must(ClaimMessages{device(1), 1}, at(62));
+  for (const auto& e : retry)
+    if (auto* c = std::get_if<MessagesClaimed>(&e)) CHECK(c->sim_slot == first_slot);
+  auto again = w.must(ClaimMessages{device(1), 1}, at(63));
+  int32_t slot = -1;
+  for (const auto& e : retry)
+    if (auto* c = std::get_if<MessagesClaimed>(&e)) slot = c->sim_slot;
+  for (const auto& e : again)
+    if (auto* c = std::get_if<MessagesClaimed>(&e)) slot = c->sim_slot;
+  CHECK(slot == first_slot);
 }
