@@ -320,7 +320,7 @@ TEST_CASE("property: duplicate and out-of-order reports end in the same state as
       const auto& a = w.state.org.awaiting.at(m[0].id.value);
       return fmt::format("{}/{}/{}/{}", static_cast<int>(a.outcome),
                          a.sent_at ? to_unix_ms(*a.sent_at) : -1, a.terminal,
-                         w.state.org.queues.begin()->second.finished);
+                         w.count<CampaignCompleted>());
     };
     std::vector<std::pair<ReportedStatus, int>> in_order;
     for (size_t i = 0; i < history.size(); ++i)

@@ -25,6 +25,8 @@
 #include <thread>
 #include <vector>
 
+#include "domain/json_writer.h"
+
 namespace pulse::testing {
 
 // A fresh directory under the system temp dir, removed when this goes away.
@@ -119,37 +121,7 @@ inline std::optional<std::filesystem::path> dir() {
   return std::filesystem::path(d);
 }
 
-inline void append_json_string(std::string& out, std::string_view s) {
-  out.push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out.push_back('"');
-}
+using pulse::append_json_string;  // RFC 8259 escaping, as the server writes it
 
 inline void exchange(const httplib::Request& req, const httplib::Response& res) {
   static std::mutex mu;
