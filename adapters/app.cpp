@@ -49,9 +49,8 @@ Result<std::unique_ptr<App>> App::open(const AppOptions& options, const TimeSour
 
   std::vector<Partition> all;
   for (int32_t p = 0; p < partitions; ++p) all.push_back(Partition{p});
-  app->projector_ =
-      std::make_unique<runtime::ProjectorRunner>(*app->log_, *app->views_, *app->watermarks_, all,
-                                                 app->work_signal_.get());
+  app->projector_ = std::make_unique<runtime::ProjectorRunner>(
+      *app->log_, *app->views_, *app->watermarks_, all, app->work_signal_.get());
   if (auto st = app->projector_->start(); !st) return st.error();
   app->decider_ = std::make_unique<runtime::DeciderRunner>(
       *app->log_, *app->state_, options.decider, all, *app->decisions_, *app->deadlines_);

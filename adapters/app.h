@@ -26,8 +26,8 @@ namespace pulse {
 
 struct AppOptions {
   std::filesystem::path data_dir = "pulse-data";
-  std::string kafka;       // empty: the embedded log
-  int32_t partitions = 0;  // of both topics; 0: as the embedded log has it (4 when new)
+  std::string kafka;                // empty: the embedded log
+  int32_t partitions = 0;           // of both topics; 0: as the embedded log has it (4 when new)
   commands::DeciderConfig decider;  // plan limits
   std::string jwt_secret;           // signs tokens; required
   std::string admin_token;          // operator routes; empty: disabled

@@ -312,8 +312,13 @@ class ServerProcess {
                        "application/json");
     if (!res || res->status != 201)
       throw std::runtime_error("signup failed: " + (res ? res->body : std::string("no answer")));
-    Account a{email, json_field(res->body, "apiKey"), json_field(res->body, "organizationId"),
-              json_field(res->body, "userId"), "", "", ""};
+    Account a{email,
+              json_field(res->body, "apiKey"),
+              json_field(res->body, "organizationId"),
+              json_field(res->body, "userId"),
+              "",
+              "",
+              ""};
     auto tok =
         c->Post("/api/auth/token", R"({"apiKey":")" + a.api_key + R"("})", "application/json");
     if (!tok || tok->status != 200)
