@@ -6,9 +6,12 @@
 namespace pulse {
 
 Result<std::unique_ptr<log::Log>> open_log(const AppOptions& options) {
-  if (!options.kafka.empty())
-    return log::open_kafka_log(log::KafkaOptions{
-        options.kafka, options.partitions > 0 ? options.partitions : log::kDefaultPartitions});
+  if (!options.kafka.empty()) {
+    log::KafkaOptions k{options.kafka,
+                        options.partitions > 0 ? options.partitions : log::kDefaultPartitions};
+    k.fetch_wait = options.kafka_fetch_wait;
+    return log::open_kafka_log(k);
+  }
   return log::open_embedded_log(
       log::EmbeddedLogOptions{options.data_dir / "log", options.partitions});
 }

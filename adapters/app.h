@@ -27,6 +27,7 @@ namespace pulse {
 struct AppOptions {
   std::filesystem::path data_dir = "pulse-data";
   std::string kafka;                // empty: the embedded log
+  Millis kafka_fetch_wait{100};     // readers' fetch wait (short against the mock cluster)
   int32_t partitions = 0;           // of both topics; 0: as the embedded log has it (4 when new)
   commands::DeciderConfig decider;  // plan limits
   std::string jwt_secret;           // signs tokens; required

@@ -125,6 +125,7 @@ int serve(const Args& args) {
   auto kafka = kafka_target(args);
   if (!kafka) return fail(kafka.error());
   options.kafka = kafka->brokers;
+  if (kafka->mock) options.kafka_fetch_wait = Millis{10};  // the mock holds every fetch
 
   runtime::SystemTimeSource clock;
   auto app = App::open(options, clock);

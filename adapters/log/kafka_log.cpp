@@ -359,8 +359,8 @@ class KafkaLog final : public Log {
         {"auto.offset.reset", "error"},
         {"reconnect.backoff.max.ms", "1000"},
         // A real broker answers a fetch as soon as a record arrives; the mock broker holds it
-        // for the full wait, so this bounds a reader's latency there (~10 idle fetches/s).
-        {"fetch.wait.max.ms", "100"},
+        // for the full wait, so this bounds a reader's latency there.
+        {"fetch.wait.max.ms", std::to_string(options_.fetch_wait.count())},
         {"fetch.error.backoff.ms", "100"},
     });
     if (!conf) return conf.error();

@@ -20,6 +20,10 @@ struct KafkaOptions {
   std::chrono::milliseconds connect_timeout{10'000};
   // A record not acknowledged within this bound fails its append (message.timeout.ms).
   std::chrono::milliseconds delivery_timeout{30'000};
+  // How long a reader's fetch may wait for records (fetch.wait.max.ms). A real broker answers
+  // as soon as a record arrives; librdkafka's mock broker always waits this long, so use a
+  // short wait against the mock.
+  std::chrono::milliseconds fetch_wait{100};
 };
 
 Result<std::unique_ptr<Log>> open_kafka_log(const KafkaOptions& options);
