@@ -5,16 +5,12 @@
 #include "commands/gateway.h"
 #include "commands/send_sms.h"
 #include "domain/message_body.h"
+#include "domain/overloaded.h"
 #include "domain/template.h"
 #include "fmt/format.h"
 
 namespace pulse::commands {
 namespace {
-
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
 
 using Decision = Result<std::vector<Event>>;
 

@@ -3,17 +3,13 @@
 #include <algorithm>
 #include <cmath>
 
+#include "domain/overloaded.h"
 #include "fmt/format.h"
 
 namespace pulse::commands {
 namespace {
 
 using Decision = Result<std::vector<Event>>;
-
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
 
 Error device_not_paired() {
   return Error{Errc::unauthorized, "Device not paired", "Pair the phone again from the dashboard."};

@@ -1,6 +1,7 @@
 // The gateway projector: devices and their presence, message transitions and campaign counts.
 // Events come already decided (forward-only, deduplicated by the decider); this applies them.
 #include "projections/gateway.h"
+#include "domain/overloaded.h"
 
 #include <algorithm>
 #include <map>
@@ -8,11 +9,6 @@
 
 namespace pulse::projections {
 namespace {
-
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
 
 // Message and campaign updates of one event, batched per campaign.
 class Messages {

@@ -3,15 +3,11 @@
 #include <cassert>
 
 #include "domain/ids.h"
+#include "domain/overloaded.h"
 #include "projections/gateway.h"
 
 namespace pulse::projections {
 namespace {
-
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
 
 void on_campaign_created(ReadModelTx& tx, const EventEnvelope& env, const CampaignCreated& e) {
   if (tx.campaign(env.org, e.id)) return;  // a duplicate: the first one wins

@@ -17,11 +17,6 @@ using simdjson::dom::array;
 using simdjson::dom::element;
 using simdjson::dom::object;
 
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-
 template <class T>
 void write_optional_time(JsonWriter& w, std::string_view k, const std::optional<T>& t);
 

@@ -91,9 +91,15 @@ Result<std::string> qr_svg(const std::string& text) {
       size, size * 8, path);
 }
 
-std::string server_url(const Req& req) {
+// What the phone scans: {"server": <this server as the caller reached it>, "pairingToken"}.
+std::string qr_payload(const Req& req, const std::string& token) {
   const auto host = req.get_header_value("Host");
-  return "http://" + (host.empty() ? std::string("127.0.0.1:8080") : host);
+  JsonWriter w;
+  w.begin_object()
+      .field("server", "http://" + (host.empty() ? std::string("127.0.0.1:8080") : host))
+      .field("pairingToken", token)
+      .end_object();
+  return w.take();
 }
 
 // ---- gateway authentication -----------------------------------------------------------------
@@ -127,13 +133,11 @@ void create_pairing(const Context& ctx, const Req& req, Res& res) {
   const auto expires = ctx.app.clock().now() + kPairingLifetime;
   auto st = ctx.execute(ctx.envelope(caller->org, CreatePairing{auth::sha256_hex(token), expires}));
   if (!st) return reply_error(res, st.error());
-  JsonWriter payload;
-  payload.begin_object().field("server", server_url(req)).field("pairingToken", token).end_object();
   JsonWriter w;
   w.begin_object()
       .field("pairingToken", token)
       .field("expiresAt", format_iso8601(expires))
-      .field("qrPayload", payload.str())
+      .field("qrPayload", qr_payload(req, token))
       .field("qrSvgUrl", fmt::format("/api/devices/pairing/{}/qr.svg", token))
       .end_object();
   reply(res, 201, w.take());
@@ -148,9 +152,7 @@ void pairing_qr(const Context& ctx, const Req& req, Res& res) {
   if (!pairing) return reply_error(res, pairing.error());
   if (!*pairing || (*pairing)->used || (*pairing)->expires_at <= ctx.app.clock().now())
     return reply_error(res, gone);
-  JsonWriter payload;
-  payload.begin_object().field("server", server_url(req)).field("pairingToken", token).end_object();
-  auto svg = qr_svg(payload.str());
+  auto svg = qr_svg(qr_payload(req, token));
   if (!svg) return reply_error(res, svg.error());
   res.status = 200;
   res.set_header("Cache-Control", "no-store");
