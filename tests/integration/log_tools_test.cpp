@@ -101,18 +101,8 @@ class Streaming {
  public:
   explicit Streaming(const std::vector<std::string>& args) {
     int fds[2];
-    REQUIRE(pipe(fds) == 0);
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(fds[1], 1);
-      close(fds[0]);
-      close(fds[1]);
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
+    REQUIRE(pipe2(fds, O_CLOEXEC) == 0);
+    pid_ = pulse::testing::spawn(args, fds[1], -1);
     close(fds[1]);
     fd_ = fds[0];
   }

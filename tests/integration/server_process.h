@@ -48,21 +48,29 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+// Starts `args` (args[0] is the program's path) with stdout and stderr on the given descriptors
+// (-1: this process's) and the given environment (nullptr: this process's); returns its pid.
+// Descriptors meant for the child should be close-on-exec: dup2 keeps only the copies.
+inline pid_t spawn(const std::vector<std::string>& args, int out_fd, int err_fd,
+                   char* const* envp = nullptr) {
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    if (out_fd >= 0) dup2(out_fd, 1);
+    if (err_fd >= 0) dup2(err_fd, 2);
+    execve(argv[0], argv.data(), envp ? envp : environ);
+    _exit(127);
+  }
+  return pid;
+}
+
 // Runs a command to completion; returns its exit status and stdout.
 inline std::pair<int, std::string> run_command(const std::vector<std::string>& args) {
   int fds[2];
-  if (pipe(fds) != 0) throw std::runtime_error("pipe");
-  const pid_t pid = fork();
-  if (pid == 0) {
-    dup2(fds[1], 1);
-    close(fds[0]);
-    close(fds[1]);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
+  if (pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
+  const pid_t pid = spawn(args, fds[1], -1);
   close(fds[1]);
   std::string out;
   char buf[65536];
@@ -78,19 +86,8 @@ class BackgroundProcess {
  public:
   explicit BackgroundProcess(const std::vector<std::string>& args,
                              const std::string& log_path = "/dev/null") {
-    const int out = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    pid_ = fork();
-    if (pid_ == 0) {
-      if (out >= 0) {
-        dup2(out, 1);
-        dup2(out, 2);
-      }
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
+    const int out = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    pid_ = spawn(args, out, out);
     if (out >= 0) ::close(out);
   }
   ~BackgroundProcess() { stop(SIGKILL); }
@@ -200,22 +197,11 @@ class ServerProcess {
     for (auto& e : env_strings) envp.push_back(e.data());
     envp.push_back(nullptr);
     int fds[2];
-    if (pipe(fds) != 0) throw std::runtime_error("pipe");
+    if (pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
     // The server's stderr goes to a file beside its data directory, for post-mortems.
     const std::string log_path = data_dir_.string() + ".stderr.log";
-    const int err_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(fds[1], 1);
-      if (err_fd >= 0) dup2(err_fd, 2);
-      close(fds[0]);
-      close(fds[1]);
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      execve(argv[0], argv.data(), envp.data());
-      _exit(127);
-    }
+    const int err_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    pid_ = spawn(args, fds[1], err_fd, envp.data());
     close(fds[1]);
     if (err_fd >= 0) ::close(err_fd);
     out_fd_ = fds[0];
