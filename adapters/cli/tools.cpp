@@ -450,63 +450,6 @@ class ProgressLog final : public log::Log {
   Progress& progress_;
 };
 
-// --until: like the projector (same order, same duplicate rule, positions kept), but events
-// whose `at` is after `until` are read and not applied. Returns the number applied.
-Result<int64_t> project_until(log::Log& log, store::KvStore& views, TimePoint until) {
-  runtime::ReadModels models(views);
-  std::map<int32_t, runtime::ProjectorPosition> positions;
-  std::map<int32_t, int64_t> ends;
-  std::vector<log::Assignment> assignments;
-  for (int32_t p = 0; p < log.partition_count(); ++p) {
-    auto pos = models.position(Partition{p});
-    if (!pos) return pos.error();
-    auto end = log.end_offset(log::kEventsTopic, Partition{p});
-    if (!end) return end.error();
-    positions[p] = *pos;
-    ends[p] = end->value;
-    if (pos->next_offset < end->value)
-      assignments.push_back({Partition{p}, Offset{pos->next_offset}});
-  }
-  if (assignments.empty()) return int64_t{0};
-  auto reader = log.reader(log::kEventsTopic, assignments);
-  if (!reader) return reader.error();
-  int64_t applied = 0;
-  auto done = [&] {
-    for (auto& [p, end] : ends)
-      if (positions[p].next_offset < end) return false;
-    return true;
-  };
-  while (!done()) {
-    auto batch = (*reader)->poll(1024, std::chrono::seconds(10));
-    if (!batch) return batch.error();
-    if (batch->empty()) return Error{Errc::unavailable, "Event log stalled", "no progress"};
-    runtime::ReadModelBatch tx(views);
-    std::set<int32_t> touched;
-    for (auto& rec : *batch) {
-      auto& pos = positions[rec.partition.value];
-      if (rec.offset.value >= ends[rec.partition.value]) continue;
-      pos.next_offset = rec.offset.value + 1;
-      touched.insert(rec.partition.value);
-      auto event = codec::decode_event(rec.value);
-      if (!event)
-        return Error{event.error().code, event.error().message,
-                     fmt::format("event {}@{}: {}", rec.partition.value, rec.offset.value,
-                                 event.error().details)};
-      if (event->at > until) continue;
-      if (pos.last && event->source <= *pos.last) continue;  // a decider re-run's duplicate
-      projections::apply(tx, *event);
-      pos.last = event->source;
-      const bool command_done = event->source.index + 1 >= event->event_count;
-      pos.watermark =
-          std::max(pos.watermark, event->source.command.offset.value - (command_done ? 0 : 1));
-      ++applied;
-    }
-    for (int32_t p : touched) tx.put_position(Partition{p}, positions[p]);
-    if (auto st = views.write(tx.overlay().take()); !st) return st.error();
-  }
-  return applied;
-}
-
 // The live read models are locked by the server that serves them (RocksDB's LOCK file, an
 // fcntl lock). Taking that lock proves no server uses them and keeps one from opening them
 // until the swap is done. No RocksDB handle is held across the rename: closing one would tidy
@@ -587,17 +530,13 @@ int replay(const Args& args) {
   Progress progress(total);
   ProgressLog log(*t->log, progress);
   const auto start = Clock::now();
-  Result<int64_t> applied = int64_t{0};
-  if (until) {
-    applied = project_until(log, **views, *until);
-  } else {
-    // Webhooks stay off: a replay runs the read-model projector only, never a side effect.
-    runtime::Watermarks watermarks(t->log->partition_count());
-    std::vector<Partition> all;
-    for (int32_t p = 0; p < t->log->partition_count(); ++p) all.push_back(Partition{p});
-    runtime::ProjectorRunner projector(log, **views, watermarks, all);
-    applied = projector.catch_up();
-  }
+  // Webhooks stay off: a replay runs the read-model projector only, never a side effect.
+  runtime::Watermarks watermarks(t->log->partition_count());
+  std::vector<Partition> all;
+  for (int32_t p = 0; p < t->log->partition_count(); ++p) all.push_back(Partition{p});
+  runtime::ProjectorRunner projector(log, **views, watermarks, all);
+  Result<int64_t> applied = projector.catch_up(until);
+  if (applied && until) applied = projector.applied();
   progress.finish();
   if (!applied) return fail(applied.error());
   const double secs = std::chrono::duration<double>(Clock::now() - start).count();

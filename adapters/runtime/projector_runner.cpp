@@ -87,8 +87,10 @@ Status ProjectorRunner::process(std::vector<log::StoredRecord>& batch) {
                                event->source.command.partition.value)};
       break;
     }
+    if (until_ && event->at > *until_) continue;           // after the moment asked for
     if (pos.last && event->source <= *pos.last) continue;  // a duplicate from a decider re-run
     projections::apply(tx, *event);
+    ++applied_events_;
     queued_work = queued_work || std::holds_alternative<MessagesQueued>(event->body) ||
                   std::holds_alternative<MessagesRequeued>(event->body);
     pos.last = event->source;
@@ -134,7 +136,8 @@ Status ProjectorRunner::wait_caught_up(std::chrono::steady_clock::time_point dea
   return ok_status();
 }
 
-Result<int64_t> ProjectorRunner::catch_up() {
+Result<int64_t> ProjectorRunner::catch_up(std::optional<TimePoint> until) {
+  until_ = until;
   if (auto st = load_positions(); !st) return st.error();
   std::map<int32_t, int64_t> ends;
   for (auto p : partitions_) {

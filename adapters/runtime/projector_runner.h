@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "adapters/log/log.h"
@@ -30,9 +31,12 @@ class ProjectorRunner {
   // Waits until every owned partition has been applied up to the log's end as it is now.
   Status wait_caught_up(std::chrono::steady_clock::time_point deadline);
 
-  // Applies everything up to the current end of the log, on the calling thread (replay).
-  // Not to be mixed with start().
-  Result<int64_t> catch_up();
+  // Applies everything up to the current end of the log, on the calling thread (replay); with
+  // `until`, events that happened after it are read and not applied (the read models as of a
+  // past moment). Returns the records read. Not to be mixed with start().
+  Result<int64_t> catch_up(std::optional<TimePoint> until = std::nullopt);
+  // Events applied so far (duplicates and events after `until` are not).
+  int64_t applied() const { return applied_events_; }
 
  private:
   Status load_positions();
@@ -43,6 +47,8 @@ class ProjectorRunner {
   store::KvStore& views_;
   Watermarks& watermarks_;
   Signal* work_;
+  std::optional<TimePoint> until_;  // catch_up's filter
+  int64_t applied_events_ = 0;
   const std::vector<Partition> partitions_;
   std::map<int32_t, ProjectorPosition> positions_;  // worker thread only
   std::mutex applied_mu_;
