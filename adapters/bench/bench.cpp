@@ -42,8 +42,7 @@ const std::vector<Figure>& figures() {
       {"query", bench::query},
       {"replay", bench::replay},
       {"memory", bench::memory},
-      {"gateway",
-       [](const bench::Settings&) { return not_available("gateway", "devices", ">= 10000", 4); }},
+      {"gateway", bench::gateway},
       {"webhooks",
        [](const bench::Settings&) {
          return not_available("webhooks", "deliveries/s", ">= 0.5", 6);

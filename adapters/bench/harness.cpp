@@ -186,11 +186,13 @@ struct PulseServer::Http {
 
 PulseServer::PulseServer(const std::string& tag) : dir_(tag) {}
 
-Result<std::unique_ptr<PulseServer>> PulseServer::start(const std::string& tag,
-                                                        const std::string& kafka) {
+Result<std::unique_ptr<PulseServer>> PulseServer::start(
+    const std::string& tag, const std::string& kafka,
+    const std::function<void(AppOptions&)>& configure) {
   std::unique_ptr<PulseServer> s(new PulseServer(tag));
   AppOptions options = bench_app_options(s->dir_.path());
   options.kafka = kafka;
+  if (configure) configure(options);
   // The bench's broker is librdkafka's mock, which holds every fetch for the full wait (a real
   // broker answers as soon as records arrive): a short wait keeps that artefact out.
   options.kafka_fetch_wait = Millis{10};

@@ -87,9 +87,11 @@ HttpAnswer http_once(int port, const HttpCall& call);
 // (removed on destruction). Owns the serving thread.
 class PulseServer {
  public:
-  // `kafka`: bootstrap servers, or empty for the embedded log.
-  static Result<std::unique_ptr<PulseServer>> start(const std::string& tag,
-                                                    const std::string& kafka = {});
+  // `kafka`: bootstrap servers, or empty for the embedded log. `configure` adjusts the
+  // options of bench_app_options before the app opens.
+  static Result<std::unique_ptr<PulseServer>> start(
+      const std::string& tag, const std::string& kafka = {},
+      const std::function<void(AppOptions&)>& configure = {});
   ~PulseServer();
   int port() const { return port_; }
   App& app() { return *app_; }
