@@ -106,7 +106,12 @@ Status Context::rate_limit(httplib::Response& res, const std::string& bucket,
 Status Context::execute(const CommandEnvelope& cmd) const {
   const log::Record record{partition_key(cmd), codec::encode_command(cmd)};
   auto appended = app.log().append(log::kCommandsTopic, std::span(&record, 1));
-  if (!appended) return appended.error();
+  if (!appended) {
+    // 503 + Retry-After; the details say whether the command may still be applied.
+    auto e = appended.error();
+    e.details = fmt::format("command {}: {}", cmd.id.value, e.details);
+    return e;
+  }
   const auto pos = appended->front();
   const auto deadline = std::chrono::steady_clock::now() + options.write_wait;
   const auto not_yet =
