@@ -2,6 +2,7 @@
 
 #include "adapters/log/embedded_log.h"
 #include "adapters/log/kafka_log.h"
+#include "adapters/runtime/metered_log.h"
 
 namespace pulse {
 
@@ -10,6 +11,7 @@ Result<std::unique_ptr<log::Log>> open_log(const AppOptions& options) {
     log::KafkaOptions k{options.kafka,
                         options.partitions > 0 ? options.partitions : log::kDefaultPartitions};
     k.fetch_wait = options.kafka_fetch_wait;
+    k.delivery_timeout = options.kafka_delivery_timeout;
     return log::open_kafka_log(k);
   }
   return log::open_embedded_log(
@@ -35,7 +37,7 @@ Result<std::unique_ptr<App>> App::open(const AppOptions& options, const TimeSour
   if (options.read_only) return open_read_only(std::move(app));
   auto log = open_log(options);
   if (!log) return log.error();
-  app->log_ = std::move(log).value();
+  app->log_ = std::make_unique<runtime::MeteredLog>(std::move(log).value(), *app->metrics_);
   auto state = store::KvStore::open(options.data_dir / "state");
   if (!state) return state.error();
   app->state_ = std::move(state).value();

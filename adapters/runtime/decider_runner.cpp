@@ -28,7 +28,8 @@ DeciderRunner::DeciderRunner(log::Log& log, store::KvStore& state, commands::Dec
       config_(config),
       partitions_(std::move(partitions)),
       decisions_(decisions),
-      deadlines_(deadlines) {}
+      deadlines_(deadlines),
+      owned_(partitions_) {}
 
 Status DeciderRunner::load_timers() {
   timers_.clear();

@@ -4,6 +4,7 @@
 // consumed offset together. Owns one thread.
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -30,6 +31,11 @@ class DeciderRunner {
 
   // The next command offset of each owned partition, as committed.
   Result<int64_t> committed_offset(Partition p);
+  // The partitions this runner decides now. Thread-safe.
+  std::vector<Partition> owned() const {
+    std::lock_guard lock(owned_mu_);
+    return owned_;
+  }
 
  private:
   Status open_reader();
@@ -59,6 +65,8 @@ class DeciderRunner {
   std::map<std::string, int64_t> deadline_of_;
   Decisions& decisions_;
   Deadlines& deadlines_;
+  mutable std::mutex owned_mu_;
+  std::vector<Partition> owned_;  // a copy of partitions_ for other threads
   Worker worker_;
 };
 
