@@ -16,6 +16,7 @@
 #include "adapters/runtime/metrics.h"
 #include "adapters/runtime/projector_runner.h"
 #include "adapters/runtime/read_models.h"
+#include "adapters/runtime/roles.h"
 #include "adapters/runtime/ticker.h"
 #include "adapters/runtime/watermarks.h"
 #include "adapters/store/kv_store.h"
@@ -39,6 +40,9 @@ struct AppOptions {
   // Serve the read models under data_dir/views as they are (pulse replay --until builds such a
   // directory): no log, no deciders, no projectors; write routes answer 405.
   bool read_only = false;
+  // What this process runs (pulse serve --roles; adapters/runtime/roles.h). Split roles need
+  // Kafka: deciders then share partitions through the consumer group "pulse-deciders".
+  runtime::Roles roles;
 };
 
 class App {
@@ -51,6 +55,9 @@ class App {
   runtime::ReadModels& models() { return *models_; }
   runtime::Watermarks& watermarks() { return *watermarks_; }
   runtime::Decisions& decisions() { return *decisions_; }
+  // Whether decisions() hears of every command (this process decides every partition); else a
+  // write waits for its command's events, or CommandDecided mark, to be projected.
+  bool local_decisions() const { return local_decisions_; }
   // Prometheus metrics of this process (GET /metrics).
   runtime::Metrics& metrics() { return *metrics_; }
   // The runners this process runs (nullptr when its roles don't include them).
@@ -71,6 +78,7 @@ class App {
   AppOptions options_;
   const TimeSource& clock_;
   std::unique_ptr<runtime::Metrics> metrics_ = std::make_unique<runtime::Metrics>();
+  bool local_decisions_ = false;
   std::unique_ptr<log::Log> log_;
   std::unique_ptr<store::KvStore> state_;
   std::unique_ptr<store::KvStore> views_;

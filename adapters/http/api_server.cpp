@@ -48,10 +48,13 @@ struct ApiServer::Impl {
       reply(res, 200, R"({"status":"ok"})");
     });
     add_ops_routes(server, ctx);
-    add_auth_routes(server, ctx);
-    add_gateway_routes(server, ctx);
-    add_sms_routes(server, ctx);
-    add_docs_routes(server, ctx);
+    // A node without the api role (a decider) serves only /healthz, /readyz and /metrics.
+    if (app.options().roles.api || app.options().read_only) {
+      add_auth_routes(server, ctx);
+      add_gateway_routes(server, ctx);
+      add_sms_routes(server, ctx);
+      add_docs_routes(server, ctx);
+    }
 
     server.set_error_handler(httplib::Server::HandlerWithResponse(
         [](const httplib::Request& req, httplib::Response& res) {
