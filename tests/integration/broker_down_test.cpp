@@ -87,6 +87,15 @@ TEST_CASE("kafka broker down: writes answer 503 with Retry-After, reads serve, a
   auto health = server.client()->Get("/healthz");
   REQUIRE(health);
   CHECK(health->status == 200);
+  // Not ready (a load balancer takes the node out), and the metrics say why.
+  auto ready = server.client()->Get("/readyz");
+  REQUIRE(ready);
+  CHECK(ready->status == 503);
+  CHECK(ready->has_header("Retry-After"));
+  auto metrics = server.client()->Get("/metrics");
+  REQUIRE(metrics);
+  CHECK(metrics->status == 200);
+  CHECK(metrics->body.find("\npulse_log_reachable 0\n") != std::string::npos);
 
   (*cluster)->set_broker_down(1, false);
   const auto up_deadline = Clock::now() + std::chrono::seconds(60);
@@ -103,6 +112,9 @@ TEST_CASE("kafka broker down: writes answer 503 with Retry-After, reads serve, a
         res->body.find("not yet applied") != std::string::npos)
       ++ambiguous;
   }
+  auto ready_again = server.client()->Get("/readyz");
+  REQUIRE(ready_again);
+  CHECK(ready_again->status == 200);
   // No silent drop, nothing applied behind the client's back: every campaign was acknowledged,
   // or its 503 said its outcome was unknown.
   const auto campaigns = count_campaigns(*c);
