@@ -221,7 +221,10 @@ Result<int64_t> DeciderRunner::catch_up(Partition p) {
       last ? last->source.command.offset.value + (last_complete ? 1 : 0) : int64_t{0};
   auto local = committed_offset(p);
   if (!local) return local.error();
-  if (*local == required) return required;  // this node decided it last
+  if (*local == required) {  // this node decided it last
+    log_line("decider", "partition {}: resuming at command {}", p.value, required);
+    return required;
+  }
 
   // Commands below `decided` are in the stored state; evolve the events of the others.
   int64_t decided = *local;

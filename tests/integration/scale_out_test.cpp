@@ -207,12 +207,20 @@ TEST_CASE("split roles: 2 API + 2 decider processes, a decider SIGKILLed halfway
   probe->reset();
   const bool first_owns = owned_partitions(*dec1).count(busy) > 0;
   auto& victim = first_owns ? dec1 : dec2;
+  auto& survivor = first_owns ? dec2 : dec1;
   const auto victim_dir = dir.path() / (first_owns ? "dec1" : "dec2");
   victim->kill9();
   const auto at_kill = progress(api1, accounts, campaigns);
   MESSAGE("killed the decider of partition ", busy, " at ", at_kill.final_messages,
           " final messages (", at_kill.final_by_org[0], " of the first organisation's)");
   CHECK(at_kill.final_by_org[0] < kPerOrg);  // it had work left: its partition moved
+  // The survivor takes the partition over once the victim's session times out (6 s), from
+  // the event log; then the victim comes back, and the group rebalances again.
+  const auto killed_at = Clock::now();
+  REQUIRE(eventually([&] { return owned_partitions(*survivor).count(busy) > 0; },
+                     std::chrono::seconds(60)));
+  MESSAGE("partition ", busy, " taken over ",
+          std::chrono::duration<double>(Clock::now() - killed_at).count(), " s after the kill");
   victim = std::make_unique<ServerProcess>(victim_dir, decider_args);
 
   REQUIRE(eventually([&] { return progress(api1, accounts, campaigns).all_completed; },
