@@ -300,6 +300,12 @@ TEST_CASE("split roles: 2 API + 2 decider processes, a decider SIGKILLed halfway
     logs += std::string(std::istreambuf_iterator<char>(in), {});
   }
   CHECK(logs.find(fmt::format("partition {}: caught up from command", busy)) != std::string::npos);
+  for (size_t pos = 0; (pos = logs.find("caught up from command", pos)) != std::string::npos;) {
+    const auto start = logs.rfind('\n', pos) + 1;
+    const auto end = logs.find('\n', pos);
+    MESSAGE(logs.substr(start, end - start));
+    pos = end;
+  }
   for (auto& s : sims) s->stop(SIGTERM);
 }
 
