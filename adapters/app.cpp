@@ -2,6 +2,7 @@
 
 #include "adapters/log/embedded_log.h"
 #include "adapters/log/kafka_log.h"
+#include "adapters/runtime/metered_log.h"
 
 namespace pulse {
 
@@ -10,6 +11,7 @@ Result<std::unique_ptr<log::Log>> open_log(const AppOptions& options) {
     log::KafkaOptions k{options.kafka,
                         options.partitions > 0 ? options.partitions : log::kDefaultPartitions};
     k.fetch_wait = options.kafka_fetch_wait;
+    k.delivery_timeout = options.kafka_delivery_timeout;
     return log::open_kafka_log(k);
   }
   return log::open_embedded_log(
@@ -35,14 +37,19 @@ Result<std::unique_ptr<App>> App::open(const AppOptions& options, const TimeSour
   if (options.read_only) return open_read_only(std::move(app));
   auto log = open_log(options);
   if (!log) return log.error();
-  app->log_ = std::move(log).value();
-  auto state = store::KvStore::open(options.data_dir / "state");
-  if (!state) return state.error();
-  app->state_ = std::move(state).value();
-  auto views = store::KvStore::open(options.data_dir / "views");
-  if (!views) return views.error();
-  app->views_ = std::move(views).value();
-  app->models_ = std::make_unique<runtime::ReadModels>(*app->views_);
+  app->log_ = std::make_unique<runtime::MeteredLog>(std::move(log).value(), *app->metrics_);
+  const auto& roles = options.roles;
+  if (roles.decider) {
+    auto state = store::KvStore::open(options.data_dir / "state");
+    if (!state) return state.error();
+    app->state_ = std::move(state).value();
+  }
+  if (roles.projector) {
+    auto views = store::KvStore::open(options.data_dir / "views");
+    if (!views) return views.error();
+    app->views_ = std::move(views).value();
+    app->models_ = std::make_unique<runtime::ReadModels>(*app->views_);
+  }
   const int32_t partitions = app->log_->partition_count();
   app->options_.partitions = partitions;
   app->watermarks_ = std::make_unique<runtime::Watermarks>(partitions);
@@ -52,14 +59,28 @@ Result<std::unique_ptr<App>> App::open(const AppOptions& options, const TimeSour
 
   std::vector<Partition> all;
   for (int32_t p = 0; p < partitions; ++p) all.push_back(Partition{p});
-  app->projector_ = std::make_unique<runtime::ProjectorRunner>(
-      *app->log_, *app->views_, *app->watermarks_, all, app->work_signal_.get());
-  if (auto st = app->projector_->start(); !st) return st.error();
-  app->decider_ = std::make_unique<runtime::DeciderRunner>(
-      *app->log_, *app->state_, options.decider, all, *app->decisions_, *app->deadlines_);
-  if (auto st = app->decider_->start(); !st) return st.error();
-  app->ticker_ = std::make_unique<runtime::Ticker>(*app->log_, *app->deadlines_, clock);
-  app->ticker_->start();
+  if (roles.projector) {
+    // Every partition: an API node answers any organisation from its own replica.
+    app->projector_ = std::make_unique<runtime::ProjectorRunner>(
+        *app->log_, *app->views_, *app->watermarks_, all, app->work_signal_.get());
+    if (auto st = app->projector_->start(); !st) return st.error();
+  }
+  if (roles.decider) {
+    // One process with every role decides every partition itself (the embedded log, or one
+    // node on Kafka); split roles share them through a consumer group and mark every command
+    // in the event log (see CommandDecided).
+    runtime::DeciderOptions d;
+    if (!roles.all()) d = {"pulse-deciders", true};
+    app->local_decisions_ = d.group.empty();
+    app->decider_ = std::make_unique<runtime::DeciderRunner>(
+        *app->log_, *app->state_, options.decider, all, *app->decisions_, *app->deadlines_, d);
+    if (auto st = app->decider_->start(); !st) return st.error();
+    if (roles.ticker) {
+      // Ticks only partitions with a deadline, which only their decider publishes.
+      app->ticker_ = std::make_unique<runtime::Ticker>(*app->log_, *app->deadlines_, clock);
+      app->ticker_->start();
+    }
+  }
   return app;
 }
 

@@ -13,8 +13,10 @@
 
 #include "adapters/log/log.h"
 #include "adapters/runtime/decider_runner.h"
+#include "adapters/runtime/metrics.h"
 #include "adapters/runtime/projector_runner.h"
 #include "adapters/runtime/read_models.h"
+#include "adapters/runtime/roles.h"
 #include "adapters/runtime/ticker.h"
 #include "adapters/runtime/watermarks.h"
 #include "adapters/store/kv_store.h"
@@ -26,8 +28,10 @@ namespace pulse {
 
 struct AppOptions {
   std::filesystem::path data_dir = "pulse-data";
-  std::string kafka;                // empty: the embedded log
-  Millis kafka_fetch_wait{100};     // readers' fetch wait (short against the mock cluster)
+  std::string kafka;             // empty: the embedded log
+  Millis kafka_fetch_wait{100};  // readers' fetch wait (short against the mock cluster)
+  // message.timeout.ms: an append to an unreachable broker fails (503) within about this.
+  Millis kafka_delivery_timeout{5000};
   int32_t partitions = 0;           // of both topics; 0: as the embedded log has it (4 when new)
   commands::DeciderConfig decider;  // plan limits
   std::string jwt_secret;           // signs tokens; required
@@ -36,6 +40,9 @@ struct AppOptions {
   // Serve the read models under data_dir/views as they are (pulse replay --until builds such a
   // directory): no log, no deciders, no projectors; write routes answer 405.
   bool read_only = false;
+  // What this process runs (pulse serve --roles; adapters/runtime/roles.h). Split roles need
+  // Kafka: deciders then share partitions through the consumer group "pulse-deciders".
+  runtime::Roles roles;
 };
 
 class App {
@@ -48,6 +55,14 @@ class App {
   runtime::ReadModels& models() { return *models_; }
   runtime::Watermarks& watermarks() { return *watermarks_; }
   runtime::Decisions& decisions() { return *decisions_; }
+  // Whether decisions() hears of every command (this process decides every partition); else a
+  // write waits for its command's events, or CommandDecided mark, to be projected.
+  bool local_decisions() const { return local_decisions_; }
+  // Prometheus metrics of this process (GET /metrics).
+  runtime::Metrics& metrics() { return *metrics_; }
+  // The runners this process runs (nullptr when its roles don't include them).
+  runtime::ProjectorRunner* projector() { return projector_.get(); }
+  runtime::DeciderRunner* decider() { return decider_.get(); }
   // Wakes gateways waiting for work (long poll) when messages are queued.
   runtime::Signal& work_signal() { return *work_signal_; }
   const TimeSource& clock() const { return clock_; }
@@ -62,6 +77,8 @@ class App {
 
   AppOptions options_;
   const TimeSource& clock_;
+  std::unique_ptr<runtime::Metrics> metrics_ = std::make_unique<runtime::Metrics>();
+  bool local_decisions_ = false;
   std::unique_ptr<log::Log> log_;
   std::unique_ptr<store::KvStore> state_;
   std::unique_ptr<store::KvStore> views_;

@@ -314,6 +314,18 @@ struct ReportsRejected {
   }
 };
 
+// The decider's mark that it decided a command that produced no events (the last such command
+// of a batch). Only deciders in a consumer group (pulse serve --roles, with Kafka) append it:
+// API nodes in other processes learn from the event log that their command was decided (the
+// projector's watermark passes it), and a decider taking over a partition learns from the last
+// event which command was decided last. Its id is the command's position, index 0.
+struct CommandDecided {
+  static constexpr std::string_view kType = "CommandDecided";
+  static constexpr int kVersion = 1;
+  template <class Self, class F>
+  static void fields(Self&, F&&) {}
+};
+
 struct CampaignCompleted {
   static constexpr std::string_view kType = "CampaignCompleted";
   static constexpr int kVersion = 1;
@@ -324,12 +336,13 @@ struct CampaignCompleted {
   }
 };
 
-using Event = std::variant<CampaignCreated, MessagesQueued, CommandRejected, UserRegistered,
-                           OrganizationClaimed, OrganizationCreated, ApiKeyCreated, ApiKeyRevoked,
-                           PlanChanged, PairingCreated, DeviceRegistered, DeviceUpdated,
-                           DeviceUnpaired, HeartbeatReceived, DeviceConnected, DeviceDisconnected,
-                           MessagesClaimed, MessagesRequeued, MessagesSent, MessagesDelivered,
-                           MessagesFailed, MessagesSettled, ReportsRejected, CampaignCompleted>;
+using Event =
+    std::variant<CampaignCreated, MessagesQueued, CommandRejected, UserRegistered,
+                 OrganizationClaimed, OrganizationCreated, ApiKeyCreated, ApiKeyRevoked,
+                 PlanChanged, PairingCreated, DeviceRegistered, DeviceUpdated, DeviceUnpaired,
+                 HeartbeatReceived, DeviceConnected, DeviceDisconnected, MessagesClaimed,
+                 MessagesRequeued, MessagesSent, MessagesDelivered, MessagesFailed, MessagesSettled,
+                 ReportsRejected, CampaignCompleted, CommandDecided>;
 
 // (command partition, command offset, index within the command's events).
 struct EventSource {

@@ -19,9 +19,10 @@ std::string Args::get(const std::string& k, std::string fallback) const {
 
 namespace {
 
-const std::vector<std::string> kBoolFlags = {
-    "--quiet",    "--allow-private-webhooks", "--verify", "--quick", "--follow", "--swap",
-    "--read-only"};
+const std::vector<std::string> kBoolFlags = {"--quiet",     "--allow-private-webhooks",
+                                             "--verify",    "--quick",
+                                             "--follow",    "--swap",
+                                             "--read-only", "--check-args"};
 
 }  // namespace
 

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -63,9 +64,34 @@ Result<std::string> jwt_secret(const std::filesystem::path& data_dir) {
   return s;
 }
 
+// Every flag pulse serve knows: anything else is refused (a typo must not pass silently).
+const std::vector<std::string> kServeFlags = {"--listen",
+                                              "--data-dir",
+                                              "--kafka",
+                                              "--kafka-fetch-wait-ms",
+                                              "--partitions",
+                                              "--plans",
+                                              "--allow-private-webhooks",
+                                              "--read-only",
+                                              "--roles",
+                                              "--check-args",
+                                              "--presence-window-seconds",
+                                              "--lease-seconds",
+                                              "--delivery-window-seconds",
+                                              "--message-ttl-seconds",
+                                              "--device-rate-per-minute",
+                                              "--sim-daily-cap",
+                                              "--max-attempts"};
+
 }  // namespace
 
 int serve(const Args& args) {
+  for (const auto& [flag, _] : args.values)
+    if (std::find(kServeFlags.begin(), kServeFlags.end(), flag) == kServeFlags.end())
+      return fail(validation_error("Unknown flag for pulse serve", flag));
+  for (const auto& flag : args.flags)
+    if (std::find(kServeFlags.begin(), kServeFlags.end(), flag) == kServeFlags.end())
+      return fail(validation_error("Unknown flag for pulse serve", flag));
   const sigset_t signals = block_termination_signals();
   AppOptions options;
   options.data_dir = std::filesystem::absolute(args.get("--data-dir", "pulse-data"));
@@ -111,6 +137,28 @@ int serve(const Args& args) {
     if (auto st = codec::apply_plan_overrides(text.str(), options.decider.plans); !st)
       return fail(st.error());
   }
+  if (args.has("--roles")) {
+    auto roles = runtime::parse_roles(args.get("--roles"));
+    if (!roles) return fail(roles.error());
+    options.roles = *roles;
+    if (!options.roles.all() && !args.has("--kafka"))
+      return fail(validation_error("--roles needs --kafka",
+                                   "split roles share partitions through Kafka consumer groups; "
+                                   "the embedded log serves one process"));
+  }
+  {
+    const auto listen = args.get("--listen", "127.0.0.1:8080");
+    const auto colon = listen.rfind(':');
+    const auto port =
+        colon == std::string::npos ? std::nullopt : parse_int(listen.substr(colon + 1));
+    if (!port || *port < 0 || *port > 65535)
+      return fail(validation_error("Invalid --listen", "expected HOST:PORT"));
+  }
+  if (args.has("--check-args")) {
+    // A dry run (compose.yaml's test): the flags parse; nothing is opened or started.
+    fmt::print("pulse: arguments ok (roles {})\n", options.roles.to_string());
+    return 0;
+  }
   auto secret = jwt_secret(options.data_dir);
   if (!secret) return fail(secret.error());
   options.jwt_secret = std::move(secret).value();
@@ -126,6 +174,12 @@ int serve(const Args& args) {
   if (!kafka) return fail(kafka.error());
   options.kafka = kafka->brokers;
   if (kafka->mock) options.kafka_fetch_wait = Millis{10};  // the mock holds every fetch
+  if (args.has("--kafka-fetch-wait-ms")) {
+    auto n = parse_int(args.get("--kafka-fetch-wait-ms"));
+    if (!n || *n < 1 || *n > 10'000)
+      return fail(validation_error("Invalid --kafka-fetch-wait-ms", "1..10000"));
+    options.kafka_fetch_wait = Millis{*n};
+  }
 
   runtime::SystemTimeSource clock;
   auto app = App::open(options, clock);
@@ -135,10 +189,10 @@ int serve(const Args& args) {
     fmt::print("pulse: read-only: serving {} as it is (no log, no deciders, no projectors)\n",
                (options.data_dir / "views").string());
   else
-    fmt::print("pulse: event log {} ({} partitions)\n",
+    fmt::print("pulse: event log {} ({} partitions), roles {}\n",
                options.kafka.empty() ? "embedded (" + (options.data_dir / "log").string() + ")"
                                      : "kafka " + options.kafka,
-               (*app)->options().partitions);
+               (*app)->options().partitions, options.roles.to_string());
   std::fflush(stdout);
   if (auto st = (*app)->wait_ready(std::chrono::steady_clock::now() + std::chrono::minutes(30));
       !st)

@@ -33,7 +33,8 @@ const std::vector<std::string> kKnownOptions = {
     "--fail-rate",     "--send-delay-ms", "--delivery-delay-ms",
     "--delivery-rate", "--offline-after", "--silent-after",
     "--batch",         "--claim-wait",    "--heartbeat-seconds",
-    "--seed",          "--duration",      "--quiet"};
+    "--seed",          "--duration",      "--quiet",
+    "--check-args"};
 
 std::optional<double> parse_double(const std::string& s) {
   if (s.empty()) return std::nullopt;

@@ -11,6 +11,10 @@
 
 namespace pulse::http {
 
+namespace {
+thread_local std::chrono::steady_clock::time_point request_start;
+}  // namespace
+
 struct ApiServer::Impl {
   App& app;
   ServerOptions options;
@@ -43,10 +47,14 @@ struct ApiServer::Impl {
     server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
       reply(res, 200, R"({"status":"ok"})");
     });
-    add_auth_routes(server, ctx);
-    add_gateway_routes(server, ctx);
-    add_sms_routes(server, ctx);
-    add_docs_routes(server, ctx);
+    add_ops_routes(server, ctx);
+    // A node without the api role (a decider) serves only /healthz, /readyz and /metrics.
+    if (app.options().roles.api || app.options().read_only) {
+      add_auth_routes(server, ctx);
+      add_gateway_routes(server, ctx);
+      add_sms_routes(server, ctx);
+      add_docs_routes(server, ctx);
+    }
 
     server.set_error_handler(httplib::Server::HandlerWithResponse(
         [](const httplib::Request& req, httplib::Response& res) {
@@ -72,7 +80,25 @@ struct ApiServer::Impl {
                 error_body(
                     Error{Errc::internal, "Internal error", "The request failed; it was logged."}));
         });
+    // Request counts and latencies per route (httplib runs a request's handlers and then its
+    // logger on one thread: the start time waits in a thread_local).
+    app.metrics().describe("pulse_http_requests_total", "HTTP requests by method, route, status.",
+                           "counter");
+    app.metrics().describe("pulse_http_request_duration_seconds",
+                           "HTTP request latency by method and route (handler time).", "histogram");
+    server.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+      const std::chrono::duration<double> took = std::chrono::steady_clock::now() - request_start;
+      // Unrouted paths share one series, so scanners can't multiply them.
+      const bool unrouted = res.status == 404 && res.body.starts_with(R"({"error":"Not found")");
+      const std::string route = unrouted ? "unmatched" : runtime::route_of(req.path);
+      app.metrics().add(
+          "pulse_http_requests_total",
+          {{"method", req.method}, {"route", route}, {"status", std::to_string(res.status)}});
+      app.metrics().observe("pulse_http_request_duration_seconds",
+                            {{"method", req.method}, {"route", route}}, took.count());
+    });
     server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+      request_start = std::chrono::steady_clock::now();
       std::string id =
           req.has_header("X-Request-Id") ? req.get_header_value("X-Request-Id") : std::string();
       if (id.empty() || id.size() > 128)

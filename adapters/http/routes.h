@@ -61,5 +61,7 @@ void add_sms_routes(httplib::Server& server, const Context& ctx);
 void add_docs_routes(httplib::Server& server, const Context& ctx);
 void add_auth_routes(httplib::Server& server, const Context& ctx);
 void add_gateway_routes(httplib::Server& server, const Context& ctx);
+// GET /metrics (Prometheus) and GET /readyz; registers the scrape-time gauges.
+void add_ops_routes(httplib::Server& server, const Context& ctx);
 
 }  // namespace pulse::http

@@ -8,9 +8,11 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstdio>
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <thread>
 #include <unordered_map>
@@ -74,6 +76,8 @@ using MockClusterPtr = std::unique_ptr<rd_kafka_mock_cluster_t, MockClusterDelet
 // Waited for on top of message.timeout.ms before an append gives up on its delivery reports.
 constexpr milliseconds kDeliveryMargin{5'000};
 constexpr milliseconds kCloseFlush{5'000};
+constexpr std::string_view kPossiblyAppended =
+    "the records were possibly appended (sent, never acknowledged): their outcome is unknown";
 
 Error unavailable(std::string details) {
   return Error{Errc::unavailable, "Event log unavailable", std::move(details)};
@@ -128,6 +132,8 @@ struct Delivery {
   size_t pending = 0;
   std::vector<int64_t> offsets;
   rd_kafka_resp_err_t error = RD_KAFKA_RESP_ERR_NO_ERROR;
+  // A failed record that may still be in the log (sent, never acknowledged).
+  bool possibly_persisted = false;
 };
 
 // The msg_opaque of one produced message; the delivery report callback deletes it.
@@ -143,6 +149,8 @@ void on_delivery(rd_kafka_t*, const rd_kafka_message_t* msg, void*) {
   std::lock_guard lock(d.mu);
   if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     if (d.error == RD_KAFKA_RESP_ERR_NO_ERROR) d.error = msg->err;
+    if (rd_kafka_message_status(msg) != RD_KAFKA_MSG_STATUS_NOT_PERSISTED)
+      d.possibly_persisted = true;
   } else if (msg->partition != slot->partition || msg->offset < 0) {
     // Explicit partitions and acks=all: anything else is a broken client or broker.
     if (d.error == RD_KAFKA_RESP_ERR_NO_ERROR) d.error = RD_KAFKA_RESP_ERR__BAD_MSG;
@@ -165,10 +173,31 @@ class KafkaReader final : public Reader {
  public:
   KafkaReader(KafkaPtr consumer, std::string topic)
       : consumer_(std::move(consumer)), topic_(std::move(topic)) {}
+  // A group member: the consumer is attached once created (its rebalance callback points here).
+  KafkaReader(std::string topic, GroupHandlers handlers)
+      : topic_(std::move(topic)), handlers_(std::move(handlers)), grouped_(true) {}
+  void attach(KafkaPtr consumer) { consumer_ = std::move(consumer); }
 
   ~KafkaReader() override {
-    // Leaves no group (we never joined one); bounded by librdkafka's own close.
+    if (!consumer_) return;
+    // A group member leaves its group here (the partitions move at once, not after the session
+    // times out); the revocation during close is not passed on: the owner is going away.
+    closing_ = true;
     rd_kafka_consumer_close(consumer_.get());
+  }
+
+  Status subscribe() {
+    PartitionListPtr list(rd_kafka_topic_partition_list_new(1));
+    rd_kafka_topic_partition_list_add(list.get(), topic_.c_str(), RD_KAFKA_PARTITION_UA);
+    if (auto err = rd_kafka_subscribe(consumer_.get(), list.get()); err) {
+      return unavailable("subscribe to " + topic_ + ": " + err_text(err));
+    }
+    return ok_status();
+  }
+
+  static void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                           rd_kafka_topic_partition_list_t* parts, void* opaque) {
+    static_cast<KafkaReader*>(opaque)->rebalance(rk, err, parts);
   }
 
   Status assign(const std::vector<Assignment>& assignments) {
@@ -194,6 +223,17 @@ class KafkaReader final : public Reader {
       // Wait only for the first record; then take what is already buffered.
       const int wait = out.empty() ? remaining_ms(deadline) : 0;
       MessagePtr msg(rd_kafka_consumer_poll(consumer_.get(), wait));
+      if (rebalanced_) {
+        // The partitions moved inside this poll: what was read before belongs to the previous
+        // assignment (the owner's handlers have moved on); the new one starts where they said.
+        rebalanced_ = false;
+        out.clear();
+      }
+      if (error_) {
+        auto e = std::move(*error_);
+        error_.reset();
+        return e;
+      }
       if (!msg) {
         if (!out.empty() || Clock::now() >= deadline) break;
         continue;
@@ -209,6 +249,8 @@ class KafkaReader final : public Reader {
                            rd_kafka_message_errstr(msg.get()) + ")");
       }
       auto next = next_.find(msg->partition);
+      // A group member may still get a record fetched for a partition it just gave up.
+      if (grouped_ && (next == next_.end() || msg->offset < next->second)) continue;
       if (next == next_.end() || msg->offset != next->second) {
         return Error{
             Errc::internal, "Event log corrupt",
@@ -233,9 +275,42 @@ class KafkaReader final : public Reader {
   }
 
  private:
+  void rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts) {
+    std::vector<Partition> ps;
+    for (int i = 0; i < parts->cnt; ++i) ps.push_back(Partition{parts->elems[i].partition});
+    rebalanced_ = true;
+    next_.clear();
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS && !closing_) {
+      auto starts = handlers_.assigned(ps);
+      if (!starts) {
+        error_ = starts.error();  // the next poll fails; the owner reopens (leaves the group)
+        rd_kafka_assign(rk, nullptr);
+        return;
+      }
+      std::unordered_map<int32_t, int64_t> from;
+      for (const auto& a : *starts) from[a.partition.value] = a.from.value;
+      for (int i = 0; i < parts->cnt; ++i) {
+        auto& e = parts->elems[i];
+        e.offset = from.count(e.partition) ? from[e.partition] : 0;
+        next_[e.partition] = e.offset;
+      }
+      if (auto e = rd_kafka_assign(rk, parts); e) {
+        error_ = unavailable("assign " + topic_ + ": " + err_text(e));
+      }
+      return;
+    }
+    if (!closing_ && handlers_.revoked) handlers_.revoked(ps);
+    rd_kafka_assign(rk, nullptr);
+  }
+
   KafkaPtr consumer_;
   std::string topic_;
   std::unordered_map<int32_t, int64_t> next_;  // the next expected offset per partition
+  GroupHandlers handlers_;
+  const bool grouped_ = false;
+  bool closing_ = false;
+  bool rebalanced_ = false;     // set by the rebalance callback inside a poll
+  std::optional<Error> error_;  // from the rebalance callback, for the next poll
 };
 
 // The producer side. Owns an idempotent librdkafka producer and a thread that serves its
@@ -254,6 +329,26 @@ class KafkaLog final : public Log {
     });
   }
 
+  // Probes the brokers until destroyed (after prepare_topics: the topics exist).
+  void start_prober() {
+    prober_ = std::thread([this] {
+      std::unique_lock lock(probe_mu_);
+      while (!stopping_.load(std::memory_order_acquire)) {
+        lock.unlock();
+        const bool ok = probe();
+        if (ok != reachable_.exchange(ok)) {
+          std::fprintf(stderr, "pulse: kafka: %s\n",
+                       ok ? "brokers reachable again" : "brokers unreachable: appends fail fast");
+        }
+        lock.lock();
+        probe_cv_.wait_for(lock, options_.probe_interval,
+                           [&] { return stopping_.load(std::memory_order_acquire); });
+      }
+    });
+  }
+
+  bool reachable() const override { return reachable_.load(std::memory_order_acquire); }
+
   ~KafkaLog() override {
     rd_kafka_t* rk = producer_.get();
     if (rd_kafka_flush(rk, to_ms(kCloseFlush)) != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -262,7 +357,12 @@ class KafkaLog final : public Log {
       rd_kafka_purge(rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
       (void)rd_kafka_flush(rk, 1'000);
     }
-    stopping_.store(true, std::memory_order_release);
+    {
+      std::lock_guard lock(probe_mu_);
+      stopping_.store(true, std::memory_order_release);
+    }
+    probe_cv_.notify_all();
+    if (prober_.joinable()) prober_.join();
     rd_kafka_queue_yield(main_queue_.get());
     poller_.join();
   }
@@ -272,6 +372,13 @@ class KafkaLog final : public Log {
   Result<std::vector<LogPosition>> append(std::string_view topic,
                                           std::span<const Record> records) override {
     if (records.empty()) return std::vector<LogPosition>{};
+    if (!reachable()) {
+      // Fail fast rather than queue records for a broker that is gone: nothing is produced,
+      // so nothing can be applied later behind the caller's back.
+      return unavailable(
+          "no Kafka broker answers for every partition (health probe); nothing "
+          "was appended");
+    }
     rd_kafka_topic_t* rkt = topic_handle(topic);
     if (rkt == nullptr) {
       return unavailable("cannot create a handle for topic " + std::string(topic));
@@ -311,11 +418,13 @@ class KafkaLog final : public Log {
     if (!delivery->done.wait_until(lock, deadline, [&] { return delivery->pending == 0; })) {
       return unavailable("no delivery report for " + std::string(topic) + " within " +
                          std::to_string((options_.delivery_timeout + kDeliveryMargin).count()) +
-                         " ms");
+                         " ms; " + std::string(kPossiblyAppended));
     }
     if (delivery->error != RD_KAFKA_RESP_ERR_NO_ERROR) {
       return unavailable("delivery to " + std::string(topic) +
-                         " failed: " + err_text(delivery->error) + fatal_details());
+                         " failed: " + err_text(delivery->error) + fatal_details() + "; " +
+                         (delivery->possibly_persisted ? std::string(kPossiblyAppended)
+                                                       : std::string("nothing was appended")));
     }
     for (size_t i = 0; i < positions.size(); ++i) {
       positions[i].offset = Offset{delivery->offsets[i]};
@@ -369,6 +478,38 @@ class KafkaLog final : public Log {
     rd_kafka_poll_set_consumer(consumer->get());
     auto r = std::make_unique<KafkaReader>(std::move(consumer).value(), std::string(topic));
     if (auto st = r->assign(assignments); !st) return st.error();
+    return std::unique_ptr<Reader>(std::move(r));
+  }
+
+  Result<std::unique_ptr<Reader>> group_reader(std::string_view topic, const std::string& group,
+                                               GroupHandlers handlers) override {
+    auto r = std::make_unique<KafkaReader>(std::string(topic), std::move(handlers));
+    auto conf = make_conf({
+        {"bootstrap.servers", options_.brokers},
+        {"client.id", options_.client_id + "-" + group},
+        {"group.id", group},
+        // Eager rebalancing: every member gives up all its partitions before any is assigned
+        // again, so no partition ever has two owners among live members.
+        {"partition.assignment.strategy", "range"},
+        // A member killed with SIGKILL loses its partitions after this.
+        {"session.timeout.ms", "6000"},
+        {"heartbeat.interval.ms", "500"},
+        {"enable.auto.commit", "false"},
+        {"enable.auto.offset.store", "false"},
+        {"enable.partition.eof", "false"},
+        {"auto.offset.reset", "error"},
+        {"reconnect.backoff.max.ms", "1000"},
+        {"fetch.wait.max.ms", std::to_string(options_.fetch_wait.count())},
+        {"fetch.error.backoff.ms", "100"},
+    });
+    if (!conf) return conf.error();
+    rd_kafka_conf_set_opaque(conf->get(), r.get());
+    rd_kafka_conf_set_rebalance_cb(conf->get(), &KafkaReader::on_rebalance);
+    auto consumer = make_handle(RD_KAFKA_CONSUMER, std::move(conf).value());
+    if (!consumer) return consumer.error();
+    rd_kafka_poll_set_consumer(consumer->get());
+    r->attach(std::move(consumer).value());
+    if (auto st = r->subscribe(); !st) return st.error();
     return std::unique_ptr<Reader>(std::move(r));
   }
 
@@ -495,6 +636,27 @@ class KafkaLog final : public Log {
     return std::string("; producer fatal error: ") + buf;
   }
 
+  // A metadata request, then the end offset of every partition of both topics (one ListOffsets
+  // per leader, in parallel): a partition whose leader is down fails it.
+  bool probe() {
+    const auto timeout = std::max(1'000, to_ms(options_.probe_interval) * 4);
+    const rd_kafka_metadata_t* raw = nullptr;
+    if (rd_kafka_metadata(producer_.get(), 0, nullptr, &raw, timeout) != 0) return false;
+    MetadataPtr md(raw);
+    PartitionListPtr list(rd_kafka_topic_partition_list_new(2 * options_.partitions));
+    for (std::string_view topic : {kCommandsTopic, kEventsTopic}) {
+      for (int32_t p = 0; p < options_.partitions; ++p) {
+        // offsets_for_times takes a timestamp in .offset; -1: the end of the partition.
+        rd_kafka_topic_partition_list_add(list.get(), std::string(topic).c_str(), p)->offset = -1;
+      }
+    }
+    if (rd_kafka_offsets_for_times(producer_.get(), list.get(), timeout) != 0) return false;
+    for (int i = 0; i < list->cnt; ++i) {
+      if (list->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR) return false;
+    }
+    return true;
+  }
+
   KafkaOptions options_;
   KafkaPtr producer_;
   QueuePtr main_queue_;  // a reference, released before producer_ is destroyed
@@ -502,6 +664,10 @@ class KafkaLog final : public Log {
   std::map<std::string, TopicPtr, std::less<>> topics_;  // destroyed before producer_
   std::atomic<bool> stopping_{false};
   std::thread poller_;
+  std::atomic<bool> reachable_{true};  // prepare_topics succeeded
+  std::mutex probe_mu_;
+  std::condition_variable probe_cv_;
+  std::thread prober_;  // joined before poller_
 };
 
 class MockCluster final : public MockKafkaCluster {
@@ -553,6 +719,7 @@ Result<std::unique_ptr<Log>> open_kafka_log(const KafkaOptions& options) {
   if (!producer) return producer.error();
   auto log = std::make_unique<KafkaLog>(options, std::move(producer).value());
   if (auto st = log->prepare_topics(); !st) return st.error();
+  log->start_prober();
   return std::unique_ptr<Log>(std::move(log));
 }
 

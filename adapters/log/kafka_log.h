@@ -18,8 +18,16 @@ struct KafkaOptions {
   std::string client_id = "pulse";
   // Opening fails with Errc::unavailable when the brokers don't answer within this bound.
   std::chrono::milliseconds connect_timeout{10'000};
-  // A record not acknowledged within this bound fails its append (message.timeout.ms).
+  // A record not acknowledged within this bound fails its append (message.timeout.ms). The
+  // server uses a short one (AppOptions::kafka_delivery_timeout) so that a write routed to a
+  // dead broker answers 503 promptly instead of retrying in the background: once an append has
+  // failed, librdkafka no longer retries its records, so a command the client was told failed
+  // can't be applied later, except when the failure says the records were possibly persisted
+  // (sent, never acknowledged), which the error's details say.
   std::chrono::milliseconds delivery_timeout{30'000};
+  // How often the brokers are probed (metadata, then the end of every partition of both
+  // topics) for Log::reachable(). While a probe fails, appends fail at once.
+  std::chrono::milliseconds probe_interval{500};
   // How long a reader's fetch may wait for records (fetch.wait.max.ms). A real broker answers
   // as soon as a record arrives; librdkafka's mock broker always waits this long, so use a
   // short wait against the mock.

@@ -4,6 +4,7 @@
 // on RocksDB (default) and Apache Kafka through librdkafka. No library header appears here.
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -47,6 +48,16 @@ class Reader {
   virtual Result<std::vector<StoredRecord>> poll(size_t max, std::chrono::milliseconds timeout) = 0;
 };
 
+// A consumer group's hand-over of partitions to a reader (Kafka's group protocol). Both are
+// called on the thread that polls the reader, between two polls.
+struct GroupHandlers {
+  // The partitions this member now owns; returns where to start reading each one. An error
+  // fails the reader's next poll (the caller reopens it: it leaves and rejoins the group).
+  std::function<Result<std::vector<Assignment>>(const std::vector<Partition>&)> assigned;
+  // The partitions it no longer owns; nothing more of them is returned after this.
+  std::function<void(const std::vector<Partition>&)> revoked;
+};
+
 class Log {
  public:
   virtual ~Log() = default;
@@ -70,6 +81,22 @@ class Log {
 
   virtual Result<std::unique_ptr<Reader>> reader(std::string_view topic,
                                                  std::vector<Assignment> assignments) = 0;
+
+  // Reads `topic` as a member of consumer group `group`: partitions are split among the
+  // members, each owned by one member at a time, and move when members come and go. Nothing is
+  // committed to the group: the handlers say where to start. Kafka only.
+  virtual Result<std::unique_ptr<Reader>> group_reader(std::string_view topic,
+                                                       const std::string& group,
+                                                       GroupHandlers handlers) {
+    (void)topic, (void)group, (void)handlers;
+    return Error{Errc::internal, "Consumer groups need Kafka",
+                 "split roles (pulse serve --roles) run against --kafka BROKERS"};
+  }
+
+  // Whether the log answered its last health probe (Kafka: a broker answered for every
+  // partition of both topics). The embedded log is always reachable. For /readyz, and appends
+  // fail fast (nothing produced) while it is false.
+  virtual bool reachable() const { return true; }
 };
 
 uint32_t murmur2(std::string_view data);

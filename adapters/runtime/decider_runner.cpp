@@ -17,18 +17,24 @@ std::string state_key(const std::string& org) {
 std::string position_key(Partition p) {
   return fmt::format("_d/{:05}", p.value);
 }
+// The end of pulse.events after this node's last append there: where catch_up starts reading.
+std::string events_key(Partition p) {
+  return fmt::format("_de/{:05}", p.value);
+}
 
 }  // namespace
 
 DeciderRunner::DeciderRunner(log::Log& log, store::KvStore& state, commands::DeciderConfig config,
                              std::vector<Partition> partitions, Decisions& decisions,
-                             Deadlines& deadlines)
+                             Deadlines& deadlines, DeciderOptions options)
     : log_(log),
       state_(state),
       config_(config),
-      partitions_(std::move(partitions)),
+      options_(std::move(options)),
+      partitions_(options_.group.empty() ? std::move(partitions) : std::vector<Partition>{}),
       decisions_(decisions),
-      deadlines_(deadlines) {}
+      deadlines_(deadlines),
+      owned_(partitions_) {}
 
 Status DeciderRunner::load_timers() {
   timers_.clear();
@@ -104,6 +110,18 @@ Result<int64_t> DeciderRunner::committed_offset(Partition p) {
 
 Status DeciderRunner::open_reader() {
   cache_.clear();
+  if (!options_.group.empty()) {
+    // Leave the group (if in it) and join again: the group assigns partitions in a poll.
+    release(partitions_);
+    reader_.reset();
+    log::GroupHandlers handlers;
+    handlers.assigned = [this](const std::vector<Partition>& ps) { return take_over(ps); };
+    handlers.revoked = [this](const std::vector<Partition>& ps) { release(ps); };
+    auto reader = log_.group_reader(log::kCommandsTopic, options_.group, std::move(handlers));
+    if (!reader) return reader.error();
+    reader_ = std::move(reader).value();
+    return ok_status();
+  }
   std::vector<log::Assignment> assignments;
   for (auto p : partitions_) {
     auto offset = committed_offset(p);
@@ -136,6 +154,140 @@ Status DeciderRunner::load_emitted() {
     emitted_[p.value] = event->source;
   }
   return ok_status();
+}
+
+void DeciderRunner::set_owned() {
+  std::lock_guard lock(owned_mu_);
+  owned_ = partitions_;
+}
+
+Result<std::vector<log::Assignment>> DeciderRunner::take_over(const std::vector<Partition>& ps) {
+  cache_.clear();
+  std::vector<log::Assignment> out;
+  std::string names;
+  for (auto p : ps) {
+    auto next = catch_up(p);
+    if (!next) return next.error();
+    out.push_back({p, Offset{*next}});
+    names += fmt::format("{}{}@{}", names.empty() ? "" : ", ", p.value, *next);
+  }
+  partitions_ = ps;
+  set_owned();
+  if (auto st = load_timers(); !st) return st.error();
+  log_line("decider", "deciding partitions [{}] of {}", names, log::kCommandsTopic);
+  return out;
+}
+
+void DeciderRunner::release(const std::vector<Partition>& ps) {
+  cache_.clear();
+  for (auto p : ps) {
+    deadlines_.set(p, std::nullopt);  // the new owner's ticker ticks it
+    emitted_.erase(p.value);
+    if (auto t = timers_.find(p.value); t != timers_.end()) {
+      for (const auto& [ms, key] : t->second) deadline_of_.erase(key);
+      timers_.erase(t);
+    }
+    std::erase(partitions_, p);
+  }
+  set_owned();
+  if (!ps.empty()) log_line("decider", "released {} partition(s)", ps.size());
+}
+
+Result<int64_t> DeciderRunner::catch_up(Partition p) {
+  // The last event of the partition tells which command was decided last (every batch ends
+  // with an event or a CommandDecided mark): that command, or the next one when all of its
+  // events are in the log.
+  auto end = log_.end_offset(log::kEventsTopic, p);
+  if (!end) return end.error();
+  std::optional<EventEnvelope> last;
+  if (end->value > 0) {
+    auto reader = log_.reader(log::kEventsTopic, {{p, Offset{end->value - 1}}});
+    if (!reader) return reader.error();
+    auto rec = (*reader)->poll(1, std::chrono::seconds(10));
+    if (!rec) return rec.error();
+    if (rec->empty())
+      return Error{Errc::unavailable, "Event log unavailable",
+                   fmt::format("could not read the last event of partition {}", p.value)};
+    auto event = codec::decode_event(rec->front().value);
+    if (!event) return event.error();
+    last = std::move(event).value();
+  }
+  if (last)
+    emitted_[p.value] = last->source;
+  else
+    emitted_.erase(p.value);
+  const bool last_complete = last && last->source.index + 1 >= last->event_count;
+  const int64_t required =
+      last ? last->source.command.offset.value + (last_complete ? 1 : 0) : int64_t{0};
+  auto local = committed_offset(p);
+  if (!local) return local.error();
+  if (*local == required) {  // this node decided it last
+    log_line("decider", "partition {}: resuming at command {}", p.value, required);
+    return required;
+  }
+
+  // Commands below `decided` are in the stored state; evolve the events of the others.
+  int64_t decided = *local;
+  int64_t from = 0;
+  std::vector<store::WriteOp> ops;
+  if (*local < required) {
+    auto raw = state_.get(events_key(p));
+    if (!raw) return raw.error();
+    if (raw->has_value()) from = std::stoll(**raw);
+  } else {
+    // Ahead of the log (its events were lost, or another cluster's): start from nothing.
+    decided = 0;
+    auto st = state_.scan("s/", "", false, [&](std::string_view k, std::string_view) {
+      if (log_.partition_for(k.substr(2)) == p) ops.push_back({std::string(k), std::nullopt});
+      return true;
+    });
+    if (!st) return st.error();
+  }
+  std::map<std::string, commands::DeciderState> states;
+  for (const auto& op : ops) states[op.key.substr(2)] = commands::DeciderState{};
+  int64_t evolved = 0;
+  if (from < end->value) {
+    auto reader = log_.reader(log::kEventsTopic, {{p, Offset{from}}});
+    if (!reader) return reader.error();
+    int64_t next = from;
+    while (next < end->value) {
+      auto batch = (*reader)->poll(1024, std::chrono::seconds(10));
+      if (!batch) return batch.error();
+      if (batch->empty())
+        return Error{Errc::unavailable, "Event log unavailable",
+                     fmt::format("partition {} stopped at {} of {}", p.value, next, end->value)};
+      for (auto& rec : *batch) {
+        next = rec.offset.value + 1;
+        if (rec.offset.value >= end->value) break;
+        auto event = codec::decode_event(rec.value);
+        if (!event) return event.error();
+        const auto cmd = event->source.command.offset.value;
+        if (cmd < decided || cmd >= required) continue;  // in the state / decided again
+        if (std::holds_alternative<CommandDecided>(event->body)) continue;
+        auto it = states.find(rec.key);
+        if (it == states.end()) {
+          commands::DeciderState st;
+          auto raw = state_.get(state_key(rec.key));
+          if (!raw) return raw.error();
+          if (raw->has_value()) {
+            auto decoded = codec::decode_decider_state(**raw);
+            if (!decoded) return decoded.error();
+            st = std::move(decoded).value();
+          }
+          it = states.emplace(rec.key, std::move(st)).first;
+        }
+        commands::evolve(config_, it->second, event->body, event->at);
+        ++evolved;
+      }
+    }
+  }
+  for (auto& [key, st] : states) ops.push_back({state_key(key), codec::encode(st)});
+  ops.push_back({position_key(p), std::to_string(required)});
+  ops.push_back({events_key(p), std::to_string(end->value)});
+  if (auto st = state_.write(ops); !st) return st.error();
+  log_line("decider", "partition {}: caught up from command {} to {} ({} events evolved)", p.value,
+           decided, required, evolved);
+  return required;
 }
 
 Status DeciderRunner::start() {
@@ -185,6 +337,8 @@ Status DeciderRunner::process(std::vector<log::StoredRecord>& batch) {
   std::map<int32_t, int64_t> next_offsets;
   std::vector<std::pair<LogPosition, bool>> decided;  // for the waiting write handlers
   std::map<int32_t, EventSource> appended_last;       // per partition, once `out` is appended
+  // Per partition, the batch's last command when it produced no events (mark_decided).
+  std::map<int32_t, std::optional<EventEnvelope>> unmarked;
   for (auto& rec : batch) {
     next_offsets[rec.partition.value] = rec.offset.value + 1;
     auto cmd = codec::decode_command(rec.value);
@@ -237,16 +391,34 @@ Status DeciderRunner::process(std::vector<log::StoredRecord>& batch) {
       out.push_back(log::Record{key, codec::encode_event(ev)});
     }
     decided.emplace_back(LogPosition{rec.partition, rec.offset}, count > 0);
+    auto& mark = unmarked[rec.partition.value];
+    mark.reset();
+    if (count == 0 && options_.mark_decided)
+      mark = EventEnvelope{EventSource{{rec.partition, rec.offset}, 0},
+                           env.id,
+                           OrgId{rec.key},
+                           env.at,
+                           1,
+                           CommandDecided{}};
+  }
+  for (auto& [p, mark] : unmarked) {
+    if (!mark) continue;
+    if (auto e = emitted_.find(p); e != emitted_.end() && mark->source <= e->second) continue;
+    appended_last[p] = mark->source;
+    out.push_back(log::Record{mark->org.value, codec::encode_event(*mark)});
   }
 
+  std::map<int32_t, int64_t> events_end;  // per partition, after this batch's append
   // The events first: once they are durable the state may follow; if we die in between, the
   // commands are decided again, to the same events, which are not appended twice.
   if (!out.empty()) {
     auto appended = log_.append(log::kEventsTopic, out);
     if (!appended) return appended.error();
     for (const auto& [p, source] : appended_last) emitted_[p] = source;
+    for (const auto& pos : *appended) events_end[pos.partition.value] = pos.offset.value + 1;
   }
   std::vector<store::WriteOp> ops;
+  for (auto& [p, end] : events_end) ops.push_back({events_key(Partition{p}), std::to_string(end)});
   for (auto& [key, _] : dirty) ops.push_back({state_key(key), codec::encode(cache_.at(key))});
   for (auto& [p, next] : next_offsets)
     ops.push_back({position_key(Partition{p}), std::to_string(next)});

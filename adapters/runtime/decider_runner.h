@@ -4,6 +4,7 @@
 // consumed offset together. Owns one thread.
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -18,10 +19,21 @@
 
 namespace pulse::runtime {
 
+struct DeciderOptions {
+  // Empty: decide the given partitions. Else: join this consumer group on pulse.commands and
+  // decide the partitions it assigns (Kafka; split roles). A partition taken over is first
+  // brought up to what the event log says was decided (see catch_up).
+  std::string group;
+  // Append CommandDecided for the last command of a batch that produced no events, so that
+  // the event log tells other processes which commands are decided.
+  bool mark_decided = false;
+};
+
 class DeciderRunner {
  public:
   DeciderRunner(log::Log& log, store::KvStore& state, commands::DeciderConfig config,
-                std::vector<Partition> partitions, Decisions& decisions, Deadlines& deadlines);
+                std::vector<Partition> partitions, Decisions& decisions, Deadlines& deadlines,
+                DeciderOptions options = {});
   ~DeciderRunner() { worker_.stop(); }
 
   // Loads positions, finds what the events topic already holds, starts the thread.
@@ -30,9 +42,22 @@ class DeciderRunner {
 
   // The next command offset of each owned partition, as committed.
   Result<int64_t> committed_offset(Partition p);
+  // The partitions this runner decides now. Thread-safe.
+  std::vector<Partition> owned() const {
+    std::lock_guard lock(owned_mu_);
+    return owned_;
+  }
 
  private:
   Status open_reader();
+  // Consumer group hand-overs (on the worker thread, inside a poll).
+  Result<std::vector<log::Assignment>> take_over(const std::vector<Partition>& ps);
+  void release(const std::vector<Partition>& ps);
+  // Brings the stored state of partition `p` up to the last command the event log says was
+  // decided (events of commands this node's state has not seen are evolved into it); returns
+  // the next command offset to decide.
+  Result<int64_t> catch_up(Partition p);
+  void set_owned();
   Status load_emitted();
   void step();
   Status process(std::vector<log::StoredRecord>& batch);
@@ -48,7 +73,8 @@ class DeciderRunner {
   log::Log& log_;
   store::KvStore& state_;
   const commands::DeciderConfig config_;
-  const std::vector<Partition> partitions_;
+  const DeciderOptions options_;
+  std::vector<Partition> partitions_;  // worker thread only
   std::unique_ptr<log::Reader> reader_;
   std::map<std::string, commands::DeciderState> cache_;  // by log key
   // Per partition: the last event already in pulse.events. Re-running a command after a crash
@@ -59,6 +85,8 @@ class DeciderRunner {
   std::map<std::string, int64_t> deadline_of_;
   Decisions& decisions_;
   Deadlines& deadlines_;
+  mutable std::mutex owned_mu_;
+  std::vector<Partition> owned_;  // a copy of partitions_ for other threads
   Worker worker_;
 };
 

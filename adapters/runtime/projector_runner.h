@@ -35,6 +35,11 @@ class ProjectorRunner {
   // `until`, events that happened after it are read and not applied (the read models as of a
   // past moment). Returns the records read. Not to be mixed with start().
   Result<int64_t> catch_up(std::optional<TimePoint> until = std::nullopt);
+  // The next event offset of each partition, as applied (metrics, /readyz). Thread-safe.
+  std::map<int32_t, int64_t> applied_offsets() {
+    std::lock_guard lock(applied_mu_);
+    return applied_;
+  }
   // Events applied so far (duplicates and events after `until` are not).
   int64_t applied() const { return applied_events_; }
 

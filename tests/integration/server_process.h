@@ -339,6 +339,8 @@ class ServerProcess {
       if (extra_[i] == "--kafka") {
         if (extra_[i + 1] == "mock") return;  // gone with the server
         args.insert(args.end(), {"--kafka", extra_[i + 1]});
+      } else if (extra_[i] == "--partitions") {
+        args.insert(args.end(), {"--partitions", extra_[i + 1]});
       }
     static std::atomic<int> n{0};
     auto [code, out] = run_command(args);
