@@ -55,7 +55,7 @@ struct CampaignMessage {
   std::string body;  // rendered for this contact
   template <class Self, class F>
   static void fields(Self& s, F&& f) {
-    f("phone", s.phone), f("contactName", s.contact_name), f("body", s.body);
+    f("phone", s.phone), f("recipientName", s.contact_name), f("body", s.body);
   }
 };
 
