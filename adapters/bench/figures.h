@@ -33,5 +33,6 @@ std::vector<Row> command_latency(const Settings& s);
 std::vector<Row> query(const Settings& s);
 std::vector<Row> replay(const Settings& s);
 std::vector<Row> memory(const Settings& s);
+std::vector<Row> campaign_get_10k(const Settings& s);  // issue 5
 
 }  // namespace pulse::bench
