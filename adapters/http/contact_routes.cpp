@@ -200,7 +200,10 @@ void get_list(const Context& ctx, const Req& req, Res& res) {
   if (!limit) return reply_error(res, limit.error());
   std::optional<std::string> after;
   if (req.has_param("cursor")) {
-    auto phone = parse_phone(req.get_param_value("cursor"));
+    // An unencoded "+" in a query string arrives as a space.
+    auto raw = req.get_param_value("cursor");
+    if (raw.starts_with(' ')) raw[0] = '+';
+    auto phone = parse_phone(raw);
     if (!phone)
       return reply_error(
           res, validation_error("Invalid query parameter", "cursor must be a contact's phone"));
