@@ -27,6 +27,10 @@ Result<projections::CampaignView> campaign_of(const Context& ctx, const OrgId& o
 void post_campaign(const Context& ctx, const Req& req, Res& res) {
   auto caller = ctx.authenticate(req);
   if (!caller) return reply_error(res, caller.error());
+  // Launching a campaign is sending: it shares POST /api/sms/send's rate.
+  const auto per_minute = ctx.app.options().decider.plans[caller->plan].send_per_minute;
+  if (auto st = ctx.rate_limit(res, "send/" + caller->org.value, per_minute); !st)
+    return reply_error(res, st.error());
   auto body = codec::decode_campaign_request(req.body);
   if (!body) return reply_error(res, body.error());
   if (auto st = commands::check_list_name(body->name); !st)
