@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "commands/campaigns.h"
+#include "commands/contacts.h"
 #include "commands/gateway.h"
 #include "commands/send_sms.h"
 #include "domain/message_body.h"
@@ -130,6 +132,8 @@ int64_t sms_remaining(const DeciderConfig& config, const OrgState& org, TimePoin
 
 Decision decide(const DeciderConfig& config, const DeciderState& state,
                 const CommandEnvelope& cmd) {
+  if (is_contact_command(cmd.body)) return decide_contacts(state.org, cmd);
+  if (is_campaign_command(cmd.body)) return decide_campaign(config, state, cmd);
   return std::visit(
       Overloaded{
           [&](const SendSms& c) { return decide_send(config, state.org, cmd, c); },
@@ -147,6 +151,8 @@ Decision decide(const DeciderConfig& config, const DeciderState& state,
 
 void evolve(const DeciderConfig& config, DeciderState& state, const Event& event, TimePoint at) {
   evolve_gateway(config, state.org, event, at);
+  evolve_contacts(state.org, event);
+  evolve_campaigns(state.org, event);
   auto& org = state.org;
   auto& user = state.user;
   std::visit(Overloaded{

@@ -59,11 +59,17 @@ struct CampaignQueue {
   std::map<int32_t, Requeued> requeued;
   int32_t finished = 0;  // delivered, failed, or sent with the delivery window passed
   std::optional<TimePoint> expires_at;
+  // Issue 5: why nothing is handed out ("draft", "scheduled", "paused"); unset: running.
+  std::optional<std::string> hold;
+  std::optional<int32_t> filled;          // a draft's messages queued so far
+  std::optional<TimePoint> scheduled_at;  // when a scheduled campaign starts
+  bool dispatching() const { return !hold; }
   auto operator<=>(const CampaignQueue&) const = default;
   template <class Self, class F>
   static void fields(Self& s, F&& f) {
     f("total", s.total), f("nextIndex", s.next_index), f("requeued", s.requeued),
-        f("finished", s.finished), f("expiresAt", s.expires_at);
+        f("finished", s.finished), f("expiresAt", s.expires_at), f("hold", s.hold),
+        f("filled", s.filled), f("scheduledAt", s.scheduled_at);
   }
 };
 
@@ -108,16 +114,17 @@ struct OrgState {
   int64_t month_messages = 0;                 // messages queued in that month
   std::map<std::string, TimePoint> pairings;  // token hash -> expiry
   std::map<std::string, DeviceState> devices;
-  std::map<std::string, CampaignQueue> queues;  // running campaigns, oldest first
-  std::map<std::string, Lease> leases;          // by message id
-  std::map<std::string, Awaiting> awaiting;     // by message id
+  std::map<std::string, CampaignQueue> queues;         // running campaigns, oldest first
+  std::map<std::string, Lease> leases;                 // by message id
+  std::map<std::string, Awaiting> awaiting;            // by message id
+  std::optional<std::set<std::string>> contact_lists;  // issue 5: ids of existing lists
   auto operator<=>(const OrgState&) const = default;
   template <class Self, class F>
   static void fields(Self& s, F&& f) {
     f("exists", s.exists), f("plan", s.plan), f("apiKeys", s.api_keys), f("campaigns", s.campaigns),
         f("messages", s.messages), f("month", s.month), f("monthMessages", s.month_messages),
         f("pairings", s.pairings), f("devices", s.devices), f("queues", s.queues),
-        f("leases", s.leases), f("awaiting", s.awaiting);
+        f("leases", s.leases), f("awaiting", s.awaiting), f("contactLists", s.contact_lists);
   }
 };
 

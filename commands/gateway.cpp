@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "commands/campaigns.h"
 #include "domain/overloaded.h"
 #include "fmt/format.h"
 
@@ -66,6 +67,7 @@ class Scratch {
 
   void emit(Event e) {
     evolve_gateway(config_, org_, e, at_);
+    evolve_campaigns(org_, e);
     if (!events_.empty()) {
       auto& last = events_.back();
       if (merge_into<MessagesSent>(last, e) || merge_into<MessagesDelivered>(last, e) ||
@@ -91,6 +93,11 @@ class Scratch {
 // A lease that ended without an outcome: back to the queue, or failed when out of attempts.
 void release(Scratch& s, const GatewayConfig& g, const std::string& id, const Lease& lease,
              std::string_view reason, TimePoint at) {
+  // Its campaign was cancelled while the device held it: it fails instead of going back.
+  if (auto split = split_message_id(id); split && !s.org().queues.count(split->first)) {
+    s.emit(MessagesFailed{"", {FailedMessage{MessageId{id}, at, std::string(kCancelledError)}}});
+    return;
+  }
   if (lease.attempt >= g.max_attempts)
     s.emit(MessagesFailed{
         "",
@@ -184,7 +191,7 @@ Decision decide_claim(Scratch& s, const GatewayConfig& g, const ClaimMessages& c
   // send; else the next sending SIM, round-robin, with room left today.
   int32_t slot = -1;
   for (const auto& [campaign, q] : org.queues) {
-    if (q.expires_at && *q.expires_at <= at) continue;
+    if (!q.dispatching() || (q.expires_at && *q.expires_at <= at)) continue;
     for (const auto& [index, r] : q.requeued)
       if (r.device == me && slot_open(g, dev, r.slot, at)) {
         slot = r.slot;
@@ -204,6 +211,7 @@ Decision decide_claim(Scratch& s, const GatewayConfig& g, const ClaimMessages& c
   const auto full = [&] { return static_cast<int64_t>(taken.size()) >= room; };
   for (const auto& [campaign, q] : org.queues) {
     if (full()) break;
+    if (!q.dispatching()) continue;                     // draft, scheduled or paused
     if (q.expires_at && *q.expires_at <= at) continue;  // expired: the clock fails them
     for (const auto& [index, r] : q.requeued) {
       if (full()) break;
@@ -390,6 +398,7 @@ std::vector<Event> decide_tick(const DeciderConfig& config, const DeciderState& 
   const auto& g = config.gateway;
   Scratch s(config, state, at);
   const OrgState org = state.org;  // what was due when the tick came
+  for (auto& e : due_campaigns(config, org, at)) s.emit(std::move(e));
   for (const auto& [id, d] : org.devices) {
     if (!d.online || d.last_seen + g.presence_window > at) continue;
     s.emit(DeviceDisconnected{DeviceId{id}, "missed heartbeats"});
@@ -440,6 +449,7 @@ std::optional<TimePoint> next_deadline(const DeciderConfig& config, const Decide
   for (const auto& [id, a] : org.awaiting) consider(a.window_end);
   for (const auto& [id, q] : org.queues)
     if (q.expires_at && (q.next_index < q.total || !q.requeued.empty())) consider(*q.expires_at);
+  if (auto start = next_campaign_start(org)) consider(*start);
   return next;
 }
 

@@ -6,6 +6,8 @@
 #include <variant>
 #include <vector>
 
+#include "domain/campaigns.h"
+#include "domain/contacts.h"
 #include "domain/ids.h"
 #include "domain/phone.h"
 #include "domain/plans.h"
@@ -221,7 +223,10 @@ struct ClockTick {
 using Command =
     std::variant<SendSms, RegisterUser, ClaimOrganization, CreateOrganization, CreateApiKey,
                  RevokeApiKey, SetPlan, CreatePairing, RegisterDevice, UpdateDevice, UnpairDevice,
-                 DeviceHeartbeat, ClaimMessages, ReportStatus, ClockTick>;
+                 DeviceHeartbeat, ClaimMessages, ReportStatus, ClockTick,
+                 // issue 5: contacts and campaigns
+                 CreateContactList, UpsertContacts, RemoveContacts, DeleteContactList,
+                 DraftCampaign, QueueCampaignMessages, LaunchCampaign, ControlCampaign>;
 
 struct CommandEnvelope {
   CommandId id;

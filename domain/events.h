@@ -336,13 +336,17 @@ struct CampaignCompleted {
   }
 };
 
-using Event =
-    std::variant<CampaignCreated, MessagesQueued, CommandRejected, UserRegistered,
-                 OrganizationClaimed, OrganizationCreated, ApiKeyCreated, ApiKeyRevoked,
-                 PlanChanged, PairingCreated, DeviceRegistered, DeviceUpdated, DeviceUnpaired,
-                 HeartbeatReceived, DeviceConnected, DeviceDisconnected, MessagesClaimed,
-                 MessagesRequeued, MessagesSent, MessagesDelivered, MessagesFailed, MessagesSettled,
-                 ReportsRejected, CampaignCompleted, CommandDecided>;
+using Event = std::variant<
+    CampaignCreated, MessagesQueued, CommandRejected, UserRegistered, OrganizationClaimed,
+    OrganizationCreated, ApiKeyCreated, ApiKeyRevoked, PlanChanged, PairingCreated,
+    DeviceRegistered, DeviceUpdated, DeviceUnpaired, HeartbeatReceived, DeviceConnected,
+    DeviceDisconnected, MessagesClaimed, MessagesRequeued, MessagesSent, MessagesDelivered,
+    MessagesFailed, MessagesSettled, ReportsRejected, CampaignCompleted,
+    // issue 9: scale-out
+    CommandDecided,
+    // issue 5: contacts and campaigns
+    ContactListCreated, ContactsUpserted, ContactsRemoved, ContactListDeleted, CampaignDrafted,
+    CampaignScheduled, CampaignStarted, CampaignPaused, CampaignResumed, CampaignCancelled>;
 
 // (command partition, command offset, index within the command's events).
 struct EventSource {

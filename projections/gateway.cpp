@@ -72,7 +72,7 @@ class Messages {
 void leave(Messages& ms, CampaignView& c, const MessageView& m) {
   if (m.status == "queued") {
     --c.queued_count;
-    ms.queued_delta(-1);
+    if (c.status == "running") ms.queued_delta(-1);
   } else if (m.status == "sending") {
     --c.sending_count;
   } else if (m.status == "failed") {
@@ -121,7 +121,7 @@ void on_requeued(Messages& ms, const MessagesRequeued& e) {
     leave(ms, *c, *m);
     m->status = "queued";
     ++c->queued_count;
-    ms.queued_delta(1);
+    if (c->status == "running") ms.queued_delta(1);
   }
 }
 

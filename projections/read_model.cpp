@@ -4,6 +4,7 @@
 
 #include "domain/ids.h"
 #include "domain/overloaded.h"
+#include "projections/contacts.h"
 #include "projections/gateway.h"
 
 namespace pulse::projections {
@@ -46,9 +47,12 @@ void on_messages_queued(ReadModelTx& tx, const EventEnvelope& env, const Message
   }
   campaign->updated_at = env.at;
   tx.put_campaign(env.org, *campaign);
-  auto q = tx.queue(env.org);
-  q.queued += static_cast<int64_t>(e.messages.size());
-  tx.put_queue(env.org, q);
+  // Only running campaigns count as work for the phones (drafts, scheduled and paused don't).
+  if (campaign->status == "running") {
+    auto q = tx.queue(env.org);
+    q.queued += static_cast<int64_t>(e.messages.size());
+    tx.put_queue(env.org, q);
+  }
 }
 
 void on_organization_created(ReadModelTx& tx, const EventEnvelope& env,
@@ -82,6 +86,7 @@ void on_plan_changed(ReadModelTx& tx, const EventEnvelope& env, const PlanChange
 
 void apply(ReadModelTx& tx, const EventEnvelope& env) {
   if (apply_gateway(tx, env)) return;
+  if (apply_contacts(tx, env) || apply_campaigns(tx, env)) return;
   std::visit(Overloaded{
                  [&](const CampaignCreated& e) { on_campaign_created(tx, env, e); },
                  [&](const MessagesQueued& e) { on_messages_queued(tx, env, e); },

@@ -11,6 +11,7 @@
 #include "domain/ids.h"
 #include "domain/plans.h"
 #include "domain/time.h"
+#include "projections/contact_views.h"
 
 namespace pulse::projections {
 
@@ -36,6 +37,11 @@ struct CampaignView {
   TimePoint updated_at;
   std::optional<TimePoint> started_at;
   std::optional<TimePoint> completed_at;
+  // Issue 5: the contact list snapshotted (empty for POST /api/sms/send), and the start time.
+  std::string contact_list_id;
+  std::string contact_list_name;
+  int32_t contact_count = 0;
+  std::optional<TimePoint> scheduled_at;
   auto operator<=>(const CampaignView&) const = default;
 };
 
@@ -266,6 +272,16 @@ class ReadModelTx {
   virtual std::optional<MessageView> message(const OrgId& org, const MessageId& id) = 0;
   virtual void put_message(const OrgId& org, const MessageView& view) = 0;
   virtual void put_outcome(const OrgId& org, const CommandId& id, const CommandOutcome& o) = 0;
+  // ---- issue 5: contact lists
+  virtual std::optional<ContactListView> contact_list(const OrgId& org,
+                                                      const ContactListId& id) = 0;
+  virtual void put_contact_list(const OrgId& org, const ContactListView& v) = 0;
+  virtual void delete_contact_list(const OrgId& org, const ContactListId& id) = 0;  // + contacts
+  virtual std::optional<ContactView> contact(const OrgId& org, const ContactListId& list,
+                                             std::string_view phone) = 0;
+  virtual void put_contact(const OrgId& org, const ContactListId& list, const ContactView& v) = 0;
+  virtual void delete_contact(const OrgId& org, const ContactListId& list,
+                              std::string_view phone) = 0;
 };
 
 // Applies one event. Events must come in log order; duplicates are dropped by the runner.

@@ -42,6 +42,7 @@ const std::vector<Figure>& figures() {
       {"query", bench::query},
       {"replay", bench::replay},
       {"memory", bench::memory},
+      {"campaign_get_10k", bench::campaign_get_10k},
       {"gateway", bench::gateway},
       {"webhooks",
        [](const bench::Settings&) {

@@ -819,6 +819,10 @@ std::string encode(const projections::CampaignView& v) {
       .field("updatedAt", format_iso8601(v.updated_at));
   write_optional_time(w, "startedAt", v.started_at);
   write_optional_time(w, "completedAt", v.completed_at);
+  w.field("contactListId", v.contact_list_id)
+      .field("contactListName", v.contact_list_name)
+      .field("contactCount", v.contact_count);
+  write_optional_time(w, "scheduledAt", v.scheduled_at);
   w.end_object();
   return w.take();
 }
@@ -845,6 +849,10 @@ Result<projections::CampaignView> decode_campaign(std::string_view json) {
   v.updated_at = f.time("updatedAt");
   v.started_at = f.opt_time("startedAt");
   v.completed_at = f.opt_time("completedAt");
+  v.contact_list_id = f.str_or("contactListId", "");
+  v.contact_list_name = f.str_or("contactListName", "");
+  v.contact_count = static_cast<int32_t>(f.i64_or("contactCount", 0));
+  v.scheduled_at = f.opt_time("scheduledAt");
   if (f.failed()) return f.error();
   return v;
 }
@@ -992,6 +1000,8 @@ PULSE_VIEW_CODEC(DeviceCredentialView, decode_credential)
 PULSE_VIEW_CODEC(ReportRejectionsView, decode_rejections)
 PULSE_VIEW_CODEC(ClaimView, decode_claim)
 PULSE_VIEW_CODEC(QueueView, decode_queue)
+PULSE_VIEW_CODEC(ContactListView, decode_contact_list)
+PULSE_VIEW_CODEC(ContactView, decode_contact)
 #undef PULSE_VIEW_CODEC
 
 std::string encode(const commands::DeciderState& s) {
@@ -1267,6 +1277,97 @@ Result<commands::SendSmsRequest> decode_send_sms_request(std::string_view json) 
   }
   if (f.failed()) return f.error();
   return req;
+}
+
+// ---- issue 5: contact lists and campaigns ----------------------------------------------------
+
+namespace {
+
+struct RawContactJson {
+  std::optional<std::string> phone, first_name, last_name, name, email;
+  std::optional<std::map<std::string, std::string>> fields;
+  template <class Self, class F>
+  static void fields_of(Self& s, F&& f) {
+    f("phone", s.phone), f("firstName", s.first_name), f("lastName", s.last_name),
+        f("name", s.name), f("email", s.email), f("fields", s.fields);
+  }
+};
+
+commands::RawContact to_raw(const RawContactJson& j) {
+  return commands::RawContact{
+      j.phone.value_or(""),     j.first_name.value_or(""),
+      j.last_name.value_or(""), j.name.value_or(""),
+      j.email.value_or(""),     j.fields.value_or(std::map<std::string, std::string>{})};
+}
+
+struct RawContactEntry {
+  RawContactJson c;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    RawContactJson::fields_of(s.c, f);
+  }
+};
+
+struct RawContactList {
+  std::string name;
+  std::optional<std::vector<RawContactEntry>> contacts;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("name", s.name), f("contacts", s.contacts);
+  }
+};
+
+struct RawContacts {
+  std::vector<RawContactEntry> contacts;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("contacts", s.contacts);
+  }
+};
+
+struct RawCampaign {
+  std::string name;
+  std::string message;
+  std::string contact_list_id;
+  std::optional<std::string> scheduled_at;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("name", s.name), f("message", s.message), f("contactListId", s.contact_list_id),
+        f("scheduledAt", s.scheduled_at);
+  }
+};
+
+}  // namespace
+
+Result<ContactListRequest> decode_contact_list_request(std::string_view json) {
+  auto raw = read_request<RawContactList>(json);
+  if (!raw) return raw.error();
+  ContactListRequest out;
+  out.name = raw->name;
+  if (raw->contacts)
+    for (const auto& e : *raw->contacts) out.contacts.push_back(to_raw(e.c));
+  return out;
+}
+
+Result<std::vector<commands::RawContact>> decode_contacts_request(std::string_view json) {
+  auto raw = read_request<RawContacts>(json);
+  if (!raw) return raw.error();
+  std::vector<commands::RawContact> out;
+  for (const auto& e : raw->contacts) out.push_back(to_raw(e.c));
+  return out;
+}
+
+Result<ContactPatch> decode_contact_patch(std::string_view json) {
+  auto raw = read_request<RawContactEntry>(json);
+  if (!raw) return raw.error();
+  return ContactPatch{raw->c.first_name, raw->c.last_name, raw->c.name, raw->c.email,
+                      raw->c.fields};
+}
+
+Result<CampaignRequest> decode_campaign_request(std::string_view json) {
+  auto raw = read_request<RawCampaign>(json);
+  if (!raw) return raw.error();
+  return CampaignRequest{raw->name, raw->message, raw->contact_list_id, raw->scheduled_at};
 }
 
 }  // namespace pulse::codec

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "commands/contacts.h"
 #include "commands/decider.h"
 #include "commands/send_sms.h"
 #include "domain/commands.h"
@@ -55,6 +56,10 @@ Result<projections::ClaimView> decode_claim(std::string_view json);
 std::string encode(const projections::QueueView& v);
 Result<projections::QueueView> decode_queue(std::string_view json);
 Result<projections::ApiKeyView> decode_api_key(std::string_view json);
+std::string encode(const projections::ContactListView& v);
+Result<projections::ContactListView> decode_contact_list(std::string_view json);
+std::string encode(const projections::ContactView& v);
+Result<projections::ContactView> decode_contact(std::string_view json);
 
 // Server configuration: {"free": {"monthlySms": 100, "organizations": 1, "apiKeys": 1,
 // "sendPerMinute": 10}, "pro": {…}, "enterprise": {…}}; -1 or null means unlimited; what a
@@ -95,5 +100,29 @@ Result<std::map<std::string, std::string>> decode_strings(
     std::string_view json, std::initializer_list<const char*> required,
     std::initializer_list<const char*> optional = {});
 Result<commands::SendSmsRequest> decode_send_sms_request(std::string_view json);
+
+// ---- issue 5: contact lists and campaigns
+// POST /api/contacts: {name, contacts?: [{phone, firstName?, lastName?, name?, email?, fields?}]}
+struct ContactListRequest {
+  std::string name;
+  std::vector<commands::RawContact> contacts;
+};
+Result<ContactListRequest> decode_contact_list_request(std::string_view json);
+// POST /api/contacts/{id}/contacts: {contacts: [...]}
+Result<std::vector<commands::RawContact>> decode_contacts_request(std::string_view json);
+// PATCH /api/contacts/{id}/contacts/{phone}: the fields to change (absent: unchanged).
+struct ContactPatch {
+  std::optional<std::string> first_name, last_name, name, email;
+  std::optional<std::map<std::string, std::string>> fields;
+};
+Result<ContactPatch> decode_contact_patch(std::string_view json);
+// POST /api/campaigns: {name, message, contactListId, scheduledAt?}
+struct CampaignRequest {
+  std::string name;
+  std::string message;
+  std::string contact_list_id;
+  std::optional<std::string> scheduled_at;
+};
+Result<CampaignRequest> decode_campaign_request(std::string_view json);
 
 }  // namespace pulse::codec

@@ -53,6 +53,8 @@ struct ApiServer::Impl {
       add_auth_routes(server, ctx);
       add_gateway_routes(server, ctx);
       add_sms_routes(server, ctx);
+      add_contact_routes(server, ctx);
+      add_campaign_routes(server, ctx);
       add_docs_routes(server, ctx);
     }
 

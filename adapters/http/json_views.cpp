@@ -53,6 +53,18 @@ void write_campaign(JsonWriter& w, const projections::CampaignView& c) {
   optional_time(w, "completedAt", c.completed_at);
   w.field("createdAt", format_iso8601(c.created_at))
       .field("updatedAt", format_iso8601(c.updated_at));
+  // Issue 5: the list the campaign was sent to, as it was then (null for POST /api/sms/send).
+  optional_time(w, "scheduledAt", c.scheduled_at);
+  w.key("contactList");
+  if (c.contact_list_id.empty()) {
+    w.null();
+  } else {
+    w.begin_object()
+        .field("id", c.contact_list_id)
+        .field("name", c.contact_list_name)
+        .field("contactCount", c.contact_count)
+        .end_object();
+  }
 }
 
 }  // namespace

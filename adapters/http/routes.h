@@ -63,5 +63,12 @@ void add_auth_routes(httplib::Server& server, const Context& ctx);
 void add_gateway_routes(httplib::Server& server, const Context& ctx);
 // GET /metrics (Prometheus) and GET /readyz; registers the scrape-time gauges.
 void add_ops_routes(httplib::Server& server, const Context& ctx);
+// Issue 5: contact lists (contact_routes.cpp) and campaigns (campaign_routes.cpp).
+void add_contact_routes(httplib::Server& server, const Context& ctx);
+void add_campaign_routes(httplib::Server& server, const Context& ctx);
+// Draft, queue in chunks of 500 and launch one campaign (campaign_routes.cpp); the campaign id
+// is the draft's. Shared by POST /api/campaigns and a scheduled POST /api/sms/send.
+Status create_campaign(const Context& ctx, const OrgId& org, const DraftCampaign& draft,
+                       const std::vector<CampaignMessage>& messages);
 
 }  // namespace pulse::http

@@ -2,9 +2,12 @@
 #include "adapters/codec/json_codec.h"
 #include "adapters/http/json_views.h"
 #include "adapters/http/routes.h"
+#include "commands/campaigns.h"
 #include "commands/send_sms.h"
 #include "domain/ids.h"
 #include "fmt/format.h"
+
+#include <set>
 
 namespace pulse::http {
 namespace {
@@ -28,6 +31,35 @@ void send_sms(const Context& ctx, const httplib::Request& req, httplib::Response
   if (!cmd) return reply_error(res, cmd.error());
   const auto campaign_id = cmd->campaign_id.value;
   const auto recipients = cmd->recipients.size();
+  // scheduledAt (issue 5): a draft campaign that the clock starts, like POST /api/campaigns's.
+  auto scheduled_at = codec::decode_strings(req.body, {}, {"scheduledAt"});
+  if (!scheduled_at) return reply_error(res, scheduled_at.error());
+  if (auto at = scheduled_at->find("scheduledAt");
+      at != scheduled_at->end() && !at->second.empty()) {
+    auto when = parse_iso8601(at->second);
+    if (!when)
+      return reply_error(res, validation_error("Invalid scheduledAt",
+                                               "an ISO 8601 time such as 2026-04-05T09:00:00Z"));
+    if (auto st = commands::check_schedule(*when, now); !st) return reply_error(res, st.error());
+    std::vector<Contact> contacts;
+    for (const auto& r : cmd->recipients)
+      contacts.push_back(Contact{r.phone.e164, "", "", r.name, "", {}});
+    auto messages = commands::render_messages(cmd->message, contacts);
+    if (!messages) return reply_error(res, messages.error());
+    const auto n = static_cast<int32_t>(recipients);
+    DraftCampaign draft{cmd->campaign_id,
+                        fmt::format("SMS to {} recipient{}", n, n == 1 ? "" : "s"),
+                        "api",
+                        cmd->message,
+                        "",
+                        "",
+                        0,
+                        n,
+                        when};
+    if (auto st = create_campaign(ctx, caller->org, draft, *messages); !st)
+      return reply_error(res, st.error());
+    return reply(res, 201, send_result_json(campaign_id, recipients));
+  }
   if (auto st = ctx.execute(ctx.envelope(caller->org, std::move(cmd).value())); !st)
     return reply_error(res, st.error());
   reply(res, 201, send_result_json(campaign_id, recipients));
@@ -75,7 +107,18 @@ void list_campaigns(const Context& ctx, const httplib::Request& req, httplib::Re
       return reply_error(
           res, validation_error("Invalid query parameter", "cursor must be a campaign id"));
   }
-  auto list = ctx.app.models().campaigns(org, *limit + 1, before);
+  std::optional<std::string> status;
+  if (req.has_param("status")) {
+    status = req.get_param_value("status");
+    static const std::set<std::string> kStatuses{"draft",  "scheduled", "running",
+                                                 "paused", "completed", "cancelled"};
+    if (!kStatuses.count(*status))
+      return reply_error(res, validation_error("Invalid query parameter",
+                                               "status must be draft, scheduled, running, "
+                                               "paused, completed or cancelled"));
+  }
+  auto list = status ? ctx.app.models().campaigns_with_status(org, *limit + 1, before, *status)
+                     : ctx.app.models().campaigns(org, *limit + 1, before);
   if (!list) return reply_error(res, list.error());
   if (list->size() > *limit) {
     list->pop_back();

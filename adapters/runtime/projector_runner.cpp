@@ -92,7 +92,9 @@ Status ProjectorRunner::process(std::vector<log::StoredRecord>& batch) {
     projections::apply(tx, *event);
     ++applied_events_;
     queued_work = queued_work || std::holds_alternative<MessagesQueued>(event->body) ||
-                  std::holds_alternative<MessagesRequeued>(event->body);
+                  std::holds_alternative<MessagesRequeued>(event->body) ||
+                  std::holds_alternative<CampaignStarted>(event->body) ||
+                  std::holds_alternative<CampaignResumed>(event->body);
     pos.last = event->source;
     const bool command_done = event->source.index + 1 >= event->event_count;
     pos.watermark =

@@ -74,6 +74,18 @@ std::string queue(const OrgId& org) {
 std::string claim(const OrgId& org, const CommandId& id) {
   return fmt::format("cl/{}/{}", org.value, id.value);
 }
+std::string contact_list(const OrgId& org, const ContactListId& id) {
+  return fmt::format("ls/{}/{}", org.value, id.value);
+}
+std::string contact_lists_prefix(const OrgId& org) {
+  return fmt::format("ls/{}/", org.value);
+}
+std::string contact(const OrgId& org, const ContactListId& list, std::string_view phone) {
+  return fmt::format("lc/{}/{}/{}", org.value, list.value, phone);
+}
+std::string contacts_prefix(const OrgId& org, const ContactListId& list) {
+  return fmt::format("lc/{}/{}/", org.value, list.value);
+}
 }  // namespace keys
 
 std::string encode_position(const ProjectorPosition& p) {
@@ -288,6 +300,69 @@ Result<std::optional<projections::ClaimView>> ReadModels::claim(const OrgId& org
   return get_decoded<projections::ClaimView>(kv_, keys::claim(org, id), codec::decode_claim);
 }
 
+// ---- issue 5 -------------------------------------------------------------------------------
+
+namespace {
+// Values under `prefix` in key order from `start` (exclusive when `skip_start`), at most `limit`
+// (0: all) that `keep` accepts.
+template <class T, class Decode, class Keep>
+Result<std::vector<T>> scan_page(store::KvStore& kv, const std::string& prefix,
+                                 const std::string& start, bool reverse, size_t limit,
+                                 Decode decode, Keep keep) {
+  std::vector<T> out;
+  std::optional<Error> error;
+  auto st = kv.scan(prefix, start, reverse, [&](std::string_view key, std::string_view value) {
+    if (!start.empty() && key == start) return true;
+    auto v = decode(value);
+    if (!v) {
+      error = v.error();
+      return false;
+    }
+    if (keep(*v)) out.push_back(std::move(v).value());
+    return limit == 0 || out.size() < limit;
+  });
+  if (!st) return st.error();
+  if (error) return *error;
+  return out;
+}
+}  // namespace
+
+Result<std::vector<projections::ContactListView>> ReadModels::contact_lists(
+    const OrgId& org, size_t limit, const std::optional<ContactListId>& after) {
+  return scan_page<projections::ContactListView>(
+      kv_, keys::contact_lists_prefix(org), after ? keys::contact_list(org, *after) : "", false,
+      limit, codec::decode_contact_list, [](const auto&) { return true; });
+}
+
+Result<std::optional<projections::ContactListView>> ReadModels::contact_list(
+    const OrgId& org, const ContactListId& id) {
+  return get_decoded<projections::ContactListView>(kv_, keys::contact_list(org, id),
+                                                   codec::decode_contact_list);
+}
+
+Result<std::optional<projections::ContactView>> ReadModels::contact(const OrgId& org,
+                                                                    const ContactListId& list,
+                                                                    std::string_view phone) {
+  return get_decoded<projections::ContactView>(kv_, keys::contact(org, list, phone),
+                                               codec::decode_contact);
+}
+
+Result<std::vector<projections::ContactView>> ReadModels::contacts(
+    const OrgId& org, const ContactListId& list, size_t limit,
+    const std::optional<std::string>& after) {
+  return scan_page<projections::ContactView>(
+      kv_, keys::contacts_prefix(org, list), after ? keys::contact(org, list, *after) : "", false,
+      limit, codec::decode_contact, [](const auto&) { return true; });
+}
+
+Result<std::vector<projections::CampaignView>> ReadModels::campaigns_with_status(
+    const OrgId& org, size_t limit, const std::optional<CampaignId>& before,
+    std::string_view status) {
+  return scan_page<projections::CampaignView>(
+      kv_, keys::campaign_prefix(org), before ? keys::campaign(org, *before) : "", true, limit,
+      codec::decode_campaign, [&](const auto& c) { return c.status == status; });
+}
+
 // ---- ReadModelBatch ----------------------------------------------------------------------
 
 namespace {
@@ -407,6 +482,42 @@ projections::QueueView ReadModelBatch::queue(const OrgId& org) {
 
 void ReadModelBatch::put_queue(const OrgId& org, const projections::QueueView& v) {
   overlay_.put(keys::queue(org), codec::encode(v));
+}
+
+std::optional<projections::ContactListView> ReadModelBatch::contact_list(const OrgId& org,
+                                                                         const ContactListId& id) {
+  return must_get<projections::ContactListView>(overlay_, keys::contact_list(org, id),
+                                                codec::decode_contact_list);
+}
+
+void ReadModelBatch::put_contact_list(const OrgId& org, const projections::ContactListView& v) {
+  overlay_.put(keys::contact_list(org, v.id), codec::encode(v));
+}
+
+void ReadModelBatch::delete_contact_list(const OrgId& org, const ContactListId& id) {
+  overlay_.erase(keys::contact_list(org, id));
+  if (auto st = overlay_.erase_prefix(keys::contacts_prefix(org, id)); !st) {
+    fmt::print(stderr, "pulse: projector: scan of list {} failed: {}\n", id.value,
+               st.error().details);
+    std::abort();
+  }
+}
+
+std::optional<projections::ContactView> ReadModelBatch::contact(const OrgId& org,
+                                                                const ContactListId& list,
+                                                                std::string_view phone) {
+  return must_get<projections::ContactView>(overlay_, keys::contact(org, list, phone),
+                                            codec::decode_contact);
+}
+
+void ReadModelBatch::put_contact(const OrgId& org, const ContactListId& list,
+                                 const projections::ContactView& v) {
+  overlay_.put(keys::contact(org, list, v.contact.phone), codec::encode(v));
+}
+
+void ReadModelBatch::delete_contact(const OrgId& org, const ContactListId& list,
+                                    std::string_view phone) {
+  overlay_.erase(keys::contact(org, list, phone));
 }
 
 void ReadModelBatch::put_position(Partition p, const ProjectorPosition& pos) {

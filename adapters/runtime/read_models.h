@@ -41,6 +41,11 @@ std::string device_credential(std::string_view credential_hash);
 std::string rejections(const OrgId& org, const CommandId& id);
 std::string queue(const OrgId& org);
 std::string claim(const OrgId& org, const CommandId& id);
+// issue 5
+std::string contact_list(const OrgId& org, const ContactListId& id);
+std::string contact_lists_prefix(const OrgId& org);
+std::string contact(const OrgId& org, const ContactListId& list, std::string_view phone);
+std::string contacts_prefix(const OrgId& org, const ContactListId& list);
 }  // namespace keys
 
 class ReadModels {
@@ -76,6 +81,24 @@ class ReadModels {
                                                                       const CommandId& id);
   Result<projections::QueueView> queue(const OrgId& org);
   Result<std::optional<projections::ClaimView>> claim(const OrgId& org, const CommandId& id);
+
+  // ---- issue 5
+  // Oldest first, at most `limit`, strictly after `after` when given.
+  Result<std::vector<projections::ContactListView>> contact_lists(
+      const OrgId& org, size_t limit, const std::optional<ContactListId>& after);
+  Result<std::optional<projections::ContactListView>> contact_list(const OrgId& org,
+                                                                   const ContactListId& id);
+  Result<std::optional<projections::ContactView>> contact(const OrgId& org,
+                                                          const ContactListId& list,
+                                                          std::string_view phone);
+  // By phone, at most `limit` (0: all), strictly after the phone `after` when given.
+  Result<std::vector<projections::ContactView>> contacts(const OrgId& org,
+                                                         const ContactListId& list, size_t limit,
+                                                         const std::optional<std::string>& after);
+  // Newest first like campaigns(), only those whose status is `status`.
+  Result<std::vector<projections::CampaignView>> campaigns_with_status(
+      const OrgId& org, size_t limit, const std::optional<CampaignId>& before,
+      std::string_view status);
 
   store::KvStore& kv() { return kv_; }
 
@@ -114,6 +137,15 @@ class ReadModelBatch final : public projections::ReadModelTx {
   void put_claim(const OrgId& org, const CommandId& id, const projections::ClaimView& v) override;
   projections::QueueView queue(const OrgId& org) override;
   void put_queue(const OrgId& org, const projections::QueueView& v) override;
+  std::optional<projections::ContactListView> contact_list(const OrgId& org,
+                                                           const ContactListId& id) override;
+  void put_contact_list(const OrgId& org, const projections::ContactListView& v) override;
+  void delete_contact_list(const OrgId& org, const ContactListId& id) override;
+  std::optional<projections::ContactView> contact(const OrgId& org, const ContactListId& list,
+                                                  std::string_view phone) override;
+  void put_contact(const OrgId& org, const ContactListId& list,
+                   const projections::ContactView& v) override;
+  void delete_contact(const OrgId& org, const ContactListId& list, std::string_view phone) override;
 
   store::Overlay& overlay() { return overlay_; }
 

@@ -105,6 +105,20 @@ Result<std::optional<std::string>> Overlay::get(std::string_view key) {
   return base_.get(key);
 }
 
+Status Overlay::erase_prefix(std::string_view prefix) {
+  std::vector<std::string> keys;
+  auto st = base_.scan(prefix, "", false, [&](std::string_view key, std::string_view) {
+    keys.emplace_back(key);
+    return true;
+  });
+  if (!st) return st;
+  for (auto it = pending_.lower_bound(prefix);
+       it != pending_.end() && std::string_view(it->first).starts_with(prefix); ++it)
+    it->second = std::nullopt;
+  for (auto& k : keys) pending_[std::move(k)] = std::nullopt;
+  return ok_status();
+}
+
 std::vector<WriteOp> Overlay::take() {
   std::vector<WriteOp> ops;
   ops.reserve(pending_.size());

@@ -44,6 +44,8 @@ class Overlay {
   Result<std::optional<std::string>> get(std::string_view key);
   void put(std::string key, std::string value) { pending_[std::move(key)] = std::move(value); }
   void erase(std::string key) { pending_[std::move(key)] = std::nullopt; }
+  // Erases every key starting with `prefix`, in the base and pending alike.
+  Status erase_prefix(std::string_view prefix);
   bool empty() const { return pending_.empty(); }
   std::vector<WriteOp> take();
 

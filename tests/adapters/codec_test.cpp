@@ -414,7 +414,8 @@ TEST_CASE("missing, null or ill-typed fields are refused as corrupt, never misre
       "CreateOrganization:data.firstKey", "CampaignCreated:data.expiresAt",
       "UpdateDevice:data.name",           "UpdateDevice:data.sendingSlots",
       "DeviceHeartbeat:data.battery",     "DeviceHeartbeat:data.signal",
-      "HeartbeatReceived:data.battery",   "HeartbeatReceived:data.signal"};
+      "HeartbeatReceived:data.battery",   "HeartbeatReceived:data.signal",
+      "DraftCampaign:data.scheduledAt",   "CampaignDrafted:data.scheduledAt"};
   int mutations = 0;
   for (const auto& g : goldens()) {
     simdjson::dom::parser parser;
@@ -632,7 +633,7 @@ TEST_CASE("DeciderState round-trips") {
         R"({"type":"DeciderState","v":1,"org":{"exists":true,"plan":"pro",)"
         R"("apiKeys":["key_01m80zvb19aaaaaa","key_01m80zvb19bbbbbb"],"campaigns":12,)"
         R"("messages":40213,"month":"2026-11","monthMessages":913,"pairings":{},"devices":{},)"
-        R"("queues":{},"leases":{},"awaiting":{}},)"
+        R"("queues":{},"leases":{},"awaiting":{},"contactLists":null},)"
         R"("user":{"registered":true,"userId":"usr_01m80zvb19jvjvzb","organizations":3}})");
   auto bad = decode_decider_state(
       R"({"type":"DeciderState","v":1,"org":{"exists":true,"plan":"gold","apiKeys":[],)"

@@ -73,6 +73,32 @@ class FakeTx final : public ReadModelTx {
   }
   QueueView queue(const OrgId& org) override { return queues[org.value]; }
   void put_queue(const OrgId& org, const QueueView& v) override { queues[org.value] = v; }
+  std::optional<ContactListView> contact_list(const OrgId& org, const ContactListId& id) override {
+    auto it = lists.find({org.value, id.value});
+    if (it == lists.end()) return std::nullopt;
+    return it->second;
+  }
+  void put_contact_list(const OrgId& org, const ContactListView& v) override {
+    lists[{org.value, v.id.value}] = v;
+  }
+  void delete_contact_list(const OrgId& org, const ContactListId& id) override {
+    lists.erase({org.value, id.value});
+    std::erase_if(contacts,
+                  [&](const auto& kv) { return kv.first.first == org.value + "/" + id.value; });
+  }
+  std::optional<ContactView> contact(const OrgId& org, const ContactListId& list,
+                                     std::string_view phone) override {
+    auto it = contacts.find({org.value + "/" + list.value, std::string(phone)});
+    if (it == contacts.end()) return std::nullopt;
+    return it->second;
+  }
+  void put_contact(const OrgId& org, const ContactListId& list, const ContactView& v) override {
+    contacts[{org.value + "/" + list.value, v.contact.phone}] = v;
+  }
+  void delete_contact(const OrgId& org, const ContactListId& list,
+                      std::string_view phone) override {
+    contacts.erase({org.value + "/" + list.value, std::string(phone)});
+  }
 
   using Key = std::pair<std::string, std::string>;
   std::map<std::string, UserView> users;
@@ -87,6 +113,8 @@ class FakeTx final : public ReadModelTx {
   std::map<Key, CampaignView> campaigns;
   std::map<Key, MessageView> messages;
   std::map<Key, CommandOutcome> outcomes;
+  std::map<Key, ContactListView> lists;
+  std::map<Key, ContactView> contacts;  // (org/list, phone)
   int campaign_puts = 0;
 };
 
@@ -355,6 +383,76 @@ TEST_CASE("gateways: messages move queued -> sending -> sent -> delivered | fail
   apply(tx, envelope(CampaignCompleted{kCampaign}, 0, t2));
   CHECK(tx.campaigns.at({kOrg.value, kCampaign.value}).status == "completed");
   CHECK(tx.campaigns.at({kOrg.value, kCampaign.value}).completed_at == t2);
+}
+
+// ---- issue 5 ----------------------------------------------------------------------------------
+
+TEST_CASE("contact lists: counts, merge by phone, replace, remove, delete with the contacts") {
+  FakeTx tx;
+  const ContactListId list{"cl_01m80zvb19jvjvzb"};
+  apply(tx, envelope(ContactListCreated{list, "Newsletter"}, 0));
+  apply(tx, envelope(ContactsUpserted{list,
+                                      "imp_1",
+                                      {Contact{"+14155550001", "Ada", "", "", "", {{"city", "L"}}},
+                                       Contact{"+14155550002", "Bob", "", "", "", {}}},
+                                      false},
+                     0, kT1));
+  apply(tx, envelope(ContactsUpserted{list, "", {Contact{"+14155550001", "", "Lovelace"}}, false},
+                     1, kT1));
+  CHECK(tx.lists.at({kOrg.value, list.value}).contact_count == 2);
+  auto ada = *tx.contact(kOrg, list, "+14155550001");
+  CHECK(ada.contact.first_name == "Ada");
+  CHECK(ada.contact.last_name == "Lovelace");
+  CHECK(ada.contact.extra.at("city") == "L");
+  CHECK(ada.created_at == kT1);
+  apply(tx, envelope(ContactsUpserted{list, "", {Contact{"+14155550001", "", "X"}}, true}, 2));
+  CHECK(tx.contact(kOrg, list, "+14155550001")->contact.first_name.empty());
+  apply(tx, envelope(ContactsRemoved{list, {"+14155550002", "+14155550009"}}, 0));
+  CHECK(tx.lists.at({kOrg.value, list.value}).contact_count == 1);
+  apply(tx, envelope(ContactListDeleted{list}, 0));
+  CHECK(tx.lists.empty());
+  CHECK(tx.contacts.empty());
+}
+
+TEST_CASE("campaign lifecycle: only running campaigns count as queued work") {
+  FakeTx tx;
+  apply(tx, envelope(CampaignDrafted{kCampaign, "Spring", "campaign", "Hi {{firstName}}",
+                                     "cl_01m80zvb19jvjvzb", "Newsletter", 3, 3, std::nullopt},
+                     0));
+  auto q = [&](uint32_t i) {
+    return QueuedMessage{
+        msg(i), PhoneNumber{"+1415555000" + std::to_string(i)}, "N", "Hi", SmsEncoding::gsm7, 1};
+  };
+  apply(tx, envelope(MessagesQueued{kCampaign, {q(0), q(1), q(2)}}, 1));
+  auto c = tx.campaigns.at({kOrg.value, kCampaign.value});
+  CHECK(c.status == "draft");
+  CHECK(c.contact_list_name == "Newsletter");
+  CHECK(c.queued_count == 3);
+  CHECK(tx.queues[kOrg.value].queued == 0);
+  CHECK_FALSE(c.started_at);
+  apply(tx, envelope(CampaignStarted{kCampaign, kT1 + Millis{86400000}}, 2, kT1));
+  c = tx.campaigns.at({kOrg.value, kCampaign.value});
+  CHECK(c.status == "running");
+  CHECK(c.started_at == kT1);
+  CHECK(tx.queues[kOrg.value].queued == 3);
+  apply(tx, envelope(CampaignPaused{kCampaign}, 0));
+  CHECK(tx.campaigns.at({kOrg.value, kCampaign.value}).status == "paused");
+  CHECK(tx.queues[kOrg.value].queued == 0);
+  apply(tx, envelope(CampaignResumed{kCampaign}, 0));
+  CHECK(tx.queues[kOrg.value].queued == 3);
+  apply(tx, envelope(CampaignPaused{kCampaign}, 0));
+  apply(tx, envelope(MessagesFailed{"",
+                                    {{msg(0), kT1, "cancelled"},
+                                     {msg(1), kT1, "cancelled"},
+                                     {msg(2), kT1, "cancelled"}}},
+                     0));
+  apply(tx, envelope(CampaignCancelled{kCampaign}, 1));
+  c = tx.campaigns.at({kOrg.value, kCampaign.value});
+  CHECK(c.status == "cancelled");
+  CHECK(c.failed_count == 3);
+  CHECK(c.queued_count == 0);
+  CHECK(tx.queues[kOrg.value].queued == 0);
+  CHECK(tx.messages.at({kOrg.value, msg(1).value}).error == "cancelled");
 }
 
 }  // namespace

@@ -1,0 +1,242 @@
+#include "commands/campaigns.h"
+
+#include <algorithm>
+
+#include "domain/message_body.h"
+#include "domain/overloaded.h"
+#include "domain/template.h"
+#include "fmt/format.h"
+
+namespace pulse::commands {
+namespace {
+
+using Decision = Result<std::vector<Event>>;
+
+std::string status_of(const CampaignQueue& q) {
+  return q.hold ? *q.hold : std::string(campaign_status::running);
+}
+
+Error not_active(const CampaignId& id) {
+  return Error{Errc::conflict, "Campaign is not active",
+               fmt::format("{} is completed or cancelled", id.value)};
+}
+
+Decision decide_draft(const DeciderConfig& config, const OrgState& org, const CommandEnvelope& env,
+                      const DraftCampaign& c) {
+  if (!org.exists) return Error{Errc::not_found, "Organization not found", "It does not exist."};
+  if (org.queues.count(c.campaign_id.value))
+    return Error{Errc::conflict, "Campaign already exists", c.campaign_id.value};
+  if (c.total_messages < 1) return validation_error("The campaign has no recipients", "");
+  const bool now = !c.scheduled_at || *c.scheduled_at <= env.at;
+  if (now && !std::any_of(org.devices.begin(), org.devices.end(), [](const auto& d) {
+        return d.second.online && !d.second.sending.empty();
+      }))
+    return validation_error("No online devices. Connect at least one device to send SMS.",
+                            "Check the Devices page in your dashboard.");
+  const int64_t remaining = sms_remaining(config, org, env.at);
+  if (remaining != kUnlimited && c.total_messages > remaining)
+    return Error{Errc::quota_exceeded, "Monthly SMS limit reached",
+                 fmt::format("{} SMS remaining this month on the {} plan; this campaign needs {}",
+                             remaining, to_string(org.plan), c.total_messages)};
+  return std::vector<Event>{CampaignDrafted{c.campaign_id, c.name, c.source, c.message,
+                                            c.contact_list_id, c.contact_list_name, c.contact_count,
+                                            c.total_messages, c.scheduled_at}};
+}
+
+Decision decide_queue(const OrgState& org, const QueueCampaignMessages& c) {
+  auto q = org.queues.find(c.campaign_id.value);
+  if (q == org.queues.end() || q->second.hold != std::string(campaign_status::draft))
+    return Error{Errc::conflict, "Campaign is not a draft", c.campaign_id.value};
+  const auto n = static_cast<int32_t>(c.messages.size());
+  const int32_t filled = q->second.filled.value_or(0);
+  if (c.first_index != filled || filled + n > q->second.total ||
+      c.messages.size() > kMaxCampaignMessagesPerCommand)
+    return Error{Errc::conflict, "Messages out of order",
+                 fmt::format("expected messages from {} (of {})", filled, q->second.total)};
+  MessagesQueued e{c.campaign_id, {}};
+  for (int32_t i = 0; i < n; ++i) {
+    const auto& m = c.messages[static_cast<size_t>(i)];
+    auto info = analyze_body(m.body);
+    if (!info) return info.error();
+    e.messages.push_back(QueuedMessage{
+        MessageId{derive_id(id_prefix::message, c.campaign_id.value,
+                            static_cast<uint32_t>(c.first_index + i))},
+        PhoneNumber{m.phone}, m.contact_name, m.body, info->encoding, info->segments});
+  }
+  return std::vector<Event>{std::move(e)};
+}
+
+Decision decide_launch(const DeciderConfig& config, const OrgState& org, const CommandEnvelope& env,
+                       const LaunchCampaign& c) {
+  auto q = org.queues.find(c.campaign_id.value);
+  if (q == org.queues.end() || q->second.hold != std::string(campaign_status::draft))
+    return Error{Errc::conflict, "Campaign is not a draft", c.campaign_id.value};
+  if (q->second.filled.value_or(0) != q->second.total)
+    return Error{Errc::conflict, "Campaign is not fully queued",
+                 fmt::format("{} of {} messages", q->second.filled.value_or(0), q->second.total)};
+  if (q->second.scheduled_at && *q->second.scheduled_at > env.at)
+    return std::vector<Event>{CampaignScheduled{c.campaign_id, *q->second.scheduled_at}};
+  return std::vector<Event>{CampaignStarted{c.campaign_id, env.at + config.gateway.message_ttl}};
+}
+
+Decision decide_control(const OrgState& org, const CommandEnvelope& env, const ControlCampaign& c) {
+  auto it = org.queues.find(c.campaign_id.value);
+  if (it == org.queues.end()) return not_active(c.campaign_id);
+  const auto& q = it->second;
+  const auto status = status_of(q);
+  if (c.action == "pause") {
+    if (status != campaign_status::running)
+      return Error{Errc::conflict, "Campaign cannot be paused",
+                   fmt::format("it is {}; only a running campaign can be paused", status)};
+    return std::vector<Event>{CampaignPaused{c.campaign_id}};
+  }
+  if (c.action == "resume") {
+    if (status != campaign_status::paused)
+      return Error{Errc::conflict, "Campaign cannot be resumed",
+                   fmt::format("it is {}; only a paused campaign can be resumed", status)};
+    return std::vector<Event>{CampaignResumed{c.campaign_id}};
+  }
+  if (c.action != "cancel") return validation_error("Invalid action", "pause, resume or cancel");
+  // Everything still queued fails now; leased messages keep their lease and may still report.
+  std::vector<FailedMessage> failed;
+  auto id_of = [&](int32_t index) {
+    return MessageId{
+        derive_id(id_prefix::message, c.campaign_id.value, static_cast<uint32_t>(index))};
+  };
+  for (const auto& [index, r] : q.requeued)
+    failed.push_back(FailedMessage{id_of(index), env.at, std::string(kCancelledError)});
+  const int32_t queued_end =
+      q.hold == std::string(campaign_status::draft) ? q.filled.value_or(0) : q.total;
+  for (int32_t i = q.next_index; i < queued_end; ++i)
+    failed.push_back(FailedMessage{id_of(i), env.at, std::string(kCancelledError)});
+  std::vector<Event> events;
+  for (size_t k = 0; k < failed.size(); k += MessagesQueued::kMaxMessagesPerEvent) {
+    const auto end = std::min(failed.size(), k + MessagesQueued::kMaxMessagesPerEvent);
+    events.push_back(MessagesFailed{"",
+                                    {failed.begin() + static_cast<ptrdiff_t>(k),
+                                     failed.begin() + static_cast<ptrdiff_t>(end)}});
+  }
+  events.push_back(CampaignCancelled{c.campaign_id});
+  return events;
+}
+
+}  // namespace
+
+Status check_schedule(TimePoint scheduled_at, TimePoint now) {
+  if (scheduled_at <= now)
+    return validation_error("Invalid scheduledAt", "scheduledAt must be in the future");
+  if (scheduled_at > now + kMaxScheduleAhead)
+    return validation_error("Invalid scheduledAt", "scheduledAt must be at most 30 days ahead");
+  return ok_status();
+}
+
+Result<std::vector<CampaignMessage>> render_messages(const std::string& message,
+                                                     const std::vector<Contact>& contacts) {
+  auto body = analyze_body(message);
+  if (!body) return body.error();
+  auto tmpl = parse_template(message);
+  if (!tmpl) return tmpl.error();
+  std::vector<CampaignMessage> out;
+  out.reserve(contacts.size());
+  for (const auto& c : contacts) {
+    const auto vars = contact_vars(c);
+    std::string rendered = tmpl->has_variables() ? render(*tmpl, vars) : message;
+    if (tmpl->has_variables()) {
+      auto info = analyze_body(rendered);
+      if (!info)
+        return validation_error(info.error().message,
+                                fmt::format("message for {}: {}", c.phone, info.error().details));
+    }
+    out.push_back(CampaignMessage{c.phone, vars.at("name"), std::move(rendered)});
+  }
+  return out;
+}
+
+bool is_campaign_command(const Command& c) {
+  return std::holds_alternative<DraftCampaign>(c) ||
+         std::holds_alternative<QueueCampaignMessages>(c) ||
+         std::holds_alternative<LaunchCampaign>(c) || std::holds_alternative<ControlCampaign>(c);
+}
+
+Result<std::vector<Event>> decide_campaign(const DeciderConfig& config, const DeciderState& state,
+                                           const CommandEnvelope& env) {
+  const auto& org = state.org;
+  return std::visit(Overloaded{
+                        [&](const DraftCampaign& c) { return decide_draft(config, org, env, c); },
+                        [&](const QueueCampaignMessages& c) { return decide_queue(org, c); },
+                        [&](const LaunchCampaign& c) { return decide_launch(config, org, env, c); },
+                        [&](const ControlCampaign& c) { return decide_control(org, env, c); },
+                        [&](const auto&) -> Decision {
+                          return Error{Errc::internal, "Not a campaign command",
+                                       std::string(command_type(env.body))};
+                        },
+                    },
+                    env.body);
+}
+
+void evolve_campaigns(OrgState& org, const Event& event) {
+  auto queue = [&](const CampaignId& id) -> CampaignQueue* {
+    auto it = org.queues.find(id.value);
+    return it == org.queues.end() ? nullptr : &it->second;
+  };
+  std::visit(Overloaded{
+                 [&](const CampaignDrafted& e) {
+                   CampaignQueue q;
+                   q.total = e.total_messages;
+                   q.hold = std::string(campaign_status::draft);
+                   q.filled = 0;
+                   q.scheduled_at = e.scheduled_at;
+                   org.queues[e.campaign_id.value] = q;
+                   ++org.campaigns;
+                 },
+                 [&](const MessagesQueued& e) {
+                   if (auto* q = queue(e.campaign_id); q && q->filled)
+                     *q->filled += static_cast<int32_t>(e.messages.size());
+                 },
+                 [&](const CampaignScheduled& e) {
+                   if (auto* q = queue(e.campaign_id)) {
+                     q->hold = std::string(campaign_status::scheduled);
+                     q->scheduled_at = e.scheduled_at;
+                     q->filled.reset();
+                   }
+                 },
+                 [&](const CampaignStarted& e) {
+                   if (auto* q = queue(e.campaign_id)) {
+                     q->hold.reset();
+                     q->filled.reset();
+                     q->scheduled_at.reset();
+                     q->expires_at = e.expires_at;
+                   }
+                 },
+                 [&](const CampaignPaused& e) {
+                   if (auto* q = queue(e.campaign_id))
+                     q->hold = std::string(campaign_status::paused);
+                 },
+                 [&](const CampaignResumed& e) {
+                   if (auto* q = queue(e.campaign_id)) q->hold.reset();
+                 },
+                 [&](const CampaignCancelled& e) { org.queues.erase(e.campaign_id.value); },
+                 [&](const auto&) {},
+             },
+             event);
+}
+
+std::vector<Event> due_campaigns(const DeciderConfig& config, const OrgState& org, TimePoint at) {
+  std::vector<Event> out;
+  for (const auto& [id, q] : org.queues)
+    if (q.hold == std::string(campaign_status::scheduled) && q.scheduled_at &&
+        *q.scheduled_at <= at)
+      out.push_back(CampaignStarted{CampaignId{id}, at + config.gateway.message_ttl});
+  return out;
+}
+
+std::optional<TimePoint> next_campaign_start(const OrgState& org) {
+  std::optional<TimePoint> next;
+  for (const auto& [id, q] : org.queues)
+    if (q.hold == std::string(campaign_status::scheduled) && q.scheduled_at &&
+        (!next || *q.scheduled_at < *next))
+      next = q.scheduled_at;
+  return next;
+}
+
+}  // namespace pulse::commands

@@ -1,0 +1,37 @@
+#pragma once
+// Campaigns on contact lists and scheduled sends: the HTTP layer's stateless checks and
+// rendering, and the decider's part (drafts that hand nothing out, launch, schedule, the
+// clock's start, pause/resume/cancel).
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "commands/decider.h"
+#include "domain/campaigns.h"
+#include "domain/contacts.h"
+#include "domain/result.h"
+
+namespace pulse::commands {
+
+inline constexpr Millis kMaxScheduleAhead{30LL * 24 * 3600'000};
+
+// scheduledAt must be in the future and at most 30 days ahead of `now`.
+Status check_schedule(TimePoint scheduled_at, TimePoint now);
+
+// One message per contact, the template rendered with contact_vars; a 400 naming the contact
+// when a rendered body is invalid (empty, too long).
+Result<std::vector<CampaignMessage>> render_messages(const std::string& message,
+                                                     const std::vector<Contact>& contacts);
+
+bool is_campaign_command(const Command& c);
+Result<std::vector<Event>> decide_campaign(const DeciderConfig& config, const DeciderState& state,
+                                           const CommandEnvelope& cmd);
+// Applies a campaign event (a no-op for others); MessagesQueued advances a draft's fill.
+void evolve_campaigns(OrgState& org, const Event& event);
+
+// CampaignStarted for every scheduled campaign whose time has come.
+std::vector<Event> due_campaigns(const DeciderConfig& config, const OrgState& org, TimePoint at);
+// The earliest scheduled start, if any.
+std::optional<TimePoint> next_campaign_start(const OrgState& org);
+
+}  // namespace pulse::commands

@@ -1,0 +1,245 @@
+#include "commands/contacts.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "domain/csv.h"
+#include "domain/overloaded.h"
+#include "domain/phone.h"
+#include "fmt/format.h"
+
+namespace pulse::commands {
+namespace {
+
+using Decision = Result<std::vector<Event>>;
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string trim(std::string_view s) {
+  const auto a = s.find_first_not_of(" \t");
+  if (a == std::string_view::npos) return {};
+  const auto b = s.find_last_not_of(" \t");
+  return std::string(s.substr(a, b - a + 1));
+}
+
+bool plausible_email(std::string_view e) {
+  const auto at = e.find('@');
+  return at != std::string_view::npos && at > 0 && at == e.rfind('@') &&
+         e.find('.', at) != std::string_view::npos && e.back() != '.' &&
+         e.find_first_of(" \t,;<>") == std::string_view::npos;
+}
+
+Error list_not_found() {
+  return Error{Errc::not_found, "Contact list not found",
+               "It does not exist in this organization."};
+}
+
+}  // namespace
+
+Status check_list_name(std::string_view name) {
+  if (trim(name).empty() || name.size() > kMaxContactField)
+    return validation_error("Invalid list name", "name must be 1 to 200 characters");
+  if (!valid_utf8(name)) return validation_error("Invalid list name", "name is not UTF-8");
+  return ok_status();
+}
+
+Result<Contact> make_contact(const RawContact& raw) {
+  const std::string phone_text = trim(raw.phone);
+  if (phone_text.empty()) return validation_error("Invalid contact", "phone is required");
+  auto phone = parse_phone(phone_text);
+  if (!phone) return validation_error("Invalid contact", phone.error().details);
+  Contact c;
+  c.phone = phone->e164;
+  const std::pair<const char*, const std::string*> texts[] = {{"firstName", &raw.first_name},
+                                                              {"lastName", &raw.last_name},
+                                                              {"name", &raw.name},
+                                                              {"email", &raw.email}};
+  for (const auto& [key, value] : texts) {
+    if (value->size() > kMaxContactField)
+      return validation_error("Invalid contact",
+                              fmt::format("{} is longer than {} bytes", key, kMaxContactField));
+    if (!valid_utf8(*value))
+      return validation_error("Invalid contact", fmt::format("{} is not UTF-8", key));
+  }
+  c.first_name = trim(raw.first_name);
+  c.last_name = trim(raw.last_name);
+  c.name = trim(raw.name);
+  c.email = trim(raw.email);
+  if (!c.email.empty() && !plausible_email(c.email))
+    return validation_error("Invalid contact",
+                            fmt::format("'{}' is not an email address", c.email));
+  if (raw.fields.size() > 50) return validation_error("Invalid contact", "at most 50 extra fields");
+  for (const auto& [k, v] : raw.fields) {
+    if (k.empty() || k.size() > 64 || !valid_utf8(k))
+      return validation_error("Invalid contact", "field names must be 1 to 64 characters");
+    if (v.size() > kMaxContactField || !valid_utf8(v))
+      return validation_error(
+          "Invalid contact",
+          fmt::format("field {} must be UTF-8 of at most {} bytes", k, kMaxContactField));
+    c.extra[k] = trim(v);
+  }
+  return c;
+}
+
+Result<ImportPlan> plan_import(std::string_view csv) {
+  auto records = parse_csv(csv);
+  if (!records) return records.error();
+  if (records->empty())
+    return validation_error("The file is empty", "expected a header line: phone,firstName,...");
+  const auto& header = records->front();
+  if (!header.error.empty() || !std::all_of(header.fields.begin(), header.fields.end(),
+                                            [](const auto& f) { return valid_utf8(f); }))
+    return validation_error("Invalid header line",
+                            header.error.empty() ? "the header is not UTF-8" : header.error);
+  enum Column { phone, first, last, name, email, extra };
+  std::vector<Column> columns;
+  std::vector<std::string> names;
+  std::map<std::string, size_t> seen;
+  for (const auto& raw : header.fields) {
+    const auto h = trim(raw);
+    const auto l = lower(h);
+    Column col = extra;
+    if (l == "phone" || l == "phonenumber" || l == "phone_number" || l == "mobile")
+      col = phone;
+    else if (l == "firstname" || l == "first_name" || l == "first name")
+      col = first;
+    else if (l == "lastname" || l == "last_name" || l == "last name")
+      col = last;
+    else if (l == "name")
+      col = name;
+    else if (l == "email")
+      col = email;
+    const auto key = col == extra ? h : std::to_string(static_cast<int>(col));
+    if (h.empty())
+      return validation_error("Invalid header line",
+                              fmt::format("column {} has no name", columns.size() + 1));
+    if (seen.count(key))
+      return validation_error("Invalid header line", fmt::format("column '{}' appears twice", h));
+    seen[key] = columns.size();
+    columns.push_back(col);
+    names.push_back(h);
+  }
+  if (std::find(columns.begin(), columns.end(), phone) == columns.end())
+    return validation_error("No phone column",
+                            "the header line must name a phone column: phone,firstName,...");
+
+  ImportPlan plan;
+  std::map<std::string, int64_t> first_row;  // E.164 -> row
+  for (size_t r = 1; r < records->size(); ++r) {
+    const auto& rec = (*records)[r];
+    if (std::all_of(rec.fields.begin(), rec.fields.end(),
+                    [](const auto& f) { return trim(f).empty(); }))
+      continue;  // an empty row (",,,")
+    RawContact raw;
+    for (size_t i = 0; i < rec.fields.size() && i < columns.size(); ++i) {
+      const auto& v = rec.fields[i];
+      switch (columns[i]) {
+        case phone:
+          raw.phone = v;
+          break;
+        case first:
+          raw.first_name = v;
+          break;
+        case last:
+          raw.last_name = v;
+          break;
+        case name:
+          raw.name = v;
+          break;
+        case email:
+          raw.email = v;
+          break;
+        case extra:
+          raw.fields[names[i]] = v;
+          break;
+      }
+    }
+    auto reject = [&](std::string why) {
+      plan.rejected.push_back(
+          ImportRejection{rec.line, sanitize_utf8(trim(raw.phone)), std::move(why)});
+    };
+    if (!rec.error.empty()) {
+      reject(rec.error);
+      continue;
+    }
+    if (!std::all_of(rec.fields.begin(), rec.fields.end(),
+                     [](const auto& f) { return valid_utf8(f); })) {
+      reject("invalid UTF-8");
+      continue;
+    }
+    if (rec.fields.size() > columns.size()) {
+      reject(fmt::format("{} columns, the header has {}", rec.fields.size(), columns.size()));
+      continue;
+    }
+    auto contact = make_contact(raw);
+    if (!contact) {
+      reject(contact.error().details);
+      continue;
+    }
+    auto [it, fresh] = first_row.emplace(contact->phone, rec.line);
+    if (!fresh) {
+      reject(fmt::format("duplicate of row {}", it->second));
+      continue;
+    }
+    plan.rows.push_back(rec.line);
+    plan.contacts.push_back(std::move(contact).value());
+  }
+  return plan;
+}
+
+bool is_contact_command(const Command& c) {
+  return std::holds_alternative<CreateContactList>(c) ||
+         std::holds_alternative<UpsertContacts>(c) || std::holds_alternative<RemoveContacts>(c) ||
+         std::holds_alternative<DeleteContactList>(c);
+}
+
+Decision decide_contacts(const OrgState& org, const CommandEnvelope& env) {
+  if (!org.exists) return Error{Errc::not_found, "Organization not found", "It does not exist."};
+  auto exists = [&](const ContactListId& id) {
+    return org.contact_lists && org.contact_lists->count(id.value) > 0;
+  };
+  return std::visit(
+      Overloaded{
+          [&](const CreateContactList& c) -> Decision {
+            if (exists(c.list_id))
+              return Error{Errc::conflict, "Contact list already exists", c.list_id.value};
+            std::vector<Event> events{ContactListCreated{c.list_id, c.name}};
+            if (!c.contacts.empty())
+              events.push_back(ContactsUpserted{c.list_id, "", c.contacts, false});
+            return events;
+          },
+          [&](const UpsertContacts& c) -> Decision {
+            if (!exists(c.list_id)) return list_not_found();
+            return std::vector<Event>{
+                ContactsUpserted{c.list_id, c.import_id, c.contacts, c.replace}};
+          },
+          [&](const RemoveContacts& c) -> Decision {
+            if (!exists(c.list_id)) return list_not_found();
+            return std::vector<Event>{ContactsRemoved{c.list_id, c.phones}};
+          },
+          [&](const DeleteContactList& c) -> Decision {
+            if (!exists(c.list_id)) return list_not_found();
+            return std::vector<Event>{ContactListDeleted{c.list_id}};
+          },
+          [&](const auto&) -> Decision {
+            return Error{Errc::internal, "Not a contact command",
+                         std::string(command_type(env.body))};
+          },
+      },
+      env.body);
+}
+
+void evolve_contacts(OrgState& org, const Event& event) {
+  if (const auto* e = std::get_if<ContactListCreated>(&event)) {
+    if (!org.contact_lists) org.contact_lists.emplace();
+    org.contact_lists->insert(e->list_id.value);
+  } else if (const auto* e = std::get_if<ContactListDeleted>(&event)) {
+    if (org.contact_lists) org.contact_lists->erase(e->list_id.value);
+  }
+}
+
+}  // namespace pulse::commands

@@ -1,0 +1,52 @@
+#pragma once
+// Contact lists: stateless validation of contacts and CSV imports (the HTTP layer's part), and
+// the decider's part (lists exist; contacts are facts the projector merges by phone).
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "commands/decider.h"
+#include "domain/contacts.h"
+#include "domain/result.h"
+
+namespace pulse::commands {
+
+inline constexpr size_t kMaxContactField = 200;  // bytes, per field
+
+struct RawContact {
+  std::string phone;
+  std::string first_name;
+  std::string last_name;
+  std::string name;
+  std::string email;
+  std::map<std::string, std::string> fields;
+};
+
+// A contact with its phone in E.164, or why not (details name the bad field).
+Result<Contact> make_contact(const RawContact& raw);
+
+// A list name: 1..200 bytes, not blank.
+Status check_list_name(std::string_view name);
+
+struct ImportRejection {
+  int64_t row = 0;    // the line of the file the record starts on (the header is line 1)
+  std::string phone;  // as written (invalid UTF-8 replaced by U+FFFD)
+  std::string error;
+};
+
+// A CSV file checked as a whole: the good rows (duplicates inside the file rejected, the first
+// one kept) and the rejected ones. A file that is not readable CSV or has no phone column is
+// an error, and nothing of it is imported.
+struct ImportPlan {
+  std::vector<int64_t> rows;  // the row of each contact
+  std::vector<Contact> contacts;
+  std::vector<ImportRejection> rejected;
+};
+Result<ImportPlan> plan_import(std::string_view csv);
+
+bool is_contact_command(const Command& c);
+Result<std::vector<Event>> decide_contacts(const OrgState& org, const CommandEnvelope& cmd);
+void evolve_contacts(OrgState& org, const Event& event);
+
+}  // namespace pulse::commands

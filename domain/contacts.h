@@ -1,0 +1,137 @@
+#pragma once
+// Contact lists (issue 5): the commands and events that build them. A contact is keyed by its
+// E.164 phone inside its list, so adding a number twice merges the two (the later non-empty
+// fields win).
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "domain/ids.h"
+#include "domain/template.h"
+
+namespace pulse {
+
+struct Contact {
+  std::string phone;  // E.164, normalised by the HTTP layer
+  std::string first_name;
+  std::string last_name;
+  std::string name;  // the full name as given; may be empty
+  std::string email;
+  std::map<std::string, std::string> extra;  // extra template fields (CSV columns): "fields"
+  auto operator<=>(const Contact&) const = default;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("phone", s.phone), f("firstName", s.first_name), f("lastName", s.last_name),
+        f("name", s.name), f("email", s.email), f("fields", s.extra);
+  }
+};
+
+// Merges `update` into `base`: non-empty values of the update win; extra fields are merged.
+Contact merge_contact(Contact base, const Contact& update);
+
+// Template variables of a contact: its extra fields, then firstName, lastName, name (given, or
+// first and last name), phone and email. firstName/lastName fall back to the words of name.
+TemplateVars contact_vars(const Contact& c);
+
+// POST /api/contacts: a new list, with its first contacts (at most kMaxContactsPerCommand).
+struct CreateContactList {
+  static constexpr std::string_view kType = "CreateContactList";
+  static constexpr int kVersion = 1;
+  ContactListId list_id;
+  std::string name;
+  std::vector<Contact> contacts;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("listId", s.list_id), f("name", s.name), f("contacts", s.contacts);
+  }
+};
+
+// Adds or updates contacts (by phone). A CSV import appends several, all with one import id.
+struct UpsertContacts {
+  static constexpr std::string_view kType = "UpsertContacts";
+  static constexpr int kVersion = 1;
+  ContactListId list_id;
+  std::string import_id;  // empty outside an import
+  std::vector<Contact> contacts;
+  bool replace =
+      false;  // true: each contact replaces the one with its phone (PATCH); false: merges
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("listId", s.list_id), f("importId", s.import_id), f("contacts", s.contacts),
+        f("replace", s.replace);
+  }
+};
+
+struct RemoveContacts {
+  static constexpr std::string_view kType = "RemoveContacts";
+  static constexpr int kVersion = 1;
+  ContactListId list_id;
+  std::vector<std::string> phones;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("listId", s.list_id), f("phones", s.phones);
+  }
+};
+
+struct DeleteContactList {
+  static constexpr std::string_view kType = "DeleteContactList";
+  static constexpr int kVersion = 1;
+  ContactListId list_id;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("listId", s.list_id);
+  }
+};
+
+struct ContactListCreated {
+  static constexpr std::string_view kType = "ContactListCreated";
+  static constexpr int kVersion = 1;
+  ContactListId list_id;
+  std::string name;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("listId", s.list_id), f("name", s.name);
+  }
+};
+
+struct ContactsUpserted {
+  static constexpr std::string_view kType = "ContactsUpserted";
+  static constexpr int kVersion = 1;
+  ContactListId list_id;
+  std::string import_id;
+  std::vector<Contact> contacts;
+  bool replace =
+      false;  // true: each contact replaces the one with its phone (PATCH); false: merges
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("listId", s.list_id), f("importId", s.import_id), f("contacts", s.contacts),
+        f("replace", s.replace);
+  }
+};
+
+struct ContactsRemoved {
+  static constexpr std::string_view kType = "ContactsRemoved";
+  static constexpr int kVersion = 1;
+  ContactListId list_id;
+  std::vector<std::string> phones;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("listId", s.list_id), f("phones", s.phones);
+  }
+};
+
+struct ContactListDeleted {
+  static constexpr std::string_view kType = "ContactListDeleted";
+  static constexpr int kVersion = 1;
+  ContactListId list_id;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("listId", s.list_id);
+  }
+};
+
+// Contacts per command/event, so that no record grows past what a Kafka broker accepts.
+inline constexpr size_t kMaxContactsPerCommand = 500;
+
+}  // namespace pulse

@@ -1,0 +1,218 @@
+// Campaigns in the decider (issue 5): drafts hand nothing out, launch and schedule (the clock
+// starts it), pause/resume/cancel and their invalid transitions. No I/O, time is a value.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+
+#include "commands/campaigns.h"
+#include "commands/decider.h"
+#include "commands/gateway.h"
+#include "fmt/format.h"
+
+using namespace pulse;
+using namespace pulse::commands;
+
+namespace {
+
+const TimePoint kT0 = from_unix_ms(1795329938000);  // 2026-11-22T06:05:38Z
+const OrgId kOrg{"org_01m80zvb19jvjvzb"};
+
+TimePoint at(int64_t seconds) {
+  return kT0 + Millis{seconds * 1000};
+}
+
+struct World {
+  DeciderConfig config;
+  DeciderState state;
+  std::vector<Event> log;
+  World() {
+    config.plans.free.monthly_sms = kUnlimited;
+    state.org.exists = true;
+  }
+  Result<std::vector<Event>> run(Command c, TimePoint t) {
+    const CommandEnvelope env{CommandId{make_id(id_prefix::command, t, log.size())}, kOrg, t,
+                              std::move(c)};
+    auto r = decide(config, state, env);
+    if (r)
+      for (const auto& e : *r) {
+        evolve(config, state, e, t);
+        log.push_back(e);
+      }
+    return r;
+  }
+  std::vector<Event> must(Command c, TimePoint t) {
+    auto r = run(std::move(c), t);
+    REQUIRE_MESSAGE(r.ok(), r.error().message, ": ", r.error().details);
+    return std::move(r).value();
+  }
+  std::vector<Event> tick(TimePoint t) {
+    auto events = decide_tick(config, state, t);
+    for (const auto& e : events) {
+      evolve(config, state, e, t);
+      log.push_back(e);
+    }
+    return events;
+  }
+  DeviceId pair(int i, TimePoint t) {
+    DeviceId d{make_id(id_prefix::device, kT0, static_cast<uint64_t>(i))};
+    must(CreatePairing{"h" + d.value, t + Millis{600000}}, t);
+    must(RegisterDevice{d, "h" + d.value, "c" + d.value, "P", "M", "15", "1", {SimCard{0, "", ""}}},
+         t);
+    return d;
+  }
+  // Draft + chunks + launch, as the HTTP layer does.
+  CampaignId campaign(int n, TimePoint t, std::optional<TimePoint> scheduled = std::nullopt) {
+    const CampaignId id{make_id(id_prefix::campaign, t, log.size())};
+    must(DraftCampaign{id, "C", "campaign", "Hi {{firstName}}", "cl_01m80zvb19jvjvzb", "L", n, n,
+                       scheduled},
+         t);
+    for (int k = 0; k < n; k += 500) {
+      QueueCampaignMessages q{id, k, {}};
+      for (int i = k; i < std::min(n, k + 500); ++i)
+        q.messages.push_back(
+            CampaignMessage{fmt::format("+1415555{:04}", i), "N", fmt::format("Hi {}", i)});
+      must(q, t);
+    }
+    must(LaunchCampaign{id}, t);
+    return id;
+  }
+  std::vector<ClaimedMessage> claim(const DeviceId& d, int max, TimePoint t) {
+    for (const auto& e : must(ClaimMessages{d, max}, t))
+      if (auto* c = std::get_if<MessagesClaimed>(&e)) return c->messages;
+    return {};
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a draft hands nothing out until it is launched, then runs") {
+  World w;
+  auto d = w.pair(1, kT0);
+  const CampaignId id{make_id(id_prefix::campaign, kT0, 77)};
+  w.must(DraftCampaign{id, "C", "campaign", "hi", "", "", 3, 3, std::nullopt}, kT0);
+  QueueCampaignMessages q{id, 0, {{"+14155550001", "A", "hi A"}, {"+14155550002", "B", "hi B"}}};
+  w.must(q, kT0);
+  CHECK(w.claim(d, 10, at(1)).empty());
+  // Out of order and launching before every message is queued are refused.
+  auto gap = w.run(QueueCampaignMessages{id, 5, {{"+14155550003", "", "x"}}}, at(1));
+  REQUIRE_FALSE(gap.ok());
+  CHECK(gap.error().code == Errc::conflict);
+  CHECK(w.run(LaunchCampaign{id}, at(1)).error().code == Errc::conflict);
+  w.must(QueueCampaignMessages{id, 2, {{"+14155550003", "C", "hi C"}}}, at(1));
+  auto started = w.must(LaunchCampaign{id}, at(2));
+  REQUIRE(started.size() == 1);
+  CHECK(std::get<CampaignStarted>(started[0]).expires_at == at(2) + w.config.gateway.message_ttl);
+  CHECK(w.claim(d, 10, at(3)).size() == 3);
+}
+
+TEST_CASE("a scheduled campaign starts on the clock, deterministically") {
+  World w;
+  auto d = w.pair(1, kT0);
+  auto id = w.campaign(2, kT0, at(3600));
+  CHECK(std::holds_alternative<CampaignScheduled>(w.log.back()));
+  CHECK(w.claim(d, 10, at(10)).empty());
+  CHECK(next_deadline(w.config, w.state) <= at(3600));
+  w.must(DeviceHeartbeat{d, {}, {}, ""}, at(3590));
+  CHECK(w.tick(at(3599)).empty());
+  auto events = w.tick(at(3600));
+  REQUIRE(events.size() == 1);
+  CHECK(std::get<CampaignStarted>(events[0]).campaign_id == id);
+  CHECK(w.claim(d, 10, at(3601)).size() == 2);
+}
+
+TEST_CASE("a draft for now needs an online device; a scheduled one doesn't") {
+  World w;
+  const CampaignId id{make_id(id_prefix::campaign, kT0, 5)};
+  auto now = w.run(DraftCampaign{id, "C", "api", "hi", "", "", 0, 1, std::nullopt}, kT0);
+  REQUIRE_FALSE(now.ok());
+  CHECK(now.error().message == "No online devices. Connect at least one device to send SMS.");
+  CHECK(w.run(DraftCampaign{id, "C", "api", "hi", "", "", 0, 1, at(60)}, kT0).ok());
+}
+
+TEST_CASE("schedule bounds: future, at most 30 days ahead") {
+  CHECK_FALSE(check_schedule(kT0, kT0).ok());
+  CHECK_FALSE(check_schedule(at(-1), kT0).ok());
+  CHECK(check_schedule(at(1), kT0).ok());
+  CHECK(check_schedule(kT0 + kMaxScheduleAhead, kT0).ok());
+  CHECK_FALSE(check_schedule(kT0 + kMaxScheduleAhead + Millis{1}, kT0).ok());
+}
+
+TEST_CASE("pause stops hand-outs from the next claim; resume continues") {
+  World w;
+  auto d = w.pair(1, kT0);
+  auto id = w.campaign(6, kT0);
+  CHECK(w.claim(d, 2, at(1)).size() == 2);
+  w.must(ControlCampaign{id, "pause"}, at(2));
+  CHECK(w.claim(d, 10, at(3)).empty());
+  auto twice = w.run(ControlCampaign{id, "pause"}, at(3));
+  REQUIRE_FALSE(twice.ok());
+  CHECK(twice.error().code == Errc::conflict);
+  w.must(ControlCampaign{id, "resume"}, at(4));
+  CHECK(w.claim(d, 10, at(5)).size() == 4);
+  CHECK(w.run(ControlCampaign{id, "resume"}, at(6)).error().code == Errc::conflict);
+}
+
+TEST_CASE("cancel fails what is queued, hands nothing out, and leased messages still report") {
+  World w;
+  w.config.gateway.max_attempts = 3;
+  auto d = w.pair(1, kT0);
+  auto id = w.campaign(5, kT0);
+  auto leased = w.claim(d, 2, at(1));
+  REQUIRE(leased.size() == 2);
+  auto events = w.must(ControlCampaign{id, "cancel"}, at(2));
+  REQUIRE(events.size() == 2);
+  const auto& failed = std::get<MessagesFailed>(events[0]);
+  CHECK(failed.messages.size() == 3);
+  CHECK(std::all_of(failed.messages.begin(), failed.messages.end(),
+                    [](const auto& m) { return m.error == "cancelled"; }));
+  CHECK(std::holds_alternative<CampaignCancelled>(events[1]));
+  CHECK(w.claim(d, 10, at(3)).empty());
+  // One leased message reports; the other's lease runs out: it fails, it doesn't go back.
+  auto report =
+      w.must(ReportStatus{d, {StatusReport{leased[0].id, ReportedStatus::sent, "", at(4)}}}, at(4));
+  CHECK(std::holds_alternative<MessagesSent>(report.front()));
+  auto expiry = w.tick(at(1) + w.config.gateway.lease);
+  bool failed_cancelled = false;
+  for (const auto& e : expiry)
+    if (auto* f = std::get_if<MessagesFailed>(&e))
+      failed_cancelled =
+          f->messages.front().id == leased[1].id && f->messages.front().error == "cancelled";
+  CHECK(failed_cancelled);
+  CHECK(w.claim(d, 10, at(100)).empty());
+  // A cancelled campaign can't be controlled any more.
+  CHECK(w.run(ControlCampaign{id, "resume"}, at(101)).error().code == Errc::conflict);
+  CHECK(w.run(ControlCampaign{id, "cancel"}, at(101)).error().code == Errc::conflict);
+}
+
+TEST_CASE("a scheduled campaign can be cancelled but not paused") {
+  World w;
+  w.pair(1, kT0);
+  auto id = w.campaign(2, kT0, at(600));
+  CHECK(w.run(ControlCampaign{id, "pause"}, at(1)).error().code == Errc::conflict);
+  auto events = w.must(ControlCampaign{id, "cancel"}, at(1));
+  CHECK(std::get<MessagesFailed>(events[0]).messages.size() == 2);
+  for (const auto& e : w.tick(at(600))) CHECK_FALSE(std::holds_alternative<CampaignStarted>(e));
+}
+
+TEST_CASE("the campaign quota is checked for the whole list when drafted") {
+  World w;
+  w.config.plans.free.monthly_sms = 3;
+  w.pair(1, kT0);
+  const CampaignId id{make_id(id_prefix::campaign, kT0, 9)};
+  auto r = w.run(DraftCampaign{id, "C", "campaign", "hi", "", "", 4, 4, std::nullopt}, kT0);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == Errc::quota_exceeded);
+}
+
+TEST_CASE("messages are rendered per contact") {
+  std::vector<Contact> contacts{
+      Contact{"+14155550001", "Alice", "Smith", "", "a@example.com", {{"city", "Lisbon"}}},
+      Contact{"+14155550002", "", "", "Bob Stone", "", {}}};
+  auto m =
+      render_messages("Hi {{firstName}} {{lastName}} ({{name}}) in {{city}}, {{email}}", contacts);
+  REQUIRE(m.ok());
+  CHECK((*m)[0].body == "Hi Alice Smith (Alice Smith) in Lisbon, a@example.com");
+  CHECK((*m)[0].contact_name == "Alice Smith");
+  CHECK((*m)[1].body == "Hi Bob Stone (Bob Stone) in , ");
+  CHECK_FALSE(render_messages("{{firstName}}", {Contact{"+14155550003", "", "", "", "", {}}}).ok());
+}
