@@ -59,11 +59,12 @@ struct CampaignQueue {
   std::map<int32_t, Requeued> requeued;
   int32_t finished = 0;  // delivered, failed, or sent with the delivery window passed
   std::optional<TimePoint> expires_at;
+  std::optional<std::string> device;  // pinned: only this device may claim (issue 5)
   auto operator<=>(const CampaignQueue&) const = default;
   template <class Self, class F>
   static void fields(Self& s, F&& f) {
     f("total", s.total), f("nextIndex", s.next_index), f("requeued", s.requeued),
-        f("finished", s.finished), f("expiresAt", s.expires_at);
+        f("finished", s.finished), f("expiresAt", s.expires_at), f("device", s.device);
   }
 };
 
@@ -97,6 +98,20 @@ struct Awaiting {
   }
 };
 
+// An accepted send's Idempotency-Key, remembered until it expires (issue 5).
+struct IdempotentSend {
+  std::string request_hash;
+  std::string campaign_id;
+  int32_t recipient_count = 0;
+  TimePoint expires_at;
+  auto operator<=>(const IdempotentSend&) const = default;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("requestHash", s.request_hash), f("campaignId", s.campaign_id),
+        f("recipientCount", s.recipient_count), f("expiresAt", s.expires_at);
+  }
+};
+
 // What the decider remembers of one organisation.
 struct OrgState {
   bool exists = false;
@@ -111,13 +126,17 @@ struct OrgState {
   std::map<std::string, CampaignQueue> queues;  // running campaigns, oldest first
   std::map<std::string, Lease> leases;          // by message id
   std::map<std::string, Awaiting> awaiting;     // by message id
+  // Issue 5. Optional so that states written before them still decode (absent: empty).
+  std::optional<std::set<std::string>> opt_outs;                     // E.164 numbers never sent to
+  std::optional<std::map<std::string, IdempotentSend>> idempotency;  // by Idempotency-Key
   auto operator<=>(const OrgState&) const = default;
   template <class Self, class F>
   static void fields(Self& s, F&& f) {
     f("exists", s.exists), f("plan", s.plan), f("apiKeys", s.api_keys), f("campaigns", s.campaigns),
         f("messages", s.messages), f("month", s.month), f("monthMessages", s.month_messages),
         f("pairings", s.pairings), f("devices", s.devices), f("queues", s.queues),
-        f("leases", s.leases), f("awaiting", s.awaiting);
+        f("leases", s.leases), f("awaiting", s.awaiting), f("optOuts", s.opt_outs),
+        f("idempotency", s.idempotency);
   }
 };
 

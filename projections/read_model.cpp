@@ -5,6 +5,7 @@
 #include "domain/ids.h"
 #include "domain/overloaded.h"
 #include "projections/gateway.h"
+#include "projections/messages.h"
 
 namespace pulse::projections {
 namespace {
@@ -81,6 +82,7 @@ void on_plan_changed(ReadModelTx& tx, const EventEnvelope& env, const PlanChange
 }  // namespace
 
 void apply(ReadModelTx& tx, const EventEnvelope& env) {
+  apply_messages(tx, env);
   if (apply_gateway(tx, env)) return;
   std::visit(Overloaded{
                  [&](const CampaignCreated& e) { on_campaign_created(tx, env, e); },

@@ -167,7 +167,12 @@ void write_data(JsonWriter& w, const SendSms& c) {
   w.key("recipients").begin_array();
   for (const auto& r : c.recipients)
     w.begin_object().field("phone", r.phone.e164).field("name", r.name).end_object();
-  w.end_array().end_object();
+  w.end_array();
+  // v2: present only when set.
+  if (c.device_id) w.field("deviceId", c.device_id->value);
+  if (c.idempotency_key) w.field("idempotencyKey", *c.idempotency_key);
+  if (c.request_hash) w.field("requestHash", *c.request_hash);
+  w.end_object();
 }
 
 Result<SendSms> read_data(std::type_identity<SendSms>, object data) {
@@ -185,6 +190,9 @@ Result<SendSms> read_data(std::type_identity<SendSms>, object data) {
     c.recipients.push_back(Recipient{PhoneNumber{r.str("phone")}, r.str_or("name", "")});
     f.take_error_from(r);
   }
+  if (auto d = f.opt_str("deviceId")) c.device_id = DeviceId{*d};  // v2
+  c.idempotency_key = f.opt_str("idempotencyKey");
+  c.request_hash = f.opt_str("requestHash");
   if (f.failed()) return f.error();
   return c;
 }
@@ -992,6 +1000,11 @@ PULSE_VIEW_CODEC(DeviceCredentialView, decode_credential)
 PULSE_VIEW_CODEC(ReportRejectionsView, decode_rejections)
 PULSE_VIEW_CODEC(ClaimView, decode_claim)
 PULSE_VIEW_CODEC(QueueView, decode_queue)
+PULSE_VIEW_CODEC(OptOutView, decode_opt_out)
+PULSE_VIEW_CODEC(TimelineEntry, decode_timeline_entry)
+PULSE_VIEW_CODEC(DayStatsView, decode_day_stats)
+PULSE_VIEW_CODEC(CampaignExtrasView, decode_campaign_extras)
+PULSE_VIEW_CODEC(IdempotencyView, decode_idempotency)
 #undef PULSE_VIEW_CODEC
 
 std::string encode(const commands::DeciderState& s) {
@@ -1265,6 +1278,8 @@ Result<commands::SendSmsRequest> decode_send_sms_request(std::string_view json) 
     req.recipients.push_back(std::move(raw));
     ++i;
   }
+  if (f.failed()) return f.error();
+  if (auto d = f.opt_str("deviceId")) req.device_id = *d;
   if (f.failed()) return f.error();
   return req;
 }

@@ -47,6 +47,9 @@ struct ApiServer::Impl {
     add_gateway_routes(server, ctx);
     add_sms_routes(server, ctx);
     add_docs_routes(server, ctx);
+    add_opt_out_routes(server, ctx);
+    add_message_routes(server, ctx);
+    add_stats_routes(server, ctx);
 
     server.set_error_handler(httplib::Server::HandlerWithResponse(
         [](const httplib::Request& req, httplib::Response& res) {

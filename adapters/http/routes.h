@@ -61,5 +61,9 @@ void add_sms_routes(httplib::Server& server, const Context& ctx);
 void add_docs_routes(httplib::Server& server, const Context& ctx);
 void add_auth_routes(httplib::Server& server, const Context& ctx);
 void add_gateway_routes(httplib::Server& server, const Context& ctx);
+// issue 5
+void add_opt_out_routes(httplib::Server& server, const Context& ctx);
+void add_message_routes(httplib::Server& server, const Context& ctx);
+void add_stats_routes(httplib::Server& server, const Context& ctx);
 
 }  // namespace pulse::http
