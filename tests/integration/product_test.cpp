@@ -4,6 +4,8 @@
 #include <doctest/doctest.h>
 #include <simdjson.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <set>
 #include <thread>
 
@@ -400,4 +402,53 @@ TEST_CASE("deviceId pins a send; messages API filters and pages; timeline and st
   get(*c, "/api/stats?from=2026-02-01&to=2026-01-01", 400);
   get(*c, "/api/stats?from=2020-01-01&to=2026-01-01", 400);
   get(*c, "/api/stats?to=someday", 400);
+}
+
+// A measurement, skipped unless PULSE_MESSAGES_BENCH=N (messages in the organisation, in sends
+// of 500): latency of the messages, stats and opt-out queries with N messages in the store.
+TEST_CASE("measure: message and stats queries against a large organisation" *
+          doctest::skip(std::getenv("PULSE_MESSAGES_BENCH") == nullptr)) {
+  const int n = std::atoi(std::getenv("PULSE_MESSAGES_BENCH"));
+  TempDir dir;
+  ServerProcess server(dir.path() / "data");
+  Account a = server.signup();
+  server.set_plan(a, "enterprise");
+  auto c = server.client(a);
+  simdjson::dom::parser p;
+  std::string campaign;
+  const auto t_send = Clock::now();
+  for (int k = 0; k * 500 < n; ++k) {
+    std::vector<std::string> phones;
+    for (int i = 0; i < 500; ++i) phones.push_back(fmt::format("+1415{:07}", k * 500 + i));
+    auto r = c->Post("/api/sms/send", send_body(phones), kJson);
+    REQUIRE(r);
+    REQUIRE_MESSAGE(r->status == 201, r->body);
+    campaign = str(parse(p, r->body)["campaignId"]);
+  }
+  const double send_s = std::chrono::duration<double>(Clock::now() - t_send).count();
+  auto time_it = [&](const std::string& path) {
+    std::vector<double> ms;
+    size_t bytes = 0;
+    for (int i = 0; i < 200; ++i) {
+      const auto t = Clock::now();
+      auto r = c->Get(path.c_str());
+      ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());
+      REQUIRE(r);
+      REQUIRE(r->status == 200);
+      bytes = r->body.size();
+    }
+    std::sort(ms.begin(), ms.end());
+    MESSAGE(fmt::format("{:<60} p50 {:6.2f} ms  p99 {:6.2f} ms  ({} bytes)", path, ms[100], ms[198],
+                        bytes));
+  };
+  MESSAGE(fmt::format("{} messages queued in {:.2f} s", n, send_s));
+  time_it("/api/messages?limit=50");
+  time_it("/api/messages?limit=50&status=queued");
+  time_it("/api/messages?limit=50&status=delivered");  // matches nothing: an empty index
+  time_it("/api/messages?limit=50&phone=%2B14150000007");
+  time_it("/api/messages?limit=50&campaignId=" + campaign);
+  time_it("/api/messages?limit=50&from=2000-01-01T00:00:00Z&to=2001-01-01T00:00:00Z");
+  time_it("/api/campaigns/" + campaign + "/stats");
+  time_it("/api/stats");
+  time_it("/api/opt-outs");
 }
