@@ -4,6 +4,7 @@
 // kept per log key: an organisation ("org_…") or a user ("user:<email>").
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -98,6 +99,32 @@ struct Awaiting {
   }
 };
 
+// A value shared by the copies of a state until one of them changes it. The decider copies an
+// organisation's state for every gateway command (see Scratch in gateway.cpp); the opt-out list
+// can hold many numbers and must not be copied with it. Decider states live on the decider's
+// thread only. Absent from a stored state (written before the field existed): empty.
+template <class T>
+class CopyOnWrite {
+ public:
+  const T& get() const { return p_ ? *p_ : empty(); }
+  T& mut() {
+    if (!p_)
+      p_ = std::make_shared<T>();
+    else if (p_.use_count() > 1)
+      p_ = std::make_shared<T>(*p_);
+    return *p_;
+  }
+  bool operator==(const CopyOnWrite& o) const { return get() == o.get(); }
+  auto operator<=>(const CopyOnWrite& o) const { return get() <=> o.get(); }
+
+ private:
+  static const T& empty() {
+    static const T e;
+    return e;
+  }
+  std::shared_ptr<T> p_;
+};
+
 // An accepted send's Idempotency-Key, remembered until it expires (issue 5).
 struct IdempotentSend {
   std::string request_hash;
@@ -126,9 +153,9 @@ struct OrgState {
   std::map<std::string, CampaignQueue> queues;  // running campaigns, oldest first
   std::map<std::string, Lease> leases;          // by message id
   std::map<std::string, Awaiting> awaiting;     // by message id
-  // Issue 5. Optional so that states written before them still decode (absent: empty).
-  std::optional<std::set<std::string>> opt_outs;                     // E.164 numbers never sent to
-  std::optional<std::map<std::string, IdempotentSend>> idempotency;  // by Idempotency-Key
+  // Issue 5. States written before them decode with them empty.
+  CopyOnWrite<std::set<std::string>> opt_outs;                     // E.164 numbers never sent to
+  CopyOnWrite<std::map<std::string, IdempotentSend>> idempotency;  // by Idempotency-Key
   auto operator<=>(const OrgState&) const = default;
   template <class Self, class F>
   static void fields(Self& s, F&& f) {

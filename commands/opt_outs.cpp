@@ -9,7 +9,7 @@
 namespace pulse::commands {
 
 bool is_opted_out(const OrgState& org, std::string_view e164) {
-  return org.opt_outs && org.opt_outs->count(std::string(e164)) > 0;
+  return org.opt_outs.get().count(std::string(e164)) > 0;
 }
 
 bool is_stop_keyword(std::string_view body) {
@@ -28,9 +28,10 @@ bool is_stop_keyword(std::string_view body) {
 
 std::optional<Result<std::vector<Event>>> replay_send(const OrgState& org, const SendSms& cmd,
                                                       TimePoint at) {
-  if (!cmd.idempotency_key || !org.idempotency) return std::nullopt;
-  auto it = org.idempotency->find(*cmd.idempotency_key);
-  if (it == org.idempotency->end() || it->second.expires_at <= at) return std::nullopt;
+  if (!cmd.idempotency_key) return std::nullopt;
+  const auto& keys = org.idempotency.get();
+  auto it = keys.find(*cmd.idempotency_key);
+  if (it == keys.end() || it->second.expires_at <= at) return std::nullopt;
   if (it->second.request_hash != cmd.request_hash.value_or(""))
     return Result<std::vector<Event>>(
         Error{Errc::conflict, "Idempotency key reused",
@@ -70,24 +71,20 @@ Result<std::vector<Event>> decide_receive_sms(const OrgState& org, const Receive
 
 void evolve_opt_outs(OrgState& org, const Event& event, TimePoint at) {
   std::visit(Overloaded{
-                 [&](const OptOutAdded& e) {
-                   if (!org.opt_outs) org.opt_outs.emplace();
-                   org.opt_outs->insert(e.phone);
-                 },
+                 [&](const OptOutAdded& e) { org.opt_outs.mut().insert(e.phone); },
                  [&](const OptOutRemoved& e) {
-                   if (org.opt_outs) org.opt_outs->erase(e.phone);
+                   if (org.opt_outs.get().count(e.phone)) org.opt_outs.mut().erase(e.phone);
                  },
                  [&](const CampaignPinned& e) {
                    auto q = org.queues.find(e.campaign_id.value);
                    if (q != org.queues.end()) q->second.device = e.device_id.value;
                  },
                  [&](const IdempotencyKeyRecorded& e) {
-                   if (!org.idempotency) org.idempotency.emplace();
+                   auto& keys = org.idempotency.mut();
                    // Expired keys go when a new one comes: the map holds about a day of keys.
-                   std::erase_if(*org.idempotency,
-                                 [&](const auto& k) { return k.second.expires_at <= at; });
-                   (*org.idempotency)[e.key] = IdempotentSend{e.request_hash, e.campaign_id.value,
-                                                              e.recipient_count, e.expires_at};
+                   std::erase_if(keys, [&](const auto& k) { return k.second.expires_at <= at; });
+                   keys[e.key] = IdempotentSend{e.request_hash, e.campaign_id.value,
+                                                e.recipient_count, e.expires_at};
                  },
                  [&](const auto&) {},
              },

@@ -527,6 +527,10 @@ struct IsSet : std::false_type {};
 template <class K, class C>
 struct IsSet<std::set<K, C>> : std::true_type {};
 template <class T>
+struct IsCow : std::false_type {};
+template <class T>
+struct IsCow<commands::CopyOnWrite<T>> : std::true_type {};
+template <class T>
 struct IsId : std::false_type {};
 template <class Tag>
 struct IsId<Id<Tag>> : std::true_type {};
@@ -546,6 +550,8 @@ void write_value(JsonWriter& w, const T& v) {
     w.value(to_string(v));
   } else if constexpr (std::is_same_v<T, TimePoint>) {
     w.value(format_iso8601(v));
+  } else if constexpr (IsCow<T>::value) {
+    write_value(w, v.get());
   } else if constexpr (IsOptional<T>::value) {
     if (v)
       write_value(w, *v);
@@ -630,6 +636,11 @@ void read_value(element e, T& out, const std::string& path, std::optional<Error>
     if (!e.get_string().get(s)) t = parse_iso8601(s);
     if (!t) return fail("an ISO 8601 time");
     out = *t;
+  } else if constexpr (IsCow<T>::value) {
+    // Null (or, see read_object, absent): empty.
+    std::decay_t<decltype(out.get())> v{};
+    if (!e.is_null()) read_value(e, v, path, err);
+    if (!err) out.mut() = std::move(v);
   } else if constexpr (IsOptional<T>::value) {
     if (e.is_null()) {
       out.reset();
@@ -687,6 +698,8 @@ void read_object(object o, T& out, const std::string& path, std::optional<Error>
         using F = std::decay_t<decltype(x)>;
         if constexpr (IsOptional<F>::value) {
           x.reset();
+        } else if constexpr (IsCow<F>::value) {
+          x = F{};  // a field added later: empty in records written before it
         } else {
           err = corrupt(fmt::format("{}.{} must be present", path, k));
         }

@@ -643,7 +643,7 @@ TEST_CASE("DeciderState round-trips") {
         R"({"type":"DeciderState","v":1,"org":{"exists":true,"plan":"pro",)"
         R"("apiKeys":["key_01m80zvb19aaaaaa","key_01m80zvb19bbbbbb"],"campaigns":12,)"
         R"("messages":40213,"month":"2026-11","monthMessages":913,"pairings":{},"devices":{},)"
-        R"("queues":{},"leases":{},"awaiting":{},"optOuts":null,"idempotency":null},)"
+        R"("queues":{},"leases":{},"awaiting":{},"optOuts":[],"idempotency":{}},)"
         R"("user":{"registered":true,"userId":"usr_01m80zvb19jvjvzb","organizations":3}})");
   // A state written before issue 5 (no optOuts, no idempotency) still decodes.
   auto old = decode_decider_state(
@@ -652,7 +652,16 @@ TEST_CASE("DeciderState round-trips") {
       R"("queues":{},"leases":{},"awaiting":{}},"user":{"registered":false,)"
       R"("userId":"","organizations":0}})");
   REQUIRE(old.ok());
-  CHECK_FALSE(old->org.opt_outs.has_value());
+  CHECK(old->org.opt_outs.get().empty());
+  CHECK(old->org.idempotency.get().empty());
+  // And round-trips with them set; a copy shares them until one side changes.
+  s.org.opt_outs.mut().insert("+14155550001");
+  s.org.idempotency.mut()["k"] = commands::IdempotentSend{"h", "cmp_01m80zvb19jvjvzb", 2, kT};
+  check_round_trip(s, decode_decider_state);
+  auto copy = s;
+  copy.org.opt_outs.mut().insert("+14155550002");
+  CHECK(s.org.opt_outs.get().size() == 1);
+  CHECK(copy.org.opt_outs.get().size() == 2);
   auto bad = decode_decider_state(
       R"({"type":"DeciderState","v":1,"org":{"exists":true,"plan":"gold","apiKeys":[],)"
       R"("campaigns":1,"messages":1,"month":"","monthMessages":1,"pairings":{},"devices":{},)"

@@ -204,7 +204,7 @@ TEST_CASE("Idempotency-Key: the same request replays, another is a 409, a day la
   later.request_hash = "hash-b";
   CHECK(find<CampaignCreated>(w.must(later, at(1) + kIdempotencyTtl)) != nullptr);
   CHECK(w.state.org.campaigns == 2);
-  CHECK(w.state.org.idempotency->size() == 1);
+  CHECK(w.state.org.idempotency.get().size() == 1);
 }
 
 TEST_CASE("a refused send doesn't take its Idempotency-Key") {
