@@ -32,6 +32,7 @@ commands:
                [--delivery-delay-ms 1000] [--delivery-rate 1.0] [--offline-after SECONDS]
                [--silent-after SECONDS] [--batch 10] [--claim-wait 20 (long poll, s)]
                [--heartbeat-seconds S (server's: 30)] [--seed 1] [--quiet]
+               [--reply-stop-rate 0 (recipients reply STOP: POST /api/gateway/inbound)]
                [--duration SECONDS (0: until Ctrl-C)]
   admin        operator commands: set-plan --org ORG --plan PLAN  [--server URL]
                (with PULSE_ADMIN_TOKEN)

@@ -5,6 +5,7 @@
 #include "commands/campaigns.h"
 #include "commands/contacts.h"
 #include "commands/gateway.h"
+#include "commands/opt_outs.h"
 #include "commands/send_sms.h"
 #include "domain/message_body.h"
 #include "domain/overloaded.h"
@@ -27,13 +28,29 @@ std::string plural(int64_t n, std::string_view word) {
 Decision decide_send(const DeciderConfig& config, const OrgState& org, const CommandEnvelope& env,
                      const SendSms& cmd) {
   if (!org.exists) return org_not_found();
+  // A repeated Idempotency-Key answers before anything else: the first send was accepted.
+  if (auto replay = replay_send(org, cmd, env.at)) return std::move(*replay);
+  if (cmd.device_id) {
+    auto d = org.devices.find(cmd.device_id->value);
+    if (d == org.devices.end())
+      return Error{
+          Errc::not_found, "Device not found",
+          fmt::format("{} is not a paired device of this organization", cmd.device_id->value)};
+    if (!d->second.online || d->second.sending.empty())
+      return validation_error("Device offline",
+                              fmt::format("{} is not online with a sending SIM; send without "
+                                          "deviceId or wait for it to connect",
+                                          cmd.device_id->value));
+  }
   const bool online = std::any_of(org.devices.begin(), org.devices.end(), [](const auto& d) {
     return d.second.online && !d.second.sending.empty();
   });
   if (!online)
     return validation_error("No online devices. Connect at least one device to send SMS.",
                             "Check the Devices page in your dashboard.");
-  const auto n = static_cast<int64_t>(cmd.recipients.size());
+  const auto suppression = skip_opted_out(
+      org, cmd.recipients, [](const Recipient& r) -> std::string_view { return r.phone.e164; });
+  const auto n = static_cast<int64_t>(suppression.kept.size());
   const int64_t remaining = sms_remaining(config, org, env.at);
   if (remaining != kUnlimited && n > remaining)
     return Error{Errc::quota_exceeded, "Monthly SMS limit reached",
@@ -42,13 +59,18 @@ Decision decide_send(const DeciderConfig& config, const OrgState& org, const Com
   auto tmpl = parse_template(cmd.message);
   assert(tmpl.ok());  // make_send_sms validated it
 
+  const auto requested = static_cast<int64_t>(cmd.recipients.size());
   std::vector<Event> events;
-  events.push_back(
-      CampaignCreated{cmd.campaign_id, fmt::format("SMS to {}", plural(n, "recipient")), "api",
-                      cmd.message, static_cast<int32_t>(n), env.at + config.gateway.message_ttl});
+  events.push_back(CampaignCreated{
+      cmd.campaign_id, fmt::format("SMS to {}", plural(requested, "recipient")), "api", cmd.message,
+      static_cast<int32_t>(n), env.at + config.gateway.message_ttl});
+  if (cmd.device_id) events.push_back(CampaignPinned{cmd.campaign_id, *cmd.device_id});
+  if (!suppression.suppressed.empty())
+    events.push_back(RecipientsSuppressed{cmd.campaign_id, suppression.suppressed});
   MessagesQueued chunk{cmd.campaign_id, {}};
-  for (size_t i = 0; i < cmd.recipients.size(); ++i) {
-    const auto& r = cmd.recipients[i];
+  // Message indexes are contiguous over the recipients that are sent to.
+  for (size_t i = 0; i < suppression.kept.size(); ++i) {
+    const auto& r = cmd.recipients[suppression.kept[i]];
     std::string body = tmpl->has_variables() ? render(*tmpl, recipient_vars(r)) : cmd.message;
     auto info = analyze_body(body);
     if (!info) return info.error();
@@ -61,6 +83,12 @@ Decision decide_send(const DeciderConfig& config, const OrgState& org, const Com
     }
   }
   if (!chunk.messages.empty()) events.push_back(std::move(chunk));
+  if (cmd.idempotency_key)
+    events.push_back(IdempotencyKeyRecorded{*cmd.idempotency_key, cmd.request_hash.value_or(""),
+                                            cmd.campaign_id, static_cast<int32_t>(requested),
+                                            env.at + kIdempotencyTtl});
+  // Every recipient suppressed: nothing to wait for.
+  if (n == 0) events.push_back(CampaignCompleted{cmd.campaign_id});
   return events;
 }
 
@@ -144,6 +172,9 @@ Decision decide(const DeciderConfig& config, const DeciderState& state,
           [&](const RevokeApiKey& c) { return decide_revoke_key(state.org, c); },
           [&](const SetPlan& c) { return decide_set_plan(state.org, c); },
           [&](const ClockTick&) -> Decision { return decide_tick(config, state, cmd.at); },
+          [&](const AddOptOut& c) { return decide_add_opt_out(state.org, c); },
+          [&](const RemoveOptOut& c) { return decide_remove_opt_out(state.org, c); },
+          [&](const ReceiveSms& c) { return decide_receive_sms(state.org, c); },
           [&](const auto&) { return decide_gateway(config, state, cmd); },
       },
       cmd.body);
@@ -153,6 +184,7 @@ void evolve(const DeciderConfig& config, DeciderState& state, const Event& event
   evolve_gateway(config, state.org, event, at);
   evolve_contacts(state.org, event);
   evolve_campaigns(state.org, event);
+  evolve_opt_outs(state.org, event, at);
   auto& org = state.org;
   auto& user = state.user;
   std::visit(Overloaded{

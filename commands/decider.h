@@ -4,6 +4,7 @@
 // kept per log key: an organisation ("org_…") or a user ("user:<email>").
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -63,13 +64,14 @@ struct CampaignQueue {
   std::optional<std::string> hold;
   std::optional<int32_t> filled;          // a draft's messages queued so far
   std::optional<TimePoint> scheduled_at;  // when a scheduled campaign starts
+  std::optional<std::string> device;      // pinned: only this device may claim (issue 5)
   bool dispatching() const { return !hold; }
   auto operator<=>(const CampaignQueue&) const = default;
   template <class Self, class F>
   static void fields(Self& s, F&& f) {
     f("total", s.total), f("nextIndex", s.next_index), f("requeued", s.requeued),
         f("finished", s.finished), f("expiresAt", s.expires_at), f("hold", s.hold),
-        f("filled", s.filled), f("scheduledAt", s.scheduled_at);
+        f("filled", s.filled), f("scheduledAt", s.scheduled_at), f("device", s.device);
   }
 };
 
@@ -103,6 +105,46 @@ struct Awaiting {
   }
 };
 
+// A value shared by the copies of a state until one of them changes it. The decider copies an
+// organisation's state for every gateway command (see Scratch in gateway.cpp); the opt-out list
+// can hold many numbers and must not be copied with it. Decider states live on the decider's
+// thread only. Absent from a stored state (written before the field existed): empty.
+template <class T>
+class CopyOnWrite {
+ public:
+  const T& get() const { return p_ ? *p_ : empty(); }
+  T& mut() {
+    if (!p_)
+      p_ = std::make_shared<T>();
+    else if (p_.use_count() > 1)
+      p_ = std::make_shared<T>(*p_);
+    return *p_;
+  }
+  bool operator==(const CopyOnWrite& o) const { return get() == o.get(); }
+  auto operator<=>(const CopyOnWrite& o) const { return get() <=> o.get(); }
+
+ private:
+  static const T& empty() {
+    static const T e;
+    return e;
+  }
+  std::shared_ptr<T> p_;
+};
+
+// An accepted send's Idempotency-Key, remembered until it expires (issue 5).
+struct IdempotentSend {
+  std::string request_hash;
+  std::string campaign_id;
+  int32_t recipient_count = 0;
+  TimePoint expires_at;
+  auto operator<=>(const IdempotentSend&) const = default;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("requestHash", s.request_hash), f("campaignId", s.campaign_id),
+        f("recipientCount", s.recipient_count), f("expiresAt", s.expires_at);
+  }
+};
+
 // What the decider remembers of one organisation.
 struct OrgState {
   bool exists = false;
@@ -118,13 +160,17 @@ struct OrgState {
   std::map<std::string, Lease> leases;                 // by message id
   std::map<std::string, Awaiting> awaiting;            // by message id
   std::optional<std::set<std::string>> contact_lists;  // issue 5: ids of existing lists
+  // Issue 5. States written before them decode with them empty.
+  CopyOnWrite<std::set<std::string>> opt_outs;                     // E.164 numbers never sent to
+  CopyOnWrite<std::map<std::string, IdempotentSend>> idempotency;  // by Idempotency-Key
   auto operator<=>(const OrgState&) const = default;
   template <class Self, class F>
   static void fields(Self& s, F&& f) {
     f("exists", s.exists), f("plan", s.plan), f("apiKeys", s.api_keys), f("campaigns", s.campaigns),
         f("messages", s.messages), f("month", s.month), f("monthMessages", s.month_messages),
         f("pairings", s.pairings), f("devices", s.devices), f("queues", s.queues),
-        f("leases", s.leases), f("awaiting", s.awaiting), f("contactLists", s.contact_lists);
+        f("leases", s.leases), f("awaiting", s.awaiting), f("contactLists", s.contact_lists),
+        f("optOuts", s.opt_outs), f("idempotency", s.idempotency);
   }
 };
 

@@ -190,8 +190,10 @@ Decision decide_claim(Scratch& s, const GatewayConfig& g, const ClaimMessages& c
   // The SIM: the one a retry of this phone went out on, when one is waiting and that SIM can
   // send; else the next sending SIM, round-robin, with room left today.
   int32_t slot = -1;
+  // A campaign pinned to a device (the send API's deviceId) is only that device's work.
+  const auto others = [&](const CampaignQueue& q) { return q.device && *q.device != me; };
   for (const auto& [campaign, q] : org.queues) {
-    if (!q.dispatching() || (q.expires_at && *q.expires_at <= at)) continue;
+    if (!q.dispatching() || (q.expires_at && *q.expires_at <= at) || others(q)) continue;
     for (const auto& [index, r] : q.requeued)
       if (r.device == me && slot_open(g, dev, r.slot, at)) {
         slot = r.slot;
@@ -213,6 +215,7 @@ Decision decide_claim(Scratch& s, const GatewayConfig& g, const ClaimMessages& c
     if (full()) break;
     if (!q.dispatching()) continue;                     // draft, scheduled or paused
     if (q.expires_at && *q.expires_at <= at) continue;  // expired: the clock fails them
+    if (others(q)) continue;
     for (const auto& [index, r] : q.requeued) {
       if (full()) break;
       if (r.device == me) {

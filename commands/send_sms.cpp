@@ -1,5 +1,6 @@
 #include "commands/send_sms.h"
 
+#include "domain/ids.h"
 #include "domain/message_body.h"
 #include "domain/phone.h"
 #include "domain/template.h"
@@ -21,6 +22,12 @@ Result<SendSms> make_send_sms(const SendSmsRequest& request, CampaignId campaign
   if (!tmpl) return tmpl.error();
 
   SendSms cmd;
+  if (request.device_id) {
+    if (!is_valid_id(id_prefix::device, *request.device_id))
+      return validation_error("Invalid deviceId",
+                              "deviceId must be a device id (dvc_…) from GET /api/devices");
+    cmd.device_id = DeviceId{*request.device_id};
+  }
   cmd.campaign_id = std::move(campaign_id);
   cmd.message = request.message;
   cmd.recipients.reserve(request.recipients.size());

@@ -21,6 +21,7 @@ struct RawRecipient {
 struct SendSmsRequest {
   std::vector<RawRecipient> recipients;
   std::string message;
+  std::optional<std::string> device_id;  // pin a gateway (issue 5)
 };
 
 Result<SendSms> make_send_sms(const SendSmsRequest& request, CampaignId campaign_id);

@@ -24,10 +24,13 @@ struct Recipient {
 // every field and chosen the campaign id.
 struct SendSms {
   static constexpr std::string_view kType = "SendSms";
-  static constexpr int kVersion = 1;
+  static constexpr int kVersion = 2;  // v2: deviceId, idempotencyKey, requestHash
   CampaignId campaign_id;
   std::vector<Recipient> recipients;
   std::string message;
+  std::optional<DeviceId> device_id;           // only this device may send the messages
+  std::optional<std::string> idempotency_key;  // the Idempotency-Key header
+  std::optional<std::string> request_hash;     // SHA-256 of the validated request, with a key
 };
 
 // ---- accounts (issue 3) -----------------------------------------------------------------
@@ -220,13 +223,56 @@ struct ClockTick {
   }
 };
 
+// ---- opt-outs and inbound SMS (issue 5) ----------------------------------------------------
+
+// POST /api/opt-outs: suppress a number for the whole organisation.
+struct AddOptOut {
+  static constexpr std::string_view kType = "AddOptOut";
+  static constexpr int kVersion = 1;
+  std::string phone;  // E.164
+  std::string reason;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("phone", s.phone), f("reason", s.reason);
+  }
+};
+
+// DELETE /api/opt-outs/{phone}.
+struct RemoveOptOut {
+  static constexpr std::string_view kType = "RemoveOptOut";
+  static constexpr int kVersion = 1;
+  std::string phone;  // E.164
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("phone", s.phone);
+  }
+};
+
+// A gateway reports an SMS its phone received (POST /api/gateway/inbound).
+struct ReceiveSms {
+  static constexpr std::string_view kType = "ReceiveSms";
+  static constexpr int kVersion = 1;
+  DeviceId device_id;
+  std::string from;  // E.164 when it parsed as one, else as the phone reported it
+  std::string body;
+  TimePoint received_at;  // the phone's time
+  std::optional<int32_t> sim_slot;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("deviceId", s.device_id), f("from", s.from), f("body", s.body),
+        f("receivedAt", s.received_at), f("simSlot", s.sim_slot);
+  }
+};
+
 using Command =
     std::variant<SendSms, RegisterUser, ClaimOrganization, CreateOrganization, CreateApiKey,
                  RevokeApiKey, SetPlan, CreatePairing, RegisterDevice, UpdateDevice, UnpairDevice,
                  DeviceHeartbeat, ClaimMessages, ReportStatus, ClockTick,
                  // issue 5: contacts and campaigns
                  CreateContactList, UpsertContacts, RemoveContacts, DeleteContactList,
-                 DraftCampaign, QueueCampaignMessages, LaunchCampaign, ControlCampaign>;
+                 DraftCampaign, QueueCampaignMessages, LaunchCampaign, ControlCampaign,
+                 // issue 5: opt-outs and inbound SMS
+                 AddOptOut, RemoveOptOut, ReceiveSms>;
 
 struct CommandEnvelope {
   CommandId id;

@@ -336,6 +336,100 @@ struct CampaignCompleted {
   }
 };
 
+// ---- opt-outs, inbound SMS, send options (issue 5) ------------------------------------------
+
+struct OptOutAdded {
+  static constexpr std::string_view kType = "OptOutAdded";
+  static constexpr int kVersion = 1;
+  std::string phone;
+  std::string reason;
+  std::string source;  // "api" | "reply" (a STOP reply reported by a gateway)
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("phone", s.phone), f("reason", s.reason), f("source", s.source);
+  }
+};
+
+struct OptOutRemoved {
+  static constexpr std::string_view kType = "OptOutRemoved";
+  static constexpr int kVersion = 1;
+  std::string phone;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("phone", s.phone);
+  }
+};
+
+struct SmsReceived {
+  static constexpr std::string_view kType = "SmsReceived";
+  static constexpr int kVersion = 1;
+  DeviceId device_id;
+  std::string from;
+  std::string body;
+  TimePoint received_at;
+  std::optional<int32_t> sim_slot;
+  bool stop = false;  // an opt-out keyword (STOP, UNSUBSCRIBE, …)
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("deviceId", s.device_id), f("from", s.from), f("body", s.body),
+        f("receivedAt", s.received_at), f("simSlot", s.sim_slot), f("stop", s.stop);
+  }
+};
+
+// Recipients of a campaign left out because they are on the opt-out list. Follows its
+// CampaignCreated; the campaign's totalMessages counts only the others.
+struct RecipientsSuppressed {
+  static constexpr std::string_view kType = "RecipientsSuppressed";
+  static constexpr int kVersion = 1;
+  CampaignId campaign_id;
+  std::vector<std::string> phones;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("campaignId", s.campaign_id), f("phones", s.phones);
+  }
+};
+
+// Only this device may claim the campaign's messages. Follows its CampaignCreated.
+struct CampaignPinned {
+  static constexpr std::string_view kType = "CampaignPinned";
+  static constexpr int kVersion = 1;
+  CampaignId campaign_id;
+  DeviceId device_id;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("campaignId", s.campaign_id), f("deviceId", s.device_id);
+  }
+};
+
+// A send with an Idempotency-Key was accepted: a later request with the key gets this answer
+// until expires_at.
+struct IdempotencyKeyRecorded {
+  static constexpr std::string_view kType = "IdempotencyKeyRecorded";
+  static constexpr int kVersion = 1;
+  std::string key;
+  std::string request_hash;
+  CampaignId campaign_id;
+  int32_t recipient_count = 0;
+  TimePoint expires_at;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("key", s.key), f("requestHash", s.request_hash), f("campaignId", s.campaign_id),
+        f("recipientCount", s.recipient_count), f("expiresAt", s.expires_at);
+  }
+};
+
+// A send repeated an accepted one (same key, same request): nothing is sent again.
+struct SendReplayed {
+  static constexpr std::string_view kType = "SendReplayed";
+  static constexpr int kVersion = 1;
+  std::string key;
+  CampaignId campaign_id;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("key", s.key), f("campaignId", s.campaign_id);
+  }
+};
+
 using Event = std::variant<
     CampaignCreated, MessagesQueued, CommandRejected, UserRegistered, OrganizationClaimed,
     OrganizationCreated, ApiKeyCreated, ApiKeyRevoked, PlanChanged, PairingCreated,
@@ -346,7 +440,10 @@ using Event = std::variant<
     CommandDecided,
     // issue 5: contacts and campaigns
     ContactListCreated, ContactsUpserted, ContactsRemoved, ContactListDeleted, CampaignDrafted,
-    CampaignScheduled, CampaignStarted, CampaignPaused, CampaignResumed, CampaignCancelled>;
+    CampaignScheduled, CampaignStarted, CampaignPaused, CampaignResumed, CampaignCancelled,
+    // issue 5: opt-outs, inbound SMS, send options
+    OptOutAdded, OptOutRemoved, SmsReceived, RecipientsSuppressed, CampaignPinned,
+    IdempotencyKeyRecorded, SendReplayed>;
 
 // (command partition, command offset, index within the command's events).
 struct EventSource {

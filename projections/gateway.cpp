@@ -2,6 +2,7 @@
 // Events come already decided (forward-only, deduplicated by the decider); this applies them.
 #include "projections/gateway.h"
 #include "domain/overloaded.h"
+#include "projections/messages.h"
 
 #include <algorithm>
 #include <map>
@@ -23,6 +24,7 @@ class Messages {
     auto m = tx_.message(env_.org, id);
     if (!m) return nullptr;
     if (!campaign(m->campaign_id)) return nullptr;
+    before_.emplace(id.value, Before{m->status, m->sent_at.has_value()});
     return &messages_.emplace(id.value, std::move(*m)).first->second;
   }
   CampaignView* campaign(const CampaignId& id) {
@@ -33,6 +35,14 @@ class Messages {
     return &campaigns_.emplace(id.value, std::move(*c)).first->second;
   }
   void queued_delta(int64_t d) { queued_ += d; }
+  // A state change for the message's timeline, with the device, SIM and attempt it has now.
+  void note(const MessageView& m, TimePoint at, std::optional<std::string> error = std::nullopt) {
+    tx_.put_timeline(
+        env_.org, m.id, env_.source, k_++,
+        TimelineEntry{m.status, at, m.device_id, m.sim_slot,
+                      m.attempts > 0 ? std::optional<int32_t>(m.attempts) : std::nullopt,
+                      std::move(error)});
+  }
   DeviceView* device(const std::string& id) {
     if (id.empty()) return nullptr;
     auto it = devices_.find(id);
@@ -44,9 +54,26 @@ class Messages {
 
  private:
   void flush() {
+    DayStatsView day;
     for (auto& [id, m] : messages_) {
       m.updated_at = env_.at;
       tx_.put_message(env_.org, m);
+      // Status index and the organisation's daily counters follow what changed.
+      const auto& b = before_.at(id);
+      if (b.status != m.status) tx_.index_message(env_.org, m.id, m.phone, b.status, m.status);
+      if (!b.sent && m.sent_at) ++day.sent;
+      if (b.status != m.status) {
+        if (m.status == "delivered") ++day.delivered;
+        if (m.status == "failed") ++day.failed;
+        if (b.status == "failed") --day.failed;
+      }
+    }
+    if (day.sent || day.delivered || day.failed) {
+      auto d = tx_.day_stats(env_.org, utc_day_of(env_.at));
+      d.sent += day.sent;
+      d.delivered += day.delivered;
+      d.failed += day.failed;
+      tx_.put_day_stats(env_.org, d);
     }
     for (auto& [id, c] : campaigns_) {
       c.updated_at = env_.at;
@@ -63,6 +90,12 @@ class Messages {
   ReadModelTx& tx_;
   const EventEnvelope& env_;
   std::map<std::string, MessageView> messages_;
+  struct Before {
+    std::string status;
+    bool sent = false;
+  };
+  std::map<std::string, Before> before_;  // as loaded
+  int32_t k_ = 0;
   std::map<std::string, CampaignView> campaigns_;
   std::map<std::string, DeviceView> devices_;
   int64_t queued_ = 0;
@@ -106,6 +139,7 @@ void on_claimed(Messages& ms, const EventEnvelope& env, const MessagesClaimed& e
     m->device_id = e.device_id.value;
     m->sim_slot = e.sim_slot;
     m->attempts = cm.attempt;
+    ms.note(*m, env.at);
   }
   if (auto* d = ms.device(e.device_id.value)) {
     d->last_seen_at = env.at;
@@ -113,7 +147,7 @@ void on_claimed(Messages& ms, const EventEnvelope& env, const MessagesClaimed& e
   }
 }
 
-void on_requeued(Messages& ms, const MessagesRequeued& e) {
+void on_requeued(Messages& ms, const MessagesRequeued& e, TimePoint at) {
   for (const auto& id : e.ids) {
     auto* m = ms.get(id);
     if (!m || m->status != "sending") continue;
@@ -122,6 +156,7 @@ void on_requeued(Messages& ms, const MessagesRequeued& e) {
     m->status = "queued";
     ++c->queued_count;
     if (c->status == "running") ms.queued_delta(1);
+    ms.note(*m, at, e.reason);
   }
 }
 
@@ -134,6 +169,7 @@ void on_sent(Messages& ms, const MessagesSent& e) {
     if (m->status == "queued" || m->status == "sending") {
       leave(ms, *c, *m);
       m->status = "sent";
+      ms.note(*m, tm.at);
     }
   }
 }
@@ -149,6 +185,7 @@ void on_delivered(Messages& ms, const MessagesDelivered& e) {
     m->delivered_at = tm.at;
     m->error.reset();
     ++c->delivered_count;
+    ms.note(*m, tm.at);
   }
 }
 
@@ -162,6 +199,7 @@ void on_failed(Messages& ms, const MessagesFailed& e) {
     m->error = fm.error;
     if (!e.device_id.empty()) m->device_id = e.device_id;
     ++c->failed_count;
+    ms.note(*m, fm.at, fm.error);
   }
 }
 
@@ -244,7 +282,7 @@ bool apply_gateway(ReadModelTx& tx, const EventEnvelope& env) {
           },
           [&](const MessagesRequeued& e) {
             Messages ms(tx, env);
-            on_requeued(ms, e);
+            on_requeued(ms, e, env.at);
             return true;
           },
           [&](const MessagesSent& e) {

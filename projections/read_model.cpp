@@ -6,6 +6,7 @@
 #include "domain/overloaded.h"
 #include "projections/contacts.h"
 #include "projections/gateway.h"
+#include "projections/messages.h"
 
 namespace pulse::projections {
 namespace {
@@ -85,6 +86,7 @@ void on_plan_changed(ReadModelTx& tx, const EventEnvelope& env, const PlanChange
 }  // namespace
 
 void apply(ReadModelTx& tx, const EventEnvelope& env) {
+  apply_messages(tx, env);
   if (apply_gateway(tx, env)) return;
   if (apply_contacts(tx, env) || apply_campaigns(tx, env)) return;
   std::visit(Overloaded{

@@ -246,6 +246,90 @@ struct QueueView {
   auto operator<=>(const QueueView&) const = default;
 };
 
+// ---- opt-outs, message history, stats, idempotency (issue 5) ------------------------------
+
+struct OptOutView {
+  static constexpr std::string_view kType = "OptOutView";
+  static constexpr int kVersion = 1;
+  std::string phone;
+  std::string reason;
+  std::string source;  // "api" | "reply"
+  TimePoint created_at;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("phone", s.phone), f("reason", s.reason), f("source", s.source), f("createdAt", s.created_at);
+  }
+  auto operator<=>(const OptOutView&) const = default;
+};
+
+// One state change of a message (its timeline; "queued" is its creation, not stored here).
+struct TimelineEntry {
+  static constexpr std::string_view kType = "TimelineEntry";
+  static constexpr int kVersion = 1;
+  std::string status;  // sending | queued (requeued) | sent | delivered | failed
+  TimePoint at;        // when it happened (the phone's time for its reports)
+  std::optional<std::string> device_id;
+  std::optional<int32_t> sim_slot;
+  std::optional<int32_t> attempt;
+  std::optional<std::string> error;  // a failure's error, a requeue's reason
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("status", s.status), f("at", s.at), f("deviceId", s.device_id), f("simSlot", s.sim_slot),
+        f("attempt", s.attempt), f("error", s.error);
+  }
+  auto operator<=>(const TimelineEntry&) const = default;
+};
+
+// Counters of one organisation for one UTC day (the day the projector applied the change).
+struct DayStatsView {
+  static constexpr std::string_view kType = "DayStatsView";
+  static constexpr int kVersion = 1;
+  std::string day;  // "2026-11-22"
+  int64_t queued = 0;
+  int64_t sent = 0;  // went out (delivered and failed-after-sent included)
+  int64_t delivered = 0;
+  int64_t failed = 0;
+  int64_t suppressed = 0;
+  int64_t segments = 0;  // of the messages queued
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("day", s.day), f("queued", s.queued), f("sent", s.sent), f("delivered", s.delivered),
+        f("failed", s.failed), f("suppressed", s.suppressed), f("segments", s.segments);
+  }
+  auto operator<=>(const DayStatsView&) const = default;
+};
+
+// What a campaign has beside CampaignView: the recipients skipped and the pinned device.
+struct CampaignExtrasView {
+  static constexpr std::string_view kType = "CampaignExtrasView";
+  static constexpr int kVersion = 1;
+  CampaignId id;
+  int32_t suppressed = 0;
+  std::optional<std::string> device_id;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("id", s.id), f("suppressed", s.suppressed), f("deviceId", s.device_id);
+  }
+  auto operator<=>(const CampaignExtrasView&) const = default;
+};
+
+// An accepted send's Idempotency-Key and the answer repeated requests get.
+struct IdempotencyView {
+  static constexpr std::string_view kType = "IdempotencyView";
+  static constexpr int kVersion = 1;
+  std::string key;
+  std::string request_hash;
+  CampaignId campaign_id;
+  int32_t recipient_count = 0;
+  TimePoint expires_at;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("key", s.key), f("requestHash", s.request_hash), f("campaignId", s.campaign_id),
+        f("recipientCount", s.recipient_count), f("expiresAt", s.expires_at);
+  }
+  auto operator<=>(const IdempotencyView&) const = default;
+};
+
 // Keys are prefixed by organisation (or, for a user's own records, by user): a read can't
 // cross tenants by construction.
 class ReadModelTx {
@@ -282,6 +366,21 @@ class ReadModelTx {
   virtual void put_contact(const OrgId& org, const ContactListId& list, const ContactView& v) = 0;
   virtual void delete_contact(const OrgId& org, const ContactListId& list,
                               std::string_view phone) = 0;
+  // ---- issue 5 ----
+  virtual std::optional<OptOutView> opt_out(const OrgId& org, std::string_view phone) = 0;
+  virtual void put_opt_out(const OrgId& org, const OptOutView& v) = 0;
+  virtual void delete_opt_out(const OrgId& org, std::string_view phone) = 0;
+  // The message's index entries (by status, by phone). `old_status` empty: a new message.
+  virtual void index_message(const OrgId& org, const MessageId& id, std::string_view phone,
+                             std::string_view old_status, std::string_view status) = 0;
+  // Entries sort by their event's position; `k` tells apart entries of one event.
+  virtual void put_timeline(const OrgId& org, const MessageId& id, const EventSource& source,
+                            int32_t k, const TimelineEntry& e) = 0;
+  virtual DayStatsView day_stats(const OrgId& org, std::string_view day) = 0;
+  virtual void put_day_stats(const OrgId& org, const DayStatsView& v) = 0;
+  virtual CampaignExtrasView campaign_extras(const OrgId& org, const CampaignId& id) = 0;
+  virtual void put_campaign_extras(const OrgId& org, const CampaignExtrasView& v) = 0;
+  virtual void put_idempotency(const OrgId& org, const IdempotencyView& v) = 0;
 };
 
 // Applies one event. Events must come in log order; duplicates are dropped by the runner.

@@ -167,7 +167,12 @@ void write_data(JsonWriter& w, const SendSms& c) {
   w.key("recipients").begin_array();
   for (const auto& r : c.recipients)
     w.begin_object().field("phone", r.phone.e164).field("name", r.name).end_object();
-  w.end_array().end_object();
+  w.end_array();
+  // v2: present only when set.
+  if (c.device_id) w.field("deviceId", c.device_id->value);
+  if (c.idempotency_key) w.field("idempotencyKey", *c.idempotency_key);
+  if (c.request_hash) w.field("requestHash", *c.request_hash);
+  w.end_object();
 }
 
 Result<SendSms> read_data(std::type_identity<SendSms>, object data) {
@@ -185,6 +190,9 @@ Result<SendSms> read_data(std::type_identity<SendSms>, object data) {
     c.recipients.push_back(Recipient{PhoneNumber{r.str("phone")}, r.str_or("name", "")});
     f.take_error_from(r);
   }
+  if (auto d = f.opt_str("deviceId")) c.device_id = DeviceId{*d};  // v2
+  c.idempotency_key = f.opt_str("idempotencyKey");
+  c.request_hash = f.opt_str("requestHash");
   if (f.failed()) return f.error();
   return c;
 }
@@ -519,6 +527,10 @@ struct IsSet : std::false_type {};
 template <class K, class C>
 struct IsSet<std::set<K, C>> : std::true_type {};
 template <class T>
+struct IsCow : std::false_type {};
+template <class T>
+struct IsCow<commands::CopyOnWrite<T>> : std::true_type {};
+template <class T>
 struct IsId : std::false_type {};
 template <class Tag>
 struct IsId<Id<Tag>> : std::true_type {};
@@ -538,6 +550,8 @@ void write_value(JsonWriter& w, const T& v) {
     w.value(to_string(v));
   } else if constexpr (std::is_same_v<T, TimePoint>) {
     w.value(format_iso8601(v));
+  } else if constexpr (IsCow<T>::value) {
+    write_value(w, v.get());
   } else if constexpr (IsOptional<T>::value) {
     if (v)
       write_value(w, *v);
@@ -622,6 +636,11 @@ void read_value(element e, T& out, const std::string& path, std::optional<Error>
     if (!e.get_string().get(s)) t = parse_iso8601(s);
     if (!t) return fail("an ISO 8601 time");
     out = *t;
+  } else if constexpr (IsCow<T>::value) {
+    // Null (or, see read_object, absent): empty.
+    std::decay_t<decltype(out.get())> v{};
+    if (!e.is_null()) read_value(e, v, path, err);
+    if (!err) out.mut() = std::move(v);
   } else if constexpr (IsOptional<T>::value) {
     if (e.is_null()) {
       out.reset();
@@ -679,6 +698,8 @@ void read_object(object o, T& out, const std::string& path, std::optional<Error>
         using F = std::decay_t<decltype(x)>;
         if constexpr (IsOptional<F>::value) {
           x.reset();
+        } else if constexpr (IsCow<F>::value) {
+          x = F{};  // a field added later: empty in records written before it
         } else {
           err = corrupt(fmt::format("{}.{} must be present", path, k));
         }
@@ -1002,6 +1023,11 @@ PULSE_VIEW_CODEC(ClaimView, decode_claim)
 PULSE_VIEW_CODEC(QueueView, decode_queue)
 PULSE_VIEW_CODEC(ContactListView, decode_contact_list)
 PULSE_VIEW_CODEC(ContactView, decode_contact)
+PULSE_VIEW_CODEC(OptOutView, decode_opt_out)
+PULSE_VIEW_CODEC(TimelineEntry, decode_timeline_entry)
+PULSE_VIEW_CODEC(DayStatsView, decode_day_stats)
+PULSE_VIEW_CODEC(CampaignExtrasView, decode_campaign_extras)
+PULSE_VIEW_CODEC(IdempotencyView, decode_idempotency)
 #undef PULSE_VIEW_CODEC
 
 std::string encode(const commands::DeciderState& s) {
@@ -1275,6 +1301,8 @@ Result<commands::SendSmsRequest> decode_send_sms_request(std::string_view json) 
     req.recipients.push_back(std::move(raw));
     ++i;
   }
+  if (f.failed()) return f.error();
+  if (auto d = f.opt_str("deviceId")) req.device_id = *d;
   if (f.failed()) return f.error();
   return req;
 }

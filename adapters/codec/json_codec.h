@@ -60,6 +60,17 @@ std::string encode(const projections::ContactListView& v);
 Result<projections::ContactListView> decode_contact_list(std::string_view json);
 std::string encode(const projections::ContactView& v);
 Result<projections::ContactView> decode_contact(std::string_view json);
+// issue 5
+std::string encode(const projections::OptOutView& v);
+Result<projections::OptOutView> decode_opt_out(std::string_view json);
+std::string encode(const projections::TimelineEntry& v);
+Result<projections::TimelineEntry> decode_timeline_entry(std::string_view json);
+std::string encode(const projections::DayStatsView& v);
+Result<projections::DayStatsView> decode_day_stats(std::string_view json);
+std::string encode(const projections::CampaignExtrasView& v);
+Result<projections::CampaignExtrasView> decode_campaign_extras(std::string_view json);
+std::string encode(const projections::IdempotencyView& v);
+Result<projections::IdempotencyView> decode_idempotency(std::string_view json);
 
 // Server configuration: {"free": {"monthlySms": 100, "organizations": 1, "apiKeys": 1,
 // "sendPerMinute": 10}, "pro": {…}, "enterprise": {…}}; -1 or null means unlimited; what a

@@ -11,10 +11,12 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <vector>
 
+#include "domain/json_writer.h"
 #include "fmt/format.h"
 
 namespace pulse::gateway {
@@ -29,12 +31,12 @@ constexpr const char* kJson = "application/json";
 // ---- options -----------------------------------------------------------------------------
 
 const std::vector<std::string> kKnownOptions = {
-    "--server",        "--api-key",       "--devices",
-    "--fail-rate",     "--send-delay-ms", "--delivery-delay-ms",
-    "--delivery-rate", "--offline-after", "--silent-after",
-    "--batch",         "--claim-wait",    "--heartbeat-seconds",
-    "--seed",          "--duration",      "--quiet",
-    "--check-args"};
+    "--server",         "--api-key",       "--devices",
+    "--fail-rate",      "--send-delay-ms", "--delivery-delay-ms",
+    "--delivery-rate",  "--offline-after", "--silent-after",
+    "--batch",          "--claim-wait",    "--heartbeat-seconds",
+    "--seed",           "--duration",      "--quiet",
+    "--reply-stop-rate", "--check-args"};
 
 std::optional<double> parse_double(const std::string& s) {
   if (s.empty()) return std::nullopt;
@@ -133,6 +135,8 @@ struct Device {
   std::optional<DeviceSchedule> schedule;
   std::optional<Backoff> backoff;
   int battery = 100;
+  std::map<std::string, std::string> recipients;  // message id -> phone (--reply-stop-rate)
+  std::vector<std::string> stop_from;             // STOP replies to report
   std::atomic<bool> online{false};
   std::atomic<bool> done{false};
   bool thread_started = false;
@@ -158,6 +162,7 @@ struct Fleet::Impl {
   std::vector<httplib::Client*> setup_clients;
 
   std::atomic<int> offline{0}, unpaired{0};
+  std::atomic<int64_t> stop_replies{0};
   std::atomic<int64_t> claimed{0}, sent{0}, delivered{0}, failed{0}, rejected{0}, withheld{0},
       errors{0}, unreported{0};
 
@@ -408,10 +413,37 @@ struct Fleet::Impl {
       }
       for (size_t i = 0; i < n; ++i) count(d, chunk[i], (*results)[i]);
     }
+    return send_replies(d);
+  }
+
+  // Whether the recipient of `message_id` replies STOP: a hash of the id and the seed, so a
+  // run's replies don't depend on timing.
+  bool replies_stop(const std::string& message_id) const {
+    if (options.reply_stop_rate <= 0) return false;
+    uint64_t h = 1469598103934665603ULL ^ options.seed;
+    for (unsigned char c : message_id) h = (h ^ c) * 1099511628211ULL;
+    h ^= h >> 29;
+    return static_cast<double>(h >> 11) * 0x1.0p-53 < options.reply_stop_rate;
+  }
+
+  bool send_replies(Device& d) {
+    while (!d.stop_from.empty()) {
+      JsonWriter w;
+      w.begin_object()
+          .field("from", d.stop_from.back())
+          .field("body", "STOP")
+          .field("receivedAt", format_iso8601(clock.now()))
+          .end_object();
+      auto a = call(d, "/api/gateway/inbound", w.take());
+      if (a.verdict == Answer::Verdict::retry) return failed_request(d, a);  // kept for later
+      d.stop_from.pop_back();
+      if (a.verdict != Answer::Verdict::ok) return failed_request(d, a);
+      ++stop_replies;
+    }
     return true;
   }
 
-  void count(const Device& d, const Report& r, const ReportResult& result) {
+  void count(Device& d, const Report& r, const ReportResult& result) {
     if (!result.accepted) {
       ++rejected;
       std::lock_guard lock(mu);
@@ -428,6 +460,10 @@ struct Fleet::Impl {
         break;
       case ReportStatus::delivered:
         ++delivered;
+        if (auto it = d.recipients.find(r.message_id); it != d.recipients.end()) {
+          if (replies_stop(r.message_id)) d.stop_from.push_back(it->second);
+          d.recipients.erase(it);
+        }
         break;
       case ReportStatus::failed:
         ++failed;
@@ -479,6 +515,8 @@ struct Fleet::Impl {
             break;
           }
           claimed += static_cast<int64_t>(messages->size());
+          if (options.reply_stop_rate > 0)
+            for (const auto& m : *messages) d.recipients[m.id] = m.phone;
           schedule.claimed(*messages, asked_at, clock.now());
           break;
         }
@@ -550,9 +588,12 @@ Result<SimOptions> parse_sim_options(const cli::Args& args) {
   auto claim_wait = number(args, "--claim-wait", 20, 0, kMaxClaimWaitSeconds, true);
   auto heartbeat = number(args, "--heartbeat-seconds", -1, 1, 3600, true);
   auto duration = number(args, "--duration", 0, 0, 1e7);
-  for (const auto* r : {&devices, &fail_rate, &send_delay, &delivery_delay, &delivery_rate,
-                        &offline_after, &silent_after, &batch, &claim_wait, &heartbeat, &duration})
+  auto reply_stop_rate = number(args, "--reply-stop-rate", 0, 0, 1);
+  for (const auto* r :
+       {&devices, &fail_rate, &send_delay, &delivery_delay, &delivery_rate, &offline_after,
+        &silent_after, &batch, &claim_wait, &heartbeat, &duration, &reply_stop_rate})
     if (!*r) return r->error();
+  o.reply_stop_rate = *reply_stop_rate;
 
   o.devices = static_cast<int>(*devices);
   o.behaviour.fail_rate = *fail_rate;
@@ -618,6 +659,7 @@ FleetStats Fleet::stats() const {
   s.rejected = m.rejected;
   s.withheld = m.withheld;
   s.unreported = m.unreported;
+  s.stop_replies = m.stop_replies;
   s.errors = m.errors;
   std::lock_guard lock(m.mu);
   s.last_error = m.last_error;

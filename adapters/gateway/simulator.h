@@ -34,6 +34,9 @@ struct SimOptions {
   uint64_t seed = 1;
   Millis duration{0};  // 0: until SIGINT/SIGTERM
   bool quiet = false;
+  // P(a delivered message's recipient replies STOP): the phone reports that SMS on
+  // POST /api/gateway/inbound. Decided per message id and seed, apart from the outcome stream.
+  double reply_stop_rate = 0;
 };
 
 // Validates every gateway-sim flag; unknown flags are refused (a typo would silently change
@@ -49,10 +52,11 @@ struct FleetStats {
   int64_t sent = 0;  // reports the server accepted, by status
   int64_t delivered = 0;
   int64_t failed = 0;
-  int64_t rejected = 0;    // reports answered "accepted": false
-  int64_t withheld = 0;    // outcomes a silent device never reported (--silent-after)
-  int64_t errors = 0;      // failed requests: connection errors, 5xx, unexpected answers
-  int64_t unreported = 0;  // outcomes still planned when their device stopped
+  int64_t rejected = 0;      // reports answered "accepted": false
+  int64_t withheld = 0;      // outcomes a silent device never reported (--silent-after)
+  int64_t errors = 0;        // failed requests: connection errors, 5xx, unexpected answers
+  int64_t unreported = 0;    // outcomes still planned when their device stopped
+  int64_t stop_replies = 0;  // inbound STOP replies the server accepted
   std::string last_error;
 };
 

@@ -55,6 +55,9 @@ struct ApiServer::Impl {
       add_sms_routes(server, ctx);
       add_contact_routes(server, ctx);
       add_campaign_routes(server, ctx);
+      add_opt_out_routes(server, ctx);
+      add_message_routes(server, ctx);
+      add_stats_routes(server, ctx);
       add_docs_routes(server, ctx);
     }
 

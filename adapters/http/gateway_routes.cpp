@@ -11,6 +11,7 @@
 #include "adapters/http/routes.h"
 #include "domain/ids.h"
 #include "domain/json_writer.h"
+#include "domain/phone.h"
 #include "fmt/format.h"
 
 namespace pulse::http {
@@ -23,6 +24,7 @@ constexpr Millis kPairingLifetime{10 * 60 * 1000};
 constexpr int kMaxClaim = 100;
 constexpr int kMaxWaitSeconds = 25;
 constexpr size_t kMaxReports = 500;
+constexpr size_t kMaxInboundBody = 10000;
 
 // ---- JSON ---------------------------------------------------------------------------------
 
@@ -390,6 +392,56 @@ void report_status(const Context& ctx, const Req& req, Res& res) {
   reply(res, 200, w.take());
 }
 
+// An SMS the phone received (issue 5): recorded; a STOP reply puts the sender on the
+// organisation's opt-out list.
+void inbound(const Context& ctx, const Req& req, Res& res) {
+  auto caller = gateway_auth(ctx, req);
+  if (!caller) return reply_error(res, caller.error());
+  auto body = codec::decode_strings(req.body, {"from", "body"}, {"receivedAt"});
+  if (!body) return reply_error(res, body.error());
+  auto slot = codec::decode_ints(req.body, {"simSlot"});
+  if (!slot) return reply_error(res, slot.error());
+  const auto& raw_from = (*body)["from"];
+  const auto& text = (*body)["body"];
+  if (raw_from.empty() || raw_from.size() > 32)
+    return reply_error(res, validation_error("Invalid from", "the sender's number, 1 to 32 bytes"));
+  if (text.size() > kMaxInboundBody)
+    return reply_error(res,
+                       validation_error("Message too long",
+                                        fmt::format("body: at most {} bytes", kMaxInboundBody)));
+  TimePoint received = ctx.app.clock().now();
+  if (!(*body)["receivedAt"].empty()) {
+    auto t = parse_iso8601((*body)["receivedAt"]);
+    if (!t) return reply_error(res, validation_error("Invalid receivedAt", "an ISO 8601 time"));
+    received = *t;
+  }
+  std::optional<int32_t> sim_slot;
+  if (auto s = (*slot)["simSlot"]) {
+    if (*s < 0 || *s > 7) return reply_error(res, validation_error("Invalid simSlot", "0 to 7"));
+    sim_slot = static_cast<int32_t>(*s);
+  }
+  // Senders are matched to recipients in E.164; a short code or alphanumeric sender stays as
+  // the phone reported it (and can't opt out).
+  auto phone = parse_phone(raw_from);
+  const std::string from = phone ? phone->e164 : raw_from;
+  auto st = ctx.execute(
+      ctx.envelope(caller->org, ReceiveSms{caller->device, from, text, received, sim_slot}));
+  if (!st) return reply_error(res, st.error());
+  bool opted_out = false;
+  if (phone) {
+    auto v = ctx.app.models().opt_out(caller->org, phone->e164);
+    if (!v) return reply_error(res, v.error());
+    opted_out = v->has_value();
+  }
+  JsonWriter w;
+  w.begin_object()
+      .field("accepted", true)
+      .field("from", from)
+      .field("optedOut", opted_out)
+      .end_object();
+  reply(res, 200, w.take());
+}
+
 template <void (*Handler)(const Context&, const Req&, Res&)>
 auto bind(const Context& ctx) {
   return [&ctx](const Req& req, Res& res) { Handler(ctx, req, res); };
@@ -408,6 +460,7 @@ void add_gateway_routes(httplib::Server& server, const Context& ctx) {
   server.Post("/api/gateway/heartbeat", bind<heartbeat>(ctx));
   server.Post("/api/gateway/messages/claim", bind<claim>(ctx));
   server.Post("/api/gateway/messages/status", bind<report_status>(ctx));
+  server.Post("/api/gateway/inbound", bind<inbound>(ctx));
 }
 
 }  // namespace pulse::http

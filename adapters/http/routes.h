@@ -70,5 +70,9 @@ void add_campaign_routes(httplib::Server& server, const Context& ctx);
 // is the draft's. Shared by POST /api/campaigns and a scheduled POST /api/sms/send.
 Status create_campaign(const Context& ctx, const OrgId& org, const DraftCampaign& draft,
                        const std::vector<CampaignMessage>& messages);
+// issue 5
+void add_opt_out_routes(httplib::Server& server, const Context& ctx);
+void add_message_routes(httplib::Server& server, const Context& ctx);
+void add_stats_routes(httplib::Server& server, const Context& ctx);
 
 }  // namespace pulse::http

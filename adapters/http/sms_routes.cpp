@@ -1,10 +1,14 @@
 // POST /api/sms/send and the campaign queries.
+#include <algorithm>
+
+#include "adapters/auth/crypto.h"
 #include "adapters/codec/json_codec.h"
 #include "adapters/http/json_views.h"
 #include "adapters/http/routes.h"
 #include "commands/campaigns.h"
 #include "commands/send_sms.h"
 #include "domain/ids.h"
+#include "domain/json_writer.h"
 #include "fmt/format.h"
 
 #include <set>
@@ -17,12 +21,38 @@ constexpr size_t kMaxMessagesLimit = 1000;
 constexpr size_t kDefaultListLimit = 50;
 constexpr size_t kMaxListLimit = 200;
 
+// The Idempotency-Key header: 1 to 255 visible ASCII characters.
+Result<std::optional<std::string>> idempotency_key(const httplib::Request& req) {
+  if (!req.has_header("Idempotency-Key")) return std::optional<std::string>{};
+  auto key = req.get_header_value("Idempotency-Key");
+  const bool visible =
+      std::all_of(key.begin(), key.end(), [](char c) { return c > 32 && c < 127; });
+  if (key.empty() || key.size() > 255 || !visible)
+    return validation_error("Invalid Idempotency-Key",
+                            "1 to 255 visible ASCII characters, e.g. a UUID");
+  return std::optional<std::string>{std::move(key)};
+}
+
+// What makes two sends "the same request": the validated recipients, message and device.
+std::string request_hash(const SendSms& cmd) {
+  JsonWriter w;
+  w.begin_object().field("message", cmd.message).key("recipients").begin_array();
+  for (const auto& r : cmd.recipients)
+    w.begin_object().field("phone", r.phone.e164).field("name", r.name).end_object();
+  w.end_array();
+  if (cmd.device_id) w.field("deviceId", cmd.device_id->value);
+  w.end_object();
+  return auth::sha256_hex(w.take());
+}
+
 void send_sms(const Context& ctx, const httplib::Request& req, httplib::Response& res) {
   auto caller = ctx.authenticate(req);
   if (!caller) return reply_error(res, caller.error());
   const auto per_minute = ctx.app.options().decider.plans[caller->plan].send_per_minute;
   if (auto st = ctx.rate_limit(res, "send/" + caller->org.value, per_minute); !st)
     return reply_error(res, st.error());
+  auto key = idempotency_key(req);
+  if (!key) return reply_error(res, key.error());
   auto parsed = codec::decode_send_sms_request(req.body);
   if (!parsed) return reply_error(res, parsed.error());
   const auto now = ctx.app.clock().now();
@@ -36,6 +66,10 @@ void send_sms(const Context& ctx, const httplib::Request& req, httplib::Response
   if (!scheduled_at) return reply_error(res, scheduled_at.error());
   if (auto at = scheduled_at->find("scheduledAt");
       at != scheduled_at->end() && !at->second.empty()) {
+    if (*key || cmd->device_id)
+      return reply_error(
+          res, validation_error("scheduledAt cannot be combined with deviceId or Idempotency-Key",
+                                "Scheduled sends don't support them yet; send without one."));
     auto when = parse_iso8601(at->second);
     if (!when)
       return reply_error(res, validation_error("Invalid scheduledAt",
@@ -60,8 +94,25 @@ void send_sms(const Context& ctx, const httplib::Request& req, httplib::Response
       return reply_error(res, st.error());
     return reply(res, 201, send_result_json(campaign_id, recipients));
   }
+  if (*key) {
+    cmd->idempotency_key = **key;
+    cmd->request_hash = request_hash(*cmd);
+  }
+  const auto hash = cmd->request_hash;
   if (auto st = ctx.execute(ctx.envelope(caller->org, std::move(cmd).value())); !st)
     return reply_error(res, st.error());
+  if (*key) {
+    // The decider recorded the key with the send that was accepted first (this one or an
+    // earlier one): answer what that one answered.
+    auto first = ctx.app.models().idempotency(caller->org, **key);
+    if (!first) return reply_error(res, first.error());
+    if (*first && (*first)->request_hash == hash) {
+      if ((*first)->campaign_id.value != campaign_id) res.set_header("Idempotent-Replayed", "true");
+      return reply(res, 201,
+                   send_result_json((*first)->campaign_id.value,
+                                    static_cast<size_t>((*first)->recipient_count)));
+    }
+  }
   reply(res, 201, send_result_json(campaign_id, recipients));
 }
 

@@ -525,3 +525,263 @@ void ReadModelBatch::put_position(Partition p, const ProjectorPosition& pos) {
 }
 
 }  // namespace pulse::runtime
+
+// ---- issue 5: opt-outs, message indexes and timelines, stats, idempotency -----------------
+
+namespace pulse::runtime {
+
+namespace keys {
+std::string opt_out(const OrgId& org, std::string_view phone) {
+  return fmt::format("oo/{}/{}", org.value, phone);
+}
+std::string opt_outs_prefix(const OrgId& org) {
+  return fmt::format("oo/{}/", org.value);
+}
+std::string messages_prefix(const OrgId& org) {
+  return fmt::format("m/{}/", org.value);
+}
+std::string message_by_status_prefix(const OrgId& org, std::string_view status) {
+  return fmt::format("ms/{}/{}/", org.value, status);
+}
+std::string message_by_phone_prefix(const OrgId& org, std::string_view phone) {
+  return fmt::format("mp/{}/{}/", org.value, phone);
+}
+std::string timeline_prefix(const OrgId& org, const MessageId& id) {
+  return fmt::format("mh/{}/{}/", org.value, id.value);
+}
+std::string day_stats(const OrgId& org, std::string_view day) {
+  return fmt::format("sd/{}/{}", org.value, day);
+}
+std::string day_stats_prefix(const OrgId& org) {
+  return fmt::format("sd/{}/", org.value);
+}
+std::string campaign_extras(const OrgId& org, const CampaignId& id) {
+  return fmt::format("cx/{}/{}", org.value, id.value);
+}
+std::string idempotency(const OrgId& org, std::string_view key) {
+  return fmt::format("ik/{}/{}", org.value, key);
+}
+}  // namespace keys
+
+namespace {
+// Index entries hold no value: the key ends with the message id.
+constexpr std::string_view kIndexValue = "";
+// Visited index entries per page, so a filter that matches little can't hold a request long.
+constexpr size_t kMaxScanPerPage = 5000;
+// A message is queued at most this long after its campaign's id was made (scheduling), so its
+// id's time bounds how far back a time range must look.
+constexpr Millis kMaxQueueDelay{32LL * 24 * 3600'000};
+
+// "msg_" + the 10 time characters of `t`: ids made at or after t sort at or after it.
+std::string message_id_floor(TimePoint t) {
+  const auto id = make_id(id_prefix::message, t, 0);
+  return id.substr(0, id_prefix::message.size() + 1 + 10);
+}
+}  // namespace
+
+Result<std::optional<projections::OptOutView>> ReadModels::opt_out(const OrgId& org,
+                                                                   std::string_view phone) {
+  return get_decoded<projections::OptOutView>(kv_, keys::opt_out(org, phone),
+                                              codec::decode_opt_out);
+}
+
+Result<std::vector<projections::OptOutView>> ReadModels::opt_outs(
+    const OrgId& org, size_t limit, const std::optional<std::string>& after) {
+  std::vector<projections::OptOutView> out;
+  std::optional<Error> error;
+  std::string start;
+  if (after) start = keys::opt_out(org, *after) + '\0';
+  auto st = kv_.scan(keys::opt_outs_prefix(org), start, false,
+                     [&](std::string_view, std::string_view value) {
+                       auto v = codec::decode_opt_out(value);
+                       if (!v) {
+                         error = v.error();
+                         return false;
+                       }
+                       out.push_back(std::move(v).value());
+                       return out.size() < limit;
+                     });
+  if (!st) return st.error();
+  if (error) return *error;
+  return out;
+}
+
+Result<MessagePage> ReadModels::messages(const OrgId& org, const MessageQuery& q) {
+  // The index: values are message views for the campaign and time orders, empty for the
+  // status and phone indexes (the view is read by id).
+  std::string prefix;
+  bool has_views = true;
+  if (q.campaign) {
+    prefix = keys::campaign_messages_prefix(org, *q.campaign);
+  } else if (q.phone) {
+    prefix = keys::message_by_phone_prefix(org, *q.phone);
+    has_views = false;
+  } else if (q.status) {
+    prefix = keys::message_by_status_prefix(org, *q.status);
+    has_views = false;
+  } else {
+    prefix = keys::messages_prefix(org);
+  }
+  // Where the id part of a key starts, for the index keys "<prefix>msg_…".
+  const std::string id_base = has_views ? keys::messages_prefix(org) : prefix;
+  std::string start;
+  if (q.cursor) start = id_base + q.cursor->value;
+  if (q.to) {
+    // Messages created before `to` have ids made before it.
+    auto bound = id_base + message_id_floor(*q.to);
+    if (start.empty() || bound < start) start = bound;
+  }
+  const std::optional<std::string> stop =
+      q.from ? std::optional(id_base + message_id_floor(*q.from - kMaxQueueDelay)) : std::nullopt;
+  MessagePage page;
+  std::optional<Error> error;
+  size_t visited = 0;
+  std::string last_key;
+  bool exhausted = true;
+  auto st = kv_.scan(prefix, start, true, [&](std::string_view key, std::string_view value) {
+    if (q.cursor && key == start) return true;  // strictly older than the cursor
+    if (stop && key < *stop) return false;
+    if (++visited > kMaxScanPerPage) {
+      exhausted = false;
+      return false;
+    }
+    last_key = key;
+    std::optional<projections::MessageView> m;
+    if (has_views) {
+      auto v = codec::decode_message(value);
+      if (!v) {
+        error = v.error();
+        return false;
+      }
+      m = std::move(v).value();
+    } else {
+      auto v = message(org, MessageId{std::string(key.substr(id_base.size()))});
+      if (!v) {
+        error = v.error();
+        return false;
+      }
+      m = std::move(*v);
+      if (!m) return true;  // an index entry ahead of its view can't happen; skip it anyway
+    }
+    if (q.status && m->status != *q.status) return true;
+    if (q.phone && m->phone != *q.phone) return true;
+    if (q.from && m->created_at < *q.from) return true;
+    if (q.to && m->created_at >= *q.to) return true;
+    page.messages.push_back(std::move(*m));
+    if (page.messages.size() >= q.limit) {
+      exhausted = false;
+      return false;
+    }
+    return true;
+  });
+  if (!st) return st.error();
+  if (error) return *error;
+  if (!exhausted && !last_key.empty()) page.next_cursor = last_key.substr(id_base.size());
+  return page;
+}
+
+Result<std::vector<projections::TimelineEntry>> ReadModels::timeline(const OrgId& org,
+                                                                     const MessageId& id) {
+  return scan_decoded<projections::TimelineEntry>(kv_, keys::timeline_prefix(org, id),
+                                                  codec::decode_timeline_entry);
+}
+
+Result<std::vector<projections::DayStatsView>> ReadModels::day_stats(const OrgId& org,
+                                                                     std::string_view from,
+                                                                     std::string_view to) {
+  std::vector<projections::DayStatsView> out;
+  std::optional<Error> error;
+  const auto last = keys::day_stats(org, to);
+  auto st = kv_.scan(keys::day_stats_prefix(org), keys::day_stats(org, from), false,
+                     [&](std::string_view key, std::string_view value) {
+                       if (key > last) return false;
+                       auto v = codec::decode_day_stats(value);
+                       if (!v) {
+                         error = v.error();
+                         return false;
+                       }
+                       out.push_back(std::move(v).value());
+                       return true;
+                     });
+  if (!st) return st.error();
+  if (error) return *error;
+  return out;
+}
+
+Result<std::optional<projections::CampaignExtrasView>> ReadModels::campaign_extras(
+    const OrgId& org, const CampaignId& id) {
+  return get_decoded<projections::CampaignExtrasView>(kv_, keys::campaign_extras(org, id),
+                                                      codec::decode_campaign_extras);
+}
+
+Result<std::optional<projections::IdempotencyView>> ReadModels::idempotency(const OrgId& org,
+                                                                            std::string_view key) {
+  return get_decoded<projections::IdempotencyView>(kv_, keys::idempotency(org, key),
+                                                   codec::decode_idempotency);
+}
+
+std::optional<projections::OptOutView> ReadModelBatch::opt_out(const OrgId& org,
+                                                               std::string_view phone) {
+  return must_get<projections::OptOutView>(overlay_, keys::opt_out(org, phone),
+                                           codec::decode_opt_out);
+}
+
+void ReadModelBatch::put_opt_out(const OrgId& org, const projections::OptOutView& v) {
+  overlay_.put(keys::opt_out(org, v.phone), codec::encode(v));
+}
+
+void ReadModelBatch::delete_opt_out(const OrgId& org, std::string_view phone) {
+  overlay_.erase(keys::opt_out(org, phone));
+}
+
+void ReadModelBatch::index_message(const OrgId& org, const MessageId& id, std::string_view phone,
+                                   std::string_view old_status, std::string_view status) {
+  if (old_status.empty()) {
+    overlay_.put(keys::message_by_phone_prefix(org, phone) + id.value, std::string(kIndexValue));
+  } else {
+    overlay_.erase(keys::message_by_status_prefix(org, old_status) + id.value);
+  }
+  overlay_.put(keys::message_by_status_prefix(org, status) + id.value, std::string(kIndexValue));
+}
+
+void ReadModelBatch::put_timeline(const OrgId& org, const MessageId& id, const EventSource& source,
+                                  int32_t k, const projections::TimelineEntry& e) {
+  // An organisation's events are in one partition: their offsets order them.
+  overlay_.put(fmt::format("{}{:016}-{:06}-{:06}", keys::timeline_prefix(org, id),
+                           source.command.offset.value, source.index, k),
+               codec::encode(e));
+}
+
+projections::DayStatsView ReadModelBatch::day_stats(const OrgId& org, std::string_view day) {
+  auto v = must_get<projections::DayStatsView>(overlay_, keys::day_stats(org, day),
+                                               codec::decode_day_stats);
+  if (v) return *v;
+  projections::DayStatsView fresh;
+  fresh.day = std::string(day);
+  return fresh;
+}
+
+void ReadModelBatch::put_day_stats(const OrgId& org, const projections::DayStatsView& v) {
+  overlay_.put(keys::day_stats(org, v.day), codec::encode(v));
+}
+
+projections::CampaignExtrasView ReadModelBatch::campaign_extras(const OrgId& org,
+                                                                const CampaignId& id) {
+  auto v = must_get<projections::CampaignExtrasView>(overlay_, keys::campaign_extras(org, id),
+                                                     codec::decode_campaign_extras);
+  if (v) return *v;
+  projections::CampaignExtrasView fresh;
+  fresh.id = id;
+  return fresh;
+}
+
+void ReadModelBatch::put_campaign_extras(const OrgId& org,
+                                         const projections::CampaignExtrasView& v) {
+  overlay_.put(keys::campaign_extras(org, v.id), codec::encode(v));
+}
+
+void ReadModelBatch::put_idempotency(const OrgId& org, const projections::IdempotencyView& v) {
+  overlay_.put(keys::idempotency(org, v.key), codec::encode(v));
+}
+
+}  // namespace pulse::runtime

@@ -46,7 +46,32 @@ std::string contact_list(const OrgId& org, const ContactListId& id);
 std::string contact_lists_prefix(const OrgId& org);
 std::string contact(const OrgId& org, const ContactListId& list, std::string_view phone);
 std::string contacts_prefix(const OrgId& org, const ContactListId& list);
+std::string opt_out(const OrgId& org, std::string_view phone);
+std::string opt_outs_prefix(const OrgId& org);
+std::string messages_prefix(const OrgId& org);
+std::string message_by_status_prefix(const OrgId& org, std::string_view status);
+std::string message_by_phone_prefix(const OrgId& org, std::string_view phone);
+std::string timeline_prefix(const OrgId& org, const MessageId& id);
+std::string day_stats(const OrgId& org, std::string_view day);
+std::string day_stats_prefix(const OrgId& org);
+std::string campaign_extras(const OrgId& org, const CampaignId& id);
+std::string idempotency(const OrgId& org, std::string_view key);
 }  // namespace keys
+
+// GET /api/messages: filters, newest first.
+struct MessageQuery {
+  std::optional<std::string> status;
+  std::optional<CampaignId> campaign;
+  std::optional<std::string> phone;  // E.164
+  std::optional<TimePoint> from;     // createdAt >= from
+  std::optional<TimePoint> to;       // createdAt < to
+  std::optional<MessageId> cursor;   // strictly older than this message
+  size_t limit = 50;
+};
+struct MessagePage {
+  std::vector<projections::MessageView> messages;
+  std::optional<std::string> next_cursor;  // more may follow
+};
 
 class ReadModels {
  public:
@@ -99,6 +124,23 @@ class ReadModels {
   Result<std::vector<projections::CampaignView>> campaigns_with_status(
       const OrgId& org, size_t limit, const std::optional<CampaignId>& before,
       std::string_view status);
+  // issue 5
+  Result<std::optional<projections::OptOutView>> opt_out(const OrgId& org, std::string_view phone);
+  // By phone, at most `limit`, strictly after `after` when given.
+  Result<std::vector<projections::OptOutView>> opt_outs(const OrgId& org, size_t limit,
+                                                        const std::optional<std::string>& after);
+  // Reads one index (campaign, phone, status, or the organisation's time order: the most
+  // selective the query allows) and filters on the rest; visits at most a bounded number of
+  // entries per page, so a page may come back short with a cursor to continue.
+  Result<MessagePage> messages(const OrgId& org, const MessageQuery& q);
+  Result<std::vector<projections::TimelineEntry>> timeline(const OrgId& org, const MessageId& id);
+  // Days from..to inclusive ("2026-11-01"), only those with activity.
+  Result<std::vector<projections::DayStatsView>> day_stats(const OrgId& org, std::string_view from,
+                                                           std::string_view to);
+  Result<std::optional<projections::CampaignExtrasView>> campaign_extras(const OrgId& org,
+                                                                         const CampaignId& id);
+  Result<std::optional<projections::IdempotencyView>> idempotency(const OrgId& org,
+                                                                  std::string_view key);
 
   store::KvStore& kv() { return kv_; }
 
@@ -146,6 +188,18 @@ class ReadModelBatch final : public projections::ReadModelTx {
   void put_contact(const OrgId& org, const ContactListId& list,
                    const projections::ContactView& v) override;
   void delete_contact(const OrgId& org, const ContactListId& list, std::string_view phone) override;
+  std::optional<projections::OptOutView> opt_out(const OrgId& org, std::string_view phone) override;
+  void put_opt_out(const OrgId& org, const projections::OptOutView& v) override;
+  void delete_opt_out(const OrgId& org, std::string_view phone) override;
+  void index_message(const OrgId& org, const MessageId& id, std::string_view phone,
+                     std::string_view old_status, std::string_view status) override;
+  void put_timeline(const OrgId& org, const MessageId& id, const EventSource& source, int32_t k,
+                    const projections::TimelineEntry& e) override;
+  projections::DayStatsView day_stats(const OrgId& org, std::string_view day) override;
+  void put_day_stats(const OrgId& org, const projections::DayStatsView& v) override;
+  projections::CampaignExtrasView campaign_extras(const OrgId& org, const CampaignId& id) override;
+  void put_campaign_extras(const OrgId& org, const projections::CampaignExtrasView& v) override;
+  void put_idempotency(const OrgId& org, const projections::IdempotencyView& v) override;
 
   store::Overlay& overlay() { return overlay_; }
 

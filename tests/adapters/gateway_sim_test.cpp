@@ -69,7 +69,8 @@ TEST_CASE("gateway-sim flags: every value is read") {
                                    {"--claim-wait", "0"},
                                    {"--heartbeat-seconds", "5"},
                                    {"--seed", "18446744073709551615"},
-                                   {"--duration", "60"}},
+                                   {"--duration", "60"},
+                                   {"--reply-stop-rate", "0.1"}},
                                   {"--quiet"}));
   REQUIRE(o);
   CHECK(o->server == "https://sms.example.org:8443");
@@ -84,6 +85,7 @@ TEST_CASE("gateway-sim flags: every value is read") {
   CHECK(o->heartbeat_seconds == 5);
   CHECK(o->seed == 18446744073709551615ULL);
   CHECK(o->duration == Millis{60000});
+  CHECK(o->reply_stop_rate == 0.1);
   CHECK(o->quiet);
   // Until the argument parser knows --quiet as valueless, it may carry a value.
   auto q = parse_sim_options(args({{"--quiet", "true"}}));
@@ -118,6 +120,7 @@ TEST_CASE("gateway-sim flags: what is refused, and why") {
   CHECK(refused(args({{"--heartbeat-seconds", "0"}})) == "Invalid --heartbeat-seconds");
   CHECK(refused(args({{"--offline-after", "-3"}})) == "Invalid --offline-after");
   CHECK(refused(args({{"--duration", "soon"}})) == "Invalid --duration");
+  CHECK(refused(args({{"--reply-stop-rate", "2"}})) == "Invalid --reply-stop-rate");
   CHECK(refused(args({{"--seed", "-1"}})) == "Invalid --seed");
   CHECK(refused(args({{"--server", "localhost:8080"}})) == "Invalid --server");
   CHECK(refused(args({{"--server", "ftp://localhost"}})) == "Invalid --server");

@@ -3,10 +3,12 @@
 #include <doctest/doctest.h>
 
 #include <map>
+#include <set>
 #include <string>
 #include <utility>
 
 #include "domain/ids.h"
+#include "projections/messages.h"
 
 namespace pulse::projections {
 namespace {
@@ -99,6 +101,53 @@ class FakeTx final : public ReadModelTx {
                       std::string_view phone) override {
     contacts.erase({org.value + "/" + list.value, std::string(phone)});
   }
+  // issue 5
+  std::optional<OptOutView> opt_out(const OrgId& org, std::string_view phone) override {
+    auto it = opt_outs.find({org.value, std::string(phone)});
+    if (it == opt_outs.end()) return std::nullopt;
+    return it->second;
+  }
+  void put_opt_out(const OrgId& org, const OptOutView& v) override {
+    opt_outs[{org.value, v.phone}] = v;
+  }
+  void delete_opt_out(const OrgId& org, std::string_view phone) override {
+    opt_outs.erase({org.value, std::string(phone)});
+  }
+  void index_message(const OrgId& org, const MessageId& id, std::string_view phone,
+                     std::string_view old_status, std::string_view status) override {
+    if (old_status.empty())
+      by_phone[{org.value, std::string(phone)}].insert(id.value);
+    else
+      by_status[{org.value, std::string(old_status)}].erase(id.value);
+    by_status[{org.value, std::string(status)}].insert(id.value);
+  }
+  void put_timeline(const OrgId& org, const MessageId& id, const EventSource& source, int32_t k,
+                    const TimelineEntry& e) override {
+    timelines[{org.value, id.value}][{source, k}] = e;
+  }
+  DayStatsView day_stats(const OrgId& org, std::string_view day) override {
+    auto it = days.find({org.value, std::string(day)});
+    if (it != days.end()) return it->second;
+    DayStatsView v;
+    v.day = std::string(day);
+    return v;
+  }
+  void put_day_stats(const OrgId& org, const DayStatsView& v) override {
+    days[{org.value, v.day}] = v;
+  }
+  CampaignExtrasView campaign_extras(const OrgId& org, const CampaignId& id) override {
+    auto it = extras.find({org.value, id.value});
+    if (it != extras.end()) return it->second;
+    CampaignExtrasView v;
+    v.id = id;
+    return v;
+  }
+  void put_campaign_extras(const OrgId& org, const CampaignExtrasView& v) override {
+    extras[{org.value, v.id.value}] = v;
+  }
+  void put_idempotency(const OrgId& org, const IdempotencyView& v) override {
+    idempotency[{org.value, v.key}] = v;
+  }
 
   using Key = std::pair<std::string, std::string>;
   std::map<std::string, UserView> users;
@@ -116,6 +165,12 @@ class FakeTx final : public ReadModelTx {
   std::map<Key, ContactListView> lists;
   std::map<Key, ContactView> contacts;  // (org/list, phone)
   int campaign_puts = 0;
+  std::map<Key, OptOutView> opt_outs;
+  std::map<Key, std::set<std::string>> by_status, by_phone;
+  std::map<Key, std::map<std::pair<EventSource, int32_t>, TimelineEntry>> timelines;
+  std::map<Key, DayStatsView> days;
+  std::map<Key, CampaignExtrasView> extras;
+  std::map<Key, IdempotencyView> idempotency;
 };
 
 const TimePoint kT0 = from_unix_ms(1794736800000);  // 2026-11-15T10:00:00Z
@@ -453,6 +508,81 @@ TEST_CASE("campaign lifecycle: only running campaigns count as queued work") {
   CHECK(c.queued_count == 0);
   CHECK(tx.queues[kOrg.value].queued == 0);
   CHECK(tx.messages.at({kOrg.value, msg(1).value}).error == "cancelled");
+}
+
+TEST_CASE("issue 5: status and phone indexes, timeline and daily counters follow the messages") {
+  FakeTx tx;
+  const DeviceId dev{make_id(id_prefix::device, kT0, 8)};
+  apply(tx, envelope(DeviceRegistered{dev,
+                                      "ph",
+                                      "ch",
+                                      "Phone",
+                                      "Pixel",
+                                      "15",
+                                      "1.0",
+                                      {SimCard{0, "+15550000001", "Carrier"}},
+                                      {0}},
+                     0));
+  apply(tx, envelope(CampaignCreated{kCampaign, "c", "api", "hi", 2, std::nullopt}, 0));
+  apply(tx, envelope(RecipientsSuppressed{kCampaign, {"+14155550009"}}, 1));
+  apply(tx, envelope(MessagesQueued{kCampaign,
+                                    {queued(0, "hi", SmsEncoding::gsm7, 1),
+                                     queued(1, "hi", SmsEncoding::gsm7, 2)}},
+                     2));
+  const auto day = utc_day_of(kT0);
+  CHECK(day == "2026-11-15");
+  auto d = tx.days.at({kOrg.value, day});
+  CHECK(d.queued == 2);
+  CHECK(d.segments == 3);
+  CHECK(d.suppressed == 1);
+  CHECK(tx.extras.at({kOrg.value, kCampaign.value}).suppressed == 1);
+  CHECK(tx.by_status[{kOrg.value, "queued"}].size() == 2);
+  CHECK(tx.by_phone[{kOrg.value, "+14155550000"}].count(msg(0).value) == 1);
+
+  const TimePoint t2 = kT0 + Millis{5000};
+  apply(tx, envelope(MessagesClaimed{dev, 0, t2, {{msg(0), 1}, {msg(1), 1}}}, 3, kT1));
+  CHECK(tx.by_status[{kOrg.value, "queued"}].empty());
+  CHECK(tx.by_status[{kOrg.value, "sending"}].size() == 2);
+  // (Each event its own position, as in the log: timeline entries sort by it.)
+  apply(tx, envelope(MessagesSent{dev, {{msg(0), kT1}}}, 4, t2));
+  apply(tx, envelope(MessagesDelivered{dev, {{msg(0), t2}}}, 5, t2));
+  apply(tx, envelope(MessagesFailed{dev.value, {{msg(1), t2, "Generic failure"}}}, 6, t2));
+  CHECK(tx.by_status[{kOrg.value, "sending"}].empty());
+  CHECK(tx.by_status[{kOrg.value, "sent"}].empty());
+  CHECK(tx.by_status[{kOrg.value, "delivered"}] == std::set<std::string>{msg(0).value});
+  CHECK(tx.by_status[{kOrg.value, "failed"}] == std::set<std::string>{msg(1).value});
+  d = tx.days.at({kOrg.value, day});
+  CHECK(d.sent == 1);
+  CHECK(d.delivered == 1);
+  CHECK(d.failed == 1);
+
+  const auto& t0 = tx.timelines.at({kOrg.value, msg(0).value});
+  std::vector<std::string> statuses;
+  for (const auto& [k, e] : t0) statuses.push_back(e.status);
+  CHECK(statuses == std::vector<std::string>{"sending", "sent", "delivered"});
+  CHECK(t0.begin()->second.device_id == dev.value);
+  CHECK(t0.begin()->second.sim_slot == 0);
+  CHECK(t0.begin()->second.attempt == 1);
+  const auto& t1 = tx.timelines.at({kOrg.value, msg(1).value});
+  CHECK(t1.rbegin()->second.status == "failed");
+  CHECK(t1.rbegin()->second.error == "Generic failure");
+}
+
+TEST_CASE("issue 5: opt-outs, pinned campaigns and idempotency keys") {
+  FakeTx tx;
+  apply(tx, envelope(OptOutAdded{"+14155550001", "asked", "api"}, 0));
+  apply(tx, envelope(OptOutAdded{"+14155550001", "again", "reply"}, 0, kT1));
+  REQUIRE(tx.opt_outs.count({kOrg.value, "+14155550001"}));
+  CHECK(tx.opt_outs.at({kOrg.value, "+14155550001"}).reason == "asked");  // the first stays
+  CHECK(tx.opt_outs.at({kOrg.value, "+14155550001"}).created_at == kT0);
+  apply(tx, envelope(OptOutRemoved{"+14155550001"}, 0));
+  CHECK(tx.opt_outs.empty());
+  const DeviceId dev{make_id(id_prefix::device, kT0, 8)};
+  apply(tx, envelope(CampaignPinned{kCampaign, dev}, 0));
+  CHECK(tx.extras.at({kOrg.value, kCampaign.value}).device_id == dev.value);
+  apply(tx, envelope(IdempotencyKeyRecorded{"k1", "h", kCampaign, 3, kT0 + Millis{1000}}, 0));
+  CHECK(tx.idempotency.at({kOrg.value, "k1"}).campaign_id == kCampaign);
+  CHECK(tx.idempotency.at({kOrg.value, "k1"}).recipient_count == 3);
 }
 
 }  // namespace

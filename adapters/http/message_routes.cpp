@@ -1,0 +1,163 @@
+// GET /api/messages (filtered, cursor-paginated, from the read model's indexes) and
+// GET /api/messages/{id} with its timeline.
+#include "adapters/http/routes.h"
+#include "adapters/runtime/read_models.h"
+#include "domain/ids.h"
+#include "domain/json_writer.h"
+#include "domain/phone.h"
+#include "fmt/format.h"
+
+namespace pulse::http {
+namespace {
+
+using Req = httplib::Request;
+using Res = httplib::Response;
+
+constexpr size_t kDefaultLimit = 50;
+constexpr size_t kMaxLimit = 500;
+
+void optional_time(JsonWriter& w, std::string_view k, const std::optional<TimePoint>& t) {
+  w.key(k);
+  if (t)
+    w.value(format_iso8601(*t));
+  else
+    w.null();
+}
+
+// The reference's message fields, then Pulse's.
+void write_message_fields(JsonWriter& w, const projections::MessageView& m) {
+  w.field("id", m.id.value).field("contactPhone", m.phone).key("contactName");
+  if (m.contact_name.empty())
+    w.null();
+  else
+    w.value(m.contact_name);
+  w.field("body", m.body).field("status", m.status);
+  optional_time(w, "sentAt", m.sent_at);
+  optional_time(w, "deliveredAt", m.delivered_at);
+  w.field("error", m.error)
+      .field("campaignId", m.campaign_id.value)
+      .field("encoding", m.encoding)
+      .field("segments", m.segments)
+      .field("deviceId", m.device_id)
+      .field("simSlot", m.sim_slot)
+      .field("attempts", m.attempts)
+      .field("createdAt", format_iso8601(m.created_at))
+      .field("updatedAt", format_iso8601(m.updated_at));
+}
+
+Result<std::optional<TimePoint>> time_param(const Req& req, const char* name) {
+  if (!req.has_param(name)) return std::optional<TimePoint>{};
+  auto t = parse_iso8601(req.get_param_value(name));
+  if (!t)
+    return validation_error(
+        "Invalid query parameter",
+        fmt::format("{} must be an ISO 8601 time, e.g. 2026-11-22T10:00:00Z", name));
+  return std::optional<TimePoint>{*t};
+}
+
+void list_messages(const Context& ctx, const Req& req, Res& res) {
+  auto caller = ctx.authenticate(req);
+  if (!caller) return reply_error(res, caller.error());
+  runtime::MessageQuery q;
+  auto limit = limit_param(req, "limit", kDefaultLimit, kMaxLimit);
+  if (!limit) return reply_error(res, limit.error());
+  q.limit = *limit;
+  if (req.has_param("status")) {
+    q.status = req.get_param_value("status");
+    if (*q.status != "queued" && *q.status != "sending" && *q.status != "sent" &&
+        *q.status != "delivered" && *q.status != "failed")
+      return reply_error(res, validation_error("Invalid query parameter",
+                                               "status must be queued, sending, sent, delivered "
+                                               "or failed"));
+  }
+  if (req.has_param("campaignId")) {
+    q.campaign = CampaignId{req.get_param_value("campaignId")};
+    if (!is_valid_id(id_prefix::campaign, q.campaign->value))
+      return reply_error(
+          res, validation_error("Invalid query parameter", "campaignId must be a campaign id"));
+  }
+  if (req.has_param("phone")) {
+    auto phone = parse_phone(req.get_param_value("phone"));
+    if (!phone)
+      return reply_error(res, validation_error("Invalid query parameter",
+                                               fmt::format("phone: {}", phone.error().details)));
+    q.phone = phone->e164;
+  }
+  auto from = time_param(req, "from");
+  if (!from) return reply_error(res, from.error());
+  auto to = time_param(req, "to");
+  if (!to) return reply_error(res, to.error());
+  q.from = *from;
+  q.to = *to;
+  if (q.from && q.to && *q.from >= *q.to)
+    return reply_error(res, validation_error("Invalid query parameter", "from must be before to"));
+  if (req.has_param("cursor")) {
+    q.cursor = MessageId{req.get_param_value("cursor")};
+    if (!is_valid_id(id_prefix::message, q.cursor->value))
+      return reply_error(
+          res, validation_error("Invalid query parameter", "cursor must be a message id"));
+  }
+  auto page = ctx.app.models().messages(caller->org, q);
+  if (!page) return reply_error(res, page.error());
+  if (page->next_cursor) res.set_header("X-Next-Cursor", *page->next_cursor);
+  JsonWriter w;
+  w.begin_array();
+  for (const auto& m : page->messages) {
+    w.begin_object();
+    write_message_fields(w, m);
+    w.end_object();
+  }
+  w.end_array();
+  reply(res, 200, w.take());
+}
+
+void get_message(const Context& ctx, const Req& req, Res& res) {
+  auto caller = ctx.authenticate(req);
+  if (!caller) return reply_error(res, caller.error());
+  const MessageId id{req.matches[1]};
+  if (!is_valid_id(id_prefix::message, id.value))
+    return reply_error(res, not_found("Message not found"));
+  auto m = ctx.app.models().message(caller->org, id);
+  if (!m) return reply_error(res, m.error());
+  if (!*m) return reply_error(res, not_found("Message not found"));
+  auto timeline = ctx.app.models().timeline(caller->org, id);
+  if (!timeline) return reply_error(res, timeline.error());
+  JsonWriter w;
+  w.begin_object();
+  write_message_fields(w, **m);
+  w.key("timeline").begin_array();
+  // Its creation is the first state: queued.
+  w.begin_object()
+      .field("status", "queued")
+      .field("at", format_iso8601((*m)->created_at))
+      .field("deviceId", std::optional<std::string>{})
+      .field("simSlot", std::optional<int32_t>{})
+      .field("attempt", std::optional<int32_t>{})
+      .field("error", std::optional<std::string>{})
+      .end_object();
+  for (const auto& e : *timeline)
+    w.begin_object()
+        .field("status", e.status)
+        .field("at", format_iso8601(e.at))
+        .field("deviceId", e.device_id)
+        .field("simSlot", e.sim_slot)
+        .field("attempt", e.attempt)
+        .field("error", e.error)
+        .end_object();
+  w.end_array().end_object();
+  reply(res, 200, w.take());
+}
+
+template <void (*Handler)(const Context&, const Req&, Res&)>
+auto bind(const Context& ctx) {
+  return [&ctx](const Req& req, Res& res) { Handler(ctx, req, res); };
+}
+
+}  // namespace
+
+void add_message_routes(httplib::Server& server, const Context& ctx) {
+  server.Get("/api/messages", bind<list_messages>(ctx));
+  server.Get(R"(/api/messages/([^/]+))", bind<get_message>(ctx));
+}
+
+}  // namespace pulse::http

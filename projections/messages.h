@@ -1,0 +1,18 @@
+#pragma once
+// Issue 5 projections: message indexes (by status, by phone) and the organisation's daily
+// counters, opt-outs, campaign extras (suppressed recipients, pinned device), idempotency keys.
+// The gateway projector (gateway.cpp) keeps the status index, the timeline and the sent/
+// delivered/failed counters as messages change.
+#include <string>
+
+#include "projections/read_model.h"
+
+namespace pulse::projections {
+
+// Applies what issue 5 keeps of an event (every event passes here; most are no-ops).
+void apply_messages(ReadModelTx& tx, const EventEnvelope& env);
+
+// "2026-11-22" for any time that UTC day.
+std::string utc_day_of(TimePoint t);
+
+}  // namespace pulse::projections
