@@ -4,6 +4,7 @@
 
 #include "commands/gateway.h"
 #include "commands/send_sms.h"
+#include "commands/webhooks.h"
 #include "domain/message_body.h"
 #include "domain/overloaded.h"
 #include "domain/template.h"
@@ -130,6 +131,7 @@ int64_t sms_remaining(const DeciderConfig& config, const OrgState& org, TimePoin
 
 Decision decide(const DeciderConfig& config, const DeciderState& state,
                 const CommandEnvelope& cmd) {
+  if (auto d = decide_webhooks(state.org, cmd)) return std::move(*d);
   return std::visit(
       Overloaded{
           [&](const SendSms& c) { return decide_send(config, state.org, cmd, c); },
@@ -147,6 +149,7 @@ Decision decide(const DeciderConfig& config, const DeciderState& state,
 
 void evolve(const DeciderConfig& config, DeciderState& state, const Event& event, TimePoint at) {
   evolve_gateway(config, state.org, event, at);
+  evolve_webhooks(state.org, event);
   auto& org = state.org;
   auto& user = state.user;
   std::visit(Overloaded{

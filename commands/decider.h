@@ -97,6 +97,16 @@ struct Awaiting {
   }
 };
 
+// A webhook endpoint, as far as deciding goes (issue 6).
+struct WebhookState {
+  bool enabled = true;
+  auto operator<=>(const WebhookState&) const = default;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("enabled", s.enabled);
+  }
+};
+
 // What the decider remembers of one organisation.
 struct OrgState {
   bool exists = false;
@@ -111,13 +121,15 @@ struct OrgState {
   std::map<std::string, CampaignQueue> queues;  // running campaigns, oldest first
   std::map<std::string, Lease> leases;          // by message id
   std::map<std::string, Awaiting> awaiting;     // by message id
+  // By webhook id. Optional only so that states stored before webhooks existed still read.
+  std::optional<std::map<std::string, WebhookState>> webhooks;
   auto operator<=>(const OrgState&) const = default;
   template <class Self, class F>
   static void fields(Self& s, F&& f) {
     f("exists", s.exists), f("plan", s.plan), f("apiKeys", s.api_keys), f("campaigns", s.campaigns),
         f("messages", s.messages), f("month", s.month), f("monthMessages", s.month_messages),
         f("pairings", s.pairings), f("devices", s.devices), f("queues", s.queues),
-        f("leases", s.leases), f("awaiting", s.awaiting);
+        f("leases", s.leases), f("awaiting", s.awaiting), f("webhooks", s.webhooks);
   }
 };
 

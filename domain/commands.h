@@ -10,6 +10,7 @@
 #include "domain/phone.h"
 #include "domain/plans.h"
 #include "domain/time.h"
+#include "domain/webhooks.h"
 
 namespace pulse {
 
@@ -221,7 +222,10 @@ struct ClockTick {
 using Command =
     std::variant<SendSms, RegisterUser, ClaimOrganization, CreateOrganization, CreateApiKey,
                  RevokeApiKey, SetPlan, CreatePairing, RegisterDevice, UpdateDevice, UnpairDevice,
-                 DeviceHeartbeat, ClaimMessages, ReportStatus, ClockTick>;
+                 DeviceHeartbeat, ClaimMessages, ReportStatus, ClockTick,
+                 // webhooks (issue 6)
+                 CreateWebhook, UpdateWebhook, DeleteWebhook, RotateWebhookSecret, PingWebhook,
+                 DisableWebhook, RedeliverWebhook, ReplayWebhook>;
 
 struct CommandEnvelope {
   CommandId id;

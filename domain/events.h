@@ -324,12 +324,18 @@ struct CampaignCompleted {
   }
 };
 
+// clang-format off
 using Event = std::variant<CampaignCreated, MessagesQueued, CommandRejected, UserRegistered,
                            OrganizationClaimed, OrganizationCreated, ApiKeyCreated, ApiKeyRevoked,
                            PlanChanged, PairingCreated, DeviceRegistered, DeviceUpdated,
                            DeviceUnpaired, HeartbeatReceived, DeviceConnected, DeviceDisconnected,
                            MessagesClaimed, MessagesRequeued, MessagesSent, MessagesDelivered,
-                           MessagesFailed, MessagesSettled, ReportsRejected, CampaignCompleted>;
+                           MessagesFailed, MessagesSettled, ReportsRejected, CampaignCompleted,
+                           // webhooks (issue 6)
+                           WebhookCreated, WebhookUpdated, WebhookDeleted, WebhookSecretRotated,
+                           WebhookPinged, WebhookDisabled, WebhookRedeliveryRequested,
+                           WebhookReplayRequested>;
+// clang-format on
 
 // (command partition, command offset, index within the command's events).
 struct EventSource {

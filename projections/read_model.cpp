@@ -5,6 +5,7 @@
 #include "domain/ids.h"
 #include "domain/overloaded.h"
 #include "projections/gateway.h"
+#include "projections/webhooks.h"
 
 namespace pulse::projections {
 namespace {
@@ -80,7 +81,16 @@ void on_plan_changed(ReadModelTx& tx, const EventEnvelope& env, const PlanChange
 
 }  // namespace
 
+// Every view but the webhook outbox.
+static void apply_views(ReadModelTx& tx, const EventEnvelope& env);
+
 void apply(ReadModelTx& tx, const EventEnvelope& env) {
+  apply_views(tx, env);
+  // After the views: a webhook's resource is shown as the event left it.
+  apply_webhooks(tx, env);
+}
+
+static void apply_views(ReadModelTx& tx, const EventEnvelope& env) {
   if (apply_gateway(tx, env)) return;
   std::visit(Overloaded{
                  [&](const CampaignCreated& e) { on_campaign_created(tx, env, e); },

@@ -11,6 +11,7 @@
 #include "domain/ids.h"
 #include "domain/plans.h"
 #include "domain/time.h"
+#include "projections/webhook_views.h"
 
 namespace pulse::projections {
 
@@ -266,6 +267,10 @@ class ReadModelTx {
   virtual std::optional<MessageView> message(const OrgId& org, const MessageId& id) = 0;
   virtual void put_message(const OrgId& org, const MessageView& view) = 0;
   virtual void put_outcome(const OrgId& org, const CommandId& id, const CommandOutcome& o) = 0;
+  // ---- webhooks (issue 6)
+  virtual WebhookSet webhooks(const OrgId& org) = 0;
+  virtual void put_webhooks(const OrgId& org, const WebhookSet& v) = 0;
+  virtual void put_outbox(const OutboxRecord& r) = 0;
 };
 
 // Applies one event. Events must come in log order; duplicates are dropped by the runner.

@@ -46,6 +46,7 @@ struct ApiServer::Impl {
     add_auth_routes(server, ctx);
     add_gateway_routes(server, ctx);
     add_sms_routes(server, ctx);
+    add_webhook_routes(server, ctx);
     add_docs_routes(server, ctx);
 
     server.set_error_handler(httplib::Server::HandlerWithResponse(

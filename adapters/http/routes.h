@@ -61,5 +61,6 @@ void add_sms_routes(httplib::Server& server, const Context& ctx);
 void add_docs_routes(httplib::Server& server, const Context& ctx);
 void add_auth_routes(httplib::Server& server, const Context& ctx);
 void add_gateway_routes(httplib::Server& server, const Context& ctx);
+void add_webhook_routes(httplib::Server& server, const Context& ctx);
 
 }  // namespace pulse::http

@@ -74,6 +74,17 @@ std::string queue(const OrgId& org) {
 std::string claim(const OrgId& org, const CommandId& id) {
   return fmt::format("cl/{}/{}", org.value, id.value);
 }
+std::string webhooks(const OrgId& org) {
+  return fmt::format("wh/{}", org.value);
+}
+std::string outbox_prefix(Partition p) {
+  return fmt::format("wo/{:05}/", p.value);
+}
+std::string outbox(const projections::OutboxRecord& r) {
+  // In log order within a partition: the dispatcher reads each partition's outbox in order.
+  return fmt::format("wo/{:05}/{:012}/{:05}/{:06}/{}", r.partition, r.offset, r.index, r.item,
+                     r.webhook.value);
+}
 }  // namespace keys
 
 std::string encode_position(const ProjectorPosition& p) {
@@ -288,6 +299,13 @@ Result<std::optional<projections::ClaimView>> ReadModels::claim(const OrgId& org
   return get_decoded<projections::ClaimView>(kv_, keys::claim(org, id), codec::decode_claim);
 }
 
+Result<projections::WebhookSet> ReadModels::webhooks(const OrgId& org) {
+  auto v =
+      get_decoded<projections::WebhookSet>(kv_, keys::webhooks(org), codec::decode_webhook_set);
+  if (!v) return v.error();
+  return v->value_or(projections::WebhookSet{});
+}
+
 // ---- ReadModelBatch ----------------------------------------------------------------------
 
 namespace {
@@ -411,6 +429,20 @@ void ReadModelBatch::put_queue(const OrgId& org, const projections::QueueView& v
 
 void ReadModelBatch::put_position(Partition p, const ProjectorPosition& pos) {
   overlay_.put(keys::projector_position(p), encode_position(pos));
+}
+
+projections::WebhookSet ReadModelBatch::webhooks(const OrgId& org) {
+  return must_get<projections::WebhookSet>(overlay_, keys::webhooks(org), codec::decode_webhook_set)
+      .value_or(projections::WebhookSet{});
+}
+
+void ReadModelBatch::put_webhooks(const OrgId& org, const projections::WebhookSet& v) {
+  overlay_.put(keys::webhooks(org), codec::encode(v));
+}
+
+void ReadModelBatch::put_outbox(const projections::OutboxRecord& r) {
+  overlay_.put(keys::outbox(r), codec::encode(r));
+  wrote_outbox_ = true;
 }
 
 }  // namespace pulse::runtime

@@ -41,6 +41,10 @@ std::string device_credential(std::string_view credential_hash);
 std::string rejections(const OrgId& org, const CommandId& id);
 std::string queue(const OrgId& org);
 std::string claim(const OrgId& org, const CommandId& id);
+// webhooks (issue 6)
+std::string webhooks(const OrgId& org);
+std::string outbox_prefix(Partition p);
+std::string outbox(const projections::OutboxRecord& r);
 }  // namespace keys
 
 class ReadModels {
@@ -76,6 +80,7 @@ class ReadModels {
                                                                       const CommandId& id);
   Result<projections::QueueView> queue(const OrgId& org);
   Result<std::optional<projections::ClaimView>> claim(const OrgId& org, const CommandId& id);
+  Result<projections::WebhookSet> webhooks(const OrgId& org);
 
   store::KvStore& kv() { return kv_; }
 
@@ -114,11 +119,17 @@ class ReadModelBatch final : public projections::ReadModelTx {
   void put_claim(const OrgId& org, const CommandId& id, const projections::ClaimView& v) override;
   projections::QueueView queue(const OrgId& org) override;
   void put_queue(const OrgId& org, const projections::QueueView& v) override;
+  projections::WebhookSet webhooks(const OrgId& org) override;
+  void put_webhooks(const OrgId& org, const projections::WebhookSet& v) override;
+  void put_outbox(const projections::OutboxRecord& r) override;
 
   store::Overlay& overlay() { return overlay_; }
+  // This batch wrote outbox records (the dispatcher has work).
+  bool wrote_outbox() const { return wrote_outbox_; }
 
  private:
   store::Overlay overlay_;
+  bool wrote_outbox_ = false;
 };
 
 std::string encode_position(const ProjectorPosition& p);

@@ -412,9 +412,13 @@ TEST_CASE("missing, null or ill-typed fields are refused as corrupt, never misre
   // Fields that default to null (std::optional): absent or null, they re-encode as null.
   const std::set<std::string> nullable = {
       "CreateOrganization:data.firstKey", "CampaignCreated:data.expiresAt",
-      "UpdateDevice:data.name",           "UpdateDevice:data.sendingSlots",
-      "DeviceHeartbeat:data.battery",     "DeviceHeartbeat:data.signal",
-      "HeartbeatReceived:data.battery",   "HeartbeatReceived:data.signal"};
+      "UpdateDevice:data.name", "UpdateDevice:data.sendingSlots", "DeviceHeartbeat:data.battery",
+      "DeviceHeartbeat:data.signal", "HeartbeatReceived:data.battery",
+      "HeartbeatReceived:data.signal",
+      // webhooks (issue 6): an update names only what changes
+      "UpdateWebhook:data.url", "UpdateWebhook:data.events", "UpdateWebhook:data.description",
+      "UpdateWebhook:data.enabled", "WebhookUpdated:data.url", "WebhookUpdated:data.events",
+      "WebhookUpdated:data.description", "WebhookUpdated:data.enabled"};
   int mutations = 0;
   for (const auto& g : goldens()) {
     simdjson::dom::parser parser;
@@ -632,7 +636,7 @@ TEST_CASE("DeciderState round-trips") {
         R"({"type":"DeciderState","v":1,"org":{"exists":true,"plan":"pro",)"
         R"("apiKeys":["key_01m80zvb19aaaaaa","key_01m80zvb19bbbbbb"],"campaigns":12,)"
         R"("messages":40213,"month":"2026-11","monthMessages":913,"pairings":{},"devices":{},)"
-        R"("queues":{},"leases":{},"awaiting":{}},)"
+        R"("queues":{},"leases":{},"awaiting":{},"webhooks":null},)"
         R"("user":{"registered":true,"userId":"usr_01m80zvb19jvjvzb","organizations":3}})");
   auto bad = decode_decider_state(
       R"({"type":"DeciderState","v":1,"org":{"exists":true,"plan":"gold","apiKeys":[],)"

@@ -73,6 +73,11 @@ class FakeTx final : public ReadModelTx {
   }
   QueueView queue(const OrgId& org) override { return queues[org.value]; }
   void put_queue(const OrgId& org, const QueueView& v) override { queues[org.value] = v; }
+  WebhookSet webhooks(const OrgId& org) override { return webhook_sets[org.value]; }
+  void put_webhooks(const OrgId& org, const WebhookSet& v) override { webhook_sets[org.value] = v; }
+  void put_outbox(const OutboxRecord& r) override { outbox.push_back(r); }
+  std::map<std::string, WebhookSet> webhook_sets;
+  std::vector<OutboxRecord> outbox;
 
   using Key = std::pair<std::string, std::string>;
   std::map<std::string, UserView> users;
