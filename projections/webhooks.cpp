@@ -1,6 +1,7 @@
 #include "projections/webhooks.h"
 
 #include <algorithm>
+#include <cassert>
 
 #include "domain/json_writer.h"
 #include "domain/overloaded.h"
@@ -213,26 +214,30 @@ bool apply_endpoint(ReadModelTx& tx, const EventEnvelope& env) {
 
 }  // namespace
 
-std::vector<WebhookNotice> webhook_notices(ReadModelTx& tx, const EventEnvelope& env) {
+std::vector<WebhookNotice> webhook_notices(ReadModelTx& tx, const EventEnvelope& env,
+                                           const std::function<bool(std::string_view)>& wanted) {
   std::vector<WebhookNotice> out;
+  auto message = [&](const auto& e, std::string_view type) {
+    if (wanted(type)) per_message(tx, env, e, type, out);
+  };
+  auto campaign = [&](const CampaignId& id, std::string_view type) {
+    if (wanted(type)) campaign_notice(tx, env, id, type, out);
+  };
+  auto device = [&](const DeviceId& id, std::string_view type, std::optional<std::string> why) {
+    if (wanted(type)) device_notice(tx, env, id, type, std::move(why), out);
+  };
   std::visit(
       Overloaded{
-          [&](const MessagesSent& e) { per_message(tx, env, e, "message.sent", out); },
-          [&](const MessagesDelivered& e) { per_message(tx, env, e, "message.delivered", out); },
-          [&](const MessagesFailed& e) { per_message(tx, env, e, "message.failed", out); },
-          // Campaigns start when they are created today; a scheduled campaign's CampaignStarted
-          // event (when it exists) maps here to campaign.started too.
-          [&](const CampaignCreated& e) {
-            campaign_notice(tx, env, e.id, "campaign.started", out);
-          },
-          [&](const CampaignCompleted& e) {
-            campaign_notice(tx, env, e.campaign_id, "campaign.completed", out);
-          },
-          [&](const DeviceConnected& e) {
-            device_notice(tx, env, e.device_id, "device.connected", std::nullopt, out);
-          },
+          [&](const MessagesSent& e) { message(e, "message.sent"); },
+          [&](const MessagesDelivered& e) { message(e, "message.delivered"); },
+          [&](const MessagesFailed& e) { message(e, "message.failed"); },
+          // Campaigns start when they are created today; a scheduled campaign's
+          // CampaignStarted event (when it exists) maps here to campaign.started too.
+          [&](const CampaignCreated& e) { campaign(e.id, "campaign.started"); },
+          [&](const CampaignCompleted& e) { campaign(e.campaign_id, "campaign.completed"); },
+          [&](const DeviceConnected& e) { device(e.device_id, "device.connected", std::nullopt); },
           [&](const DeviceDisconnected& e) {
-            device_notice(tx, env, e.device_id, "device.disconnected", e.reason, out);
+            device(e.device_id, "device.disconnected", e.reason);
           },
           [&](const auto&) {},
       },
@@ -256,14 +261,20 @@ std::string webhook_payload(std::string_view delivery_id, std::string_view type,
 
 void apply_webhooks(ReadModelTx& tx, const EventEnvelope& env) {
   if (apply_endpoint(tx, env)) return;
-  auto notices = webhook_notices(tx, env);
+  std::optional<WebhookSet> set;  // read once, and only for an event that maps to a type
+  auto subscribed = [](const WebhookView& w, std::string_view type) {
+    return w.enabled && std::find(w.events.begin(), w.events.end(), type) != w.events.end();
+  };
+  auto notices = webhook_notices(tx, env, [&](std::string_view type) {
+    if (!set) set = tx.webhooks(env.org);
+    return std::any_of(set->webhooks.begin(), set->webhooks.end(),
+                       [&](const WebhookView& w) { return subscribed(w, type); });
+  });
   if (notices.empty()) return;
-  const auto set = tx.webhooks(env.org);
-  for (const auto& w : set.webhooks) {
-    if (!w.enabled) continue;
+  assert(set && "a notice is only made for a type some endpoint wants");
+  for (const auto& w : set->webhooks) {
     for (const auto& n : notices)
-      if (std::find(w.events.begin(), w.events.end(), n.type) != w.events.end())
-        put_delivery(tx, env, w.id, n.item, n.type, n.data);
+      if (subscribed(w, n.type)) put_delivery(tx, env, w.id, n.item, n.type, n.data);
   }
 }
 

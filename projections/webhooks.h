@@ -3,6 +3,7 @@
 // cares about becomes one outbox record per subscribed endpoint (per message for batch events),
 // written in the same batch as everything else the event changes and the projector's position:
 // a delivery is never lost nor created twice, and a rebuild writes the same records.
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,8 +21,10 @@ struct WebhookNotice {
   int32_t item = 0;
   std::string data;
 };
-// The one place that maps events to webhook event types.
-std::vector<WebhookNotice> webhook_notices(ReadModelTx& tx, const EventEnvelope& env);
+// The one place that maps events to webhook event types. `wanted(type)` says whether any
+// endpoint subscribes to a type; resources are read only for wanted ones.
+std::vector<WebhookNotice> webhook_notices(ReadModelTx& tx, const EventEnvelope& env,
+                                           const std::function<bool(std::string_view)>& wanted);
 
 // {"id", "type", "createdAt", "organizationId", "data"} (schemas/webhooks/payload.json).
 std::string webhook_payload(std::string_view delivery_id, std::string_view type, TimePoint at,
