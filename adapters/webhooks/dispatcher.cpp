@@ -367,13 +367,22 @@ struct Dispatcher::Impl {
       EndpointHealth health;
       if (health_raw && *health_raw)
         if (auto h = codec::decode_endpoint_health(**health_raw)) health = *h;
-      if (give_up) {
+      // Rescheduled while this attempt was in flight (a retry or replay request): the attempt
+      // is logged, and the new round stands.
+      const bool rescheduled = after.round != (*d)->round || after.next_at != (*d)->next_at ||
+                               after.status != (*d)->status;
+      if (give_up && !rescheduled) {
         after.attempts.push_back(WebhookAttempt{now, 0, 0, outcome.response});
         after.status = "dead";
         after.next_at.reset();
-      } else {
+      } else if (!give_up) {
         const double jitter = std::uniform_real_distribution<double>(0, 1)(rng);
-        action = record_attempt(after, health, options.policy, now, outcome, jitter);
+        auto moved = after;
+        action = record_attempt(moved, health, options.policy, now, outcome, jitter);
+        if (rescheduled)
+          after.attempts.push_back(moved.attempts.back());
+        else
+          after = std::move(moved);
       }
       std::vector<store::WriteOp> ops;
       stage(ops, *before, after);
