@@ -9,8 +9,12 @@ namespace keys {
 std::string delivery(std::string_view id) {
   return fmt::format("d/{}", id);
 }
+std::string due_prefix(std::string_view endpoint) {
+  return fmt::format("q/{}/", endpoint);
+}
 std::string due(TimePoint at, std::string_view id) {
-  return fmt::format("q/{:013}/{}", std::max<int64_t>(0, to_unix_ms(at)), id);
+  return fmt::format("{}{:013}/{}", due_prefix(id.substr(id.rfind('_') + 1)),
+                     std::max<int64_t>(0, to_unix_ms(at)), id);
 }
 std::string listing_prefix(const OrgId& org, const WebhookId& webhook) {
   return fmt::format("l/{}/{}/", org.value, webhook.value);

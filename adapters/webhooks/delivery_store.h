@@ -7,7 +7,7 @@
 //
 // Keys:
 //   d/<delivery id>                                  DeliveryState
-//   q/<due unix ms, 13 digits>/<delivery id>         "" (pending deliveries by due time)
+//   q/<endpoint>/<due unix ms, 13 digits>/<delivery id> "" (pending, by endpoint and due time)
 //   l/<org>/<webhook>/<created unix ms>/<delivery id> "" (the delivery log, by creation)
 //   e/<org>/<webhook>                                EndpointHealth
 //   c/<partition, 5 digits>                          the last outbox key taken over
@@ -23,7 +23,9 @@ namespace pulse::webhooks {
 
 namespace keys {
 std::string delivery(std::string_view id);
+// Pending deliveries by endpoint (the webhook id's body, as in the delivery id), then due time.
 std::string due(TimePoint at, std::string_view id);
+std::string due_prefix(std::string_view endpoint);
 inline constexpr std::string_view kDuePrefix = "q/";
 std::string listing_prefix(const OrgId& org, const WebhookId& webhook);
 std::string listing(const DeliveryState& d);

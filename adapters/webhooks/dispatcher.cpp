@@ -24,7 +24,6 @@ namespace pulse::webhooks {
 namespace {
 
 constexpr size_t kHandoverBatch = 512;
-constexpr size_t kMaxDueScan = 50000;
 constexpr size_t kExcerpt = 512;
 constexpr const char* kCaBundle = "/etc/ssl/certs/ca-certificates.crt";
 
@@ -206,37 +205,66 @@ struct Dispatcher::Impl {
 
   // ---- due deliveries to workers ---------------------------------------------------------
 
-  // Queues what is due; returns when the next delivery falls due (nullopt: none pending).
+  // Queues what is due, endpoint by endpoint (up to its free slots), so that a long backlog
+  // on one endpoint costs a few key reads per pass, not a scan of it, and never holds up the
+  // others. Returns when the next delivery falls due (nullopt: none pending).
   std::optional<TimePoint> dispatch_due() {
     const auto now = clock.now();
-    const auto now_key = keys::due(now, "~");
     std::optional<TimePoint> next;
-    size_t scanned = 0;
-    std::vector<std::string> due;
-    auto st = store.kv().scan(keys::kDuePrefix, "", false, [&](std::string_view key, auto) {
-      if (key > now_key) {
-        int64_t ms = 0;
-        std::from_chars(key.data() + 2, key.data() + 15, ms);
-        next = from_unix_ms(ms);
+    auto consider = [&](TimePoint t) {
+      if (!next || t < *next) next = t;
+    };
+    std::string from(keys::kDuePrefix);
+    for (;;) {
+      std::string endpoint;
+      auto st = store.kv().scan(keys::kDuePrefix, from, false, [&](std::string_view key, auto) {
+        const auto rest = key.substr(keys::kDuePrefix.size());
+        endpoint = std::string(rest.substr(0, rest.find('/')));
         return false;
+      });
+      if (!st) {
+        runtime::log_line("webhooks", "{}: {}", st.error().message, st.error().details);
+        return now + options.poll;
       }
-      due.emplace_back(key.substr(16));
-      return ++scanned < kMaxDueScan;
-    });
-    if (!st) {
-      runtime::log_line("webhooks", "{}: {}", st.error().message, st.error().details);
-      return now + options.poll;
+      if (endpoint.empty()) break;
+      int free = 0;
+      std::set<std::string> busy;
+      {
+        std::lock_guard lock(jobs_mu);
+        auto it = per_endpoint.find(endpoint);
+        free = options.per_endpoint - (it == per_endpoint.end() ? 0 : it->second);
+        if (free > 0)
+          for (const auto& id : in_flight)
+            if (endpoint_of(id) == endpoint) busy.insert(id);
+      }
+      const auto prefix = keys::due_prefix(endpoint);
+      std::vector<std::string> due;
+      if (free > 0) {
+        st = store.kv().scan(prefix, "", false, [&](std::string_view key, auto) {
+          const auto rest = key.substr(prefix.size());  // <ms>/<id>
+          int64_t ms = 0;
+          std::from_chars(rest.data(), rest.data() + 13, ms);
+          if (from_unix_ms(ms) > now) {
+            consider(from_unix_ms(ms));
+            return false;
+          }
+          std::string id(rest.substr(14));
+          if (!busy.count(id)) due.push_back(std::move(id));
+          return static_cast<int>(due.size()) < free;
+        });
+        if (!st) return now + options.poll;
+      }
+      if (!due.empty()) {
+        std::lock_guard lock(jobs_mu);
+        for (auto& id : due) {
+          if (!in_flight.insert(id).second) continue;
+          ++per_endpoint[endpoint];
+          jobs.push_back(std::move(id));
+        }
+        jobs_cv.notify_all();
+      }
+      from = prefix.substr(0, prefix.size() - 1) + '0';  // past this endpoint's keys ('/' + 1)
     }
-    std::lock_guard lock(jobs_mu);
-    for (auto& id : due) {
-      if (in_flight.count(id)) continue;
-      auto& n = per_endpoint[endpoint_of(id)];
-      if (n >= options.per_endpoint) continue;
-      ++n;
-      in_flight.insert(id);
-      jobs.push_back(std::move(id));
-    }
-    jobs_cv.notify_all();
     return next;
   }
 
