@@ -44,10 +44,7 @@ const std::vector<Figure>& figures() {
       {"memory", bench::memory},
       {"gateway",
        [](const bench::Settings&) { return not_available("gateway", "devices", ">= 10000", 4); }},
-      {"webhooks",
-       [](const bench::Settings&) {
-         return not_available("webhooks", "deliveries/s", ">= 0.5", 6);
-       }},
+      {"webhooks", bench::webhooks},
   };
   return all;
 }

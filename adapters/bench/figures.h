@@ -33,5 +33,6 @@ std::vector<Row> command_latency(const Settings& s);
 std::vector<Row> query(const Settings& s);
 std::vector<Row> replay(const Settings& s);
 std::vector<Row> memory(const Settings& s);
+std::vector<Row> webhooks(const Settings& s);
 
 }  // namespace pulse::bench

@@ -55,6 +55,18 @@ struct Dispatcher::Impl {
   bool initialized = false;
 
   std::mutex store_mu;  // every read-modify-write of a delivery
+
+  // The due index (q/…) mirrored in memory: loaded once, then changed only with the writes
+  // this process makes (it is the only writer), so passes never iterate RocksDB's tombstones
+  // of the keys it keeps deleting.
+  using DueSet = std::set<std::pair<int64_t, std::string>>;  // (due unix ms, delivery id)
+  struct DueChange {
+    bool add = false;
+    int64_t ms = 0;
+    std::string id;
+  };
+  std::mutex due_mu;
+  std::map<std::string, DueSet> due_mem;  // by endpoint
   std::mt19937_64 rng{std::random_device{}()};
 
   std::mutex jobs_mu;
@@ -101,18 +113,50 @@ struct Dispatcher::Impl {
       }
       if (auto st = place_cursors(); !st) return st;
     }
+    if (auto st = load_due(); !st) return st;
     initialized = true;
     return ok_status();
   }
 
-  // Applies a state change and keeps the due index in step, in one write.
-  static void stage(std::vector<store::WriteOp>& ops, const std::optional<DeliveryState>& before,
-                    const DeliveryState& after) {
-    if (before && before->next_at && before->status == "pending")
+  // Applies a state change and keeps the due index in step, in one write; `mem` collects the
+  // same changes for the in-memory mirror, applied once the write succeeded (commit_due).
+  static void stage(std::vector<store::WriteOp>& ops, std::vector<DueChange>& mem,
+                    const std::optional<DeliveryState>& before, const DeliveryState& after) {
+    if (before && before->next_at && before->status == "pending") {
       ops.push_back({keys::due(*before->next_at, before->id), std::nullopt});
-    if (after.status == "pending" && after.next_at)
+      mem.push_back({false, to_unix_ms(*before->next_at), before->id});
+    }
+    if (after.status == "pending" && after.next_at) {
       ops.push_back({keys::due(*after.next_at, after.id), std::string()});
+      mem.push_back({true, to_unix_ms(*after.next_at), after.id});
+    }
     ops.push_back({keys::delivery(after.id), codec::encode(after)});
+  }
+
+  void commit_due(const std::vector<DueChange>& mem) {
+    std::lock_guard lock(due_mu);
+    for (const auto& c : mem) {
+      auto& set = due_mem[endpoint_of(c.id)];
+      if (c.add)
+        set.emplace(c.ms, c.id);
+      else
+        set.erase({c.ms, c.id});
+    }
+  }
+
+  Status load_due() {
+    std::lock_guard lock(due_mu);
+    due_mem.clear();
+    return store.kv().scan(keys::kDuePrefix, "", false, [&](std::string_view key, auto) {
+      // q/<endpoint>/<ms>/<id>
+      const auto rest = key.substr(keys::kDuePrefix.size());
+      const auto slash = rest.find('/');
+      const auto tail = rest.substr(slash + 1);
+      int64_t ms = 0;
+      std::from_chars(tail.data(), tail.data() + 13, ms);
+      due_mem[std::string(rest.substr(0, slash))].emplace(ms, std::string(tail.substr(14)));
+      return true;
+    });
   }
 
   Result<bool> handover(int32_t p) {
@@ -197,75 +241,49 @@ struct Dispatcher::Impl {
     // the last.
     std::map<std::string, std::optional<DeliveryState>> first;
     for (auto& [before, after] : changes) first.try_emplace(after.id, before);
-    for (auto& [id, before] : first) stage(ops, before, touched.at(id));
+    std::vector<DueChange> mem;
+    for (auto& [id, before] : first) stage(ops, mem, before, touched.at(id));
     ops.push_back({keys::cursor(p), last});
     if (auto w = store.kv().write(ops); !w) return w.error();
+    commit_due(mem);
     return true;
   }
 
   // ---- due deliveries to workers ---------------------------------------------------------
 
-  // Queues what is due, endpoint by endpoint (up to its free slots), so that a long backlog
-  // on one endpoint costs a few key reads per pass, not a scan of it, and never holds up the
-  // others. Returns when the next delivery falls due (nullopt: none pending).
+  // Queues what is due, endpoint by endpoint up to its free slots, so a backlog on one endpoint
+  // never holds up the others. Returns when the next delivery falls due (nullopt: none).
   std::optional<TimePoint> dispatch_due() {
-    const auto now = clock.now();
-    std::optional<TimePoint> next;
-    auto consider = [&](TimePoint t) {
-      if (!next || t < *next) next = t;
-    };
-    std::string from(keys::kDuePrefix);
-    for (;;) {
-      std::string endpoint;
-      auto st = store.kv().scan(keys::kDuePrefix, from, false, [&](std::string_view key, auto) {
-        const auto rest = key.substr(keys::kDuePrefix.size());
-        endpoint = std::string(rest.substr(0, rest.find('/')));
-        return false;
-      });
-      if (!st) {
-        runtime::log_line("webhooks", "{}: {}", st.error().message, st.error().details);
-        return now + options.poll;
+    const int64_t now = to_unix_ms(clock.now());
+    std::optional<int64_t> next;
+    std::lock_guard due_lock(due_mu);
+    std::lock_guard lock(jobs_mu);
+    int queued = 0;
+    for (auto it = due_mem.begin(); it != due_mem.end();) {
+      auto& [endpoint, set] = *it;
+      if (set.empty()) {
+        it = due_mem.erase(it);
+        continue;
       }
-      if (endpoint.empty()) break;
-      int free = 0;
-      std::set<std::string> busy;
-      {
-        std::lock_guard lock(jobs_mu);
-        auto it = per_endpoint.find(endpoint);
-        free = options.per_endpoint - (it == per_endpoint.end() ? 0 : it->second);
-        if (free > 0)
-          for (const auto& id : in_flight)
-            if (endpoint_of(id) == endpoint) busy.insert(id);
-      }
-      const auto prefix = keys::due_prefix(endpoint);
-      std::vector<std::string> due;
-      if (free > 0) {
-        st = store.kv().scan(prefix, "", false, [&](std::string_view key, auto) {
-          const auto rest = key.substr(prefix.size());  // <ms>/<id>
-          int64_t ms = 0;
-          std::from_chars(rest.data(), rest.data() + 13, ms);
-          if (from_unix_ms(ms) > now) {
-            consider(from_unix_ms(ms));
-            return false;
-          }
-          std::string id(rest.substr(14));
-          if (!busy.count(id)) due.push_back(std::move(id));
-          return static_cast<int>(due.size()) < free;
-        });
-        if (!st) return now + options.poll;
-      }
-      if (!due.empty()) {
-        std::lock_guard lock(jobs_mu);
-        for (auto& id : due) {
-          if (!in_flight.insert(id).second) continue;
-          ++per_endpoint[endpoint];
-          jobs.push_back(std::move(id));
+      auto slots = per_endpoint.find(endpoint);
+      int free = options.per_endpoint - (slots == per_endpoint.end() ? 0 : slots->second);
+      for (const auto& [ms, id] : set) {
+        if (ms > now) {
+          if (!next || ms < *next) next = ms;
+          break;
         }
-        jobs_cv.notify_all();
+        if (free <= 0) break;
+        if (!in_flight.insert(id).second) continue;
+        ++per_endpoint[endpoint];
+        --free;
+        jobs.push_back(id);
+        ++queued;
       }
-      from = prefix.substr(0, prefix.size() - 1) + '0';  // past this endpoint's keys ('/' + 1)
+      ++it;
     }
-    return next;
+    for (int i = 0; i < queued; ++i) jobs_cv.notify_one();  // no herd of idle workers
+    if (!next) return std::nullopt;
+    return from_unix_ms(*next);
   }
 
   void step() {
@@ -326,6 +344,7 @@ struct Dispatcher::Impl {
       client->set_read_timeout(t / 1000, (t % 1000) * 1000);
       client->set_write_timeout(t / 1000, (t % 1000) * 1000);
       client->set_keep_alive(true);
+      client->set_tcp_nodelay(true);
       client->set_follow_location(false);
       if (url->scheme == "https") {
         client->enable_server_certificate_verification(true);
@@ -395,6 +414,7 @@ struct Dispatcher::Impl {
       EndpointHealth health;
       if (health_raw && *health_raw)
         if (auto h = codec::decode_endpoint_health(**health_raw)) health = *h;
+      const auto failing_before = health.failing_since;
       // Rescheduled while this attempt was in flight (a retry or replay request): the attempt
       // is logged, and the new round stands.
       const bool rescheduled = after.round != (*d)->round || after.next_at != (*d)->next_at ||
@@ -413,10 +433,14 @@ struct Dispatcher::Impl {
           after = std::move(moved);
       }
       std::vector<store::WriteOp> ops;
-      stage(ops, *before, after);
-      if (!give_up) ops.push_back({keys::health(after.org, after.webhook), codec::encode(health)});
+      std::vector<DueChange> mem;
+      stage(ops, mem, *before, after);
+      if (health.failing_since != failing_before)
+        ops.push_back({keys::health(after.org, after.webhook), codec::encode(health)});
       if (auto st = store.kv().write(ops); !st)
         runtime::log_line("webhooks", "{}: {}", st.error().message, st.error().details);
+      else
+        commit_due(mem);
     }
     if (action != EndpointAction::none && wh) disable(**d, action);
   }
@@ -456,7 +480,8 @@ struct Dispatcher::Impl {
         auto it = per_endpoint.find(endpoint_of(id));
         if (it != per_endpoint.end() && --it->second <= 0) per_endpoint.erase(it);
       }
-      signal.notify();
+      // Refill the freed slot at once (the scheduler wakes for new outbox records and timers).
+      dispatch_due();
     }
   }
 };

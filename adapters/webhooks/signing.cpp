@@ -139,6 +139,17 @@ bool is_private_address(std::string_view ip_text) {
 }
 
 Result<std::string> resolve_public(const Url& url, bool allow_private) {
+  in6_addr literal{};
+  if (inet_pton(AF_INET, url.host.c_str(), &literal) == 1 ||
+      inet_pton(AF_INET6, url.host.c_str(), &literal) == 1) {
+    if (!allow_private && is_private_address(url.host))
+      return validation_error(
+          "Webhook URL not allowed",
+          fmt::format("{} is a loopback, private or link-local address (pulse serve "
+                      "--allow-private-webhooks allows them, for development)",
+                      url.host));
+    return url.host;
+  }
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
