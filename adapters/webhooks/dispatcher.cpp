@@ -253,7 +253,8 @@ struct Dispatcher::Impl {
 
   // Queues what is due, endpoint by endpoint up to its free slots, so a backlog on one endpoint
   // never holds up the others. Returns when the next delivery falls due (nullopt: none).
-  std::optional<TimePoint> dispatch_due() {
+  // `self_serve`: the caller is a worker about to take a job itself; one fewer is woken.
+  std::optional<TimePoint> dispatch_due(bool self_serve = false) {
     const int64_t now = to_unix_ms(clock.now());
     std::optional<int64_t> next;
     std::lock_guard due_lock(due_mu);
@@ -281,7 +282,7 @@ struct Dispatcher::Impl {
       }
       ++it;
     }
-    for (int i = 0; i < queued; ++i) jobs_cv.notify_one();  // no herd of idle workers
+    for (int i = self_serve ? 1 : 0; i < queued; ++i) jobs_cv.notify_one();  // no herd
     if (!next) return std::nullopt;
     return from_unix_ms(*next);
   }
@@ -316,9 +317,29 @@ struct Dispatcher::Impl {
 
   // ---- one attempt -------------------------------------------------------------------------
 
+  // A worker's own: its HTTP clients (keep-alive), and the endpoint sets it decoded last
+  // (decoded again only when the stored bytes change).
   struct Clients {
     std::map<std::string, std::unique_ptr<httplib::Client>> by_origin;
+    std::map<std::string, std::pair<std::string, projections::WebhookSet>> sets;  // by org
   };
+
+  const projections::WebhookSet* endpoints(Clients& c, const OrgId& org) {
+    auto raw = views.get(runtime::keys::webhooks(org));
+    if (!raw) return nullptr;
+    auto& [bytes, set] = c.sets[org.value];
+    if (!*raw) {
+      bytes.clear();
+      set = {};
+    } else if (**raw != bytes) {
+      auto decoded = codec::decode_webhook_set(**raw);
+      if (!decoded) return nullptr;
+      bytes = std::move(**raw);
+      set = std::move(decoded).value();
+    }
+    if (c.sets.size() > 1024) c.sets.clear();
+    return &c.sets[org.value].second;
+  }
 
   AttemptOutcome post(Clients& clients, const projections::WebhookView& wh,
                       const DeliveryState& d) {
@@ -386,7 +407,7 @@ struct Dispatcher::Impl {
   void attempt(Clients& clients, const std::string& id) {
     auto d = store.get(id);
     if (!d || !*d || (*d)->status != "pending") return;
-    auto set = runtime::ReadModels(views).webhooks((*d)->org);
+    const auto* set = endpoints(clients, (*d)->org);
     if (!set) return;
     const projections::WebhookView* wh = nullptr;
     for (const auto& w : set->webhooks)
@@ -480,8 +501,9 @@ struct Dispatcher::Impl {
         auto it = per_endpoint.find(endpoint_of(id));
         if (it != per_endpoint.end() && --it->second <= 0) per_endpoint.erase(it);
       }
-      // Refill the freed slot at once (the scheduler wakes for new outbox records and timers).
-      dispatch_due();
+      // Refill the freed slot at once, and take the job (the scheduler wakes for new outbox
+      // records and timers).
+      dispatch_due(true);
     }
   }
 };
