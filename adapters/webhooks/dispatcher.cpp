@@ -106,13 +106,14 @@ struct Dispatcher::Impl {
   }
 
   Status init() {
+    // The read models first: after views/ was deleted, the endpoints are back only once the
+    // projector has caught up, and a delivery must not find its endpoint "deleted" meanwhile.
+    while (!scheduler.stopping() && !ready()) {
+    }
     auto init = store.kv().get(keys::kInit);
     if (!init) return init.error();
-    if (!*init) {
-      while (!scheduler.stopping() && !ready()) {
-      }
+    if (!*init)
       if (auto st = place_cursors(); !st) return st;
-    }
     if (auto st = load_due(); !st) return st;
     initialized = true;
     return ok_status();

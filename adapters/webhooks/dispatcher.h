@@ -28,8 +28,8 @@ struct DispatcherOptions {
 
 class Dispatcher {
  public:
-  // `ready` blocks until the read models have caught up with the log (bounded); the dispatcher
-  // places its first cursors only then (see start()).
+  // `ready` blocks until the read models have caught up with the log (bounded, true when they
+  // have); the dispatcher sends nothing, and places its first cursors, only then.
   Dispatcher(log::Log* log, store::KvStore& views, store::KvStore& state, int32_t partitions,
              const TimeSource& clock, DispatcherOptions options, std::function<bool()> ready);
   ~Dispatcher();

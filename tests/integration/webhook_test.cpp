@@ -529,3 +529,33 @@ TEST_CASE("fault test: 500s, a timing-out endpoint and a SIGKILL during retries 
                   std::string_view(d["attempts"].at(0)["response"]));
   }
 }
+
+TEST_CASE("rebuilding the read models (views/ deleted) sends nothing again and loses nothing") {
+  TempDir dir;
+  Subscriber sub;
+  const std::vector<std::string> flags = {"--allow-private-webhooks"};
+  std::string hook, secret;
+  Account a;
+  {
+    ServerProcess server(dir.path() / "data", flags);
+    a = server.signup({}, false);
+    auto c = server.client(a);
+    hook = create_webhook(*c, sub.url("/ok"), kAllEvents, &secret);
+    sub.set_secrets("/ok", {secret});
+    for (int i = 0; i < 3; ++i)
+      REQUIRE(c->Post(("/api/webhooks/" + hook + "/test").c_str(), "{}", "application/json"));
+    REQUIRE(eventually([&] { return sub.delivered("/ok").size() == 3; }, std::chrono::seconds(10)));
+    CHECK(server.terminate() == 0);
+  }
+  std::filesystem::remove_all(dir.path() / "data" / "views");
+  ServerProcess server(dir.path() / "data", flags);  // rebuilds views/ (and the outbox) first
+  auto c = server.client(a);
+  REQUIRE(c->Post(("/api/webhooks/" + hook + "/test").c_str(), "{}", "application/json"));
+  REQUIRE(eventually([&] { return sub.delivered("/ok").size() == 4; }, std::chrono::seconds(10)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // room for a wrong re-send
+  CHECK(sub.seen().size() == 4);
+  auto log = c->Get(("/api/webhooks/" + hook + "/deliveries?status=succeeded").c_str());
+  REQUIRE(log);
+  simdjson::dom::parser parser;
+  CHECK(parser.parse(log->body)["deliveries"].get_array().size() == 4);
+}
