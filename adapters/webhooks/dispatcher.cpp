@@ -55,6 +55,10 @@ struct Dispatcher::Impl {
   bool initialized = false;
 
   std::mutex store_mu;  // every read-modify-write of a delivery
+  // Under store_mu: in-flight deliveries that handover changed meanwhile (a worker re-reads
+  // those; the others it wrote last itself), and each endpoint's health as last written.
+  std::set<std::string> changed_in_flight;
+  std::map<std::string, EndpointHealth> health_mem;
 
   // The due index (q/…) mirrored in memory: loaded once, then changed only with the writes
   // this process makes (it is the only writer), so passes never iterate RocksDB's tombstones
@@ -191,6 +195,10 @@ struct Dispatcher::Impl {
     };
     std::vector<std::pair<std::optional<DeliveryState>, DeliveryState>> changes;
     auto change = [&](std::optional<DeliveryState> before, DeliveryState after) {
+      {
+        std::lock_guard jobs_lock(jobs_mu);
+        if (in_flight.count(after.id)) changed_in_flight.insert(after.id);
+      }
       touched[after.id] = after;
       changes.emplace_back(std::move(before), std::move(after));
     };
@@ -429,13 +437,26 @@ struct Dispatcher::Impl {
     EndpointAction action = EndpointAction::none;
     {
       std::lock_guard lock(store_mu);
-      auto before = store.get(id);
-      if (!before || !*before) return;
-      auto after = **before;
-      auto health_raw = store.kv().get(keys::health(after.org, after.webhook));
-      EndpointHealth health;
-      if (health_raw && *health_raw)
-        if (auto h = codec::decode_endpoint_health(**health_raw)) health = *h;
+      std::optional<DeliveryState> before;
+      if (changed_in_flight.erase(id)) {
+        auto again = store.get(id);
+        if (!again || !*again) return;
+        before = std::move(**again);
+      } else {
+        before = **d;  // this process is the only writer: nothing changed it
+      }
+      auto after = *before;
+      const auto endpoint = keys::health(after.org, after.webhook);
+      auto cached = health_mem.find(endpoint);
+      if (cached == health_mem.end()) {
+        EndpointHealth loaded;
+        auto raw = store.kv().get(endpoint);
+        if (raw && *raw)
+          if (auto h = codec::decode_endpoint_health(**raw)) loaded = *h;
+        if (health_mem.size() > 4096) health_mem.clear();
+        cached = health_mem.emplace(endpoint, loaded).first;
+      }
+      EndpointHealth& health = cached->second;
       const auto failing_before = health.failing_since;
       // Rescheduled while this attempt was in flight (a retry or replay request): the attempt
       // is logged, and the new round stands.
@@ -456,9 +477,8 @@ struct Dispatcher::Impl {
       }
       std::vector<store::WriteOp> ops;
       std::vector<DueChange> mem;
-      stage(ops, mem, *before, after);
-      if (health.failing_since != failing_before)
-        ops.push_back({keys::health(after.org, after.webhook), codec::encode(health)});
+      stage(ops, mem, before, after);
+      if (health.failing_since != failing_before) ops.push_back({endpoint, codec::encode(health)});
       if (auto st = store.kv().write(ops); !st)
         runtime::log_line("webhooks", "{}: {}", st.error().message, st.error().details);
       else
