@@ -59,12 +59,33 @@ Result<std::unique_ptr<App>> App::open(const AppOptions& options, const TimeSour
 
   std::vector<Partition> all;
   for (int32_t p = 0; p < partitions; ++p) all.push_back(Partition{p});
+  auto webhook_state = store::KvStore::open(options.data_dir / "webhooks");
+  if (!webhook_state) return webhook_state.error();
+  app->webhook_state_ = std::move(webhook_state).value();
+  app->deliveries_ = std::make_unique<webhooks::DeliveryStore>(*app->webhook_state_);
+  if (roles.dispatcher && options.webhook_dispatch) {
+    // The dispatcher reads the outbox from this node's read models (roles.cpp: dispatcher
+    // implies projector). Dispatchers don't split partitions yet: run one per cluster.
+    auto wh = options.webhooks;
+    wh.allow_private = options.allow_private_webhooks;
+    App* self = app.get();
+    app->dispatcher_ = std::make_unique<webhooks::Dispatcher>(
+        app->log_.get(), *app->views_, *app->webhook_state_, partitions, clock, wh, [self] {
+          return self->projector_ &&
+                 self->projector_
+                     ->wait_caught_up(std::chrono::steady_clock::now() + std::chrono::seconds(1))
+                     .ok();
+        });
+  }
   if (roles.projector) {
     // Every partition: an API node answers any organisation from its own replica.
     app->projector_ = std::make_unique<runtime::ProjectorRunner>(
-        *app->log_, *app->views_, *app->watermarks_, all, app->work_signal_.get());
+        *app->log_, *app->views_, *app->watermarks_, all, app->work_signal_.get(),
+        app->dispatcher_ ? &app->dispatcher_->outbox_signal() : nullptr);
     if (auto st = app->projector_->start(); !st) return st.error();
   }
+  if (app->dispatcher_)
+    if (auto st = app->dispatcher_->start(); !st) return st.error();
   if (roles.decider) {
     // One process with every role decides every partition itself (the embedded log, or one
     // node on Kafka); split roles share them through a consumer group and mark every command
@@ -86,6 +107,7 @@ Result<std::unique_ptr<App>> App::open(const AppOptions& options, const TimeSour
 
 App::~App() {
   // Stop producers and consumers before the stores and the log they use go away.
+  if (dispatcher_) dispatcher_->stop();
   if (ticker_) ticker_->stop();
   if (decider_) decider_->stop();
   if (projector_) projector_->stop();

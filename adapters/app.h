@@ -6,6 +6,7 @@
 //   log/    the embedded event log (pulse.commands, pulse.events); absent with --kafka
 //   state/  decider state and the command offsets it consumed
 //   views/  read models and the event offsets the projector consumed
+//   webhooks/ webhook dispatch state: deliveries, attempts, what is due (issue 6)
 // Deleting views/ and restarting rebuilds every read model from the event log.
 #include <filesystem>
 #include <memory>
@@ -20,6 +21,8 @@
 #include "adapters/runtime/ticker.h"
 #include "adapters/runtime/watermarks.h"
 #include "adapters/store/kv_store.h"
+#include "adapters/webhooks/delivery_store.h"
+#include "adapters/webhooks/dispatcher.h"
 #include "commands/decider.h"
 #include "domain/ids.h"
 #include "domain/time.h"
@@ -43,6 +46,10 @@ struct AppOptions {
   // What this process runs (pulse serve --roles; adapters/runtime/roles.h). Split roles need
   // Kafka: deciders then share partitions through the consumer group "pulse-deciders".
   runtime::Roles roles;
+  // Webhook dispatch (issue 6); allow_private above is copied into it. dispatch off: deliveries
+  // are projected into the outbox but nothing is sent.
+  webhooks::DispatcherOptions webhooks;
+  bool webhook_dispatch = true;
 };
 
 class App {
@@ -66,6 +73,8 @@ class App {
   // Wakes gateways waiting for work (long poll) when messages are queued.
   runtime::Signal& work_signal() { return *work_signal_; }
   const TimeSource& clock() const { return clock_; }
+  // Webhook deliveries and their attempts; nullptr on a read-only server.
+  webhooks::DeliveryStore* deliveries() { return deliveries_.get(); }
   // Until the read models have caught up with the event log as it was at start-up.
   Status wait_ready(std::chrono::steady_clock::time_point deadline) {
     return projector_ ? projector_->wait_caught_up(deadline) : ok_status();
@@ -90,6 +99,10 @@ class App {
   std::unique_ptr<runtime::Ticker> ticker_;
   std::unique_ptr<runtime::DeciderRunner> decider_;
   std::unique_ptr<runtime::ProjectorRunner> projector_;
+  // webhooks (issue 6)
+  std::unique_ptr<store::KvStore> webhook_state_;
+  std::unique_ptr<webhooks::DeliveryStore> deliveries_;
+  std::unique_ptr<webhooks::Dispatcher> dispatcher_;
 };
 
 // Opens the configured log adapter.

@@ -1,5 +1,7 @@
 #include "commands/campaigns.h"
 
+#include "commands/opt_outs.h"
+
 #include <algorithm>
 
 #include "domain/message_body.h"
@@ -47,23 +49,32 @@ Decision decide_queue(const OrgState& org, const QueueCampaignMessages& c) {
   auto q = org.queues.find(c.campaign_id.value);
   if (q == org.queues.end() || q->second.hold != std::string(campaign_status::draft))
     return Error{Errc::conflict, "Campaign is not a draft", c.campaign_id.value};
-  const auto n = static_cast<int32_t>(c.messages.size());
   const int32_t filled = q->second.filled.value_or(0);
-  if (c.first_index != filled || filled + n > q->second.total ||
+  const int32_t submitted = filled + q->second.skipped.value_or(0);
+  // The draft's total counts every recipient submitted; those on the opt-out list are left
+  // out here (RecipientsSuppressed lowers the total), the others numbered contiguously.
+  const auto n = static_cast<int32_t>(c.messages.size());
+  if (c.first_index != submitted || filled + n > q->second.total ||
       c.messages.size() > kMaxCampaignMessagesPerCommand)
     return Error{Errc::conflict, "Messages out of order",
-                 fmt::format("expected messages from {} (of {})", filled, q->second.total)};
+                 fmt::format("expected messages from {} (of {})", submitted, q->second.total)};
+  const auto suppression = skip_opted_out(
+      org, c.messages, [](const CampaignMessage& m) -> std::string_view { return m.phone; });
+  std::vector<Event> events;
+  if (!suppression.suppressed.empty())
+    events.push_back(RecipientsSuppressed{c.campaign_id, suppression.suppressed});
   MessagesQueued e{c.campaign_id, {}};
-  for (int32_t i = 0; i < n; ++i) {
-    const auto& m = c.messages[static_cast<size_t>(i)];
+  for (size_t k = 0; k < suppression.kept.size(); ++k) {
+    const auto& m = c.messages[suppression.kept[k]];
     auto info = analyze_body(m.body);
     if (!info) return info.error();
     e.messages.push_back(QueuedMessage{
         MessageId{derive_id(id_prefix::message, c.campaign_id.value,
-                            static_cast<uint32_t>(c.first_index + i))},
+                            static_cast<uint32_t>(filled + static_cast<int32_t>(k)))},
         PhoneNumber{m.phone}, m.contact_name, m.body, info->encoding, info->segments});
   }
-  return std::vector<Event>{std::move(e)};
+  if (!e.messages.empty()) events.push_back(std::move(e));
+  return events;
 }
 
 Decision decide_launch(const DeciderConfig& config, const OrgState& org, const CommandEnvelope& env,
@@ -76,7 +87,10 @@ Decision decide_launch(const DeciderConfig& config, const OrgState& org, const C
                  fmt::format("{} of {} messages", q->second.filled.value_or(0), q->second.total)};
   if (q->second.scheduled_at && *q->second.scheduled_at > env.at)
     return std::vector<Event>{CampaignScheduled{c.campaign_id, *q->second.scheduled_at}};
-  return std::vector<Event>{CampaignStarted{c.campaign_id, env.at + config.gateway.message_ttl}};
+  std::vector<Event> events{CampaignStarted{c.campaign_id, env.at + config.gateway.message_ttl}};
+  // Every recipient opted out: nothing to wait for.
+  if (q->second.total == 0) events.push_back(CampaignCompleted{c.campaign_id});
+  return events;
 }
 
 Decision decide_control(const OrgState& org, const CommandEnvelope& env, const ControlCampaign& c) {
@@ -193,17 +207,27 @@ void evolve_campaigns(OrgState& org, const Event& event) {
                    if (auto* q = queue(e.campaign_id); q && q->filled)
                      *q->filled += static_cast<int32_t>(e.messages.size());
                  },
+                 [&](const RecipientsSuppressed& e) {
+                   // A draft's (a send's CampaignCreated already counts only the others).
+                   if (auto* q = queue(e.campaign_id); q && q->filled) {
+                     const auto n = static_cast<int32_t>(e.phones.size());
+                     q->total -= n;
+                     q->skipped = q->skipped.value_or(0) + n;
+                   }
+                 },
                  [&](const CampaignScheduled& e) {
                    if (auto* q = queue(e.campaign_id)) {
                      q->hold = std::string(campaign_status::scheduled);
                      q->scheduled_at = e.scheduled_at;
                      q->filled.reset();
+                     q->skipped.reset();
                    }
                  },
                  [&](const CampaignStarted& e) {
                    if (auto* q = queue(e.campaign_id)) {
                      q->hold.reset();
                      q->filled.reset();
+                     q->skipped.reset();
                      q->scheduled_at.reset();
                      q->expires_at = e.expires_at;
                    }

@@ -7,6 +7,7 @@
 #include "commands/gateway.h"
 #include "commands/opt_outs.h"
 #include "commands/send_sms.h"
+#include "commands/webhooks.h"
 #include "domain/message_body.h"
 #include "domain/overloaded.h"
 #include "domain/template.h"
@@ -160,6 +161,7 @@ int64_t sms_remaining(const DeciderConfig& config, const OrgState& org, TimePoin
 
 Decision decide(const DeciderConfig& config, const DeciderState& state,
                 const CommandEnvelope& cmd) {
+  if (auto d = decide_webhooks(state.org, cmd)) return std::move(*d);
   if (is_contact_command(cmd.body)) return decide_contacts(state.org, cmd);
   if (is_campaign_command(cmd.body)) return decide_campaign(config, state, cmd);
   return std::visit(
@@ -185,6 +187,7 @@ void evolve(const DeciderConfig& config, DeciderState& state, const Event& event
   evolve_contacts(state.org, event);
   evolve_campaigns(state.org, event);
   evolve_opt_outs(state.org, event, at);
+  evolve_webhooks(state.org, event);
   auto& org = state.org;
   auto& user = state.user;
   std::visit(Overloaded{

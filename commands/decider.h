@@ -65,13 +65,15 @@ struct CampaignQueue {
   std::optional<int32_t> filled;          // a draft's messages queued so far
   std::optional<TimePoint> scheduled_at;  // when a scheduled campaign starts
   std::optional<std::string> device;      // pinned: only this device may claim (issue 5)
+  std::optional<int32_t> skipped;         // a draft's recipients left out: opted out
   bool dispatching() const { return !hold; }
   auto operator<=>(const CampaignQueue&) const = default;
   template <class Self, class F>
   static void fields(Self& s, F&& f) {
     f("total", s.total), f("nextIndex", s.next_index), f("requeued", s.requeued),
         f("finished", s.finished), f("expiresAt", s.expires_at), f("hold", s.hold),
-        f("filled", s.filled), f("scheduledAt", s.scheduled_at), f("device", s.device);
+        f("filled", s.filled), f("scheduledAt", s.scheduled_at), f("device", s.device),
+        f("skipped", s.skipped);
   }
 };
 
@@ -145,6 +147,16 @@ struct IdempotentSend {
   }
 };
 
+// A webhook endpoint, as far as deciding goes (issue 6).
+struct WebhookState {
+  bool enabled = true;
+  auto operator<=>(const WebhookState&) const = default;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("enabled", s.enabled);
+  }
+};
+
 // What the decider remembers of one organisation.
 struct OrgState {
   bool exists = false;
@@ -163,6 +175,8 @@ struct OrgState {
   // Issue 5. States written before them decode with them empty.
   CopyOnWrite<std::set<std::string>> opt_outs;                     // E.164 numbers never sent to
   CopyOnWrite<std::map<std::string, IdempotentSend>> idempotency;  // by Idempotency-Key
+  // By webhook id. Optional only so that states stored before webhooks existed still read.
+  std::optional<std::map<std::string, WebhookState>> webhooks;
   auto operator<=>(const OrgState&) const = default;
   template <class Self, class F>
   static void fields(Self& s, F&& f) {
@@ -170,7 +184,7 @@ struct OrgState {
         f("messages", s.messages), f("month", s.month), f("monthMessages", s.month_messages),
         f("pairings", s.pairings), f("devices", s.devices), f("queues", s.queues),
         f("leases", s.leases), f("awaiting", s.awaiting), f("contactLists", s.contact_lists),
-        f("optOuts", s.opt_outs), f("idempotency", s.idempotency);
+        f("optOuts", s.opt_outs), f("idempotency", s.idempotency), f("webhooks", s.webhooks);
   }
 };
 

@@ -12,6 +12,7 @@
 #include "domain/phone.h"
 #include "domain/plans.h"
 #include "domain/time.h"
+#include "domain/webhooks.h"
 
 namespace pulse {
 
@@ -272,7 +273,10 @@ using Command =
                  CreateContactList, UpsertContacts, RemoveContacts, DeleteContactList,
                  DraftCampaign, QueueCampaignMessages, LaunchCampaign, ControlCampaign,
                  // issue 5: opt-outs and inbound SMS
-                 AddOptOut, RemoveOptOut, ReceiveSms>;
+                 AddOptOut, RemoveOptOut, ReceiveSms,
+                 // webhooks (issue 6)
+                 CreateWebhook, UpdateWebhook, DeleteWebhook, RotateWebhookSecret, PingWebhook,
+                 DisableWebhook, RedeliverWebhook, ReplayWebhook>;
 
 struct CommandEnvelope {
   CommandId id;

@@ -443,7 +443,10 @@ using Event = std::variant<
     CampaignScheduled, CampaignStarted, CampaignPaused, CampaignResumed, CampaignCancelled,
     // issue 5: opt-outs, inbound SMS, send options
     OptOutAdded, OptOutRemoved, SmsReceived, RecipientsSuppressed, CampaignPinned,
-    IdempotencyKeyRecorded, SendReplayed>;
+    IdempotencyKeyRecorded, SendReplayed,
+    // issue 6: webhooks
+    WebhookCreated, WebhookUpdated, WebhookDeleted, WebhookSecretRotated, WebhookPinged,
+    WebhookDisabled, WebhookRedeliveryRequested, WebhookReplayRequested>;
 
 // (command partition, command offset, index within the command's events).
 struct EventSource {

@@ -57,6 +57,17 @@ bool apply_campaigns(ReadModelTx& tx, const EventEnvelope& env) {
                           transition(tx, env, e, "scheduled");
                           return true;
                         },
+                        [&](const RecipientsSuppressed& e) {
+                          // A draft's recipients on the opt-out list leave its total (a send's
+                          // CampaignCreated counts only the others already). The counters of
+                          // suppression are kept by apply_messages.
+                          auto c = tx.campaign(env.org, e.campaign_id);
+                          if (!c || c->status != "draft") return true;
+                          c->total_messages -= static_cast<int32_t>(e.phones.size());
+                          c->updated_at = env.at;
+                          tx.put_campaign(env.org, *c);
+                          return true;
+                        },
                         [&](const CampaignStarted& e) {
                           transition(tx, env, e, "running");
                           return true;

@@ -7,6 +7,7 @@
 #include "projections/contacts.h"
 #include "projections/gateway.h"
 #include "projections/messages.h"
+#include "projections/webhooks.h"
 
 namespace pulse::projections {
 namespace {
@@ -85,7 +86,16 @@ void on_plan_changed(ReadModelTx& tx, const EventEnvelope& env, const PlanChange
 
 }  // namespace
 
+// Every view but the webhook outbox.
+static void apply_views(ReadModelTx& tx, const EventEnvelope& env);
+
 void apply(ReadModelTx& tx, const EventEnvelope& env) {
+  apply_views(tx, env);
+  // After the views: a webhook's resource is shown as the event left it.
+  apply_webhooks(tx, env);
+}
+
+static void apply_views(ReadModelTx& tx, const EventEnvelope& env) {
   apply_messages(tx, env);
   if (apply_gateway(tx, env)) return;
   if (apply_contacts(tx, env) || apply_campaigns(tx, env)) return;

@@ -12,6 +12,7 @@
 #include "domain/plans.h"
 #include "domain/time.h"
 #include "projections/contact_views.h"
+#include "projections/webhook_views.h"
 
 namespace pulse::projections {
 
@@ -381,6 +382,10 @@ class ReadModelTx {
   virtual CampaignExtrasView campaign_extras(const OrgId& org, const CampaignId& id) = 0;
   virtual void put_campaign_extras(const OrgId& org, const CampaignExtrasView& v) = 0;
   virtual void put_idempotency(const OrgId& org, const IdempotencyView& v) = 0;
+  // ---- webhooks (issue 6)
+  virtual WebhookSet webhooks(const OrgId& org) = 0;
+  virtual void put_webhooks(const OrgId& org, const WebhookSet& v) = 0;
+  virtual void put_outbox(const OutboxRecord& r) = 0;
 };
 
 // Applies one event. Events must come in log order; duplicates are dropped by the runner.

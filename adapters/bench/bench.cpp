@@ -44,10 +44,7 @@ const std::vector<Figure>& figures() {
       {"memory", bench::memory},
       {"campaign_get_10k", bench::campaign_get_10k},
       {"gateway", bench::gateway},
-      {"webhooks",
-       [](const bench::Settings&) {
-         return not_available("webhooks", "deliveries/s", ">= 0.5", 6);
-       }},
+      {"webhooks", bench::webhooks},
   };
   return all;
 }

@@ -81,7 +81,10 @@ const std::vector<std::string> kServeFlags = {"--listen",
                                               "--message-ttl-seconds",
                                               "--device-rate-per-minute",
                                               "--sim-daily-cap",
-                                              "--max-attempts"};
+                                              "--max-attempts",
+                                              "--webhook-retry-schedule",
+                                              "--webhook-timeout-ms",
+                                              "--no-webhook-dispatch"};
 
 }  // namespace
 
@@ -129,6 +132,20 @@ int serve(const Args& args) {
     if (!n || *n < 1) return fail(validation_error("Invalid --max-attempts", "1 or more"));
     gw.max_attempts = *n;
   }
+  // Webhooks (issue 6). Hidden, for tests and benchmarks: a shorter retry schedule and timeout.
+  if (args.has("--webhook-retry-schedule")) {
+    auto schedule = parse_retry_schedule(args.get("--webhook-retry-schedule"));
+    if (!schedule)
+      return fail(validation_error("Invalid --webhook-retry-schedule",
+                                   "delays before each attempt, e.g. 0,5s,5m,30m (ms, s, m, h)"));
+    options.webhooks.policy.schedule = *schedule;
+  }
+  if (args.has("--webhook-timeout-ms")) {
+    auto n = parse_int(args.get("--webhook-timeout-ms"));
+    if (!n || *n < 1) return fail(validation_error("Invalid --webhook-timeout-ms", "1 or more"));
+    options.webhooks.timeout = Millis{*n};
+  }
+  options.webhook_dispatch = !args.has("--no-webhook-dispatch");
   if (args.has("--plans")) {
     std::ifstream in(args.get("--plans"));
     std::stringstream text;

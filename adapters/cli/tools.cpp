@@ -21,6 +21,7 @@
 #include "adapters/runtime/read_models.h"
 #include "adapters/runtime/watermarks.h"
 #include "adapters/store/kv_store.h"
+#include "adapters/webhooks/delivery_store.h"
 #include "fmt/format.h"
 #include "projections/read_model.h"
 
@@ -343,7 +344,25 @@ int status(const Args& args) {
   if (!views)
     fmt::print("projector: no read models in {} ({})\n", (dir / "views").string(),
                views.error().details);
-  fmt::print("webhook outbox depth: n/a (webhooks are not implemented yet)\n");
+  // Webhooks: outbox records the dispatcher has not taken over yet, and deliveries waiting for
+  // an attempt (new ones and retries).
+  auto hooks = store::KvStore::open(dir / "webhooks", true);
+  if (!views || !hooks) {
+    fmt::print("webhook outbox depth: n/a (no {})\n", !views ? "read models" : "dispatch state");
+    return 0;
+  }
+  int64_t outbox = 0, pending = 0;
+  for (int32_t p = 0; p < log.partition_count(); ++p) {
+    auto cursor = (*hooks)->get(webhooks::keys::cursor(p));
+    const std::string start = cursor && cursor->has_value() ? **cursor + '\0' : std::string();
+    (void)(*views)->scan(runtime::keys::outbox_prefix(Partition{p}), start, false,
+                         [&](std::string_view, std::string_view) { return ++outbox, true; });
+  }
+  (void)(*hooks)->scan(webhooks::keys::kDuePrefix, "", false,
+                       [&](std::string_view, std::string_view) { return ++pending, true; });
+  fmt::print(
+      "webhook outbox depth: {} not yet taken over by the dispatcher, {} deliveries pending\n",
+      outbox, pending);
   return 0;
 }
 

@@ -1398,4 +1398,51 @@ Result<CampaignRequest> decode_campaign_request(std::string_view json) {
   return CampaignRequest{raw->name, raw->message, raw->contact_list_id, raw->scheduled_at};
 }
 
+// ---- webhooks (issue 6) ----------------------------------------------------------------------
+
+std::string encode(const projections::WebhookSet& v) {
+  return encode_view(v);
+}
+Result<projections::WebhookSet> decode_webhook_set(std::string_view json) {
+  return decode_view<projections::WebhookSet>(json);
+}
+std::string encode(const projections::OutboxRecord& v) {
+  return encode_view(v);
+}
+Result<projections::OutboxRecord> decode_outbox(std::string_view json) {
+  return decode_view<projections::OutboxRecord>(json);
+}
+std::string encode(const DeliveryState& v) {
+  return encode_view(v);
+}
+Result<DeliveryState> decode_delivery(std::string_view json) {
+  return decode_view<DeliveryState>(json);
+}
+std::string encode(const EndpointHealth& v) {
+  return encode_view(v);
+}
+Result<EndpointHealth> decode_endpoint_health(std::string_view json) {
+  return decode_view<EndpointHealth>(json);
+}
+
+namespace {
+struct RawWebhook {
+  std::optional<std::string> url, description;
+  std::optional<std::vector<std::string>> events;
+  std::optional<bool> enabled;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("url", s.url), f("events", s.events), f("description", s.description),
+        f("enabled", s.enabled);
+  }
+};
+}  // namespace
+
+Result<WebhookRequest> decode_webhook_request(std::string_view json) {
+  auto raw = read_request<RawWebhook>(json);
+  if (!raw) return raw.error();
+  return WebhookRequest{std::move(raw->url), std::move(raw->events), std::move(raw->description),
+                        raw->enabled};
+}
+
 }  // namespace pulse::codec

@@ -16,6 +16,7 @@
 #include "domain/commands.h"
 #include "domain/events.h"
 #include "domain/result.h"
+#include "domain/webhooks.h"
 #include "projections/read_model.h"
 
 namespace pulse::codec {
@@ -135,5 +136,23 @@ struct CampaignRequest {
   std::optional<std::string> scheduled_at;
 };
 Result<CampaignRequest> decode_campaign_request(std::string_view json);
+// ---- webhooks (issue 6) ----------------------------------------------------------------------
+std::string encode(const projections::WebhookSet& v);
+Result<projections::WebhookSet> decode_webhook_set(std::string_view json);
+std::string encode(const projections::OutboxRecord& v);
+Result<projections::OutboxRecord> decode_outbox(std::string_view json);
+std::string encode(const DeliveryState& v);
+Result<DeliveryState> decode_delivery(std::string_view json);
+std::string encode(const EndpointHealth& v);
+Result<EndpointHealth> decode_endpoint_health(std::string_view json);
+// POST /api/webhooks and PATCH /api/webhooks/{id}: every field optional here (the route says
+// which are required); wrong types are a 400.
+struct WebhookRequest {
+  std::optional<std::string> url;
+  std::optional<std::vector<std::string>> events;
+  std::optional<std::string> description;
+  std::optional<bool> enabled;
+};
+Result<WebhookRequest> decode_webhook_request(std::string_view json);
 
 }  // namespace pulse::codec

@@ -58,6 +58,7 @@ struct ApiServer::Impl {
       add_opt_out_routes(server, ctx);
       add_message_routes(server, ctx);
       add_stats_routes(server, ctx);
+      add_webhook_routes(server, ctx);
       add_docs_routes(server, ctx);
     }
 

@@ -74,5 +74,6 @@ Status create_campaign(const Context& ctx, const OrgId& org, const DraftCampaign
 void add_opt_out_routes(httplib::Server& server, const Context& ctx);
 void add_message_routes(httplib::Server& server, const Context& ctx);
 void add_stats_routes(httplib::Server& server, const Context& ctx);
+void add_webhook_routes(httplib::Server& server, const Context& ctx);
 
 }  // namespace pulse::http

@@ -11,11 +11,12 @@ constexpr auto kPoll = std::chrono::milliseconds(100);
 }  // namespace
 
 ProjectorRunner::ProjectorRunner(log::Log& log, store::KvStore& views, Watermarks& watermarks,
-                                 std::vector<Partition> partitions, Signal* work)
+                                 std::vector<Partition> partitions, Signal* work, Signal* outbox)
     : log_(log),
       views_(views),
       watermarks_(watermarks),
       work_(work),
+      outbox_(outbox),
       partitions_(std::move(partitions)) {}
 
 Status ProjectorRunner::load_positions() {
@@ -115,6 +116,7 @@ Status ProjectorRunner::process(std::vector<log::StoredRecord>& batch) {
   }
   applied_cv_.notify_all();
   if (queued_work && work_) work_->notify();
+  if (tx.wrote_outbox() && outbox_) outbox_->notify();
   if (stop) return *stop;
   return ok_status();
 }

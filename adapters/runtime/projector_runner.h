@@ -20,9 +20,11 @@ namespace pulse::runtime {
 
 class ProjectorRunner {
  public:
-  // `work`, when given, is notified after a batch that queued messages (gateway long polls).
+  // `work`, when given, is notified after a batch that queued messages (gateway long polls);
+  // `outbox` after a batch that wrote webhook outbox records (the dispatcher).
   ProjectorRunner(log::Log& log, store::KvStore& views, Watermarks& watermarks,
-                  std::vector<Partition> partitions, Signal* work = nullptr);
+                  std::vector<Partition> partitions, Signal* work = nullptr,
+                  Signal* outbox = nullptr);
   ~ProjectorRunner() { worker_.stop(); }
 
   Status start();
@@ -52,6 +54,7 @@ class ProjectorRunner {
   store::KvStore& views_;
   Watermarks& watermarks_;
   Signal* work_;
+  Signal* outbox_;
   std::optional<TimePoint> until_;  // catch_up's filter
   int64_t applied_events_ = 0;
   const std::vector<Partition> partitions_;

@@ -86,6 +86,18 @@ std::string contact(const OrgId& org, const ContactListId& list, std::string_vie
 std::string contacts_prefix(const OrgId& org, const ContactListId& list) {
   return fmt::format("lc/{}/{}/", org.value, list.value);
 }
+
+std::string webhooks(const OrgId& org) {
+  return fmt::format("wh/{}", org.value);
+}
+std::string outbox_prefix(Partition p) {
+  return fmt::format("wo/{:05}/", p.value);
+}
+std::string outbox(const projections::OutboxRecord& r) {
+  // In log order within a partition: the dispatcher reads each partition's outbox in order.
+  return fmt::format("wo/{:05}/{:012}/{:05}/{:06}/{}", r.partition, r.offset, r.index, r.item,
+                     r.webhook.value);
+}
 }  // namespace keys
 
 std::string encode_position(const ProjectorPosition& p) {
@@ -363,6 +375,13 @@ Result<std::vector<projections::CampaignView>> ReadModels::campaigns_with_status
       codec::decode_campaign, [&](const auto& c) { return c.status == status; });
 }
 
+Result<projections::WebhookSet> ReadModels::webhooks(const OrgId& org) {
+  auto v =
+      get_decoded<projections::WebhookSet>(kv_, keys::webhooks(org), codec::decode_webhook_set);
+  if (!v) return v.error();
+  return v->value_or(projections::WebhookSet{});
+}
+
 // ---- ReadModelBatch ----------------------------------------------------------------------
 
 namespace {
@@ -522,6 +541,20 @@ void ReadModelBatch::delete_contact(const OrgId& org, const ContactListId& list,
 
 void ReadModelBatch::put_position(Partition p, const ProjectorPosition& pos) {
   overlay_.put(keys::projector_position(p), encode_position(pos));
+}
+
+projections::WebhookSet ReadModelBatch::webhooks(const OrgId& org) {
+  return must_get<projections::WebhookSet>(overlay_, keys::webhooks(org), codec::decode_webhook_set)
+      .value_or(projections::WebhookSet{});
+}
+
+void ReadModelBatch::put_webhooks(const OrgId& org, const projections::WebhookSet& v) {
+  overlay_.put(keys::webhooks(org), codec::encode(v));
+}
+
+void ReadModelBatch::put_outbox(const projections::OutboxRecord& r) {
+  overlay_.put(keys::outbox(r), codec::encode(r));
+  wrote_outbox_ = true;
 }
 
 }  // namespace pulse::runtime

@@ -56,6 +56,10 @@ std::string day_stats(const OrgId& org, std::string_view day);
 std::string day_stats_prefix(const OrgId& org);
 std::string campaign_extras(const OrgId& org, const CampaignId& id);
 std::string idempotency(const OrgId& org, std::string_view key);
+// webhooks (issue 6)
+std::string webhooks(const OrgId& org);
+std::string outbox_prefix(Partition p);
+std::string outbox(const projections::OutboxRecord& r);
 }  // namespace keys
 
 // GET /api/messages: filters, newest first.
@@ -106,6 +110,7 @@ class ReadModels {
                                                                       const CommandId& id);
   Result<projections::QueueView> queue(const OrgId& org);
   Result<std::optional<projections::ClaimView>> claim(const OrgId& org, const CommandId& id);
+  Result<projections::WebhookSet> webhooks(const OrgId& org);
 
   // ---- issue 5
   // Oldest first, at most `limit`, strictly after `after` when given.
@@ -200,11 +205,17 @@ class ReadModelBatch final : public projections::ReadModelTx {
   projections::CampaignExtrasView campaign_extras(const OrgId& org, const CampaignId& id) override;
   void put_campaign_extras(const OrgId& org, const projections::CampaignExtrasView& v) override;
   void put_idempotency(const OrgId& org, const projections::IdempotencyView& v) override;
+  projections::WebhookSet webhooks(const OrgId& org) override;
+  void put_webhooks(const OrgId& org, const projections::WebhookSet& v) override;
+  void put_outbox(const projections::OutboxRecord& r) override;
 
   store::Overlay& overlay() { return overlay_; }
+  // This batch wrote outbox records (the dispatcher has work).
+  bool wrote_outbox() const { return wrote_outbox_; }
 
  private:
   store::Overlay overlay_;
+  bool wrote_outbox_ = false;
 };
 
 std::string encode_position(const ProjectorPosition& p);

@@ -39,7 +39,8 @@ Result<Roles> parse_roles(std::string_view csv) {
   if (r.ticker && !r.decider)
     return validation_error("Invalid --roles",
                             "ticker needs decider: it ticks the partitions its decider owns");
-  if (r.api) r.projector = true;  // an API node keeps its own read-model replica
+  if (r.api) r.projector = true;         // an API node keeps its own read-model replica
+  if (r.dispatcher) r.projector = true;  // the webhook outbox is part of the read models
   return r;
 }
 

@@ -7,8 +7,10 @@
 //              pulse.commands through a consumer group (one owner per partition at a time)
 //   ticker     appends ClockTicks for the partitions this node decides (needs decider), so
 //              exactly one ticker acts per partition
-//   dispatcher webhook delivery (issue 6, being built on another branch): accepted, and does
-//              nothing yet
+//   dispatcher webhook delivery (implies projector: it reads the outbox from its own read
+//              models). Dispatchers don't split partitions yet: run exactly one per cluster
+//              (two would both deliver every webhook; harmless for subscribers that dedupe by
+//              webhook-id, but twice the traffic), and serve the delivery log from it.
 // Every node serves /healthz, /readyz and /metrics.
 #include <string>
 #include <string_view>

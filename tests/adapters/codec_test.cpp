@@ -416,7 +416,11 @@ TEST_CASE("missing, null or ill-typed fields are refused as corrupt, never misre
       "DeviceHeartbeat:data.battery",     "DeviceHeartbeat:data.signal",
       "HeartbeatReceived:data.battery",   "HeartbeatReceived:data.signal",
       "DraftCampaign:data.scheduledAt",   "CampaignDrafted:data.scheduledAt",
-      "ReceiveSms:data.simSlot",          "SmsReceived:data.simSlot"};
+      "ReceiveSms:data.simSlot",          "SmsReceived:data.simSlot",
+      "UpdateWebhook:data.url",           "UpdateWebhook:data.events",
+      "UpdateWebhook:data.description",   "UpdateWebhook:data.enabled",
+      "WebhookUpdated:data.url",          "WebhookUpdated:data.events",
+      "WebhookUpdated:data.description",  "WebhookUpdated:data.enabled"};
   // Fields written only when set (SendSms v2): absent or null, they re-encode absent.
   const std::set<std::string> omittable = {"SendSms:data.deviceId", "SendSms:data.idempotencyKey",
                                            "SendSms:data.requestHash"};
@@ -645,7 +649,7 @@ TEST_CASE("DeciderState round-trips") {
       R"({"type":"DeciderState","v":1,"org":{"exists":true,"plan":"pro",)"
       R"("apiKeys":["key_01m80zvb19aaaaaa","key_01m80zvb19bbbbbb"],"campaigns":12,)"
       R"("messages":40213,"month":"2026-11","monthMessages":913,"pairings":{},"devices":{},)"
-      R"("queues":{},"leases":{},"awaiting":{},"contactLists":null,"optOuts":[],"idempotency":{}},)"
+      R"("queues":{},"leases":{},"awaiting":{},"contactLists":null,"optOuts":[],"idempotency":{},"webhooks":null},)"
       R"("user":{"registered":true,"userId":"usr_01m80zvb19jvjvzb","organizations":3}})");
   // A state written before issue 5 (no optOuts, no idempotency) still decodes.
   auto old = decode_decider_state(

@@ -216,3 +216,49 @@ TEST_CASE("messages are rendered per contact") {
   CHECK((*m)[1].body == "Hi Bob Stone (Bob Stone) in , ");
   CHECK_FALSE(render_messages("{{firstName}}", {Contact{"+14155550003", "", "", "", "", {}}}).ok());
 }
+
+TEST_CASE("opted-out contacts are left out of a campaign, counted, and the rest numbered densely") {
+  World w;
+  auto d = w.pair(1, kT0);
+  w.must(AddOptOut{"+14155550002", "asked"}, kT0);
+  w.must(AddOptOut{"+14155550004", "asked"}, kT0);
+  const CampaignId id{make_id(id_prefix::campaign, kT0, 78)};
+  w.must(DraftCampaign{id, "C", "campaign", "hi", "", "", 5, 5, std::nullopt}, kT0);
+  auto first = w.must(QueueCampaignMessages{id,
+                                            0,
+                                            {{"+14155550001", "A", "hi A"},
+                                             {"+14155550002", "B", "hi B"},
+                                             {"+14155550003", "C", "hi C"}}},
+                      kT0);
+  REQUIRE(first.size() == 2);
+  CHECK(std::get<RecipientsSuppressed>(first[0]).phones ==
+        std::vector<std::string>{"+14155550002"});
+  const auto& queued = std::get<MessagesQueued>(first[1]).messages;
+  REQUIRE(queued.size() == 2);
+  CHECK(queued[1].id.value == derive_id(id_prefix::message, id.value, 1));
+  CHECK(queued[1].phone.e164 == "+14155550003");
+  // The next chunk continues after every recipient submitted, suppressed ones included.
+  CHECK(w.run(QueueCampaignMessages{id, 2, {{"+14155550005", "E", "hi E"}}}, kT0).error().code ==
+        Errc::conflict);
+  w.must(
+      QueueCampaignMessages{id, 3, {{"+14155550004", "D", "hi D"}, {"+14155550005", "E", "hi E"}}},
+      kT0);
+  CHECK(w.state.org.queues.at(id.value).total == 3);
+  w.must(LaunchCampaign{id}, at(1));
+  auto claimed = w.claim(d, 10, at(2));
+  REQUIRE(claimed.size() == 3);
+  CHECK(claimed[2].id.value == derive_id(id_prefix::message, id.value, 2));
+}
+
+TEST_CASE("a campaign whose every contact opted out completes when launched") {
+  World w;
+  w.pair(1, kT0);
+  w.must(AddOptOut{"+14155550001", ""}, kT0);
+  const CampaignId id{make_id(id_prefix::campaign, kT0, 79)};
+  w.must(DraftCampaign{id, "C", "campaign", "hi", "", "", 1, 1, std::nullopt}, kT0);
+  w.must(QueueCampaignMessages{id, 0, {{"+14155550001", "A", "hi A"}}}, kT0);
+  auto launched = w.must(LaunchCampaign{id}, at(1));
+  REQUIRE(launched.size() == 2);
+  CHECK(std::holds_alternative<CampaignCompleted>(launched[1]));
+  CHECK_FALSE(w.state.org.queues.count(id.value));
+}

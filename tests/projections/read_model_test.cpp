@@ -148,6 +148,11 @@ class FakeTx final : public ReadModelTx {
   void put_idempotency(const OrgId& org, const IdempotencyView& v) override {
     idempotency[{org.value, v.key}] = v;
   }
+  WebhookSet webhooks(const OrgId& org) override { return webhook_sets[org.value]; }
+  void put_webhooks(const OrgId& org, const WebhookSet& v) override { webhook_sets[org.value] = v; }
+  void put_outbox(const OutboxRecord& r) override { outbox.push_back(r); }
+  std::map<std::string, WebhookSet> webhook_sets;
+  std::vector<OutboxRecord> outbox;
 
   using Key = std::pair<std::string, std::string>;
   std::map<std::string, UserView> users;

@@ -88,6 +88,19 @@ function validateRecord(kind, text, where) {
   if (!validate(rec)) problem(`${key}: ${ajvErrors(validate.errors)}`, where);
 }
 
+// ---- webhook payloads: schemas/webhooks/payload.json ---------------------------------------
+let validatePayload = null;
+try {
+  validatePayload = recordAjv.compile(JSON.parse(fs.readFileSync(path.join(schemasDir, 'webhooks', 'payload.json'), 'utf8')));
+} catch (e) {
+  problem(`schemas/webhooks/payload.json: does not compile: ${e.message}`);
+}
+function validateWebhook(text, where) {
+  let body;
+  try { body = JSON.parse(text); } catch (e) { return problem(`${where}: webhook body is not JSON: ${e.message}`); }
+  if (validatePayload && !validatePayload(body)) problem(`webhooks/payload.json (${body.type}): ${ajvErrors(validatePayload.errors)}`, where);
+}
+
 // ---- the OpenAPI document ------------------------------------------------------------------
 const openapiText = fs.readFileSync(path.join(schemasDir, 'openapi.yaml'), 'utf8');
 const openapi = YAML.parse(openapiText);
@@ -297,21 +310,30 @@ if (mode === 'static') {
     }
   }
   if (!samples) problem('no golden samples found under tests/data/golden');
+  const hookDir = path.join(root, 'tests', 'data', 'webhooks');
+  for (const file of fs.existsSync(hookDir) ? fs.readdirSync(hookDir).sort() : []) {
+    validateWebhook(fs.readFileSync(path.join(hookDir, file), 'utf8'), `tests/data/webhooks/${file}`);
+    ++samples;
+  }
   const routes = checkRouteCoverage();
   finish(`${recordSchemas.size} record schemas, ${samples} golden samples, ${operations.length} documented operations, ${routes} registered routes`);
 } else {
   const files = fs.existsSync(recordDir) ? fs.readdirSync(recordDir).sort() : [];
-  let events = 0, exchanges = 0;
+  let events = 0, exchanges = 0, webhooks = 0;
   const seenEvents = new Set();
   const routesSeen = new Set();
   for (const file of files) {
     const isEvents = /^events-.*\.ndjson$/.test(file), isHttp = /^http-.*\.ndjson$/.test(file);
-    if (!isEvents && !isHttp) continue;
+    const isWebhooks = /^webhooks-.*\.ndjson$/.test(file);
+    if (!isEvents && !isHttp && !isWebhooks) continue;
     const lines = fs.readFileSync(path.join(recordDir, file), 'utf8').split('\n');
     lines.forEach((line, i) => {
       if (!line.trim()) return;
       const where = `${file}:${i + 1}`;
-      if (isEvents) {
+      if (isWebhooks) {
+        ++webhooks;
+        validateWebhook(line, where);
+      } else if (isEvents) {
         if (seenEvents.has(line)) return;  // the same data directory exported twice
         seenEvents.add(line);
         ++events;
@@ -327,5 +349,5 @@ if (mode === 'static') {
   }
   if (!events) problem(`no events were recorded in ${recordDir} (did the end-to-end suite run with PULSE_RECORD_DIR?)`);
   if (!exchanges) problem(`no HTTP exchanges were recorded in ${recordDir}`);
-  finish(`${events} distinct events and ${exchanges} HTTP exchanges (${routesSeen.size} route/status pairs) from ${recordDir}`);
+  finish(`${events} distinct events, ${webhooks} webhook bodies and ${exchanges} HTTP exchanges (${routesSeen.size} route/status pairs) from ${recordDir}`);
 }

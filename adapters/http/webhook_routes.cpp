@@ -1,0 +1,334 @@
+// Webhooks (issue 6): endpoints, secret rotation, test pings, the delivery log, redelivery and
+// replay. Endpoint changes are commands; the delivery log is the dispatcher's store.
+#include <algorithm>
+#include <set>
+
+#include "adapters/codec/json_codec.h"
+#include "adapters/http/routes.h"
+#include "adapters/webhooks/signing.h"
+#include "domain/ids.h"
+#include "domain/json_writer.h"
+#include "domain/webhooks.h"
+#include "fmt/format.h"
+
+namespace pulse::http {
+namespace {
+
+using Req = httplib::Request;
+using Res = httplib::Response;
+
+constexpr size_t kMaxDescription = 500;
+constexpr size_t kDefaultDeliveries = 20;
+constexpr size_t kMaxDeliveries = 100;
+
+void write_webhook(JsonWriter& w, const projections::WebhookView& v,
+                   const std::string* secret = nullptr) {
+  w.begin_object().field("id", v.id.value).field("url", v.url).key("events").begin_array();
+  for (const auto& e : v.events) w.value(e);
+  w.end_array().field("description", v.description);
+  if (secret) w.field("secret", *secret);
+  w.field("enabled", v.enabled)
+      .field("disabledReason", v.disabled_reason)
+      .field("createdAt", format_iso8601(v.created_at))
+      .field("updatedAt", format_iso8601(v.updated_at))
+      .end_object();
+}
+
+Error webhook_not_found() {
+  return not_found("Webhook not found");
+}
+
+Result<projections::WebhookView> load(const Context& ctx, const OrgId& org, const std::string& id) {
+  if (!is_valid_id(id_prefix::webhook, id)) return webhook_not_found();
+  auto set = ctx.app.models().webhooks(org);
+  if (!set) return set.error();
+  for (auto& w : set->webhooks)
+    if (w.id.value == id) return w;
+  return webhook_not_found();
+}
+
+// http/https, and (unless the server allows private addresses) a host that resolves to public
+// addresses only. The dispatcher checks again before every request.
+Status check_url(const Context& ctx, const std::string& text) {
+  auto url = webhooks::parse_url(text);
+  if (!url) return url.error();
+  auto ip = webhooks::resolve_public(*url, ctx.app.options().allow_private_webhooks);
+  if (!ip) return ip.error();
+  return ok_status();
+}
+
+Result<std::vector<std::string>> check_events(const std::vector<std::string>& events) {
+  if (events.empty())
+    return validation_error("Invalid events", "subscribe to at least one event type");
+  std::vector<std::string> out;
+  for (const auto& e : events) {
+    if (!is_webhook_event_type(e)) {
+      std::string known;
+      for (auto k : kWebhookEventTypes) known += (known.empty() ? "" : ", ") + std::string(k);
+      return validation_error(
+          "Invalid events", fmt::format("unknown event '{}' (one of: {})", e.substr(0, 64), known));
+    }
+    if (std::find(out.begin(), out.end(), e) == out.end()) out.push_back(e);
+  }
+  return out;
+}
+
+Status check_description(const std::optional<std::string>& d) {
+  if (d && d->size() > kMaxDescription)
+    return validation_error("Invalid description",
+                            fmt::format("at most {} characters", kMaxDescription));
+  return ok_status();
+}
+
+void create(const Context& ctx, const Req& req, Res& res) {
+  auto caller = ctx.authenticate(req);
+  if (!caller) return reply_error(res, caller.error());
+  auto body = codec::decode_webhook_request(req.body);
+  if (!body) return reply_error(res, body.error());
+  if (!body->url)
+    return reply_error(res, validation_error("Invalid request body", "url is required"));
+  if (!body->events)
+    return reply_error(res, validation_error("Invalid request body", "events is required"));
+  if (auto st = check_description(body->description); !st) return reply_error(res, st.error());
+  auto events = check_events(*body->events);
+  if (!events) return reply_error(res, events.error());
+  if (auto st = check_url(ctx, *body->url); !st) return reply_error(res, st.error());
+  const WebhookId id{make_id(id_prefix::webhook, ctx.app.clock().now(), random64())};
+  const auto secret = webhooks::new_secret();
+  auto st = ctx.execute(ctx.envelope(
+      caller->org, CreateWebhook{id, *body->url, *events, body->description.value_or(""), secret}));
+  if (!st) return reply_error(res, st.error());
+  auto view = load(ctx, caller->org, id.value);
+  if (!view) return reply_error(res, view.error());
+  JsonWriter w;
+  write_webhook(w, *view, &secret);
+  reply(res, 201, w.take());
+}
+
+void list(const Context& ctx, const Req& req, Res& res) {
+  auto caller = ctx.authenticate(req);
+  if (!caller) return reply_error(res, caller.error());
+  auto set = ctx.app.models().webhooks(caller->org);
+  if (!set) return reply_error(res, set.error());
+  JsonWriter w;
+  w.begin_array();
+  for (const auto& v : set->webhooks) write_webhook(w, v);
+  w.end_array();
+  reply(res, 200, w.take());
+}
+
+void get(const Context& ctx, const Req& req, Res& res) {
+  auto caller = ctx.authenticate(req);
+  if (!caller) return reply_error(res, caller.error());
+  auto view = load(ctx, caller->org, req.matches[1]);
+  if (!view) return reply_error(res, view.error());
+  JsonWriter w;
+  write_webhook(w, *view);
+  reply(res, 200, w.take());
+}
+
+void update(const Context& ctx, const Req& req, Res& res) {
+  auto caller = ctx.authenticate(req);
+  if (!caller) return reply_error(res, caller.error());
+  auto view = load(ctx, caller->org, req.matches[1]);
+  if (!view) return reply_error(res, view.error());
+  auto body = codec::decode_webhook_request(req.body);
+  if (!body) return reply_error(res, body.error());
+  if (auto st = check_description(body->description); !st) return reply_error(res, st.error());
+  UpdateWebhook cmd{view->id, body->url, std::nullopt, body->description, body->enabled};
+  if (body->events) {
+    auto events = check_events(*body->events);
+    if (!events) return reply_error(res, events.error());
+    cmd.events = *events;
+  }
+  if (body->url)
+    if (auto st = check_url(ctx, *body->url); !st) return reply_error(res, st.error());
+  if (auto st = ctx.execute(ctx.envelope(caller->org, cmd)); !st)
+    return reply_error(res, st.error());
+  auto after = load(ctx, caller->org, view->id.value);
+  if (!after) return reply_error(res, after.error());
+  JsonWriter w;
+  write_webhook(w, *after);
+  reply(res, 200, w.take());
+}
+
+void remove(const Context& ctx, const Req& req, Res& res) {
+  auto caller = ctx.authenticate(req);
+  if (!caller) return reply_error(res, caller.error());
+  auto view = load(ctx, caller->org, req.matches[1]);
+  if (!view) return reply_error(res, view.error());
+  if (auto st = ctx.execute(ctx.envelope(caller->org, DeleteWebhook{view->id})); !st)
+    return reply_error(res, st.error());
+  res.status = 204;
+}
+
+void rotate(const Context& ctx, const Req& req, Res& res) {
+  auto caller = ctx.authenticate(req);
+  if (!caller) return reply_error(res, caller.error());
+  auto view = load(ctx, caller->org, req.matches[1]);
+  if (!view) return reply_error(res, view.error());
+  const auto secret = webhooks::new_secret();
+  if (auto st = ctx.execute(ctx.envelope(caller->org, RotateWebhookSecret{view->id, secret})); !st)
+    return reply_error(res, st.error());
+  auto after = load(ctx, caller->org, view->id.value);
+  if (!after) return reply_error(res, after.error());
+  JsonWriter w;
+  w.begin_object()
+      .field("id", after->id.value)
+      .field("secret", secret)
+      .field("previousSecretExpiresAt",
+             after->previous_valid_until ? format_iso8601(*after->previous_valid_until) : "")
+      .end_object();
+  reply(res, 200, w.take());
+}
+
+void test(const Context& ctx, const Req& req, Res& res) {
+  auto caller = ctx.authenticate(req);
+  if (!caller) return reply_error(res, caller.error());
+  auto view = load(ctx, caller->org, req.matches[1]);
+  if (!view) return reply_error(res, view.error());
+  if (auto st = ctx.execute(ctx.envelope(caller->org, PingWebhook{view->id})); !st)
+    return reply_error(res, st.error());
+  JsonWriter w;
+  w.begin_object()
+      .field("webhookId", view->id.value)
+      .field("type", kWebhookPing)
+      .field("status", "queued")
+      .end_object();
+  reply(res, 202, w.take());
+}
+
+void write_delivery(JsonWriter& w, const DeliveryState& d) {
+  w.begin_object()
+      .field("id", d.id)
+      .field("webhookId", d.webhook.value)
+      .field("eventType", d.event_type)
+      .field("eventId", d.event_id)
+      .field("status", d.status)
+      .field("createdAt", format_iso8601(d.created_at))
+      .key("nextAttemptAt");
+  if (d.next_at && d.status == "pending")
+    w.value(format_iso8601(*d.next_at));
+  else
+    w.null();
+  w.key("attempts").begin_array();
+  for (const auto& a : d.attempts)
+    w.begin_object()
+        .field("at", format_iso8601(a.at))
+        .key("statusCode")
+        .value(a.status_code)
+        .field("latencyMs", a.latency_ms)
+        .field("response", a.response)
+        .end_object();
+  w.end_array().key("payload").raw(d.payload).end_object();
+}
+
+void deliveries(const Context& ctx, const Req& req, Res& res) {
+  auto caller = ctx.authenticate(req);
+  if (!caller) return reply_error(res, caller.error());
+  auto view = load(ctx, caller->org, req.matches[1]);
+  if (!view) return reply_error(res, view.error());
+  auto limit = limit_param(req, "limit", kDefaultDeliveries, kMaxDeliveries);
+  if (!limit) return reply_error(res, limit.error());
+  webhooks::DeliveryFilter filter;
+  if (req.has_param("status")) {
+    filter.status = req.get_param_value("status");
+    if (*filter.status != "pending" && *filter.status != "succeeded" && *filter.status != "dead")
+      return reply_error(res, validation_error("Invalid query parameter",
+                                               "status must be pending, succeeded or dead"));
+  }
+  if (req.has_param("event")) {
+    filter.event_type = req.get_param_value("event");
+    if (!is_webhook_event_type(*filter.event_type) && *filter.event_type != kWebhookPing)
+      return reply_error(
+          res, validation_error("Invalid query parameter", "event must be an event type"));
+  }
+  std::optional<std::string> cursor;
+  if (req.has_param("cursor")) {
+    cursor = req.get_param_value("cursor");
+    if (!is_valid_delivery_id(*cursor))
+      return reply_error(
+          res, validation_error("Invalid query parameter", "cursor must be a delivery id"));
+  }
+  webhooks::DeliveryPage page;
+  if (auto* store = ctx.app.deliveries()) {
+    auto got = store->list(caller->org, view->id, *limit, cursor, filter);
+    if (!got) return reply_error(res, got.error());
+    page = std::move(got).value();
+  }
+  JsonWriter w;
+  w.begin_object().key("deliveries").begin_array();
+  for (const auto& d : page.deliveries) write_delivery(w, d);
+  w.end_array().field("nextCursor", page.next_cursor).end_object();
+  reply(res, 200, w.take());
+}
+
+void retry(const Context& ctx, const Req& req, Res& res) {
+  auto caller = ctx.authenticate(req);
+  if (!caller) return reply_error(res, caller.error());
+  auto view = load(ctx, caller->org, req.matches[1]);
+  if (!view) return reply_error(res, view.error());
+  const std::string id = req.matches[2];
+  const auto missing = not_found("Delivery not found");
+  if (!is_valid_delivery_id(id) || !ctx.app.deliveries()) return reply_error(res, missing);
+  auto d = ctx.app.deliveries()->get(id);
+  if (!d) return reply_error(res, d.error());
+  if (!*d || (*d)->org != caller->org || (*d)->webhook != view->id)
+    return reply_error(res, missing);
+  if (auto st = ctx.execute(ctx.envelope(caller->org, RedeliverWebhook{view->id, id})); !st)
+    return reply_error(res, st.error());
+  JsonWriter w;
+  w.begin_object().field("deliveryId", id).field("status", "pending").end_object();
+  reply(res, 202, w.take());
+}
+
+void replay(const Context& ctx, const Req& req, Res& res) {
+  auto caller = ctx.authenticate(req);
+  if (!caller) return reply_error(res, caller.error());
+  auto view = load(ctx, caller->org, req.matches[1]);
+  if (!view) return reply_error(res, view.error());
+  auto body = codec::decode_strings(req.body, {"since"}, {"until"});
+  if (!body) return reply_error(res, body.error());
+  const auto since = parse_iso8601((*body)["since"]);
+  const auto until_text = (*body)["until"];
+  const auto until = until_text.empty() ? std::optional(ctx.app.clock().now() + Millis{1})
+                                        : parse_iso8601(until_text);
+  if (!since || !until)
+    return reply_error(
+        res, validation_error("Invalid request body", "since and until must be ISO 8601 times"));
+  if (*until <= *since)
+    return reply_error(res, validation_error("Invalid window", "until must be after since"));
+  if (auto st = ctx.execute(ctx.envelope(caller->org, ReplayWebhook{view->id, *since, *until}));
+      !st)
+    return reply_error(res, st.error());
+  JsonWriter w;
+  w.begin_object()
+      .field("webhookId", view->id.value)
+      .field("since", format_iso8601(*since))
+      .field("until", format_iso8601(*until))
+      .field("status", "queued")
+      .end_object();
+  reply(res, 202, w.take());
+}
+
+template <void (*Handler)(const Context&, const Req&, Res&)>
+auto bind(const Context& ctx) {
+  return [&ctx](const Req& req, Res& res) { Handler(ctx, req, res); };
+}
+
+}  // namespace
+
+void add_webhook_routes(httplib::Server& server, const Context& ctx) {
+  server.Post("/api/webhooks", bind<create>(ctx));
+  server.Get("/api/webhooks", bind<list>(ctx));
+  server.Get(R"(/api/webhooks/([^/]+))", bind<get>(ctx));
+  server.Patch(R"(/api/webhooks/([^/]+))", bind<update>(ctx));
+  server.Delete(R"(/api/webhooks/([^/]+))", bind<remove>(ctx));
+  server.Post(R"(/api/webhooks/([^/]+)/rotate-secret)", bind<rotate>(ctx));
+  server.Post(R"(/api/webhooks/([^/]+)/test)", bind<test>(ctx));
+  server.Get(R"(/api/webhooks/([^/]+)/deliveries)", bind<deliveries>(ctx));
+  server.Post(R"(/api/webhooks/([^/]+)/deliveries/([^/]+)/retry)", bind<retry>(ctx));
+  server.Post(R"(/api/webhooks/([^/]+)/replay)", bind<replay>(ctx));
+}
+
+}  // namespace pulse::http

@@ -1,0 +1,566 @@
+#include "adapters/webhooks/dispatcher.h"
+
+#include <httplib.h>
+
+#include <charconv>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "adapters/codec/json_codec.h"
+#include "adapters/runtime/logging.h"
+#include "adapters/runtime/read_models.h"
+#include "adapters/runtime/worker.h"
+#include "adapters/webhooks/signing.h"
+#include "domain/ids.h"
+#include "fmt/format.h"
+
+namespace pulse::webhooks {
+namespace {
+
+constexpr size_t kHandoverBatch = 512;
+constexpr size_t kExcerpt = 512;
+constexpr const char* kCaBundle = "/etc/ssl/certs/ca-certificates.crt";
+
+// The endpoint of a delivery id: its webhook id body follows the last '_'.
+std::string endpoint_of(std::string_view delivery) {
+  return std::string(delivery.substr(delivery.rfind('_') + 1));
+}
+
+std::optional<Millis> parse_retry_after(const std::string& v) {
+  if (v.empty()) return std::nullopt;
+  int64_t s = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), s);
+  if (ec != std::errc{} || p != v.data() + v.size() || s < 0) return std::nullopt;
+  return Millis{s * 1000};
+}
+
+}  // namespace
+
+struct Dispatcher::Impl {
+  log::Log* log;
+  store::KvStore& views;
+  DeliveryStore store;
+  int32_t partitions;
+  const TimeSource& clock;
+  DispatcherOptions options;
+  std::function<bool()> ready;
+  runtime::Signal signal;
+  runtime::Worker scheduler;
+  bool initialized = false;
+
+  std::mutex store_mu;  // every read-modify-write of a delivery
+  // Under store_mu: in-flight deliveries that handover changed meanwhile (a worker re-reads
+  // those; the others it wrote last itself), and each endpoint's health as last written.
+  std::set<std::string> changed_in_flight;
+  std::map<std::string, EndpointHealth> health_mem;
+
+  // The due index (q/…) mirrored in memory: loaded once, then changed only with the writes
+  // this process makes (it is the only writer), so passes never iterate RocksDB's tombstones
+  // of the keys it keeps deleting.
+  using DueSet = std::set<std::pair<int64_t, std::string>>;  // (due unix ms, delivery id)
+  struct DueChange {
+    bool add = false;
+    int64_t ms = 0;
+    std::string id;
+  };
+  std::mutex due_mu;
+  std::map<std::string, DueSet> due_mem;  // by endpoint
+  std::mt19937_64 rng{std::random_device{}()};
+
+  std::mutex jobs_mu;
+  std::condition_variable jobs_cv;
+  std::deque<std::string> jobs;
+  std::set<std::string> in_flight;
+  std::map<std::string, int> per_endpoint;
+  bool stopping = false;
+  std::vector<std::thread> workers;
+
+  Impl(log::Log* l, store::KvStore& v, store::KvStore& s, int32_t p, const TimeSource& c,
+       DispatcherOptions o, std::function<bool()> r)
+      : log(l),
+        views(v),
+        store(s),
+        partitions(p),
+        clock(c),
+        options(std::move(o)),
+        ready(std::move(r)) {}
+
+  // ---- the outbox, taken over ------------------------------------------------------------
+
+  Status place_cursors() {
+    std::vector<store::WriteOp> ops;
+    for (int32_t p = 0; p < partitions; ++p) {
+      std::string last;
+      auto st = views.scan(runtime::keys::outbox_prefix(Partition{p}), "", true,
+                           [&](std::string_view key, std::string_view) {
+                             last = std::string(key);
+                             return false;
+                           });
+      if (!st) return st;
+      if (!last.empty()) ops.push_back({keys::cursor(p), last});
+    }
+    ops.push_back({std::string(keys::kInit), std::string("1")});
+    return store.kv().write(ops, true);
+  }
+
+  Status init() {
+    // The read models first: after views/ was deleted, the endpoints are back only once the
+    // projector has caught up, and a delivery must not find its endpoint "deleted" meanwhile.
+    while (!scheduler.stopping() && !ready()) {
+    }
+    auto init = store.kv().get(keys::kInit);
+    if (!init) return init.error();
+    if (!*init)
+      if (auto st = place_cursors(); !st) return st;
+    if (auto st = load_due(); !st) return st;
+    initialized = true;
+    return ok_status();
+  }
+
+  // Applies a state change and keeps the due index in step, in one write; `mem` collects the
+  // same changes for the in-memory mirror, applied once the write succeeded (commit_due).
+  static void stage(std::vector<store::WriteOp>& ops, std::vector<DueChange>& mem,
+                    const std::optional<DeliveryState>& before, const DeliveryState& after) {
+    if (before && before->next_at && before->status == "pending") {
+      ops.push_back({keys::due(*before->next_at, before->id), std::nullopt});
+      mem.push_back({false, to_unix_ms(*before->next_at), before->id});
+    }
+    if (after.status == "pending" && after.next_at) {
+      ops.push_back({keys::due(*after.next_at, after.id), std::string()});
+      mem.push_back({true, to_unix_ms(*after.next_at), after.id});
+    }
+    ops.push_back({keys::delivery(after.id), codec::encode(after)});
+  }
+
+  void commit_due(const std::vector<DueChange>& mem) {
+    std::lock_guard lock(due_mu);
+    for (const auto& c : mem) {
+      auto& set = due_mem[endpoint_of(c.id)];
+      if (c.add)
+        set.emplace(c.ms, c.id);
+      else
+        set.erase({c.ms, c.id});
+    }
+  }
+
+  Status load_due() {
+    std::lock_guard lock(due_mu);
+    due_mem.clear();
+    return store.kv().scan(keys::kDuePrefix, "", false, [&](std::string_view key, auto) {
+      // q/<endpoint>/<ms>/<id>
+      const auto rest = key.substr(keys::kDuePrefix.size());
+      const auto slash = rest.find('/');
+      const auto tail = rest.substr(slash + 1);
+      int64_t ms = 0;
+      std::from_chars(tail.data(), tail.data() + 13, ms);
+      due_mem[std::string(rest.substr(0, slash))].emplace(ms, std::string(tail.substr(14)));
+      return true;
+    });
+  }
+
+  Result<bool> handover(int32_t p) {
+    auto cursor = store.kv().get(keys::cursor(p));
+    if (!cursor) return cursor.error();
+    const std::string start = *cursor ? **cursor + '\0' : std::string();
+    std::vector<projections::OutboxRecord> records;
+    std::string last;
+    std::optional<Error> error;
+    auto st = views.scan(runtime::keys::outbox_prefix(Partition{p}), start, false,
+                         [&](std::string_view key, std::string_view value) {
+                           auto r = codec::decode_outbox(value);
+                           if (!r) {
+                             error = r.error();
+                             return false;
+                           }
+                           records.push_back(std::move(r).value());
+                           last = std::string(key);
+                           return records.size() < kHandoverBatch;
+                         });
+    if (!st) return st.error();
+    if (error) return *error;
+    if (records.empty()) return false;
+    const auto now = clock.now();
+    std::lock_guard lock(store_mu);
+    std::vector<store::WriteOp> ops;
+    std::map<std::string, DeliveryState> touched;  // within this batch
+    auto load = [&](const std::string& id) -> Result<std::optional<DeliveryState>> {
+      if (auto it = touched.find(id); it != touched.end()) return std::optional(it->second);
+      return store.get(id);
+    };
+    std::vector<std::pair<std::optional<DeliveryState>, DeliveryState>> changes;
+    auto change = [&](std::optional<DeliveryState> before, DeliveryState after) {
+      {
+        std::lock_guard jobs_lock(jobs_mu);
+        if (in_flight.count(after.id)) changed_in_flight.insert(after.id);
+      }
+      touched[after.id] = after;
+      changes.emplace_back(std::move(before), std::move(after));
+    };
+    for (auto& r : records) {
+      if (r.kind == "delivery") {
+        auto existing = load(r.delivery_id);
+        if (!existing) return existing.error();
+        if (*existing) continue;  // taken over already
+        DeliveryState d;
+        d.id = r.delivery_id;
+        d.org = r.org;
+        d.webhook = r.webhook;
+        d.event_type = r.event_type;
+        d.event_id = r.event_id;
+        d.created_at = r.created_at;
+        d.payload = std::move(r.payload);
+        reschedule(d, now);
+        ops.push_back({keys::listing(d), std::string()});
+        change(std::nullopt, std::move(d));
+      } else if (r.kind == "redeliver") {
+        auto d = load(r.delivery_id);
+        if (!d) return d.error();
+        if (!*d || (*d)->org != r.org || (*d)->webhook != r.webhook) continue;
+        auto after = **d;
+        reschedule(after, now);
+        change(*d, std::move(after));
+      } else if (r.kind == "replay" && r.since && r.until) {
+        std::vector<std::string> ids;
+        const auto prefix = keys::listing_prefix(r.org, r.webhook);
+        const auto from = fmt::format("{}{:013}", prefix, to_unix_ms(*r.since));
+        const auto to = fmt::format("{}{:013}", prefix, to_unix_ms(*r.until));
+        auto scanned = store.kv().scan(prefix, from, false, [&](std::string_view key, auto) {
+          if (key >= to) return false;
+          ids.emplace_back(key.substr(key.rfind('/') + 1));
+          return true;
+        });
+        if (!scanned) return scanned.error();
+        for (const auto& id : ids) {
+          auto d = load(id);
+          if (!d) return d.error();
+          if (!*d) continue;
+          auto after = **d;
+          reschedule(after, now);
+          change(*d, std::move(after));
+        }
+      }
+    }
+    // Several changes of one delivery in a batch: the due index goes from the first state to
+    // the last.
+    std::map<std::string, std::optional<DeliveryState>> first;
+    for (auto& [before, after] : changes) first.try_emplace(after.id, before);
+    std::vector<DueChange> mem;
+    for (auto& [id, before] : first) stage(ops, mem, before, touched.at(id));
+    ops.push_back({keys::cursor(p), last});
+    if (auto w = store.kv().write(ops); !w) return w.error();
+    commit_due(mem);
+    return true;
+  }
+
+  // ---- due deliveries to workers ---------------------------------------------------------
+
+  // Queues what is due, endpoint by endpoint up to its free slots, so a backlog on one endpoint
+  // never holds up the others. Returns when the next delivery falls due (nullopt: none).
+  // `self_serve`: the caller is a worker about to take a job itself; one fewer is woken.
+  std::optional<TimePoint> dispatch_due(bool self_serve = false) {
+    const int64_t now = to_unix_ms(clock.now());
+    std::optional<int64_t> next;
+    std::lock_guard due_lock(due_mu);
+    std::lock_guard lock(jobs_mu);
+    int queued = 0;
+    for (auto it = due_mem.begin(); it != due_mem.end();) {
+      auto& [endpoint, set] = *it;
+      if (set.empty()) {
+        it = due_mem.erase(it);
+        continue;
+      }
+      auto slots = per_endpoint.find(endpoint);
+      int free = options.per_endpoint - (slots == per_endpoint.end() ? 0 : slots->second);
+      for (const auto& [ms, id] : set) {
+        if (ms > now) {
+          if (!next || ms < *next) next = ms;
+          break;
+        }
+        if (free <= 0) break;
+        if (!in_flight.insert(id).second) continue;
+        ++per_endpoint[endpoint];
+        --free;
+        jobs.push_back(id);
+        ++queued;
+      }
+      ++it;
+    }
+    for (int i = self_serve ? 1 : 0; i < queued; ++i) jobs_cv.notify_one();  // no herd
+    if (!next) return std::nullopt;
+    return from_unix_ms(*next);
+  }
+
+  void step() {
+    if (!initialized) {
+      if (auto st = init(); !st) {
+        runtime::log_line("webhooks", "{}: {}", st.error().message, st.error().details);
+        scheduler.pause(std::chrono::seconds(1));
+        return;
+      }
+    }
+    const auto generation = signal.generation();
+    for (int32_t p = 0; p < partitions; ++p) {
+      for (;;) {
+        auto more = handover(p);
+        if (!more) {
+          runtime::log_line("webhooks", "outbox {}: {}: {}", p, more.error().message,
+                            more.error().details);
+          break;
+        }
+        if (!*more) break;
+      }
+    }
+    auto next = dispatch_due();
+    auto wait = options.poll;
+    if (next)
+      wait = std::min(wait,
+                      std::max(Millis{1}, std::chrono::duration_cast<Millis>(*next - clock.now())));
+    signal.wait(generation, std::chrono::steady_clock::now() + wait);
+  }
+
+  // ---- one attempt -------------------------------------------------------------------------
+
+  // A worker's own: its HTTP clients (keep-alive), and the endpoint sets it decoded last
+  // (decoded again only when the stored bytes change).
+  struct Clients {
+    std::map<std::string, std::unique_ptr<httplib::Client>> by_origin;
+    std::map<std::string, std::pair<std::string, projections::WebhookSet>> sets;  // by org
+  };
+
+  const projections::WebhookSet* endpoints(Clients& c, const OrgId& org) {
+    auto raw = views.get(runtime::keys::webhooks(org));
+    if (!raw) return nullptr;
+    auto& [bytes, set] = c.sets[org.value];
+    if (!*raw) {
+      bytes.clear();
+      set = {};
+    } else if (**raw != bytes) {
+      auto decoded = codec::decode_webhook_set(**raw);
+      if (!decoded) return nullptr;
+      bytes = std::move(**raw);
+      set = std::move(decoded).value();
+    }
+    if (c.sets.size() > 1024) c.sets.clear();
+    return &c.sets[org.value].second;
+  }
+
+  AttemptOutcome post(Clients& clients, const projections::WebhookView& wh,
+                      const DeliveryState& d) {
+    AttemptOutcome out;
+    auto url = parse_url(wh.url);
+    if (!url) {
+      out.response = url.error().details;
+      return out;
+    }
+    // Checked again now: DNS may have changed since the endpoint was created. The request
+    // goes to the address checked, not to a second lookup.
+    auto ip = resolve_public(*url, options.allow_private);
+    if (!ip) {
+      out.response = fmt::format("not sent: {}", ip.error().details);
+      return out;
+    }
+    auto& client = clients.by_origin[url->origin()];
+    if (!client) {
+      if (clients.by_origin.size() > 256) clients.by_origin.clear();
+      client = std::make_unique<httplib::Client>(url->origin());
+      const auto t = options.timeout.count();
+      client->set_connection_timeout(t / 1000, (t % 1000) * 1000);
+      client->set_read_timeout(t / 1000, (t % 1000) * 1000);
+      client->set_write_timeout(t / 1000, (t % 1000) * 1000);
+      client->set_keep_alive(true);
+      client->set_tcp_nodelay(true);
+      client->set_follow_location(false);
+      if (url->scheme == "https") {
+        client->enable_server_certificate_verification(true);
+        if (std::filesystem::exists(kCaBundle)) client->set_ca_cert_path(kCaBundle);
+      }
+    }
+    client->set_hostname_addr_map({{url->host, *ip}});
+    const auto now = clock.now();
+    const int64_t timestamp = to_unix_ms(now) / 1000;
+    std::vector<std::string> secrets = {wh.secret};
+    if (wh.previous_secret && wh.previous_valid_until && now < *wh.previous_valid_until)
+      secrets.push_back(*wh.previous_secret);
+    std::string standard, raw;
+    for (const auto& s : secrets) {
+      standard += (standard.empty() ? "" : " ") + standard_signature(s, d.id, timestamp, d.payload);
+      raw += (raw.empty() ? "" : ", ") + body_signature(s, d.payload);
+    }
+    httplib::Headers headers = {{"webhook-id", d.id},
+                                {"webhook-timestamp", std::to_string(timestamp)},
+                                {"webhook-signature", standard},
+                                {"X-Pulse-Signature", raw},
+                                {"X-Pulse-Event", d.event_type},
+                                {"User-Agent", "Pulse-Webhooks/1"}};
+    const auto t0 = std::chrono::steady_clock::now();
+    auto res = client->Post(url->target, headers, d.payload, "application/json");
+    out.latency_ms =
+        std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - t0).count();
+    if (!res) {
+      out.response = fmt::format("no answer: {}", httplib::to_string(res.error()));
+      clients.by_origin.erase(url->origin());
+      return out;
+    }
+    out.status_code = res->status;
+    out.response = res->body.substr(0, kExcerpt);
+    out.retry_after = parse_retry_after(res->get_header_value("Retry-After"));
+    return out;
+  }
+
+  void attempt(Clients& clients, const std::string& id) {
+    auto d = store.get(id);
+    if (!d || !*d || (*d)->status != "pending") return;
+    const auto* set = endpoints(clients, (*d)->org);
+    if (!set) return;
+    const projections::WebhookView* wh = nullptr;
+    for (const auto& w : set->webhooks)
+      if (w.id == (*d)->webhook) wh = &w;
+    AttemptOutcome outcome;
+    bool give_up = false;
+    if (!wh) {
+      outcome.response = "not sent: the endpoint was deleted";
+      give_up = true;
+    } else if (!wh->enabled && (*d)->event_type != kWebhookPing) {
+      outcome.response = fmt::format("not sent: the endpoint is disabled{}",
+                                     wh->disabled_reason ? " (" + *wh->disabled_reason + ")" : "");
+      give_up = true;
+    } else {
+      outcome = post(clients, *wh, **d);
+    }
+    const auto now = clock.now();
+    EndpointAction action = EndpointAction::none;
+    {
+      std::lock_guard lock(store_mu);
+      std::optional<DeliveryState> before;
+      if (changed_in_flight.erase(id)) {
+        auto again = store.get(id);
+        if (!again || !*again) return;
+        before = std::move(**again);
+      } else {
+        before = **d;  // this process is the only writer: nothing changed it
+      }
+      auto after = *before;
+      const auto endpoint = keys::health(after.org, after.webhook);
+      auto cached = health_mem.find(endpoint);
+      if (cached == health_mem.end()) {
+        EndpointHealth loaded;
+        auto raw = store.kv().get(endpoint);
+        if (raw && *raw)
+          if (auto h = codec::decode_endpoint_health(**raw)) loaded = *h;
+        if (health_mem.size() > 4096) health_mem.clear();
+        cached = health_mem.emplace(endpoint, loaded).first;
+      }
+      EndpointHealth& health = cached->second;
+      const auto failing_before = health.failing_since;
+      // Rescheduled while this attempt was in flight (a retry or replay request): the attempt
+      // is logged, and the new round stands.
+      const bool rescheduled = after.round != (*d)->round || after.next_at != (*d)->next_at ||
+                               after.status != (*d)->status;
+      if (give_up && !rescheduled) {
+        after.attempts.push_back(WebhookAttempt{now, 0, 0, outcome.response});
+        after.status = "dead";
+        after.next_at.reset();
+      } else if (!give_up) {
+        const double jitter = std::uniform_real_distribution<double>(0, 1)(rng);
+        auto moved = after;
+        action = record_attempt(moved, health, options.policy, now, outcome, jitter);
+        if (rescheduled)
+          after.attempts.push_back(moved.attempts.back());
+        else
+          after = std::move(moved);
+      }
+      std::vector<store::WriteOp> ops;
+      std::vector<DueChange> mem;
+      stage(ops, mem, before, after);
+      if (health.failing_since != failing_before) ops.push_back({endpoint, codec::encode(health)});
+      if (auto st = store.kv().write(ops); !st)
+        runtime::log_line("webhooks", "{}: {}", st.error().message, st.error().details);
+      else
+        commit_due(mem);
+    }
+    if (action != EndpointAction::none && wh) disable(**d, action);
+  }
+
+  void disable(const DeliveryState& d, EndpointAction action) {
+    if (!log) return;
+    const auto now = clock.now();
+    const std::string reason =
+        action == EndpointAction::disable_gone
+            ? "The endpoint answered 410 Gone."
+            : fmt::format("Deliveries failed for {} days in a row.",
+                          options.policy.disable_after.count() / (24 * 3600'000));
+    CommandEnvelope cmd{CommandId{make_id(id_prefix::command, now, rng())}, d.org, now,
+                        DisableWebhook{d.webhook, reason}};
+    const log::Record record{partition_key(cmd), codec::encode_command(cmd)};
+    if (auto st = log->append(log::kCommandsTopic, std::span(&record, 1)); !st)
+      runtime::log_line("webhooks", "cannot disable {}: {}", d.webhook.value, st.error().details);
+    else
+      runtime::log_line("webhooks", "disabling {}: {}", d.webhook.value, reason);
+  }
+
+  void work() {
+    Clients clients;
+    for (;;) {
+      std::string id;
+      {
+        std::unique_lock lock(jobs_mu);
+        jobs_cv.wait(lock, [&] { return stopping || !jobs.empty(); });
+        if (stopping) return;
+        id = std::move(jobs.front());
+        jobs.pop_front();
+      }
+      attempt(clients, id);
+      {
+        std::lock_guard lock(jobs_mu);
+        in_flight.erase(id);
+        auto it = per_endpoint.find(endpoint_of(id));
+        if (it != per_endpoint.end() && --it->second <= 0) per_endpoint.erase(it);
+      }
+      // Refill the freed slot at once, and take the job (the scheduler wakes for new outbox
+      // records and timers).
+      dispatch_due(true);
+    }
+  }
+};
+
+Dispatcher::Dispatcher(log::Log* log, store::KvStore& views, store::KvStore& state,
+                       int32_t partitions, const TimeSource& clock, DispatcherOptions options,
+                       std::function<bool()> ready)
+    : impl_(std::make_unique<Impl>(log, views, state, partitions, clock, std::move(options),
+                                   std::move(ready))) {}
+
+Dispatcher::~Dispatcher() {
+  stop();
+}
+
+Status Dispatcher::start() {
+  for (int i = 0; i < impl_->options.threads; ++i)
+    impl_->workers.emplace_back([this] { impl_->work(); });
+  impl_->scheduler.start([this] { impl_->step(); });
+  return ok_status();
+}
+
+void Dispatcher::stop() {
+  if (!impl_) return;
+  impl_->scheduler.stop();
+  {
+    std::lock_guard lock(impl_->jobs_mu);
+    impl_->stopping = true;
+  }
+  impl_->jobs_cv.notify_all();
+  for (auto& t : impl_->workers)
+    if (t.joinable()) t.join();
+  impl_->workers.clear();
+}
+
+runtime::Signal& Dispatcher::outbox_signal() {
+  return impl_->signal;
+}
+
+}  // namespace pulse::webhooks

@@ -1,0 +1,49 @@
+#pragma once
+// The webhook dispatcher (issue 6): takes new deliveries over from the outbox the projector
+// writes (views/, keys wo/…) into its own store (DeliveryStore), posts each one signed to its
+// endpoint with retries, and records every attempt. Self-contained: it needs the log (to
+// append DisableWebhook), the read models (endpoints and the outbox), its store and a clock,
+// so it can run as a role of its own. Owns one scheduler thread and `threads` worker threads,
+// and their HTTP clients.
+#include <functional>
+#include <memory>
+
+#include "adapters/log/log.h"
+#include "adapters/runtime/watermarks.h"
+#include "adapters/store/kv_store.h"
+#include "adapters/webhooks/delivery_store.h"
+#include "domain/time.h"
+#include "domain/webhooks.h"
+
+namespace pulse::webhooks {
+
+struct DispatcherOptions {
+  RetryPolicy policy;
+  Millis timeout{10'000};  // connect, write and read, each
+  int threads = 16;        // requests in flight over all endpoints
+  int per_endpoint = 4;    // requests in flight to one endpoint: a slow one keeps the others
+  bool allow_private = false;
+  Millis poll{50};  // how often due deliveries are looked for without a wake-up
+};
+
+class Dispatcher {
+ public:
+  // `ready` blocks until the read models have caught up with the log (bounded, true when they
+  // have); the dispatcher sends nothing, and places its first cursors, only then.
+  Dispatcher(log::Log* log, store::KvStore& views, store::KvStore& state, int32_t partitions,
+             const TimeSource& clock, DispatcherOptions options, std::function<bool()> ready);
+  ~Dispatcher();
+
+  // On a store that has never dispatched, the cursors start at the outbox's current end:
+  // deliveries projected before (a data directory rebuilt with `pulse replay`) are not sent.
+  Status start();
+  void stop();
+  // Wakes the scheduler: the projector wrote outbox records.
+  runtime::Signal& outbox_signal();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace pulse::webhooks

@@ -1,0 +1,16 @@
+#pragma once
+// The webhook endpoints' decider (issue 6): create, update, delete, rotate, ping, disable,
+// redeliver, replay. Pure.
+#include <optional>
+#include <vector>
+
+#include "commands/decider.h"
+
+namespace pulse::commands {
+
+// The decision for a webhook command; nullopt for any other command.
+std::optional<Result<std::vector<Event>>> decide_webhooks(const OrgState& org,
+                                                          const CommandEnvelope& cmd);
+void evolve_webhooks(OrgState& org, const Event& event);
+
+}  // namespace pulse::commands
