@@ -10,6 +10,8 @@ namespace {
 
 constexpr size_t kBatch = 256;
 constexpr auto kPoll = std::chrono::milliseconds(100);
+constexpr auto kFlushInterval = std::chrono::milliseconds(1000);
+constexpr size_t kMaxUnwritten = 4096;  // states
 
 std::string state_key(const std::string& org) {
   return "s/" + org;
@@ -162,6 +164,7 @@ void DeciderRunner::set_owned() {
 }
 
 Result<std::vector<log::Assignment>> DeciderRunner::take_over(const std::vector<Partition>& ps) {
+  if (auto st = flush(); !st) return st.error();
   cache_.clear();
   std::vector<log::Assignment> out;
   std::string names;
@@ -179,6 +182,13 @@ Result<std::vector<log::Assignment>> DeciderRunner::take_over(const std::vector<
 }
 
 void DeciderRunner::release(const std::vector<Partition>& ps) {
+  // What the released partitions decided is written before another node takes them over (it
+  // reads the event log, not this state, but this node may get them back later).
+  if (auto st = flush(); !st) {
+    log_line("decider", "{}: {}; decided again when taken back", st.error().message,
+             st.error().details);
+    discard_unwritten();
+  }
   cache_.clear();
   for (auto p : ps) {
     deadlines_.set(p, std::nullopt);  // the new owner's ticker ticks it
@@ -319,6 +329,7 @@ void DeciderRunner::step() {
     log_line("decider", "{}: {}; retrying", st.error().message, st.error().details);
     worker_.pause(std::chrono::milliseconds(500));
     // Start again from what is committed: the in-memory state may be ahead of it.
+    discard_unwritten();
     while (!worker_.stopping()) {
       auto reopened = load_emitted();
       if (reopened) reopened = open_reader();
@@ -417,16 +428,44 @@ Status DeciderRunner::process(std::vector<log::StoredRecord>& batch) {
     for (const auto& [p, source] : appended_last) emitted_[p] = source;
     for (const auto& pos : *appended) events_end[pos.partition.value] = pos.offset.value + 1;
   }
-  std::vector<store::WriteOp> ops;
-  for (auto& [p, end] : events_end) ops.push_back({events_key(Partition{p}), std::to_string(end)});
-  for (auto& [key, _] : dirty) ops.push_back({state_key(key), codec::encode(cache_.at(key))});
-  for (auto& [p, next] : next_offsets)
-    ops.push_back({position_key(Partition{p}), std::to_string(next)});
-  if (auto st = state_.write(ops); !st) return st;
+  for (auto& [p, end] : events_end) unwritten_events_end_[p] = end;
+  for (auto& [key, _] : dirty) unwritten_.insert(key);
+  for (auto& [p, next] : next_offsets) unwritten_next_[p] = next;
+  if (std::chrono::steady_clock::now() - last_flush_ >= kFlushInterval ||
+      unwritten_.size() >= kMaxUnwritten)
+    if (auto st = flush(); !st) return st;
   for (const auto& [pos, produced] : decided)
     decisions_.record(pos.partition, pos.offset.value, produced);
   publish_deadlines();
   return ok_status();
+}
+
+Status DeciderRunner::flush() {
+  last_flush_ = std::chrono::steady_clock::now();
+  if (unwritten_.empty() && unwritten_next_.empty() && unwritten_events_end_.empty())
+    return ok_status();
+  std::vector<store::WriteOp> ops;
+  for (auto& [p, end] : unwritten_events_end_)
+    ops.push_back({events_key(Partition{p}), std::to_string(end)});
+  for (const auto& key : unwritten_) ops.push_back({state_key(key), codec::encode(cache_.at(key))});
+  for (auto& [p, next] : unwritten_next_)
+    ops.push_back({position_key(Partition{p}), std::to_string(next)});
+  if (auto st = state_.write(ops); !st) return st;
+  discard_unwritten();
+  return ok_status();
+}
+
+void DeciderRunner::discard_unwritten() {
+  unwritten_.clear();
+  unwritten_next_.clear();
+  unwritten_events_end_.clear();
+}
+
+void DeciderRunner::stop() {
+  worker_.stop();
+  if (auto st = flush(); !st)
+    log_line("decider", "{}: {}; the unwritten states are decided again at the next start",
+             st.error().message, st.error().details);
 }
 
 }  // namespace pulse::runtime

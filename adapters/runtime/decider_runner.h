@@ -34,11 +34,12 @@ class DeciderRunner {
   DeciderRunner(log::Log& log, store::KvStore& state, commands::DeciderConfig config,
                 std::vector<Partition> partitions, Decisions& decisions, Deadlines& deadlines,
                 DeciderOptions options = {});
-  ~DeciderRunner() { worker_.stop(); }
+  ~DeciderRunner() { stop(); }
 
   // Loads positions, finds what the events topic already holds, starts the thread.
   Status start();
-  void stop() { worker_.stop(); }
+  // Stops the thread and writes the states it has not written yet.
+  void stop();
 
   // The next command offset of each owned partition, as committed.
   Result<int64_t> committed_offset(Partition p);
@@ -62,6 +63,13 @@ class DeciderRunner {
   void step();
   Status process(std::vector<log::StoredRecord>& batch);
   Result<commands::DeciderState*> state_of(const std::string& key);
+  // Writes the changed states with the positions they correspond to (one WriteBatch). States
+  // are written at most every kFlushInterval, not per batch: an organisation's state can be
+  // large (leases, delivery windows), and what a crash loses since the last write is decided
+  // again from the command log, to the same events, which are not appended twice.
+  Status flush();
+  // Forgets what is not written (after a failed append: the cache may be ahead of the log).
+  void discard_unwritten();
   // Every owned key's next deadline, from the stored states (at start-up).
   Status load_timers();
   void reschedule(const std::string& key, const commands::DeciderState& state);
@@ -77,6 +85,12 @@ class DeciderRunner {
   std::vector<Partition> partitions_;  // worker thread only
   std::unique_ptr<log::Reader> reader_;
   std::map<std::string, commands::DeciderState> cache_;  // by log key
+  // Not yet written (see flush): changed states, and per partition the next command offset and
+  // the end of this decider's appended events that they correspond to.
+  std::set<std::string> unwritten_;
+  std::map<int32_t, int64_t> unwritten_next_;
+  std::map<int32_t, int64_t> unwritten_events_end_;
+  std::chrono::steady_clock::time_point last_flush_{};
   // Per partition: the last event already in pulse.events. Re-running a command after a crash
   // re-derives its events; those at or below this are not appended twice.
   std::map<int32_t, EventSource> emitted_;
