@@ -59,10 +59,13 @@ Result<std::unique_ptr<App>> App::open(const AppOptions& options, const TimeSour
 
   std::vector<Partition> all;
   for (int32_t p = 0; p < partitions; ++p) all.push_back(Partition{p});
-  auto webhook_state = store::KvStore::open(options.data_dir / "webhooks");
-  if (!webhook_state) return webhook_state.error();
-  app->webhook_state_ = std::move(webhook_state).value();
-  app->deliveries_ = std::make_unique<webhooks::DeliveryStore>(*app->webhook_state_);
+  if (roles.dispatcher) {
+    // The delivery log lives with the dispatcher: other nodes answer its routes with a 503.
+    auto webhook_state = store::KvStore::open(options.data_dir / "webhooks");
+    if (!webhook_state) return webhook_state.error();
+    app->webhook_state_ = std::move(webhook_state).value();
+    app->deliveries_ = std::make_unique<webhooks::DeliveryStore>(*app->webhook_state_);
+  }
   if (roles.dispatcher && options.webhook_dispatch) {
     // The dispatcher reads the outbox from this node's read models (roles.cpp: dispatcher
     // implies projector). Dispatchers don't split partitions yet: run one per cluster.

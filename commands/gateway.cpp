@@ -310,8 +310,12 @@ bool is_gateway_command(const Command& c) {
 
 std::vector<Event> completions(const OrgState& org) {
   std::vector<Event> out;
-  for (const auto& [id, q] : org.queues)
-    if (q.finished >= q.total) out.push_back(CampaignCompleted{CampaignId{id}});
+  for (const auto& [id, q] : org.queues) {
+    // A draft or scheduled campaign completes only once started (its total may still be 0
+    // while being filled, or with every recipient opted out: decide_launch completes those).
+    const bool started = !q.hold || *q.hold == campaign_status::paused;
+    if (started && q.finished >= q.total) out.push_back(CampaignCompleted{CampaignId{id}});
+  }
   return out;
 }
 

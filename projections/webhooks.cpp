@@ -78,8 +78,11 @@ std::string device_json(const DeviceView& d, std::optional<std::string> reason) 
 template <class Batch>
 void per_message(ReadModelTx& tx, const EventEnvelope& env, const Batch& e, std::string_view type,
                  std::vector<WebhookNotice>& out) {
+  // Only messages this event moved to the type's status: a late report that merely refines a
+  // message already past it (a "sent" after "delivered") notifies nobody.
+  const auto status = type.substr(type.find('.') + 1);
   for (size_t i = 0; i < e.messages.size(); ++i)
-    if (auto m = tx.message(env.org, e.messages[i].id))
+    if (auto m = tx.message(env.org, e.messages[i].id); m && m->status == status)
       out.push_back({std::string(type), static_cast<int32_t>(i), message_json(*m)});
 }
 

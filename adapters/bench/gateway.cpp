@@ -236,13 +236,15 @@ std::vector<Row> gateway(const Settings& s) {
       window.count() / 1000, max_devices / kDevicesPerOrg, kDevicesPerOrg, kSenders,
       kSenders * kCampaignMessages, worked.load(), steps_note);
   rows.push_back(r);
+  // The p99 at the devices held (the figure's own step); at the first step when none held.
+  const Step& shown = held.devices ? held : last;
   Row p99;
   p99.figure = "gateway_heartbeat_p99";
   p99.unit = "ms";
-  p99.value = last.ok ? std::optional<double>(last.p99) : std::nullopt;
+  p99.value = shown.ok ? std::optional<double>(shown.p99) : std::nullopt;
   p99.target = fmt::format("< {:.0f} ms", kTargetP99Ms);
-  p99.met = last.ok && last.p99 < kTargetP99Ms;
-  p99.note = fmt::format("at {} devices", last.devices);
+  p99.met = shown.ok && shown.failed == 0 && shown.p99 < kTargetP99Ms;
+  p99.note = fmt::format("at {} devices", shown.devices);
   rows.push_back(p99);
   return rows;
 }

@@ -96,15 +96,27 @@ constexpr char kCancel[] = "cancel";
 Status create_campaign(const Context& ctx, const OrgId& org, const DraftCampaign& draft,
                        const std::vector<CampaignMessage>& messages) {
   if (auto st = ctx.execute(ctx.envelope(org, draft)); !st) return st;
+  // Past the draft, a failure leaves a half-filled campaign: cancel it (best effort; the log
+  // orders the cancel after anything already appended) and say which one it was.
+  auto abandon = [&](Error e) -> Status {
+    const auto cancelled =
+        ctx.execute(ctx.envelope(org, ControlCampaign{draft.campaign_id, "cancel"}));
+    e.details = fmt::format(
+        "{} (campaign {} {})", e.details, draft.campaign_id.value,
+        cancelled ? "was cancelled: nothing of it is sent" : "may be left as a draft: cancel it");
+    return e;
+  };
   for (size_t k = 0; k < messages.size(); k += kMaxCampaignMessagesPerCommand) {
     const auto end = std::min(messages.size(), k + kMaxCampaignMessagesPerCommand);
     QueueCampaignMessages chunk{draft.campaign_id,
                                 static_cast<int32_t>(k),
                                 {messages.begin() + static_cast<ptrdiff_t>(k),
                                  messages.begin() + static_cast<ptrdiff_t>(end)}};
-    if (auto st = ctx.execute(ctx.envelope(org, std::move(chunk))); !st) return st;
+    if (auto st = ctx.execute(ctx.envelope(org, std::move(chunk))); !st) return abandon(st.error());
   }
-  return ctx.execute(ctx.envelope(org, LaunchCampaign{draft.campaign_id}));
+  if (auto st = ctx.execute(ctx.envelope(org, LaunchCampaign{draft.campaign_id})); !st)
+    return abandon(st.error());
+  return ok_status();
 }
 
 void add_campaign_routes(httplib::Server& server, const Context& ctx) {

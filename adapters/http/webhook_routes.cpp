@@ -14,6 +14,13 @@
 namespace pulse::http {
 namespace {
 
+// On a node without the dispatcher role (pulse serve --roles): the attempts are recorded where
+// the deliveries are made.
+Error no_delivery_log() {
+  return Error{Errc::unavailable, "Delivery log not on this node",
+               "It is kept by the node with the dispatcher role; ask that node."};
+}
+
 using Req = httplib::Request;
 using Res = httplib::Response;
 
@@ -250,12 +257,11 @@ void deliveries(const Context& ctx, const Req& req, Res& res) {
       return reply_error(
           res, validation_error("Invalid query parameter", "cursor must be a delivery id"));
   }
-  webhooks::DeliveryPage page;
-  if (auto* store = ctx.app.deliveries()) {
-    auto got = store->list(caller->org, view->id, *limit, cursor, filter);
-    if (!got) return reply_error(res, got.error());
-    page = std::move(got).value();
-  }
+  auto* store = ctx.app.deliveries();
+  if (!store) return reply_error(res, no_delivery_log());
+  auto got = store->list(caller->org, view->id, *limit, cursor, filter);
+  if (!got) return reply_error(res, got.error());
+  webhooks::DeliveryPage page = std::move(got).value();
   JsonWriter w;
   w.begin_object().key("deliveries").begin_array();
   for (const auto& d : page.deliveries) write_delivery(w, d);
@@ -270,7 +276,8 @@ void retry(const Context& ctx, const Req& req, Res& res) {
   if (!view) return reply_error(res, view.error());
   const std::string id = req.matches[2];
   const auto missing = not_found("Delivery not found");
-  if (!is_valid_delivery_id(id) || !ctx.app.deliveries()) return reply_error(res, missing);
+  if (!ctx.app.deliveries()) return reply_error(res, no_delivery_log());
+  if (!is_valid_delivery_id(id)) return reply_error(res, missing);
   auto d = ctx.app.deliveries()->get(id);
   if (!d) return reply_error(res, d.error());
   if (!*d || (*d)->org != caller->org || (*d)->webhook != view->id)

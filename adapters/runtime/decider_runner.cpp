@@ -342,7 +342,12 @@ void DeciderRunner::step() {
 }
 
 Status DeciderRunner::process(std::vector<log::StoredRecord>& batch) {
-  if (batch.empty()) return ok_status();
+  if (batch.empty()) {
+    // Idle: write what is pending once the interval has passed, so the stored offsets (and
+    // the lag they show) catch up.
+    if (std::chrono::steady_clock::now() - last_flush_ >= kFlushInterval) return flush();
+    return ok_status();
+  }
   std::vector<log::Record> out;
   std::map<std::string, bool> dirty;
   std::map<int32_t, int64_t> next_offsets;

@@ -1,5 +1,7 @@
 #include "adapters/webhooks/dispatcher.h"
 
+#include <ctime>
+
 #include <httplib.h>
 
 #include <charconv>
@@ -32,15 +34,24 @@ std::string endpoint_of(std::string_view delivery) {
   return std::string(delivery.substr(delivery.rfind('_') + 1));
 }
 
-std::optional<Millis> parse_retry_after(const std::string& v) {
+}  // namespace
+
+// Retry-After (RFC 9110): delay-seconds, or an HTTP-date ("Sun, 06 Nov 1994 08:49:37 GMT")
+// taken relative to `now`.
+std::optional<Millis> parse_retry_after(const std::string& v, TimePoint now) {
   if (v.empty()) return std::nullopt;
   int64_t s = 0;
   auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), s);
-  if (ec != std::errc{} || p != v.data() + v.size() || s < 0) return std::nullopt;
-  return Millis{s * 1000};
+  if (ec == std::errc{} && p == v.data() + v.size()) {
+    if (s < 0) return std::nullopt;
+    return Millis{s * 1000};
+  }
+  std::tm tm{};
+  const char* end = ::strptime(v.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  if (!end || *end != '\0') return std::nullopt;
+  const auto at = from_unix_ms(static_cast<int64_t>(::timegm(&tm)) * 1000);
+  return at > now ? std::chrono::duration_cast<Millis>(at - now) : Millis{0};
 }
-
-}  // namespace
 
 struct Dispatcher::Impl {
   log::Log* log;
@@ -409,7 +420,7 @@ struct Dispatcher::Impl {
     }
     out.status_code = res->status;
     out.response = res->body.substr(0, kExcerpt);
-    out.retry_after = parse_retry_after(res->get_header_value("Retry-After"));
+    out.retry_after = parse_retry_after(res->get_header_value("Retry-After"), clock.now());
     return out;
   }
 

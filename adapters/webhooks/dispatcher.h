@@ -17,6 +17,10 @@
 
 namespace pulse::webhooks {
 
+// A Retry-After header's wait (RFC 9110: delay-seconds or an HTTP-date, relative to `now`);
+// nullopt when absent or malformed.
+std::optional<Millis> parse_retry_after(const std::string& v, TimePoint now);
+
 struct DispatcherOptions {
   RetryPolicy policy;
   Millis timeout{10'000};  // connect, write and read, each

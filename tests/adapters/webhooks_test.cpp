@@ -299,3 +299,18 @@ TEST_CASE("a decider state stored before webhooks existed still reads") {
 }
 
 }  // namespace pulse::codec
+
+namespace pulse::webhooks {
+
+TEST_CASE("Retry-After: delay-seconds or an HTTP-date, relative to now") {
+  const auto now = from_unix_ms(784111777000);  // Sun, 06 Nov 1994 08:49:37 GMT
+  CHECK(parse_retry_after("120", now) == Millis{120'000});
+  CHECK(parse_retry_after("Sun, 06 Nov 1994 08:51:37 GMT", now) == Millis{120'000});
+  CHECK(parse_retry_after("Sun, 06 Nov 1994 08:40:00 GMT", now) == Millis{0});  // past
+  CHECK_FALSE(parse_retry_after("", now));
+  CHECK_FALSE(parse_retry_after("-5", now));
+  CHECK_FALSE(parse_retry_after("soon", now));
+  CHECK_FALSE(parse_retry_after("Sun, 06 Nov 1994 08:51:37 GMT trailing", now));
+}
+
+}  // namespace pulse::webhooks

@@ -257,6 +257,9 @@ TEST_CASE("a campaign whose every contact opted out completes when launched") {
   const CampaignId id{make_id(id_prefix::campaign, kT0, 79)};
   w.must(DraftCampaign{id, "C", "campaign", "hi", "", "", 1, 1, std::nullopt}, kT0);
   w.must(QueueCampaignMessages{id, 0, {{"+14155550001", "A", "hi A"}}}, kT0);
+  // Empty, but a draft: the clock (or any report) does not complete it before its launch.
+  for (const auto& e : w.tick(at(200))) CHECK_FALSE(std::holds_alternative<CampaignCompleted>(e));
+  REQUIRE(w.state.org.queues.count(id.value));
   auto launched = w.must(LaunchCampaign{id}, at(1));
   REQUIRE(launched.size() == 2);
   CHECK(std::holds_alternative<CampaignCompleted>(launched[1]));
