@@ -84,7 +84,7 @@ std::vector<Row> replay(const Settings& s) {
   if (auto warm = scan_events(**log); !warm)
     return {failed_row("replay", "events/s", ">= 0.3", warm.error().details)};
 
-  auto views = store::KvStore::open(dir.path() / "rebuilt");
+  auto views = store::KvStore::open(dir.path() / "rebuilt", false, /*derived=*/true);
   if (!views) return {failed_row("replay", "events/s", ">= 0.3", views.error().details)};
   runtime::Watermarks watermarks((*log)->partition_count());
   std::vector<Partition> all;

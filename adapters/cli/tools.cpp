@@ -544,7 +544,7 @@ int replay(const Args& args) {
     if (!end) return fail(end.error());
     total += end->value;
   }
-  auto views = store::KvStore::open(into / "views");
+  auto views = store::KvStore::open(into / "views", false, /*derived=*/true);
   if (!views) return fail(views.error());
   Progress progress(total);
   ProgressLog log(*t->log, progress);

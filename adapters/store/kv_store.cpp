@@ -16,8 +16,8 @@ Error storage_error(const rocksdb::Status& s) {
 
 class RocksKvStore final : public KvStore {
  public:
-  RocksKvStore(std::unique_ptr<rocksdb::DB> db, std::filesystem::path dir)
-      : db_(std::move(db)), dir_(std::move(dir)) {}
+  RocksKvStore(std::unique_ptr<rocksdb::DB> db, std::filesystem::path dir, bool derived)
+      : db_(std::move(db)), dir_(std::move(dir)), derived_(derived) {}
 
   Result<std::optional<std::string>> get(std::string_view key) override {
     std::string value;
@@ -41,6 +41,7 @@ class RocksKvStore final : public KvStore {
     }
     rocksdb::WriteOptions wo;
     wo.sync = sync;
+    wo.disableWAL = derived_ && !sync;
     auto s = db_->Write(wo, &batch);
     if (!s.ok()) return storage_error(s);
     return ok_status();
@@ -75,11 +76,13 @@ class RocksKvStore final : public KvStore {
  private:
   std::unique_ptr<rocksdb::DB> db_;
   std::filesystem::path dir_;
+  bool derived_ = false;
 };
 
 }  // namespace
 
-Result<std::unique_ptr<KvStore>> KvStore::open(const std::filesystem::path& dir, bool read_only) {
+Result<std::unique_ptr<KvStore>> KvStore::open(const std::filesystem::path& dir, bool read_only,
+                                               bool derived) {
   std::error_code ec;
   if (!read_only) std::filesystem::create_directories(dir, ec);
   if (ec)
@@ -96,7 +99,7 @@ Result<std::unique_ptr<KvStore>> KvStore::open(const std::filesystem::path& dir,
                      : rocksdb::DB::Open(options, dir.string(), &raw);
   if (!s.ok()) return storage_error(s);
   return std::unique_ptr<KvStore>(
-      std::make_unique<RocksKvStore>(std::unique_ptr<rocksdb::DB>(raw), dir));
+      std::make_unique<RocksKvStore>(std::unique_ptr<rocksdb::DB>(raw), dir, derived));
 }
 
 Result<std::optional<std::string>> Overlay::get(std::string_view key) {

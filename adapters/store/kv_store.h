@@ -21,8 +21,15 @@ struct WriteOp {
 
 class KvStore {
  public:
+  // `derived`: the store holds only what can be derived again from the log (read models): its
+  // unsynced writes skip RocksDB's write-ahead log. A crash then loses the writes since the
+  // last memtable flush, never a part of one WriteBatch (a flush persists a prefix of the
+  // writes), so a derived store comes back consistent at an older position and its runner
+  // applies the log from there again. A clean close flushes everything. Other processes see
+  // only what is flushed, so the live read models (read by `pulse replay --verify`, `dump`,
+  // `status` while serving) keep the WAL; rebuilds into a fresh store (`replay --into`) don't.
   static Result<std::unique_ptr<KvStore>> open(const std::filesystem::path& dir,
-                                               bool read_only = false);
+                                               bool read_only = false, bool derived = false);
   virtual ~KvStore() = default;
 
   virtual Result<std::optional<std::string>> get(std::string_view key) = 0;
