@@ -308,6 +308,31 @@ bool is_gateway_command(const Command& c) {
          std::holds_alternative<ReportStatus>(c);
 }
 
+namespace {
+
+// Fails every message of `q` that no device holds (requeued, or never handed out), in events of
+// at most kMaxMessagesPerEvent.
+template <class Sink>
+void fail_queued(Sink& s, const std::string& campaign, const CampaignQueue& q, TimePoint at,
+                 std::string_view why) {
+  std::vector<FailedMessage> failed;
+  auto id_of = [&](int32_t index) {
+    return MessageId{derive_id(id_prefix::message, campaign, static_cast<uint32_t>(index))};
+  };
+  for (const auto& [index, r] : q.requeued)
+    failed.push_back(FailedMessage{id_of(index), at, std::string(why)});
+  for (int32_t i = q.next_index; i < q.total; ++i)
+    failed.push_back(FailedMessage{id_of(i), at, std::string(why)});
+  for (size_t k = 0; k < failed.size(); k += MessagesQueued::kMaxMessagesPerEvent) {
+    const auto end = std::min(failed.size(), k + MessagesQueued::kMaxMessagesPerEvent);
+    s.emit(MessagesFailed{"",
+                          {failed.begin() + static_cast<ptrdiff_t>(k),
+                           failed.begin() + static_cast<ptrdiff_t>(end)}});
+  }
+}
+
+}  // namespace
+
 std::vector<Event> completions(const OrgState& org) {
   std::vector<Event> out;
   for (const auto& [id, q] : org.queues) {
@@ -371,6 +396,11 @@ Result<std::vector<Event>> decide_gateway(const DeciderConfig& config, const Dec
             for (const auto& [id, lease] : org.leases)
               if (lease.device == c.device_id.value) held.emplace_back(id, lease);
             for (const auto& [id, lease] : held) release(s, g, id, lease, "device unpaired", at);
+            // Sends pinned to it can go nowhere else: what is still queued fails now.
+            const auto queues = s.org().queues;
+            for (const auto& [campaign, q] : queues)
+              if (q.device == c.device_id.value)
+                fail_queued(s, campaign, q, at, "pinned device unpaired");
             if (online) s.emit(DeviceDisconnected{c.device_id, "unpaired"});
             s.emit(DeviceUnpaired{c.device_id});
             s.complete_finished();
@@ -421,24 +451,9 @@ std::vector<Event> decide_tick(const DeciderConfig& config, const DeciderState& 
   // After the releases above, so a message whose lease ended past its campaign's time to live
   // fails here instead of going out again.
   const auto queues = s.org().queues;
-  for (const auto& [campaign, q] : queues) {
-    if (!q.expires_at || *q.expires_at > at) continue;
-    std::vector<FailedMessage> expired;
-    for (const auto& [index, r] : q.requeued)
-      expired.push_back(FailedMessage{
-          MessageId{derive_id(id_prefix::message, campaign, static_cast<uint32_t>(index))}, at,
-          "expired before it could be sent"});
-    for (int32_t i = q.next_index; i < q.total; ++i)
-      expired.push_back(FailedMessage{
-          MessageId{derive_id(id_prefix::message, campaign, static_cast<uint32_t>(i))}, at,
-          "expired before it could be sent"});
-    for (size_t k = 0; k < expired.size(); k += MessagesQueued::kMaxMessagesPerEvent) {
-      const auto end = std::min(expired.size(), k + MessagesQueued::kMaxMessagesPerEvent);
-      s.emit(MessagesFailed{"",
-                            {expired.begin() + static_cast<ptrdiff_t>(k),
-                             expired.begin() + static_cast<ptrdiff_t>(end)}});
-    }
-  }
+  for (const auto& [campaign, q] : queues)
+    if (q.expires_at && *q.expires_at <= at)
+      fail_queued(s, campaign, q, at, "expired before it could be sent");
   s.complete_finished();
   return s.take();
 }

@@ -246,3 +246,29 @@ TEST_CASE("deviceId pins a campaign to its device; unknown or offline devices ar
   gone.device_id = device(2);
   CHECK(w.run(gone, at(5)).error().code == Errc::not_found);
 }
+
+TEST_CASE("unpairing a pinned send's device fails what it can no longer send; the rest completes") {
+  World w;
+  w.pair(device(1), kT0);
+  w.pair(device(2), kT0);
+  auto pinned = w.sms({"+14155550001", "+14155550002", "+14155550003"}, at(1));
+  pinned.device_id = device(2);
+  w.must(pinned, at(1));
+  // Device 2 holds none of them yet; unpairing it leaves them to nobody.
+  auto events = w.must(UnpairDevice{device(2)}, at(2));
+  int failed = 0;
+  bool completed = false;
+  for (const auto& e : events) {
+    if (const auto* f = std::get_if<MessagesFailed>(&e))
+      for (const auto& m : f->messages) {
+        CHECK(m.error == "pinned device unpaired");
+        ++failed;
+      }
+    if (const auto* c = std::get_if<CampaignCompleted>(&e))
+      completed = c->campaign_id == pinned.campaign_id;
+  }
+  CHECK(failed == 3);
+  CHECK(completed);
+  CHECK_FALSE(w.state.org.queues.count(pinned.campaign_id.value));
+  CHECK(w.claim(device(1), at(3)).empty());  // nothing of it goes out through another phone
+}
