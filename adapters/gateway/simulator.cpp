@@ -30,13 +30,15 @@ constexpr const char* kJson = "application/json";
 
 // ---- options -----------------------------------------------------------------------------
 
-const std::vector<std::string> kKnownOptions = {
-    "--server",         "--api-key",       "--devices",
-    "--fail-rate",      "--send-delay-ms", "--delivery-delay-ms",
-    "--delivery-rate",  "--offline-after", "--silent-after",
-    "--batch",          "--claim-wait",    "--heartbeat-seconds",
-    "--seed",           "--duration",      "--quiet",
-    "--reply-stop-rate", "--check-args"};
+const std::vector<std::string> kKnownOptions = {"--server",        "--api-key",
+                                                "--devices",       "--fail-rate",
+                                                "--send-delay-ms", "--delivery-delay-ms",
+                                                "--delivery-rate", "--offline-after",
+                                                "--silent-after",  "--batch",
+                                                "--claim-wait",    "--heartbeat-seconds",
+                                                "--seed",          "--duration",
+                                                "--quiet",         "--reply-stop-rate",
+                                                "--check-args"};
 
 std::optional<double> parse_double(const std::string& s) {
   if (s.empty()) return std::nullopt;
