@@ -6,71 +6,31 @@
 #include "domain/json_writer.h"
 #include "domain/overloaded.h"
 #include "domain/webhooks.h"
+#include "projections/view_json.h"
 
 namespace pulse::projections {
 namespace {
 
-void optional_time(JsonWriter& w, std::string_view k, const std::optional<TimePoint>& t) {
-  w.key(k);
-  if (t)
-    w.value(format_iso8601(*t));
-  else
-    w.null();
-}
-
 // As GET /api/campaigns/{id} shows a message (the reference's Step 5).
 std::string message_json(const MessageView& m) {
   JsonWriter w;
-  w.begin_object()
-      .field("id", m.id.value)
-      .field("campaignId", m.campaign_id.value)
-      .field("contactPhone", m.phone);
-  w.key("contactName");
-  if (m.contact_name.empty())
-    w.null();
-  else
-    w.value(m.contact_name);
-  w.field("body", m.body)
-      .field("status", m.status)
-      .field("encoding", m.encoding)
-      .field("segments", m.segments);
-  optional_time(w, "sentAt", m.sent_at);
-  optional_time(w, "deliveredAt", m.delivered_at);
-  w.field("error", m.error);
-  w.field("createdAt", format_iso8601(m.created_at))
-      .field("updatedAt", format_iso8601(m.updated_at))
-      .end_object();
+  write_message(w, m);
   return w.take();
 }
 
 // As GET /api/campaigns/{id} shows a campaign, without its messages.
 std::string campaign_json(const CampaignView& c) {
   JsonWriter w;
-  w.begin_object()
-      .field("id", c.id.value)
-      .field("name", c.name)
-      .field("status", c.status)
-      .field("message", c.message)
-      .field("source", c.source)
-      .field("totalMessages", c.total_messages)
-      .field("queuedCount", c.queued_count)
-      .field("sendingCount", c.sending_count)
-      .field("sentCount", c.sent_count)
-      .field("deliveredCount", c.delivered_count)
-      .field("failedCount", c.failed_count)
-      .field("segments", c.segments);
-  optional_time(w, "startedAt", c.started_at);
-  optional_time(w, "completedAt", c.completed_at);
-  w.field("createdAt", format_iso8601(c.created_at))
-      .field("updatedAt", format_iso8601(c.updated_at))
-      .end_object();
+  w.begin_object();
+  write_campaign_fields(w, c);
+  w.end_object();
   return w.take();
 }
 
 std::string device_json(const DeviceView& d, std::optional<std::string> reason) {
   JsonWriter w;
   w.begin_object().field("id", d.id.value).field("deviceName", d.name).field("status", d.status);
-  optional_time(w, "lastSeenAt", d.last_seen_at);
+  write_time_or_null(w, "lastSeenAt", d.last_seen_at);
   w.field("reason", reason).end_object();
   return w.take();
 }

@@ -6,6 +6,7 @@
 #include "domain/json_writer.h"
 #include "domain/phone.h"
 #include "fmt/format.h"
+#include "projections/view_json.h"
 
 namespace pulse::http {
 namespace {
@@ -16,14 +17,6 @@ using Res = httplib::Response;
 constexpr size_t kDefaultLimit = 50;
 constexpr size_t kMaxLimit = 500;
 
-void optional_time(JsonWriter& w, std::string_view k, const std::optional<TimePoint>& t) {
-  w.key(k);
-  if (t)
-    w.value(format_iso8601(*t));
-  else
-    w.null();
-}
-
 // The reference's message fields, then Pulse's.
 void write_message_fields(JsonWriter& w, const projections::MessageView& m) {
   w.field("id", m.id.value).field("contactPhone", m.phone).key("contactName");
@@ -32,8 +25,8 @@ void write_message_fields(JsonWriter& w, const projections::MessageView& m) {
   else
     w.value(m.contact_name);
   w.field("body", m.body).field("status", m.status);
-  optional_time(w, "sentAt", m.sent_at);
-  optional_time(w, "deliveredAt", m.delivered_at);
+  projections::write_time_or_null(w, "sentAt", m.sent_at);
+  projections::write_time_or_null(w, "deliveredAt", m.delivered_at);
   w.field("error", m.error)
       .field("campaignId", m.campaign_id.value)
       .field("encoding", m.encoding)

@@ -1,0 +1,54 @@
+#include "projections/view_json.h"
+
+namespace pulse::projections {
+
+void write_time_or_null(JsonWriter& w, std::string_view key, const std::optional<TimePoint>& t) {
+  w.key(key);
+  if (t)
+    w.value(format_iso8601(*t));
+  else
+    w.null();
+}
+
+void write_message(JsonWriter& w, const MessageView& m) {
+  w.begin_object()
+      .field("id", m.id.value)
+      .field("campaignId", m.campaign_id.value)
+      .field("contactPhone", m.phone);
+  w.key("contactName");
+  if (m.contact_name.empty())
+    w.null();
+  else
+    w.value(m.contact_name);
+  w.field("body", m.body)
+      .field("status", m.status)
+      .field("encoding", m.encoding)
+      .field("segments", m.segments);
+  write_time_or_null(w, "sentAt", m.sent_at);
+  write_time_or_null(w, "deliveredAt", m.delivered_at);
+  w.field("error", m.error);
+  w.field("createdAt", format_iso8601(m.created_at))
+      .field("updatedAt", format_iso8601(m.updated_at))
+      .end_object();
+}
+
+void write_campaign_fields(JsonWriter& w, const CampaignView& c) {
+  w.field("id", c.id.value)
+      .field("name", c.name)
+      .field("status", c.status)
+      .field("message", c.message)
+      .field("source", c.source)
+      .field("totalMessages", c.total_messages)
+      .field("queuedCount", c.queued_count)
+      .field("sendingCount", c.sending_count)
+      .field("sentCount", c.sent_count)
+      .field("deliveredCount", c.delivered_count)
+      .field("failedCount", c.failed_count)
+      .field("segments", c.segments);
+  write_time_or_null(w, "startedAt", c.started_at);
+  write_time_or_null(w, "completedAt", c.completed_at);
+  w.field("createdAt", format_iso8601(c.created_at))
+      .field("updatedAt", format_iso8601(c.updated_at));
+}
+
+}  // namespace pulse::projections

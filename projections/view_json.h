@@ -1,0 +1,21 @@
+#pragma once
+// The REST API's JSON of read-model resources, shared by the HTTP layer and the webhook
+// payloads (a webhook shows its resource as the API does).
+#include <optional>
+#include <string_view>
+
+#include "domain/json_writer.h"
+#include "domain/time.h"
+#include "projections/read_model.h"
+
+namespace pulse::projections {
+
+// "key": "<ISO 8601>" or "key": null.
+void write_time_or_null(JsonWriter& w, std::string_view key, const std::optional<TimePoint>& t);
+// A message as GET /api/campaigns/{id} lists it (the reference's Step 5), as an object.
+void write_message(JsonWriter& w, const MessageView& m);
+// A campaign's fields as GET /api/campaigns/{id} starts them, inside an object the caller
+// opened (and may add to).
+void write_campaign_fields(JsonWriter& w, const CampaignView& c);
+
+}  // namespace pulse::projections
