@@ -9,6 +9,7 @@
 
 #include "domain/json_writer.h"
 #include "fmt/format.h"
+#include "projections/view_json.h"
 
 namespace pulse::codec {
 namespace {
@@ -16,9 +17,6 @@ namespace {
 using simdjson::dom::array;
 using simdjson::dom::element;
 using simdjson::dom::object;
-
-template <class T>
-void write_optional_time(JsonWriter& w, std::string_view k, const std::optional<T>& t);
 
 // One parser per thread: documents are decoded into structs before the next parse.
 simdjson::dom::parser& parser() {
@@ -206,7 +204,7 @@ void write_data(JsonWriter& w, const CampaignCreated& e) {
       .field("source", e.source)
       .field("message", e.message)
       .field("totalMessages", e.total_messages);
-  write_optional_time(w, "expiresAt", e.expires_at);  // v2
+  projections::write_time_or_null(w, "expiresAt", e.expires_at);  // v2
   w.end_object();
 }
 
@@ -739,15 +737,6 @@ Result<V> read_alternative(std::string_view kind, std::string_view type, int64_t
   }
 }
 
-template <class T>
-void write_optional_time(JsonWriter& w, std::string_view k, const std::optional<T>& t) {
-  w.key(k);
-  if (t)
-    w.value(format_iso8601(*t));
-  else
-    w.null();
-}
-
 }  // namespace
 
 std::string encode_command(const CommandEnvelope& c) {
@@ -838,12 +827,12 @@ std::string encode(const projections::CampaignView& v) {
       .field("segments", v.segments)
       .field("createdAt", format_iso8601(v.created_at))
       .field("updatedAt", format_iso8601(v.updated_at));
-  write_optional_time(w, "startedAt", v.started_at);
-  write_optional_time(w, "completedAt", v.completed_at);
+  projections::write_time_or_null(w, "startedAt", v.started_at);
+  projections::write_time_or_null(w, "completedAt", v.completed_at);
   w.field("contactListId", v.contact_list_id)
       .field("contactListName", v.contact_list_name)
       .field("contactCount", v.contact_count);
-  write_optional_time(w, "scheduledAt", v.scheduled_at);
+  projections::write_time_or_null(w, "scheduledAt", v.scheduled_at);
   w.end_object();
   return w.take();
 }
@@ -891,8 +880,8 @@ std::string encode(const projections::MessageView& v) {
       .field("segments", v.segments)
       .field("createdAt", format_iso8601(v.created_at))
       .field("updatedAt", format_iso8601(v.updated_at));
-  write_optional_time(w, "sentAt", v.sent_at);
-  write_optional_time(w, "deliveredAt", v.delivered_at);
+  projections::write_time_or_null(w, "sentAt", v.sent_at);
+  projections::write_time_or_null(w, "deliveredAt", v.delivered_at);
   w.field("error", v.error);
   w.field("deviceId", v.device_id);
   w.key("simSlot");
