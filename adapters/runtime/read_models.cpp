@@ -230,22 +230,33 @@ Result<std::optional<projections::MembershipView>> ReadModels::membership(const 
 }
 
 namespace {
-template <class T, class Decode>
-Result<std::vector<T>> scan_decoded(store::KvStore& kv, const std::string& prefix, Decode decode) {
+// Values under `prefix` in key order (reversed when `reverse`) after `start` (exclusive; empty:
+// from the first), at most `limit` (0: all) that `keep` accepts.
+template <class T, class Decode, class Keep>
+Result<std::vector<T>> scan_page(store::KvStore& kv, const std::string& prefix,
+                                 const std::string& start, bool reverse, size_t limit,
+                                 Decode decode, Keep keep) {
   std::vector<T> out;
   std::optional<Error> error;
-  auto st = kv.scan(prefix, "", false, [&](std::string_view, std::string_view value) {
+  auto st = kv.scan(prefix, start, reverse, [&](std::string_view key, std::string_view value) {
+    if (!start.empty() && key == start) return true;
     auto v = decode(value);
     if (!v) {
       error = v.error();
       return false;
     }
-    out.push_back(std::move(v).value());
-    return true;
+    if (keep(*v)) out.push_back(std::move(v).value());
+    return limit == 0 || out.size() < limit;
   });
   if (!st) return st.error();
   if (error) return *error;
   return out;
+}
+
+// Every value under `prefix`, in key order.
+template <class T, class Decode>
+Result<std::vector<T>> scan_decoded(store::KvStore& kv, const std::string& prefix, Decode decode) {
+  return scan_page<T>(kv, prefix, "", false, 0, decode, [](const T&) { return true; });
 }
 }  // namespace
 
@@ -313,31 +324,6 @@ Result<std::optional<projections::ClaimView>> ReadModels::claim(const OrgId& org
 }
 
 // ---- issue 5 -------------------------------------------------------------------------------
-
-namespace {
-// Values under `prefix` in key order from `start` (exclusive when `skip_start`), at most `limit`
-// (0: all) that `keep` accepts.
-template <class T, class Decode, class Keep>
-Result<std::vector<T>> scan_page(store::KvStore& kv, const std::string& prefix,
-                                 const std::string& start, bool reverse, size_t limit,
-                                 Decode decode, Keep keep) {
-  std::vector<T> out;
-  std::optional<Error> error;
-  auto st = kv.scan(prefix, start, reverse, [&](std::string_view key, std::string_view value) {
-    if (!start.empty() && key == start) return true;
-    auto v = decode(value);
-    if (!v) {
-      error = v.error();
-      return false;
-    }
-    if (keep(*v)) out.push_back(std::move(v).value());
-    return limit == 0 || out.size() < limit;
-  });
-  if (!st) return st.error();
-  if (error) return *error;
-  return out;
-}
-}  // namespace
 
 Result<std::vector<projections::ContactListView>> ReadModels::contact_lists(
     const OrgId& org, size_t limit, const std::optional<ContactListId>& after) {
