@@ -1,5 +1,6 @@
 #include "commands/campaigns.h"
 
+#include "commands/gateway.h"
 #include "commands/opt_outs.h"
 
 #include <algorithm>
@@ -112,24 +113,10 @@ Decision decide_control(const OrgState& org, const CommandEnvelope& env, const C
   }
   if (c.action != "cancel") return validation_error("Invalid action", "pause, resume or cancel");
   // Everything still queued fails now; leased messages keep their lease and may still report.
-  std::vector<FailedMessage> failed;
-  auto id_of = [&](int32_t index) {
-    return MessageId{
-        derive_id(id_prefix::message, c.campaign_id.value, static_cast<uint32_t>(index))};
-  };
-  for (const auto& [index, r] : q.requeued)
-    failed.push_back(FailedMessage{id_of(index), env.at, std::string(kCancelledError)});
   const int32_t queued_end =
       q.hold == std::string(campaign_status::draft) ? q.filled.value_or(0) : q.total;
-  for (int32_t i = q.next_index; i < queued_end; ++i)
-    failed.push_back(FailedMessage{id_of(i), env.at, std::string(kCancelledError)});
-  std::vector<Event> events;
-  for (size_t k = 0; k < failed.size(); k += MessagesQueued::kMaxMessagesPerEvent) {
-    const auto end = std::min(failed.size(), k + MessagesQueued::kMaxMessagesPerEvent);
-    events.push_back(MessagesFailed{"",
-                                    {failed.begin() + static_cast<ptrdiff_t>(k),
-                                     failed.begin() + static_cast<ptrdiff_t>(end)}});
-  }
+  auto events =
+      fail_unclaimed(c.campaign_id.value, q, queued_end, env.at, std::string(kCancelledError));
   events.push_back(CampaignCancelled{c.campaign_id});
   return events;
 }

@@ -308,30 +308,25 @@ bool is_gateway_command(const Command& c) {
          std::holds_alternative<ReportStatus>(c);
 }
 
-namespace {
-
-// Fails every message of `q` that no device holds (requeued, or never handed out), in events of
-// at most kMaxMessagesPerEvent.
-template <class Sink>
-void fail_queued(Sink& s, const std::string& campaign, const CampaignQueue& q, TimePoint at,
-                 std::string_view why) {
+std::vector<Event> fail_unclaimed(const std::string& campaign, const CampaignQueue& q, int32_t end,
+                                  TimePoint at, std::string_view why) {
   std::vector<FailedMessage> failed;
   auto id_of = [&](int32_t index) {
     return MessageId{derive_id(id_prefix::message, campaign, static_cast<uint32_t>(index))};
   };
   for (const auto& [index, r] : q.requeued)
     failed.push_back(FailedMessage{id_of(index), at, std::string(why)});
-  for (int32_t i = q.next_index; i < q.total; ++i)
+  for (int32_t i = q.next_index; i < end; ++i)
     failed.push_back(FailedMessage{id_of(i), at, std::string(why)});
+  std::vector<Event> out;
   for (size_t k = 0; k < failed.size(); k += MessagesQueued::kMaxMessagesPerEvent) {
-    const auto end = std::min(failed.size(), k + MessagesQueued::kMaxMessagesPerEvent);
-    s.emit(MessagesFailed{"",
-                          {failed.begin() + static_cast<ptrdiff_t>(k),
-                           failed.begin() + static_cast<ptrdiff_t>(end)}});
+    const auto last = std::min(failed.size(), k + MessagesQueued::kMaxMessagesPerEvent);
+    out.push_back(MessagesFailed{"",
+                                 {failed.begin() + static_cast<ptrdiff_t>(k),
+                                  failed.begin() + static_cast<ptrdiff_t>(last)}});
   }
+  return out;
 }
-
-}  // namespace
 
 std::vector<Event> completions(const OrgState& org) {
   std::vector<Event> out;
@@ -400,7 +395,8 @@ Result<std::vector<Event>> decide_gateway(const DeciderConfig& config, const Dec
             const auto queues = s.org().queues;
             for (const auto& [campaign, q] : queues)
               if (q.device == c.device_id.value)
-                fail_queued(s, campaign, q, at, "pinned device unpaired");
+                for (auto& e : fail_unclaimed(campaign, q, q.total, at, "pinned device unpaired"))
+                  s.emit(std::move(e));
             if (online) s.emit(DeviceDisconnected{c.device_id, "unpaired"});
             s.emit(DeviceUnpaired{c.device_id});
             s.complete_finished();
@@ -453,7 +449,8 @@ std::vector<Event> decide_tick(const DeciderConfig& config, const DeciderState& 
   const auto queues = s.org().queues;
   for (const auto& [campaign, q] : queues)
     if (q.expires_at && *q.expires_at <= at)
-      fail_queued(s, campaign, q, at, "expired before it could be sent");
+      for (auto& e : fail_unclaimed(campaign, q, q.total, at, "expired before it could be sent"))
+        s.emit(std::move(e));
   s.complete_finished();
   return s.take();
 }

@@ -17,6 +17,10 @@ void evolve_gateway(const DeciderConfig& config, OrgState& org, const Event& eve
 // Campaign ids of CampaignCompleted events for every running campaign whose messages are all
 // finished.
 std::vector<Event> completions(const OrgState& org);
+// MessagesFailed (in events of at most kMaxMessagesPerEvent) for every message of campaign `q`
+// that no device holds: those requeued, and those not yet handed out below index `end`.
+std::vector<Event> fail_unclaimed(const std::string& campaign, const CampaignQueue& q, int32_t end,
+                                  TimePoint at, std::string_view why);
 
 std::string utc_day(TimePoint t);
 
