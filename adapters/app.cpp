@@ -6,12 +6,13 @@
 
 namespace pulse {
 
-Result<std::unique_ptr<log::Log>> open_log(const AppOptions& options) {
+Result<std::unique_ptr<log::Log>> open_log(const AppOptions& options, RandomSource& random) {
   if (!options.kafka.empty()) {
     log::KafkaOptions k{options.kafka,
                         options.partitions > 0 ? options.partitions : log::kDefaultPartitions};
     k.fetch_wait = options.kafka_fetch_wait;
     k.delivery_timeout = options.kafka_delivery_timeout;
+    k.reader_salt = random.next();
     return log::open_kafka_log(k);
   }
   return log::open_embedded_log(
@@ -32,10 +33,11 @@ Result<std::unique_ptr<App>> App::open_read_only(std::unique_ptr<App> app) {
   return app;
 }
 
-Result<std::unique_ptr<App>> App::open(const AppOptions& options, const TimeSource& clock) {
-  std::unique_ptr<App> app(new App(options, clock));
+Result<std::unique_ptr<App>> App::open(const AppOptions& options, const TimeSource& clock,
+                                       RandomSource& random) {
+  std::unique_ptr<App> app(new App(options, clock, random));
   if (options.read_only) return open_read_only(std::move(app));
-  auto log = open_log(options);
+  auto log = open_log(options, random);
   if (!log) return log.error();
   app->log_ = std::make_unique<runtime::MeteredLog>(std::move(log).value(), *app->metrics_);
   const auto& roles = options.roles;
@@ -73,7 +75,7 @@ Result<std::unique_ptr<App>> App::open(const AppOptions& options, const TimeSour
     wh.allow_private = options.allow_private_webhooks;
     App* self = app.get();
     app->dispatcher_ = std::make_unique<webhooks::Dispatcher>(
-        app->log_.get(), *app->views_, *app->webhook_state_, partitions, clock, wh, [self] {
+        app->log_.get(), *app->views_, *app->webhook_state_, partitions, clock, random, wh, [self] {
           return self->projector_ &&
                  self->projector_
                      ->wait_caught_up(std::chrono::steady_clock::now() + std::chrono::seconds(1))
@@ -101,7 +103,7 @@ Result<std::unique_ptr<App>> App::open(const AppOptions& options, const TimeSour
     if (auto st = app->decider_->start(); !st) return st.error();
     if (roles.ticker) {
       // Ticks only partitions with a deadline, which only their decider publishes.
-      app->ticker_ = std::make_unique<runtime::Ticker>(*app->log_, *app->deadlines_, clock);
+      app->ticker_ = std::make_unique<runtime::Ticker>(*app->log_, *app->deadlines_, clock, random);
       app->ticker_->start();
     }
   }

@@ -6,7 +6,7 @@
 //   log/    the embedded event log (pulse.commands, pulse.events); absent with --kafka
 //   state/  decider state and the command offsets it consumed
 //   views/  read models and the event offsets the projector consumed
-//   webhooks/ webhook dispatch state: deliveries, attempts, what is due (issue 6)
+//   webhooks/ webhook dispatch state: deliveries, attempts, what is due
 // Deleting views/ and restarting rebuilds every read model from the event log.
 #include <filesystem>
 #include <memory>
@@ -25,6 +25,7 @@
 #include "adapters/webhooks/dispatcher.h"
 #include "commands/decider.h"
 #include "domain/ids.h"
+#include "domain/random.h"
 #include "domain/time.h"
 
 namespace pulse {
@@ -46,7 +47,7 @@ struct AppOptions {
   // What this process runs (pulse serve --roles; adapters/runtime/roles.h). Split roles need
   // Kafka: deciders then share partitions through the consumer group "pulse-deciders".
   runtime::Roles roles;
-  // Webhook dispatch (issue 6); allow_private above is copied into it. dispatch off: deliveries
+  // Webhook dispatch; allow_private above is copied into it. dispatch off: deliveries
   // are projected into the outbox but nothing is sent.
   webhooks::DispatcherOptions webhooks;
   bool webhook_dispatch = true;
@@ -54,7 +55,10 @@ struct AppOptions {
 
 class App {
  public:
-  static Result<std::unique_ptr<App>> open(const AppOptions& options, const TimeSource& clock);
+  // `clock` and `random` are the only sources of time and randomness of what the App runs;
+  // both outlive it.
+  static Result<std::unique_ptr<App>> open(const AppOptions& options, const TimeSource& clock,
+                                           RandomSource& random);
   ~App();
 
   const AppOptions& options() const { return options_; }
@@ -82,10 +86,12 @@ class App {
 
  private:
   static Result<std::unique_ptr<App>> open_read_only(std::unique_ptr<App> app);
-  App(AppOptions options, const TimeSource& clock) : options_(std::move(options)), clock_(clock) {}
+  App(AppOptions options, const TimeSource& clock, RandomSource& random)
+      : options_(std::move(options)), clock_(clock), random_(random) {}
 
   AppOptions options_;
   const TimeSource& clock_;
+  RandomSource& random_;
   std::unique_ptr<runtime::Metrics> metrics_ = std::make_unique<runtime::Metrics>();
   bool local_decisions_ = false;
   std::unique_ptr<log::Log> log_;
@@ -99,13 +105,13 @@ class App {
   std::unique_ptr<runtime::Ticker> ticker_;
   std::unique_ptr<runtime::DeciderRunner> decider_;
   std::unique_ptr<runtime::ProjectorRunner> projector_;
-  // webhooks (issue 6)
+  // webhook dispatch
   std::unique_ptr<store::KvStore> webhook_state_;
   std::unique_ptr<webhooks::DeliveryStore> deliveries_;
   std::unique_ptr<webhooks::Dispatcher> dispatcher_;
 };
 
-// Opens the configured log adapter.
-Result<std::unique_ptr<log::Log>> open_log(const AppOptions& options);
+// Opens the configured log adapter (`random` salts Kafka readers' group ids).
+Result<std::unique_ptr<log::Log>> open_log(const AppOptions& options, RandomSource& random);
 
 }  // namespace pulse

@@ -1,6 +1,7 @@
 // pulse: one binary for the server, the gateway simulator and the operators' tools.
 #include <string>
 
+#include "adapters/bench/bench.h"
 #include "adapters/cli/args.h"
 #include "fmt/format.h"
 
@@ -18,6 +19,7 @@ commands:
                [--device-rate-per-minute 30] [--sim-daily-cap 1000] [--max-attempts 3]
                [--delivery-window-seconds 600] [--message-ttl-seconds 86400]
                [--read-only] (serve DATA_DIR/views as they are, e.g. from replay --until)
+               [--tls-cert FILE --tls-key FILE] (HTTPS, PEM; the SMSGate app needs it)
                env: PULSE_JWT_SECRET (else DATA_DIR/secrets/jwt-secret), PULSE_ADMIN_TOKEN
   events       print the event log as NDJSON          --data-dir DIR [--kafka BROKERS]
                [--from OFFSET|P:O,…|TIME] [--to OFFSET|P:O,…|TIME] [--org ID] [--type T,…]
@@ -34,6 +36,9 @@ commands:
                [--heartbeat-seconds S (server's: 30)] [--seed 1] [--quiet]
                [--reply-stop-rate 0 (recipients reply STOP: POST /api/gateway/inbound)]
                [--duration SECONDS (0: until Ctrl-C)]
+               [--protocol pulse|smsgate (the SMSGate app's /mobile/v1 device API)]
+               [--code DIGITS (smsgate, one phone: the pairing code a person read off the
+               dashboard; then no --api-key)]
   admin        operator commands: set-plan --org ORG --plan PLAN  [--server URL]
                (with PULSE_ADMIN_TOKEN)
   bench        benchmarks against raw baselines       [--quick] [--only FIGURE,...]
@@ -56,7 +61,7 @@ int main(int argc, char** argv) {
   if (cmd == "replay") return replay(*args);
   if (cmd == "dump") return dump(*args);
   if (cmd == "gateway-sim") return gateway_sim(*args);
-  if (cmd == "bench") return bench(*args);
+  if (cmd == "bench") return pulse::bench::run(*args);
   fmt::print(stderr, "pulse: unknown command '{}'\n{}", cmd, kUsage);
   return 2;
 }

@@ -153,26 +153,19 @@ Result<std::vector<CampaignMessage>> render_messages(const std::string& message,
   return out;
 }
 
-bool is_campaign_command(const Command& c) {
-  return std::holds_alternative<DraftCampaign>(c) ||
-         std::holds_alternative<QueueCampaignMessages>(c) ||
-         std::holds_alternative<LaunchCampaign>(c) || std::holds_alternative<ControlCampaign>(c);
-}
-
 Result<std::vector<Event>> decide_campaign(const DeciderConfig& config, const DeciderState& state,
                                            const CommandEnvelope& env) {
   const auto& org = state.org;
-  return std::visit(Overloaded{
-                        [&](const DraftCampaign& c) { return decide_draft(config, org, env, c); },
-                        [&](const QueueCampaignMessages& c) { return decide_queue(org, c); },
-                        [&](const LaunchCampaign& c) { return decide_launch(config, org, env, c); },
-                        [&](const ControlCampaign& c) { return decide_control(org, env, c); },
-                        [&](const auto&) -> Decision {
-                          return Error{Errc::internal, "Not a campaign command",
-                                       std::string(command_type(env.body))};
-                        },
-                    },
-                    env.body);
+  return std::visit(
+      Overloaded{
+          [&](const DraftCampaign& c) { return decide_draft(config, org, env, c); },
+          [&](const QueueCampaignMessages& c) { return decide_queue(org, c); },
+          [&](const LaunchCampaign& c) { return decide_launch(config, org, env, c); },
+          [&](const ControlCampaign& c) { return decide_control(org, env, c); },
+          // Unreachable: decide() routes only CampaignCommands here.
+          [&](const NoneOf<CampaignCommands> auto&) -> Decision { return misrouted(env); },
+      },
+      env.body);
 }
 
 void evolve_campaigns(OrgState& org, const Event& event) {
@@ -227,7 +220,8 @@ void evolve_campaigns(OrgState& org, const Event& event) {
                    if (auto* q = queue(e.campaign_id)) q->hold.reset();
                  },
                  [&](const CampaignCancelled& e) { org.queues.erase(e.campaign_id.value); },
-                 [&](const auto&) {},
+                 // The other capabilities' events, MessagesQueued and RecipientsSuppressed aside.
+                 [&](const NoneOf<CampaignEvents> auto&) {},
              },
              event);
 }

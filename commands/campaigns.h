@@ -23,7 +23,6 @@ Status check_schedule(TimePoint scheduled_at, TimePoint now);
 Result<std::vector<CampaignMessage>> render_messages(const std::string& message,
                                                      const std::vector<Contact>& contacts);
 
-bool is_campaign_command(const Command& c);
 Result<std::vector<Event>> decide_campaign(const DeciderConfig& config, const DeciderState& state,
                                            const CommandEnvelope& cmd);
 // Applies a campaign event (a no-op for others); MessagesQueued advances a draft's fill.

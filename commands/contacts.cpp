@@ -191,12 +191,6 @@ Result<ImportPlan> plan_import(std::string_view csv) {
   return plan;
 }
 
-bool is_contact_command(const Command& c) {
-  return std::holds_alternative<CreateContactList>(c) ||
-         std::holds_alternative<UpsertContacts>(c) || std::holds_alternative<RemoveContacts>(c) ||
-         std::holds_alternative<DeleteContactList>(c);
-}
-
 Decision decide_contacts(const OrgState& org, const CommandEnvelope& env) {
   if (!org.exists) return Error{Errc::not_found, "Organization not found", "It does not exist."};
   auto exists = [&](const ContactListId& id) {
@@ -225,10 +219,8 @@ Decision decide_contacts(const OrgState& org, const CommandEnvelope& env) {
             if (!exists(c.list_id)) return list_not_found();
             return std::vector<Event>{ContactListDeleted{c.list_id}};
           },
-          [&](const auto&) -> Decision {
-            return Error{Errc::internal, "Not a contact command",
-                         std::string(command_type(env.body))};
-          },
+          // Unreachable: decide() routes only ContactCommands here.
+          [&](const NoneOf<ContactCommands> auto&) -> Decision { return misrouted(env); },
       },
       env.body);
 }

@@ -45,7 +45,6 @@ struct ImportPlan {
 };
 Result<ImportPlan> plan_import(std::string_view csv);
 
-bool is_contact_command(const Command& c);
 Result<std::vector<Event>> decide_contacts(const OrgState& org, const CommandEnvelope& cmd);
 void evolve_contacts(OrgState& org, const Event& event);
 

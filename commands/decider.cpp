@@ -159,11 +159,15 @@ int64_t sms_remaining(const DeciderConfig& config, const OrgState& org, TimePoin
   return std::max<int64_t>(0, limit - used);
 }
 
+Error misrouted(const CommandEnvelope& cmd) {
+  return Error{Errc::internal, "Command routed to the wrong capability",
+               std::string(command_type(cmd.body))};
+}
+
+// One overload per command or per capability's list, and no fallback: a command that nobody
+// routes fails to compile here.
 Decision decide(const DeciderConfig& config, const DeciderState& state,
                 const CommandEnvelope& cmd) {
-  if (auto d = decide_webhooks(state.org, cmd)) return std::move(*d);
-  if (is_contact_command(cmd.body)) return decide_contacts(state.org, cmd);
-  if (is_campaign_command(cmd.body)) return decide_campaign(config, state, cmd);
   return std::visit(
       Overloaded{
           [&](const SendSms& c) { return decide_send(config, state.org, cmd, c); },
@@ -173,11 +177,13 @@ Decision decide(const DeciderConfig& config, const DeciderState& state,
           [&](const CreateApiKey& c) { return decide_create_key(config, state.org, c); },
           [&](const RevokeApiKey& c) { return decide_revoke_key(state.org, c); },
           [&](const SetPlan& c) { return decide_set_plan(state.org, c); },
-          [&](const ClockTick&) -> Decision { return decide_tick(config, state, cmd.at); },
           [&](const AddOptOut& c) { return decide_add_opt_out(state.org, c); },
           [&](const RemoveOptOut& c) { return decide_remove_opt_out(state.org, c); },
           [&](const ReceiveSms& c) { return decide_receive_sms(state.org, c); },
-          [&](const auto&) { return decide_gateway(config, state, cmd); },
+          [&](const OneOf<GatewayCommands> auto&) { return decide_gateway(config, state, cmd); },
+          [&](const OneOf<ContactCommands> auto&) { return decide_contacts(state.org, cmd); },
+          [&](const OneOf<CampaignCommands> auto&) { return decide_campaign(config, state, cmd); },
+          [&](const OneOf<WebhookCommands> auto&) { return decide_webhooks(state.org, cmd); },
       },
       cmd.body);
 }
@@ -216,7 +222,15 @@ void evolve(const DeciderConfig& config, DeciderState& state, const Event& event
                  [&](const ApiKeyCreated& e) { org.api_keys.insert(e.id.value); },
                  [&](const ApiKeyRevoked& e) { org.api_keys.erase(e.id.value); },
                  [&](const PlanChanged& e) { org.plan = e.plan; },
-                 [&](const auto&) {},  // gateway events: evolve_gateway above
+                 // Sending's other events: evolve_gateway and evolve_opt_outs above.
+                 [&](const CampaignCompleted&) {},
+                 [&](const CommandDecided&) {},
+                 [&](const RecipientsSuppressed&) {},
+                 [&](const CampaignPinned&) {},
+                 [&](const IdempotencyKeyRecorded&) {},
+                 [&](const SendReplayed&) {},
+                 // The other capabilities' events: their evolve_* above.
+                 [&](const NoneOf<SendEvents, AccountEvents> auto&) {},
              },
              event);
 }

@@ -232,6 +232,10 @@ struct DeciderConfig {
 Result<std::vector<Event>> decide(const DeciderConfig& config, const DeciderState& state,
                                   const CommandEnvelope& cmd);
 
+// A capability's decide called with another capability's command: decide() routes by the
+// capabilities' command lists, so this is a bug, refused as an internal error.
+Error misrouted(const CommandEnvelope& cmd);
+
 // Applies an event the decider produced to its state.
 void evolve(const DeciderConfig& config, DeciderState& state, const Event& event, TimePoint at);
 

@@ -301,13 +301,6 @@ std::string utc_day(TimePoint t) {
                      static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
 }
 
-bool is_gateway_command(const Command& c) {
-  return std::holds_alternative<CreatePairing>(c) || std::holds_alternative<RegisterDevice>(c) ||
-         std::holds_alternative<UpdateDevice>(c) || std::holds_alternative<UnpairDevice>(c) ||
-         std::holds_alternative<DeviceHeartbeat>(c) || std::holds_alternative<ClaimMessages>(c) ||
-         std::holds_alternative<ReportStatus>(c);
-}
-
 std::vector<Event> fail_unclaimed(const std::string& campaign, const CampaignQueue& q, int32_t end,
                                   TimePoint at, std::string_view why) {
   std::vector<FailedMessage> failed;
@@ -418,10 +411,10 @@ Result<std::vector<Event>> decide_gateway(const DeciderConfig& config, const Dec
             s.complete_finished();
             return s.take();
           },
-          [&](const auto&) -> Decision {
-            return Error{Errc::internal, "Not a gateway command",
-                         std::string(command_type(env.body))};
-          },
+          [&](const ClockTick&) -> Decision { return decide_tick(config, state, at); },
+          // Unreachable: decide() routes only GatewayCommands here. A gateway command without
+          // its overload above fails to compile.
+          [&](const NoneOf<GatewayCommands> auto&) -> Decision { return misrouted(env); },
       },
       env.body);
 }
@@ -586,7 +579,8 @@ void evolve_gateway(const DeciderConfig& config, OrgState& org, const Event& eve
             }
           },
           [&](const CampaignCompleted& e) { org.queues.erase(e.campaign_id.value); },
-          [&](const auto&) {},
+          [&](const ReportsRejected&) {},
+          [&](const NoneOf<GatewayEvents> auto&) {},
       },
       event);
 }

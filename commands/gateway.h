@@ -8,7 +8,6 @@
 
 namespace pulse::commands {
 
-bool is_gateway_command(const Command& c);
 Result<std::vector<Event>> decide_gateway(const DeciderConfig& config, const DeciderState& state,
                                           const CommandEnvelope& cmd);
 // Applies a gateway event (a no-op for any other event).

@@ -86,7 +86,8 @@ void evolve_opt_outs(OrgState& org, const Event& event, TimePoint at) {
                    keys[e.key] = IdempotentSend{e.request_hash, e.campaign_id.value,
                                                 e.recipient_count, e.expires_at};
                  },
-                 [&](const auto&) {},
+                 [&](const SmsReceived&) {},
+                 [&](const NoneOf<OptOutEvents> auto&) {},
              },
              event);
 }

@@ -24,7 +24,9 @@ Suppression skip_opted_out(const OrgState& org, const Range& recipients, PhoneOf
   Suppression s;
   size_t i = 0;
   for (const auto& r : recipients) {
-    const std::string_view phone = phone_of(r);
+    // A reference, not a string_view: phone_of may return a string by value, which a view
+    // would outlive.
+    const auto& phone = phone_of(r);
     if (is_opted_out(org, phone))
       s.suppressed.emplace_back(phone);
     else

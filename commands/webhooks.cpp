@@ -26,13 +26,13 @@ Decision one(Event e) {
 
 }  // namespace
 
-std::optional<Decision> decide_webhooks(const OrgState& org, const CommandEnvelope& cmd) {
+Decision decide_webhooks(const OrgState& org, const CommandEnvelope& cmd) {
   auto existing = [&](const WebhookId& id) -> std::optional<Error> {
     if (!org.exists) return Error{Errc::not_found, "Organization not found", "It does not exist."};
     if (!find(org, id)) return webhook_not_found();
     return std::nullopt;
   };
-  return std::visit(
+  return *std::visit(
       Overloaded{
           [&](const CreateWebhook& c) -> std::optional<Decision> {
             if (!org.exists)
@@ -79,7 +79,10 @@ std::optional<Decision> decide_webhooks(const OrgState& org, const CommandEnvelo
               return Decision(validation_error("Invalid window", "until must be after since"));
             return one(WebhookReplayRequested{c.webhook_id, c.since, c.until});
           },
-          [&](const auto&) -> std::optional<Decision> { return std::nullopt; },
+          // Unreachable: decide() routes only WebhookCommands here.
+          [&](const NoneOf<WebhookCommands> auto&) -> std::optional<Decision> {
+            return misrouted(cmd);
+          },
       },
       cmd.body);
 }
@@ -103,7 +106,12 @@ void evolve_webhooks(OrgState& org, const Event& event) {
                  [&](const WebhookDeleted& e) {
                    if (org.webhooks) org.webhooks->erase(e.webhook_id.value);
                  },
-                 [&](const auto&) {},
+                 // Deliveries, not endpoint state: the dispatcher acts on these.
+                 [&](const WebhookSecretRotated&) {},
+                 [&](const WebhookPinged&) {},
+                 [&](const WebhookRedeliveryRequested&) {},
+                 [&](const WebhookReplayRequested&) {},
+                 [&](const NoneOf<WebhookEvents> auto&) {},
              },
              event);
 }

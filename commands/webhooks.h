@@ -8,9 +8,8 @@
 
 namespace pulse::commands {
 
-// The decision for a webhook command; nullopt for any other command.
-std::optional<Result<std::vector<Event>>> decide_webhooks(const OrgState& org,
-                                                          const CommandEnvelope& cmd);
+// The decision for a webhook command (WebhookCommands).
+Result<std::vector<Event>> decide_webhooks(const OrgState& org, const CommandEnvelope& cmd);
 void evolve_webhooks(OrgState& org, const Event& event);
 
 }  // namespace pulse::commands

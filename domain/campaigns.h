@@ -1,5 +1,5 @@
 #pragma once
-// Campaigns on contact lists and scheduled sends (issue 5). A campaign is built in steps, each
+// Campaigns on contact lists and scheduled sends. A campaign is built in steps, each
 // one command: DraftCampaign (a queue that hands nothing out), QueueCampaignMessages (chunks of
 // at most 500 rendered messages), then LaunchCampaign (running now, or scheduled: the clock
 // starts it). ControlCampaign pauses, resumes or cancels it.
@@ -10,6 +10,7 @@
 
 #include "domain/ids.h"
 #include "domain/time.h"
+#include "domain/type_list.h"
 
 namespace pulse {
 
@@ -170,5 +171,10 @@ struct CampaignCancelled {
     f("campaignId", s.campaign_id);
   }
 };
+
+using CampaignCommands =
+    Types<DraftCampaign, QueueCampaignMessages, LaunchCampaign, ControlCampaign>;
+using CampaignEvents = Types<CampaignDrafted, CampaignScheduled, CampaignStarted, CampaignPaused,
+                             CampaignResumed, CampaignCancelled>;
 
 }  // namespace pulse

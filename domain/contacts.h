@@ -1,5 +1,5 @@
 #pragma once
-// Contact lists (issue 5): the commands and events that build them. A contact is keyed by its
+// Contact lists: the commands and events that build them. A contact is keyed by its
 // E.164 phone inside its list, so adding a number twice merges the two (the later non-empty
 // fields win).
 #include <map>
@@ -9,6 +9,7 @@
 
 #include "domain/ids.h"
 #include "domain/template.h"
+#include "domain/type_list.h"
 
 namespace pulse {
 
@@ -133,5 +134,9 @@ struct ContactListDeleted {
 
 // Contacts per command/event, so that no record grows past what a Kafka broker accepts.
 inline constexpr size_t kMaxContactsPerCommand = 500;
+
+using ContactCommands = Types<CreateContactList, UpsertContacts, RemoveContacts, DeleteContactList>;
+using ContactEvents =
+    Types<ContactListCreated, ContactsUpserted, ContactsRemoved, ContactListDeleted>;
 
 }  // namespace pulse

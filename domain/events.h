@@ -28,6 +28,11 @@ struct CampaignCreated {
   std::string message;  // the template as submitted
   int32_t total_messages = 0;
   std::optional<TimePoint> expires_at;  // messages not sent by then fail (v1: never)
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("campaignId", s.id), f("name", s.name), f("source", s.source), f("message", s.message),
+        f("totalMessages", s.total_messages), f("expiresAt", s.expires_at);
+  }
 };
 
 struct QueuedMessage {
@@ -37,6 +42,11 @@ struct QueuedMessage {
   std::string body;  // rendered for this recipient
   SmsEncoding encoding = SmsEncoding::gsm7;
   int32_t segments = 1;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("id", s.id), f("phone", s.phone), f("contactName", s.contact_name, field::defaulted),
+        f("body", s.body), f("encoding", s.encoding), f("segments", s.segments);
+  }
 };
 
 // Messages of one campaign, in chunks of at most kMaxMessagesPerEvent so no record grows past
@@ -47,6 +57,10 @@ struct MessagesQueued {
   static constexpr size_t kMaxMessagesPerEvent = 500;
   CampaignId campaign_id;
   std::vector<QueuedMessage> messages;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("campaignId", s.campaign_id), f("messages", s.messages);
+  }
 };
 
 // The decider refused a command (a consistent check failed). Recorded so that the HTTP node
@@ -58,259 +72,10 @@ struct CommandRejected {
   Errc code = Errc::validation;
   std::string error;
   std::string details;
-};
-
-// ---- accounts (issue 3) -----------------------------------------------------------------
-
-struct UserRegistered {
-  static constexpr std::string_view kType = "UserRegistered";
-  static constexpr int kVersion = 1;
-  UserId user_id;
-  std::string email;
-  std::string name;
-  std::string password_hash;
-  OrgId default_org;
-};
-
-struct OrganizationClaimed {
-  static constexpr std::string_view kType = "OrganizationClaimed";
-  static constexpr int kVersion = 1;
-  UserId user_id;
-  std::string email;
-  OrgId org;
-};
-
-struct OrganizationCreated {
-  static constexpr std::string_view kType = "OrganizationCreated";
-  static constexpr int kVersion = 1;
-  std::string name;
-  UserId owner;
-  Plan plan = Plan::free;
-};
-
-struct ApiKeyCreated {
-  static constexpr std::string_view kType = "ApiKeyCreated";
-  static constexpr int kVersion = 1;
-  ApiKeyId id;
-  std::string name;
-  std::string key_hash;
-  std::string hint;
-  std::string created_by;
-};
-
-struct ApiKeyRevoked {
-  static constexpr std::string_view kType = "ApiKeyRevoked";
-  static constexpr int kVersion = 1;
-  ApiKeyId id;
-};
-
-struct PlanChanged {
-  static constexpr std::string_view kType = "PlanChanged";
-  static constexpr int kVersion = 1;
-  Plan plan = Plan::free;
-};
-
-// ---- gateways (issue 4) -------------------------------------------------------------------
-
-struct PairingCreated {
-  static constexpr std::string_view kType = "PairingCreated";
-  static constexpr int kVersion = 1;
-  std::string token_hash;
-  TimePoint expires_at;
   template <class Self, class F>
   static void fields(Self& s, F&& f) {
-    f("tokenHash", s.token_hash), f("expiresAt", s.expires_at);
-  }
-};
-
-struct DeviceRegistered {
-  static constexpr std::string_view kType = "DeviceRegistered";
-  static constexpr int kVersion = 1;
-  DeviceId device_id;
-  std::string pairing_hash;
-  std::string credential_hash;
-  std::string name;
-  std::string model;
-  std::string os_version;
-  std::string app_version;
-  std::vector<SimCard> sims;
-  std::vector<int32_t> sending_slots;
-  template <class Self, class F>
-  static void fields(Self& s, F&& f) {
-    f("deviceId", s.device_id), f("pairingHash", s.pairing_hash),
-        f("credentialHash", s.credential_hash), f("name", s.name), f("model", s.model),
-        f("osVersion", s.os_version), f("appVersion", s.app_version), f("sims", s.sims),
-        f("sendingSlots", s.sending_slots);
-  }
-};
-
-struct DeviceUpdated {
-  static constexpr std::string_view kType = "DeviceUpdated";
-  static constexpr int kVersion = 1;
-  DeviceId device_id;
-  std::string name;  // empty: unchanged
-  std::vector<int32_t> sending_slots;
-  template <class Self, class F>
-  static void fields(Self& s, F&& f) {
-    f("deviceId", s.device_id), f("name", s.name), f("sendingSlots", s.sending_slots);
-  }
-};
-
-struct DeviceUnpaired {
-  static constexpr std::string_view kType = "DeviceUnpaired";
-  static constexpr int kVersion = 1;
-  DeviceId device_id;
-  template <class Self, class F>
-  static void fields(Self& s, F&& f) {
-    f("deviceId", s.device_id);
-  }
-};
-
-struct HeartbeatReceived {
-  static constexpr std::string_view kType = "HeartbeatReceived";
-  static constexpr int kVersion = 1;
-  DeviceId device_id;
-  std::optional<int32_t> battery;
-  std::optional<int32_t> signal;
-  std::string app_version;
-  template <class Self, class F>
-  static void fields(Self& s, F&& f) {
-    f("deviceId", s.device_id), f("battery", s.battery), f("signal", s.signal),
-        f("appVersion", s.app_version);
-  }
-};
-
-// Presence changes, decided on heartbeats and on the clock.
-struct DeviceConnected {
-  static constexpr std::string_view kType = "DeviceConnected";
-  static constexpr int kVersion = 1;
-  DeviceId device_id;
-  template <class Self, class F>
-  static void fields(Self& s, F&& f) {
-    f("deviceId", s.device_id);
-  }
-};
-
-struct DeviceDisconnected {
-  static constexpr std::string_view kType = "DeviceDisconnected";
-  static constexpr int kVersion = 1;
-  DeviceId device_id;
-  std::string reason;  // "missed heartbeats" | "unpaired"
-  template <class Self, class F>
-  static void fields(Self& s, F&& f) {
-    f("deviceId", s.device_id), f("reason", s.reason);
-  }
-};
-
-struct ClaimedMessage {
-  MessageId id;
-  int32_t attempt = 1;
-  template <class Self, class F>
-  static void fields(Self& s, F&& f) {
-    f("id", s.id), f("attempt", s.attempt);
-  }
-};
-
-// The device holds these messages (status "sending") until lease_until.
-struct MessagesClaimed {
-  static constexpr std::string_view kType = "MessagesClaimed";
-  static constexpr int kVersion = 1;
-  DeviceId device_id;
-  int32_t sim_slot = 0;
-  TimePoint lease_until;
-  std::vector<ClaimedMessage> messages;
-  template <class Self, class F>
-  static void fields(Self& s, F&& f) {
-    f("deviceId", s.device_id), f("simSlot", s.sim_slot), f("leaseUntil", s.lease_until),
-        f("messages", s.messages);
-  }
-};
-
-// Back to "queued": the lease ended without an outcome, or the device went away.
-struct MessagesRequeued {
-  static constexpr std::string_view kType = "MessagesRequeued";
-  static constexpr int kVersion = 1;
-  std::vector<MessageId> ids;
-  std::string reason;
-  template <class Self, class F>
-  static void fields(Self& s, F&& f) {
-    f("ids", s.ids), f("reason", s.reason);
-  }
-};
-
-struct TimedMessage {
-  MessageId id;
-  TimePoint at;  // when the phone saw it
-  template <class Self, class F>
-  static void fields(Self& s, F&& f) {
-    f("id", s.id), f("at", s.at);
-  }
-};
-
-struct MessagesSent {
-  static constexpr std::string_view kType = "MessagesSent";
-  static constexpr int kVersion = 1;
-  DeviceId device_id;
-  std::vector<TimedMessage> messages;
-  template <class Self, class F>
-  static void fields(Self& s, F&& f) {
-    f("deviceId", s.device_id), f("messages", s.messages);
-  }
-};
-
-struct MessagesDelivered {
-  static constexpr std::string_view kType = "MessagesDelivered";
-  static constexpr int kVersion = 1;
-  DeviceId device_id;
-  std::vector<TimedMessage> messages;
-  template <class Self, class F>
-  static void fields(Self& s, F&& f) {
-    f("deviceId", s.device_id), f("messages", s.messages);
-  }
-};
-
-struct FailedMessage {
-  MessageId id;
-  TimePoint at;
-  std::string error;
-  template <class Self, class F>
-  static void fields(Self& s, F&& f) {
-    f("id", s.id), f("at", s.at), f("error", s.error);
-  }
-};
-
-struct MessagesFailed {
-  static constexpr std::string_view kType = "MessagesFailed";
-  static constexpr int kVersion = 1;
-  std::string device_id;  // empty when no device was involved (expired, attempts used up)
-  std::vector<FailedMessage> messages;
-  template <class Self, class F>
-  static void fields(Self& s, F&& f) {
-    f("deviceId", s.device_id), f("messages", s.messages);
-  }
-};
-
-// Their delivery window closed: no later report changes them. A message still "sent" counts as
-// finished from here on.
-struct MessagesSettled {
-  static constexpr std::string_view kType = "MessagesSettled";
-  static constexpr int kVersion = 1;
-  std::vector<MessageId> ids;
-  template <class Self, class F>
-  static void fields(Self& s, F&& f) {
-    f("ids", s.ids);
-  }
-};
-
-// Reports of a ReportStatus command that were not accepted; `error` holds why.
-struct ReportsRejected {
-  static constexpr std::string_view kType = "ReportsRejected";
-  static constexpr int kVersion = 1;
-  DeviceId device_id;
-  std::vector<FailedMessage> reports;
-  template <class Self, class F>
-  static void fields(Self& s, F&& f) {
-    f("deviceId", s.device_id), f("reports", s.reports);
+    f("commandType", s.command_type), f("code", s.code), f("error", s.error),
+        f("details", s.details, field::defaulted);
   }
 };
 
@@ -333,46 +98,6 @@ struct CampaignCompleted {
   template <class Self, class F>
   static void fields(Self& s, F&& f) {
     f("campaignId", s.campaign_id);
-  }
-};
-
-// ---- opt-outs, inbound SMS, send options (issue 5) ------------------------------------------
-
-struct OptOutAdded {
-  static constexpr std::string_view kType = "OptOutAdded";
-  static constexpr int kVersion = 1;
-  std::string phone;
-  std::string reason;
-  std::string source;  // "api" | "reply" (a STOP reply reported by a gateway)
-  template <class Self, class F>
-  static void fields(Self& s, F&& f) {
-    f("phone", s.phone), f("reason", s.reason), f("source", s.source);
-  }
-};
-
-struct OptOutRemoved {
-  static constexpr std::string_view kType = "OptOutRemoved";
-  static constexpr int kVersion = 1;
-  std::string phone;
-  template <class Self, class F>
-  static void fields(Self& s, F&& f) {
-    f("phone", s.phone);
-  }
-};
-
-struct SmsReceived {
-  static constexpr std::string_view kType = "SmsReceived";
-  static constexpr int kVersion = 1;
-  DeviceId device_id;
-  std::string from;
-  std::string body;
-  TimePoint received_at;
-  std::optional<int32_t> sim_slot;
-  bool stop = false;  // an opt-out keyword (STOP, UNSUBSCRIBE, …)
-  template <class Self, class F>
-  static void fields(Self& s, F&& f) {
-    f("deviceId", s.device_id), f("from", s.from), f("body", s.body),
-        f("receivedAt", s.received_at), f("simSlot", s.sim_slot), f("stop", s.stop);
   }
 };
 
@@ -430,21 +155,28 @@ struct SendReplayed {
   }
 };
 
+// Sending (SendSms and what follows it), and the decider's own records.
+using SendEvents =
+    Types<CampaignCreated, MessagesQueued, CommandRejected, CampaignCompleted, CommandDecided,
+          RecipientsSuppressed, CampaignPinned, IdempotencyKeyRecorded, SendReplayed>;
+
 using Event = std::variant<
-    CampaignCreated, MessagesQueued, CommandRejected, UserRegistered, OrganizationClaimed,
-    OrganizationCreated, ApiKeyCreated, ApiKeyRevoked, PlanChanged, PairingCreated,
-    DeviceRegistered, DeviceUpdated, DeviceUnpaired, HeartbeatReceived, DeviceConnected,
-    DeviceDisconnected, MessagesClaimed, MessagesRequeued, MessagesSent, MessagesDelivered,
-    MessagesFailed, MessagesSettled, ReportsRejected, CampaignCompleted,
-    // issue 9: scale-out
+    CampaignCreated, MessagesQueued, CommandRejected,
+    // accounts
+    UserRegistered, OrganizationClaimed, OrganizationCreated, ApiKeyCreated, ApiKeyRevoked,
+    PlanChanged,
+    // gateways
+    PairingCreated, DeviceRegistered, DeviceUpdated, DeviceUnpaired, HeartbeatReceived,
+    DeviceConnected, DeviceDisconnected, MessagesClaimed, MessagesRequeued, MessagesSent,
+    MessagesDelivered, MessagesFailed, MessagesSettled, ReportsRejected, CampaignCompleted,
     CommandDecided,
-    // issue 5: contacts and campaigns
+    // contacts and campaigns
     ContactListCreated, ContactsUpserted, ContactsRemoved, ContactListDeleted, CampaignDrafted,
     CampaignScheduled, CampaignStarted, CampaignPaused, CampaignResumed, CampaignCancelled,
-    // issue 5: opt-outs, inbound SMS, send options
+    // opt-outs and inbound SMS, send options
     OptOutAdded, OptOutRemoved, SmsReceived, RecipientsSuppressed, CampaignPinned,
     IdempotencyKeyRecorded, SendReplayed,
-    // issue 6: webhooks
+    // webhooks
     WebhookCreated, WebhookUpdated, WebhookDeleted, WebhookSecretRotated, WebhookPinged,
     WebhookDisabled, WebhookRedeliveryRequested, WebhookReplayRequested>;
 

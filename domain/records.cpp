@@ -66,4 +66,27 @@ std::optional<EventSource> parse_event_id(std::string_view id) {
                      static_cast<int32_t>(parts[2])};
 }
 
+namespace {
+
+// Every command and event belongs to exactly one capability's list: the decider and the
+// projectors route by these lists, so a record in none would go nowhere.
+template <class T, class... Lists>
+constexpr int kListsHolding = (int(InList<T, Lists>::value) + ...);
+
+template <class Variant, class... Lists>
+constexpr bool each_in_one_list() {
+  return []<size_t... I>(std::index_sequence<I...>) {
+    return ((kListsHolding<std::variant_alternative_t<I, Variant>, Lists...> == 1) && ...);
+  }
+  (std::make_index_sequence<std::variant_size_v<Variant>>{});
+}
+
+static_assert(
+    each_in_one_list<Command, SendCommands, AccountCommands, GatewayCommands, ContactCommands,
+                     CampaignCommands, OptOutCommands, WebhookCommands>());
+static_assert(each_in_one_list<Event, SendEvents, AccountEvents, GatewayEvents, ContactEvents,
+                               CampaignEvents, OptOutEvents, WebhookEvents>());
+
+}  // namespace
+
 }  // namespace pulse

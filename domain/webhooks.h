@@ -1,5 +1,5 @@
 #pragma once
-// Webhooks (issue 6): the endpoint commands and events (organisation data, decided like any
+// Webhooks: the endpoint commands and events (organisation data, decided like any
 // other), the event types subscribers receive, and the pure rules of delivery: the retry
 // schedule and what one attempt's outcome does to a delivery. No I/O.
 #include <array>
@@ -11,6 +11,7 @@
 
 #include "domain/ids.h"
 #include "domain/time.h"
+#include "domain/type_list.h"
 
 namespace pulse {
 
@@ -321,5 +322,11 @@ EndpointAction record_attempt(DeliveryState& d, EndpointHealth& health, const Re
 
 // A new round of attempts from `at` (a manual retry or a replay).
 void reschedule(DeliveryState& d, TimePoint at);
+
+using WebhookCommands = Types<CreateWebhook, UpdateWebhook, DeleteWebhook, RotateWebhookSecret,
+                              PingWebhook, DisableWebhook, RedeliverWebhook, ReplayWebhook>;
+using WebhookEvents =
+    Types<WebhookCreated, WebhookUpdated, WebhookDeleted, WebhookSecretRotated, WebhookPinged,
+          WebhookDisabled, WebhookRedeliveryRequested, WebhookReplayRequested>;
 
 }  // namespace pulse

@@ -84,7 +84,7 @@ bool apply_campaigns(ReadModelTx& tx, const EventEnvelope& env) {
                           transition(tx, env, e, "cancelled");
                           return true;
                         },
-                        [&](const auto&) { return false; },
+                        [&](const NoneOf<CampaignEvents> auto&) { return false; },
                     },
                     env.body);
 }

@@ -58,7 +58,7 @@ bool apply_contacts(ReadModelTx& tx, const EventEnvelope& env) {
             tx.delete_contact_list(env.org, e.list_id);
             return true;
           },
-          [&](const auto&) { return false; },
+          [&](const NoneOf<ContactEvents> auto&) { return false; },
       },
       env.body);
 }

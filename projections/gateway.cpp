@@ -314,7 +314,7 @@ bool apply_gateway(ReadModelTx& tx, const EventEnvelope& env) {
             tx.put_campaign(env.org, *c);
             return true;
           },
-          [&](const auto&) { return false; },
+          [&](const NoneOf<GatewayEvents> auto&) { return false; },
       },
       env.body);
 }

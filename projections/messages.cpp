@@ -45,7 +45,9 @@ void apply_messages(ReadModelTx& tx, const EventEnvelope& env) {
                    tx.put_idempotency(org, IdempotencyView{e.key, e.request_hash, e.campaign_id,
                                                            e.recipient_count, e.expires_at});
                  },
-                 [&](const auto&) {},
+                 [&](const SmsReceived&) {},
+                 // Other capabilities' events, the ones above aside.
+                 [&](const NoneOf<OptOutEvents> auto&) {},
              },
              env.body);
 }

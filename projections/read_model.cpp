@@ -115,7 +115,15 @@ static void apply_views(ReadModelTx& tx, const EventEnvelope& env) {
                  [&](const ApiKeyCreated& e) { on_api_key_created(tx, env, e); },
                  [&](const ApiKeyRevoked& e) { on_api_key_revoked(tx, env, e); },
                  [&](const PlanChanged& e) { on_plan_changed(tx, env, e); },
-                 [&](const auto&) {},  // gateway events: apply_gateway above
+                 // Sending's other events: apply_messages and apply_gateway above.
+                 [&](const CampaignCompleted&) {},
+                 [&](const CommandDecided&) {},
+                 [&](const RecipientsSuppressed&) {},
+                 [&](const CampaignPinned&) {},
+                 [&](const IdempotencyKeyRecorded&) {},
+                 [&](const SendReplayed&) {},
+                 // The other capabilities' events: their projectors above.
+                 [&](const NoneOf<SendEvents, AccountEvents> auto&) {},
              },
              env.body);
 }

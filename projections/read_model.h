@@ -38,11 +38,23 @@ struct CampaignView {
   TimePoint updated_at;
   std::optional<TimePoint> started_at;
   std::optional<TimePoint> completed_at;
-  // Issue 5: the contact list snapshotted (empty for POST /api/sms/send), and the start time.
+  // The contact list snapshotted (empty for POST /api/sms/send), and the start time.
   std::string contact_list_id;
   std::string contact_list_name;
   int32_t contact_count = 0;
   std::optional<TimePoint> scheduled_at;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("id", s.id), f("name", s.name), f("source", s.source), f("message", s.message),
+        f("status", s.status), f("totalMessages", s.total_messages),
+        f("queuedCount", s.queued_count), f("sendingCount", s.sending_count, field::defaulted),
+        f("sentCount", s.sent_count), f("deliveredCount", s.delivered_count),
+        f("failedCount", s.failed_count), f("segments", s.segments), f("createdAt", s.created_at),
+        f("updatedAt", s.updated_at), f("startedAt", s.started_at),
+        f("completedAt", s.completed_at), f("contactListId", s.contact_list_id, field::defaulted),
+        f("contactListName", s.contact_list_name, field::defaulted),
+        f("contactCount", s.contact_count, field::defaulted), f("scheduledAt", s.scheduled_at);
+  }
   auto operator<=>(const CampaignView&) const = default;
 };
 
@@ -65,6 +77,15 @@ struct MessageView {
   std::optional<std::string> device_id;  // the device that holds or sent it
   std::optional<int32_t> sim_slot;
   int32_t attempts = 0;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("id", s.id), f("campaignId", s.campaign_id), f("phone", s.phone),
+        f("contactName", s.contact_name, field::defaulted), f("body", s.body),
+        f("status", s.status), f("encoding", s.encoding), f("segments", s.segments),
+        f("createdAt", s.created_at), f("updatedAt", s.updated_at), f("sentAt", s.sent_at),
+        f("deliveredAt", s.delivered_at), f("error", s.error), f("deviceId", s.device_id),
+        f("simSlot", s.sim_slot), f("attempts", s.attempts, field::defaulted);
+  }
   auto operator<=>(const MessageView&) const = default;
 };
 
@@ -76,6 +97,11 @@ struct CommandOutcome {
   Errc code = Errc::validation;
   std::string error;
   std::string details;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("commandType", s.command_type), f("code", s.code), f("error", s.error),
+        f("details", s.details, field::defaulted);
+  }
   auto operator<=>(const CommandOutcome&) const = default;
 };
 

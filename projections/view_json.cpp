@@ -10,26 +10,35 @@ void write_time_or_null(JsonWriter& w, std::string_view key, const std::optional
     w.null();
 }
 
-void write_message(JsonWriter& w, const MessageView& m) {
-  w.begin_object()
-      .field("id", m.id.value)
-      .field("campaignId", m.campaign_id.value)
-      .field("contactPhone", m.phone);
-  w.key("contactName");
+void write_message_fields(JsonWriter& w, const MessageView& m, MessageJson shape) {
+  const bool resource = shape == MessageJson::resource;
+  w.field("id", m.id.value);
+  if (!resource) w.field("campaignId", m.campaign_id.value);
+  w.field("contactPhone", m.phone).key("contactName");
   if (m.contact_name.empty())
     w.null();
   else
     w.value(m.contact_name);
-  w.field("body", m.body)
-      .field("status", m.status)
-      .field("encoding", m.encoding)
-      .field("segments", m.segments);
+  w.field("body", m.body).field("status", m.status);
+  if (!resource) w.field("encoding", m.encoding).field("segments", m.segments);
   write_time_or_null(w, "sentAt", m.sent_at);
   write_time_or_null(w, "deliveredAt", m.delivered_at);
   w.field("error", m.error);
+  if (resource)
+    w.field("campaignId", m.campaign_id.value)
+        .field("encoding", m.encoding)
+        .field("segments", m.segments)
+        .field("deviceId", m.device_id)
+        .field("simSlot", m.sim_slot)
+        .field("attempts", m.attempts);
   w.field("createdAt", format_iso8601(m.created_at))
-      .field("updatedAt", format_iso8601(m.updated_at))
-      .end_object();
+      .field("updatedAt", format_iso8601(m.updated_at));
+}
+
+void write_message(JsonWriter& w, const MessageView& m) {
+  w.begin_object();
+  write_message_fields(w, m, MessageJson::campaign_item);
+  w.end_object();
 }
 
 void write_campaign_fields(JsonWriter& w, const CampaignView& c) {

@@ -12,7 +12,12 @@ namespace pulse::projections {
 
 // "key": "<ISO 8601>" or "key": null.
 void write_time_or_null(JsonWriter& w, std::string_view key, const std::optional<TimePoint>& t);
-// A message as GET /api/campaigns/{id} lists it (the reference's Step 5), as an object.
+// A message's fields, inside an object the caller opened: as a campaign lists it
+// (GET /api/campaigns/{id}, the reference's Step 5, and webhook payloads), or as
+// GET /api/messages shows it (the reference's fields, then Pulse's).
+enum class MessageJson { campaign_item, resource };
+void write_message_fields(JsonWriter& w, const MessageView& m, MessageJson shape);
+// A campaign item, as an object.
 void write_message(JsonWriter& w, const MessageView& m);
 // A campaign's fields as GET /api/campaigns/{id} starts them, inside an object the caller
 // opened (and may add to).

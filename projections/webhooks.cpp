@@ -27,7 +27,7 @@ std::string campaign_json(const CampaignView& c) {
   return w.take();
 }
 
-std::string device_json(const DeviceView& d, std::optional<std::string> reason) {
+std::string device_json(const DeviceView& d, const std::optional<std::string>& reason) {
   JsonWriter w;
   w.begin_object().field("id", d.id.value).field("deviceName", d.name).field("status", d.status);
   write_time_or_null(w, "lastSeenAt", d.last_seen_at);
@@ -52,10 +52,10 @@ void campaign_notice(ReadModelTx& tx, const EventEnvelope& env, const CampaignId
 }
 
 void device_notice(ReadModelTx& tx, const EventEnvelope& env, const DeviceId& id,
-                   std::string_view type, std::optional<std::string> reason,
+                   std::string_view type, const std::optional<std::string>& reason,
                    std::vector<WebhookNotice>& out) {
   if (auto d = tx.device(env.org, id))
-    out.push_back({std::string(type), 0, device_json(*d, std::move(reason))});
+    out.push_back({std::string(type), 0, device_json(*d, reason)});
 }
 
 WebhookView* find(WebhookSet& set, const WebhookId& id) {
@@ -170,7 +170,7 @@ bool apply_endpoint(ReadModelTx& tx, const EventEnvelope& env) {
             tx.put_outbox(r);
             return true;
           },
-          [&](const auto&) { return false; },
+          [&](const NoneOf<WebhookEvents> auto&) { return false; },
       },
       env.body);
 }
@@ -186,8 +186,9 @@ std::vector<WebhookNotice> webhook_notices(ReadModelTx& tx, const EventEnvelope&
   auto campaign = [&](const CampaignId& id, std::string_view type) {
     if (wanted(type)) campaign_notice(tx, env, id, type, out);
   };
-  auto device = [&](const DeviceId& id, std::string_view type, std::optional<std::string> why) {
-    if (wanted(type)) device_notice(tx, env, id, type, std::move(why), out);
+  auto device = [&](const DeviceId& id, std::string_view type,
+                    const std::optional<std::string>& why) {
+    if (wanted(type)) device_notice(tx, env, id, type, why, out);
   };
   std::visit(
       Overloaded{

@@ -1,6 +1,8 @@
 // pulse bench: every figure beside the raw baseline of the part underneath it, in one run on
 // one machine, loopback only, bounded counts and durations. Prints a table, then one JSON line
 // per measured figure (lines starting with '{', for tooling).
+#include "adapters/bench/bench.h"
+
 #include <cmath>
 #include <cstdio>
 #include <functional>
@@ -9,30 +11,17 @@
 
 #include "adapters/bench/figures.h"
 #include "adapters/bench/harness.h"
-#include "adapters/cli/args.h"
 #include "fmt/format.h"
 
-namespace pulse::cli {
+namespace pulse::bench {
 namespace {
 
-using bench::Row;
+using cmdline::fail;
 
 struct Figure {
   std::string name;
   std::function<std::vector<Row>(const bench::Settings&)> run;
 };
-
-// Capabilities that do not exist yet: a row that says so, and no JSON line (no fake numbers).
-std::vector<Row> not_available(const std::string& figure, const std::string& unit,
-                               const std::string& target, int issue) {
-  Row r;
-  r.figure = figure;
-  r.unit = unit;
-  r.target = target;
-  r.note = fmt::format("not available yet: the capability lands with issue {}", issue);
-  r.emit_json = false;
-  return {r};
-}
 
 const std::vector<Figure>& figures() {
   static const std::vector<Figure> all = {
@@ -94,8 +83,8 @@ void print_json(const Row& r) {
 
 }  // namespace
 
-int bench(const Args& args) {
-  bench::Settings settings;
+int run(const cmdline::Args& args) {
+  Settings settings;
   settings.quick = args.has("--quick");
   std::set<std::string> only;
   if (args.has("--only")) {
@@ -130,4 +119,4 @@ int bench(const Args& args) {
   return 0;
 }
 
-}  // namespace pulse::cli
+}  // namespace pulse::bench

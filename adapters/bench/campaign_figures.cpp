@@ -1,4 +1,4 @@
-// Campaign figures (issue 5): GET /api/campaigns/{id} latency on a running campaign of a
+// Campaign figures: GET /api/campaigns/{id} latency on a running campaign of a
 // 10,000-contact list, created through POST /api/campaigns. Its counts come from the projection;
 // the messages page is read by a prefix scan, never by counting messages at request time.
 #include "adapters/bench/figures.h"
@@ -69,7 +69,7 @@ std::vector<Row> campaign_get_10k(const Settings& s) {
     return {
         failed_row(figure, "ms", "< 10 ms",
                    fmt::format("GET answered {}: {}", first.status, first.body.substr(0, 200)))};
-  const auto pulse = run_load((*server)->port(), load, [&](int) { return call; });
+  const auto pulse = run_load((*server)->port(), load, [&](int) { return HttpCall(call); });
   if (pulse.failed > 0 || pulse.ok == 0)
     return {failed_row(figure, "ms", "< 10 ms",
                        fmt::format("{} of {} requests failed: {}", pulse.failed,

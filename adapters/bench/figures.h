@@ -34,7 +34,7 @@ std::vector<Row> query(const Settings& s);
 std::vector<Row> replay(const Settings& s);
 std::vector<Row> memory(const Settings& s);
 std::vector<Row> gateway(const Settings& s);
-std::vector<Row> campaign_get_10k(const Settings& s);  // issue 5
+std::vector<Row> campaign_get_10k(const Settings& s);  // GET a 10k-message campaign
 std::vector<Row> webhooks(const Settings& s);
 
 }  // namespace pulse::bench

@@ -196,7 +196,7 @@ Result<std::unique_ptr<PulseServer>> PulseServer::start(
   // The bench's broker is librdkafka's mock, which holds every fetch for the full wait (a real
   // broker answers as soon as records arrive): a short wait keeps that artefact out.
   options.kafka_fetch_wait = Millis{10};
-  auto app = App::open(options, s->clock_);
+  auto app = App::open(options, s->clock_, s->random_);
   if (!app) return app.error();
   s->app_ = std::move(app).value();
   if (auto st = s->app_->wait_ready(Clock::now() + std::chrono::seconds(60)); !st)
@@ -360,7 +360,7 @@ size_t CommandRecords::bytes() const {
 
 Result<CommandRecords> records_for(const CommandEnvelope& cmd, LogPosition pos) {
   CommandRecords out;
-  out.command = log::Record{cmd.org.value, codec::encode_command(cmd)};
+  out.command = log::Record{cmd.org.value, codec::encode(cmd)};
   commands::DeciderState state;
   state.org.exists = true;  // an organisation on an unlimited plan, with a gateway online
   state.org.plan = Plan::enterprise;
@@ -378,7 +378,7 @@ Result<CommandRecords> records_for(const CommandEnvelope& cmd, LogPosition pos) 
                      cmd.at,
                      count,
                      std::move((*events)[static_cast<size_t>(i)])};
-    out.events.push_back(log::Record{cmd.org.value, codec::encode_event(ev)});
+    out.events.push_back(log::Record{cmd.org.value, codec::encode(ev)});
   }
   return out;
 }
@@ -392,7 +392,7 @@ Result<int64_t> append_and_wait(App& app, const std::vector<CommandEnvelope>& cm
   for (size_t i = 0; i < cmds.size(); i += kChunk) {
     std::vector<log::Record> records;
     for (size_t j = i; j < std::min(cmds.size(), i + kChunk); ++j) {
-      records.push_back(log::Record{partition_key(cmds[j]), codec::encode_command(cmds[j])});
+      records.push_back(log::Record{partition_key(cmds[j]), codec::encode(cmds[j])});
       if (const auto* send = std::get_if<SendSms>(&cmds[j].body))
         messages += static_cast<int64_t>(send->recipients.size());
     }

@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <random>
 #include <string>
 #include <thread>
 #include <utility>
@@ -102,6 +103,7 @@ class PulseServer {
   struct Http;
   TempDir dir_;
   runtime::SystemTimeSource clock_;
+  SeededRandom random_{std::random_device{}()};
   std::unique_ptr<App> app_;
   std::unique_ptr<Http> http_;
   std::thread thread_;

@@ -107,7 +107,7 @@ std::vector<Row> query(const Settings& s) {
           failed_row("query", "req/s", ">= 0.5",
                      fmt::format("GET answered {}: {}", first.status, first.body.substr(0, 200)))};
     body = std::move(first.body);
-    pulse = run_load((*server)->port(), load, [&](int) { return call; });
+    pulse = run_load((*server)->port(), load, [&](int) { return HttpCall(call); });
   }
   if (pulse.failed > 0 || pulse.ok == 0)
     return {failed_row("query", "req/s", ">= 0.5",

@@ -1,6 +1,7 @@
 // Replay figure: rebuild every read model from the event log into a fresh store
 // (ProjectorRunner::catch_up, as `pulse replay` does) beside a sequential scan of the same log.
 #include <map>
+#include <random>
 
 #include "adapters/bench/figures.h"
 #include "adapters/bench/harness.h"
@@ -65,7 +66,8 @@ std::vector<Row> replay(const Settings& s) {
   {
     // The log a live server would have written: commands decided and projected by the App.
     runtime::SystemTimeSource clock;
-    auto app = App::open(bench_app_options(dir.path() / "data"), clock);
+    SeededRandom random{std::random_device{}()};
+    auto app = App::open(bench_app_options(dir.path() / "data"), clock, random);
     if (!app) return {failed_row("replay", "events/s", ">= 0.3", app.error().details)};
     const auto orgs = spread_orgs(8, (*app)->log().partition_count());
     if (auto st = provision(**app, orgs); !st)

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <random>
 
 #include "adapters/bench/figures.h"
 #include "adapters/bench/harness.h"
@@ -98,6 +99,7 @@ std::vector<Row> webhooks(const Settings& s) {
   const std::string target = ">= 0.5";
   TempDir dir("webhooks");
   runtime::SystemTimeSource clock;
+  SeededRandom random{std::random_device{}()};
   AppOptions options = bench_app_options(dir.path());
   options.allow_private_webhooks = true;  // the subscriber is on 127.0.0.1
   auto fail = [&](const std::string& why) {
@@ -119,7 +121,7 @@ std::vector<Row> webhooks(const Settings& s) {
   OrgId org;
   {
     options.webhook_dispatch = false;
-    auto app = App::open(options, clock);
+    auto app = App::open(options, clock, random);
     if (!app) return fail(app.error().details);
     if (auto st = (*app)->wait_ready(Clock::now() + std::chrono::seconds(60)); !st)
       return fail(st.error().details);
@@ -143,7 +145,7 @@ std::vector<Row> webhooks(const Settings& s) {
   }
   options.webhook_dispatch = true;
   const auto t0 = Clock::now();
-  auto app = App::open(options, clock);
+  auto app = App::open(options, clock, random);
   if (!app) return fail(app.error().details);
   const auto deadline = Clock::now() + std::chrono::seconds(s.quick ? 60 : 180);
   while (sub.count() < n && Clock::now() < deadline)
@@ -163,7 +165,7 @@ std::vector<Row> webhooks(const Settings& s) {
     const CommandEnvelope ping{
         CommandId{make_id(id_prefix::command, now, static_cast<uint64_t>(n + i) + 10)}, org, now,
         PingWebhook{hook}};
-    const log::Record record{partition_key(ping), codec::encode_command(ping)};
+    const log::Record record{partition_key(ping), codec::encode(ping)};
     if (auto st = (*app)->log().append(log::kCommandsTopic, std::span(&record, 1)); !st)
       return fail(st.error().details);
     std::this_thread::sleep_for(std::chrono::milliseconds(5));

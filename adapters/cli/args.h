@@ -1,29 +1,19 @@
 #pragma once
-// Command-line plumbing shared by pulse's sub-commands.
-#include <map>
+// The sub-commands of pulse, and what several of them share.
 #include <memory>
-#include <optional>
 #include <string>
-#include <vector>
 
+#include "adapters/cmdline/args.h"
 #include "adapters/log/kafka_log.h"
 #include "adapters/log/log.h"
 #include "domain/result.h"
 
 namespace pulse::cli {
 
-struct Args {
-  std::map<std::string, std::string> values;
-  std::vector<std::string> flags;
-  bool has(const std::string& k) const;
-  std::string get(const std::string& k, std::string fallback = {}) const;
-};
-
-// "--name value", "--name=value", and the valueless flags pulse knows.
-std::optional<Args> parse_args(int argc, char** argv, int first);
-// Prints "pulse: <message>: <details>" and returns 1.
-int fail(const Error& e);
-std::optional<int> parse_int(const std::string& s);
+using cmdline::Args;
+using cmdline::fail;
+using cmdline::parse_args;
+using cmdline::parse_int;
 
 // `--kafka mock` starts librdkafka's mock cluster inside this process (development and tests).
 struct KafkaTarget {
@@ -47,7 +37,6 @@ int status(const Args& args);
 int replay(const Args& args);
 int dump(const Args& args);
 int admin(int argc, char** argv);  // its own sub-commands
-int bench(const Args& args);
 int gateway_sim(const Args& args);
 
 }  // namespace pulse::cli

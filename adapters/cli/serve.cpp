@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <thread>
 #include <tuple>
@@ -16,7 +17,7 @@
 #include "adapters/app.h"
 #include "adapters/auth/crypto.h"
 #include "adapters/cli/args.h"
-#include "adapters/codec/json_codec.h"
+#include "adapters/cli/plans_config.h"
 #include "adapters/http/api_server.h"
 #include "adapters/runtime/system_clock.h"
 #include "fmt/format.h"
@@ -84,7 +85,9 @@ const std::vector<std::string> kServeFlags = {"--listen",
                                               "--max-attempts",
                                               "--webhook-retry-schedule",
                                               "--webhook-timeout-ms",
-                                              "--no-webhook-dispatch"};
+                                              "--no-webhook-dispatch",
+                                              "--tls-cert",
+                                              "--tls-key"};
 
 }  // namespace
 
@@ -96,6 +99,8 @@ int serve(const Args& args) {
     if (std::find(kServeFlags.begin(), kServeFlags.end(), flag) == kServeFlags.end())
       return fail(validation_error("Unknown flag for pulse serve", flag));
   const sigset_t signals = block_termination_signals();
+  // OpenSSL writes with write(2): a phone that vanished mid-stream must be an error, not a death.
+  signal(SIGPIPE, SIG_IGN);
   AppOptions options;
   options.data_dir = std::filesystem::absolute(args.get("--data-dir", "pulse-data"));
   options.allow_private_webhooks = args.has("--allow-private-webhooks");
@@ -132,7 +137,7 @@ int serve(const Args& args) {
     if (!n || *n < 1) return fail(validation_error("Invalid --max-attempts", "1 or more"));
     gw.max_attempts = *n;
   }
-  // Webhooks (issue 6). Hidden, for tests and benchmarks: a shorter retry schedule and timeout.
+  // Webhook dispatch. Hidden, for tests and benchmarks: a shorter retry schedule and timeout.
   if (args.has("--webhook-retry-schedule")) {
     auto schedule = parse_retry_schedule(args.get("--webhook-retry-schedule"));
     if (!schedule)
@@ -151,7 +156,7 @@ int serve(const Args& args) {
     std::stringstream text;
     text << in.rdbuf();
     if (!in) return fail(validation_error("Cannot read --plans", args.get("--plans")));
-    if (auto st = codec::apply_plan_overrides(text.str(), options.decider.plans); !st)
+    if (auto st = cli::apply_plan_overrides(text.str(), options.decider.plans); !st)
       return fail(st.error());
   }
   if (args.has("--roles")) {
@@ -171,6 +176,12 @@ int serve(const Args& args) {
     if (!port || *port < 0 || *port > 65535)
       return fail(validation_error("Invalid --listen", "expected HOST:PORT"));
   }
+  http::ServerOptions server_options;
+  if (args.has("--tls-cert") != args.has("--tls-key"))
+    return fail(validation_error("--tls-cert without --tls-key",
+                                 "HTTPS needs both: a PEM certificate (chain) and its key"));
+  server_options.tls_cert = args.get("--tls-cert", "");
+  server_options.tls_key = args.get("--tls-key", "");
   if (args.has("--check-args")) {
     // A dry run (compose.yaml's test): the flags parse; nothing is opened or started.
     fmt::print("pulse: arguments ok (roles {})\n", options.roles.to_string());
@@ -199,7 +210,8 @@ int serve(const Args& args) {
   }
 
   runtime::SystemTimeSource clock;
-  auto app = App::open(options, clock);
+  SeededRandom random{std::random_device{}()};
+  auto app = App::open(options, clock, random);
   if (!app) return fail(app.error());
   fmt::print("pulse: data directory {}\n", options.data_dir.string());
   if (options.read_only)
@@ -215,11 +227,12 @@ int serve(const Args& args) {
       !st)
     return fail(st.error());
 
-  http::ApiServer server(**app);
+  http::ApiServer server(**app, server_options);
   auto bound = server.bind(host, *port);
   if (!bound) return fail(bound.error());
   std::thread http_thread([&] { server.run(); });
-  fmt::print("pulse: listening on http://{}:{}\n", host, *bound);
+  fmt::print("pulse: listening on {}://{}:{}\n", server_options.tls_cert.empty() ? "http" : "https",
+             host, *bound);
   std::fflush(stdout);
 
   int sig = 0;

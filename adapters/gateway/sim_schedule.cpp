@@ -93,7 +93,7 @@ Millis Backoff::next() {
 }
 
 DeviceSchedule::DeviceSchedule(ScheduleConfig config, TimePoint start, uint64_t seed)
-    : config_(std::move(config)), rng_(seed), next_heartbeat_(start), busy_until_(start) {}
+    : config_(config), rng_(seed), next_heartbeat_(start), busy_until_(start) {}
 
 Step DeviceSchedule::next(TimePoint now) const {
   using K = Step::Kind;

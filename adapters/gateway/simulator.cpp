@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "adapters/gateway/smsgate_json.h"
 #include "domain/json_writer.h"
 #include "fmt/format.h"
 
@@ -38,7 +39,8 @@ const std::vector<std::string> kKnownOptions = {"--server",        "--api-key",
                                                 "--claim-wait",    "--heartbeat-seconds",
                                                 "--seed",          "--duration",
                                                 "--quiet",         "--reply-stop-rate",
-                                                "--check-args"};
+                                                "--check-args",    "--protocol",
+                                                "--code"};
 
 std::optional<double> parse_double(const std::string& s) {
   if (s.empty()) return std::nullopt;
@@ -53,8 +55,8 @@ Error bad_flag(std::string_view flag, std::string_view want, std::string_view go
 }
 
 // A number flag in [lo, hi]; `fallback` when absent.
-Result<double> number(const cli::Args& a, const char* flag, double fallback, double lo, double hi,
-                      bool integer = false) {
+Result<double> number(const cmdline::Args& a, const char* flag, double fallback, double lo,
+                      double hi, bool integer = false) {
   if (!a.values.count(flag)) return fallback;
   const auto s = a.get(flag);
   const auto v = parse_double(s);
@@ -66,7 +68,7 @@ Result<double> number(const cli::Args& a, const char* flag, double fallback, dou
 }
 
 Millis seconds_to_ms(double s) {
-  return Millis{static_cast<int64_t>(s * 1000.0 + 0.5)};
+  return Millis{std::llround(s * 1000.0)};
 }
 
 // ---- HTTP --------------------------------------------------------------------------------
@@ -79,6 +81,8 @@ std::unique_ptr<httplib::Client> make_client(const std::string& server) {
   // The server holds a long poll for at most 25 s.
   c->set_read_timeout(std::chrono::seconds(45));
   c->set_write_timeout(std::chrono::seconds(10));
+  // A test tool on a LAN or loopback: a self-signed certificate is accepted.
+  c->enable_server_certificate_verification(false);
   return c;
 }
 
@@ -96,15 +100,20 @@ struct Answer {
   Millis retry_after{0};
 };
 
-Answer post(httplib::Client& c, const std::string& path, const std::string& body,
-            const std::string& bearer, const std::atomic<bool>& stopping) {
+// One request; `authorization` is the whole header ("Bearer gw_…", "Code 12345678").
+Answer send(httplib::Client& c, const char* method, const std::string& path,
+            const std::string& body, const std::string& authorization,
+            const std::atomic<bool>& stopping) {
   httplib::Headers headers;
-  if (!bearer.empty()) headers.emplace("Authorization", "Bearer " + bearer);
-  auto res = c.Post(path, headers, body, kJson);
+  if (!authorization.empty()) headers.emplace("Authorization", authorization);
+  const std::string_view m = method;
+  auto res = m == "GET"     ? c.Get(path, headers)
+             : m == "PATCH" ? c.Patch(path, headers, body, kJson)
+                            : c.Post(path, headers, body, kJson);
   Answer a;
   if (!res) {
     a.verdict = stopping ? Answer::Verdict::stopped : Answer::Verdict::retry;
-    a.error = Error{Errc::unavailable, fmt::format("POST {}", path),
+    a.error = Error{Errc::unavailable, fmt::format("{} {}", method, path),
                     fmt::format("{} (is the server running?)", httplib::to_string(res.error()))};
     return a;
   }
@@ -112,7 +121,7 @@ Answer post(httplib::Client& c, const std::string& path, const std::string& body
   a.body = std::move(res->body);
   if (status / 100 == 2) return a;
   a.error = http_error(status, a.body);
-  a.error.message = fmt::format("POST {} → {}", path, a.error.message);
+  a.error.message = fmt::format("{} {} → {}", method, path, a.error.message);
   if (status >= 500 || status == 408 || status == 429) {
     a.verdict = Answer::Verdict::retry;
     if (auto s = parse_double(res->get_header_value("Retry-After")); s && *s > 0)
@@ -121,6 +130,11 @@ Answer post(httplib::Client& c, const std::string& path, const std::string& body
     a.verdict = status == 401 ? Answer::Verdict::unpaired : Answer::Verdict::refused;
   }
   return a;
+}
+
+Answer post(httplib::Client& c, const std::string& path, const std::string& body,
+            const std::string& bearer, const std::atomic<bool>& stopping) {
+  return send(c, "POST", path, body, bearer.empty() ? std::string() : "Bearer " + bearer, stopping);
 }
 
 std::string describe(const Error& e) {
@@ -230,9 +244,33 @@ struct Fleet::Impl {
       return Error{a.error.code, fmt::format("Could not {} {}", step, d->profile.device_name),
                    describe(a.error)};
     };
-    auto pairing = setup_call(c, "/api/devices/pairing", "{}", token, backoff);
-    if (pairing.verdict != Answer::Verdict::ok)
-      return refused(pairing, "create a pairing token for");
+    Answer pairing;
+    if (!options.pairing_code) {
+      pairing = setup_call(c, "/api/devices/pairing", "{}", token, backoff);
+      if (pairing.verdict != Answer::Verdict::ok)
+        return refused(pairing, "create a pairing token for");
+    }
+    if (options.protocol == SimProtocol::smsgate) {
+      // The app's "Sign in with code": POST /mobile/v1/device, Authorization: Code <code>.
+      auto code = options.pairing_code ? Result<std::string>(*options.pairing_code)
+                                       : smsgate::parse_pairing_code(pairing.body);
+      if (!code) return code.error();
+      std::vector<smsgate::Sim> sims;
+      for (const auto& s : d->profile.sims)
+        sims.push_back(smsgate::Sim{s.slot, s.slot + 1, s.phone_number, s.carrier});
+      Answer reg;
+      for (int attempt = 0; attempt < kSetupAttempts; ++attempt) {
+        reg = send(c, "POST", "/mobile/v1/device",
+                   smsgate::encode_register_request(d->profile.device_name, sims), "Code " + *code,
+                   stopping);
+        if (reg.verdict != Answer::Verdict::retry || !sleep_for(backoff.next())) break;
+      }
+      if (reg.verdict != Answer::Verdict::ok) return refused(reg, "register");
+      auto parsed = smsgate::decode_register_response(reg.body);
+      if (!parsed) return parsed.error();
+      d->reg = Registration{parsed->id, parsed->token, parsed->login, 30, 0};
+      return d;
+    }
     auto pairing_token = parse_pairing(pairing.body);
     if (!pairing_token) return pairing_token.error();
     auto reg = setup_call(c, "/api/gateway/register", registration_json(*pairing_token, d->profile),
@@ -250,13 +288,16 @@ struct Fleet::Impl {
       return validation_error("Invalid --server", fmt::format("'{}'", options.server));
     Interruptible main_client(*this, *c);
     Backoff backoff(options.seed);
-    auto answer =
-        setup_call(*c, "/api/auth/token", token_request_json(options.api_key), {}, backoff);
-    if (answer.verdict != Answer::Verdict::ok)
-      return Error{answer.error.code, "Could not exchange the API key for a token",
-                   describe(answer.error)};
-    auto token = parse_token(answer.body);
-    if (!token) return token.error();
+    Result<std::string> token = std::string();  // not needed to register with a code
+    if (!options.pairing_code) {
+      auto answer =
+          setup_call(*c, "/api/auth/token", token_request_json(options.api_key), {}, backoff);
+      if (answer.verdict != Answer::Verdict::ok)
+        return Error{answer.error.code, "Could not exchange the API key for a token",
+                     describe(answer.error)};
+      token = parse_token(answer.body);
+      if (!token) return token.error();
+    }
 
     devices.resize(static_cast<size_t>(options.devices));
     std::atomic<int> next{0};
@@ -395,6 +436,7 @@ struct Fleet::Impl {
   // POSTs the due reports, at most 500 a request; what the server did not take back (a
   // connection error, a 5xx) goes back into the outbox and is retried after the backoff.
   bool report(Device& d, std::vector<Report> reports) {
+    if (options.protocol == SimProtocol::smsgate) return report_smsgate(d, std::move(reports));
     for (size_t from = 0; from < reports.size(); from += kMaxReportsPerRequest) {
       const size_t n = std::min(kMaxReportsPerRequest, reports.size() - from);
       const std::span<const Report> chunk(reports.data() + from, n);
@@ -416,6 +458,55 @@ struct Fleet::Impl {
       for (size_t i = 0; i < n; ++i) count(d, chunk[i], (*results)[i]);
     }
     return send_replies(d);
+  }
+
+  // PATCH /mobile/v1/message as the app's SendStateWorker does (it answers 204, no results:
+  // every report counts as accepted). The app reports no replies to the server.
+  bool report_smsgate(Device& d, std::vector<Report> reports) {
+    d.stop_from.clear();
+    for (size_t from = 0; from < reports.size(); from += 100) {
+      const size_t n = std::min<size_t>(100, reports.size() - from);
+      std::vector<smsgate::MessagePatch> patches;
+      for (size_t i = from; i < from + n; ++i) {
+        const auto& r = reports[i];
+        smsgate::MessagePatch p;
+        p.id = r.message_id;
+        p.state = r.status == ReportStatus::sent        ? smsgate::State::sent
+                  : r.status == ReportStatus::delivered ? smsgate::State::delivered
+                                                        : smsgate::State::failed;
+        auto phone = d.recipients.find(r.message_id);
+        smsgate::RecipientState rs{phone == d.recipients.end() ? "" : phone->second, p.state,
+                                   std::nullopt};
+        if (r.status == ReportStatus::failed) rs.error = r.error;
+        p.recipients.push_back(rs);
+        p.states[p.state] = r.at;
+        patches.push_back(std::move(p));
+      }
+      auto a =
+          smsgate_call(d, "PATCH", "/mobile/v1/message", smsgate::encode_message_patch(patches));
+      if (a.verdict == Answer::Verdict::retry) {
+        d.schedule->put_back(
+            std::vector<Report>(reports.begin() + static_cast<ptrdiff_t>(from), reports.end()),
+            clock.now());
+        return failed_request(d, a);
+      }
+      if (a.verdict != Answer::Verdict::ok) return failed_request(d, a);
+      for (size_t i = from; i < from + n; ++i) {
+        count(d, reports[i], ReportResult{reports[i].message_id, true, "", ""});
+        if (reports[i].status != ReportStatus::sent) d.recipients.erase(reports[i].message_id);
+      }
+    }
+    return true;
+  }
+
+  Answer smsgate_call(Device& d, const char* method, const std::string& path,
+                      const std::string& body) {
+    auto a = send(*d.client, method, path, body, "Bearer " + d.reg.device_token, stopping);
+    if (a.verdict == Answer::Verdict::ok) {
+      d.backoff->reset();
+      d.online = true;
+    }
+    return a;
   }
 
   // Whether the recipient of `message_id` replies STOP: a hash of the id and the seed, so a
@@ -495,8 +586,10 @@ struct Fleet::Impl {
           break;
         case Step::Kind::heartbeat: {
           d.battery = d.battery <= 15 ? 100 : d.battery - 1;
-          auto a = call(d, "/api/gateway/heartbeat",
-                        heartbeat_json(d.battery, signal, d.profile.app_version));
+          auto a = options.protocol == SimProtocol::smsgate
+                       ? smsgate_call(d, "GET", "/mobile/v1/device", "")
+                       : call(d, "/api/gateway/heartbeat",
+                              heartbeat_json(d.battery, signal, d.profile.app_version));
           if (a.verdict == Answer::Verdict::ok || a.verdict == Answer::Verdict::refused)
             schedule.heartbeat_done(now);  // a refused heartbeat is not retried at once
           if (!failed_request(d, a)) return;
@@ -504,6 +597,10 @@ struct Fleet::Impl {
         }
         case Step::Kind::claim: {
           const auto asked_at = clock.now();
+          if (options.protocol == SimProtocol::smsgate) {
+            if (!claim_smsgate(d, step.wait_seconds, asked_at)) return;
+            break;
+          }
           auto a =
               call(d, "/api/gateway/messages/claim", claim_json(options.batch, step.wait_seconds));
           if (a.verdict != Answer::Verdict::ok) {
@@ -527,6 +624,29 @@ struct Fleet::Impl {
           break;
       }
     }
+  }
+
+  // GET /mobile/v1/message answers at once: with nothing to do the phone polls again a
+  // second later (the app's poll channel; it never long-polls).
+  bool claim_smsgate(Device& d, int wait_seconds, TimePoint asked_at) {
+    auto a = smsgate_call(d, "GET", "/mobile/v1/message?order=fifo", "");
+    if (a.verdict != Answer::Verdict::ok) return failed_request(d, a);
+    auto messages = smsgate::decode_messages(a.body);
+    if (!messages) {
+      note_error(messages.error());
+      return sleep_for(d.backoff->next());
+    }
+    std::vector<ClaimedMessage> claimed_now;
+    for (const auto& m : *messages) {
+      claimed_now.push_back(ClaimedMessage{m.id,
+                                           m.phone_numbers.empty() ? "" : m.phone_numbers.front(),
+                                           m.text, m.sim_number.value_or(1) - 1, 1, m.valid_until});
+      d.recipients[m.id] = claimed_now.back().phone;
+    }
+    claimed += static_cast<int64_t>(claimed_now.size());
+    d.schedule->claimed(claimed_now, asked_at, clock.now());
+    if (claimed_now.empty() && wait_seconds > 0) return sleep_for(Millis{1000});
+    return true;
   }
 
   void request_stop() {
@@ -557,7 +677,7 @@ struct Fleet::Impl {
   }
 };
 
-Result<SimOptions> parse_sim_options(const cli::Args& args) {
+Result<SimOptions> parse_sim_options(const cmdline::Args& args) {
   for (const auto& [k, v] : args.values)
     if (std::find(kKnownOptions.begin(), kKnownOptions.end(), k) == kKnownOptions.end())
       return validation_error(fmt::format("Unknown option {}", k), "see `pulse help`");
@@ -573,9 +693,26 @@ Result<SimOptions> parse_sim_options(const cli::Args& args) {
   if ((scheme != "http" && scheme != "https") || o.server.size() == scheme_end + 3 ||
       o.server.find('/', scheme_end + 3) != std::string::npos)
     return bad_flag("--server", "http[s]://host[:port] without a path", o.server);
+  if (args.values.count("--protocol")) {
+    const auto p = args.get("--protocol");
+    if (p != "pulse" && p != "smsgate") return bad_flag("--protocol", "pulse or smsgate", p);
+    o.protocol = p == "smsgate" ? SimProtocol::smsgate : SimProtocol::pulse;
+  }
+  if (args.values.count("--code")) {
+    const auto code = args.get("--code");
+    const bool digits =
+        !code.empty() && code.size() <= 16 &&
+        std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (!digits) return bad_flag("--code", "the pairing code's digits", code);
+    if (o.protocol != SimProtocol::smsgate)
+      return validation_error("--code needs --protocol smsgate",
+                              "a pairing code is what the SMSGate app is given");
+    o.pairing_code = code;
+  }
   o.api_key = args.get("--api-key");
-  if (o.api_key.empty())
-    return validation_error("Missing --api-key", "an organisation's API key (pk_live_…)");
+  if (o.api_key.empty() && !o.pairing_code)
+    return validation_error("Missing --api-key",
+                            "an organisation's API key (pk_live_…), or --code with one phone");
   if (!args.values.count("--devices"))
     return validation_error("Missing --devices", "how many phones to simulate");
 
@@ -598,6 +735,8 @@ Result<SimOptions> parse_sim_options(const cli::Args& args) {
   o.reply_stop_rate = *reply_stop_rate;
 
   o.devices = static_cast<int>(*devices);
+  if (o.pairing_code && o.devices != 1)
+    return validation_error("--code pairs one phone", "use --devices 1 with --code");
   o.behaviour.fail_rate = *fail_rate;
   o.behaviour.send_delay = Millis{static_cast<int64_t>(*send_delay)};
   o.behaviour.delivery_delay = Millis{static_cast<int64_t>(*delivery_delay)};

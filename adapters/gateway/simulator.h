@@ -14,16 +14,24 @@
 #include <optional>
 #include <string>
 
-#include "adapters/cli/args.h"
+#include "adapters/cmdline/args.h"
 #include "adapters/gateway/sim_schedule.h"
 #include "domain/result.h"
 #include "domain/time.h"
 
 namespace pulse::gateway {
 
+// What the simulated phones speak: Pulse's own protocol (PROTOCOL.md), or the SMSGate app's
+// device API (SMSGATE.md: registration with a pairing code, GET/PATCH /mobile/v1/message).
+enum class SimProtocol { pulse, smsgate };
+
 struct SimOptions {
   std::string server = "http://127.0.0.1:8080";  // scheme://host[:port], no path
+  SimProtocol protocol = SimProtocol::pulse;
   std::string api_key;
+  // A one-time pairing code someone read off the dashboard (SMSGate protocol, one phone): the
+  // phone registers with it as a person typing it into the app would; no API key is needed.
+  std::optional<std::string> pairing_code;
   int devices = 0;
   Behaviour behaviour;
   std::optional<Millis> offline_after;  // from the start of the fleet
@@ -41,7 +49,7 @@ struct SimOptions {
 
 // Validates every gateway-sim flag; unknown flags are refused (a typo would silently change
 // the simulation).
-Result<SimOptions> parse_sim_options(const cli::Args& args);
+Result<SimOptions> parse_sim_options(const cmdline::Args& args);
 
 struct FleetStats {
   int devices = 0;   // registered

@@ -1,10 +1,12 @@
 #include "adapters/http/api_server.h"
 
 #include <httplib.h>
+#include <openssl/ssl.h>
 #include <sys/socket.h>
 
 #include "adapters/http/json_views.h"
 #include "adapters/http/routes.h"
+#include "adapters/http/service_ports.h"
 #include "adapters/runtime/logging.h"
 #include "domain/ids.h"
 #include "fmt/format.h"
@@ -13,22 +15,48 @@ namespace pulse::http {
 
 namespace {
 thread_local std::chrono::steady_clock::time_point request_start;
+
+// Plain HTTP, or HTTPS over OpenSSL with modern settings: TLS 1.2+, ECDHE with AES-GCM or
+// ChaCha20-Poly1305 (TLS 1.3 suites are OpenSSL's defaults, all AEAD), no compression or
+// renegotiation. Invalid files leave the server invalid; bind() reports it.
+std::unique_ptr<httplib::Server> make_server(const ServerOptions& o) {
+  if (o.tls_cert.empty()) return std::make_unique<httplib::Server>();
+  auto server = std::make_unique<httplib::SSLServer>(o.tls_cert.c_str(), o.tls_key.c_str());
+  if (SSL_CTX* ctx = server->ssl_context()) {
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_cipher_list(ctx,
+                            "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+                            "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+                            "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305");
+    SSL_CTX_set_options(
+        ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  }
+  return server;
+}
 }  // namespace
 
 struct ApiServer::Impl {
   App& app;
   ServerOptions options;
-  httplib::Server server;
+  std::unique_ptr<httplib::Server> owned;
+  httplib::Server& server;
   int listen_fd = -1;
   RateLimiter rates;
   LoginGuard logins;
   std::atomic<int> held_polls{0};
   std::atomic<bool> stopping{false};
+  ServicePorts ports;
   Context ctx;
 
   Impl(App& a, ServerOptions o)
-      : app(a), options(o), rates(a.clock()), logins(a.clock()), ctx{app,    options,    rates,
-                                                                     logins, held_polls, stopping} {
+      : app(a),
+        options(std::move(o)),
+        owned(make_server(options)),
+        server(*owned),
+        rates(a.clock()),
+        logins(a.clock()),
+        ports(a, options),
+        ctx{app, options, rates, logins, held_polls, stopping, ports.deps()} {
     server.set_tcp_nodelay(true);
     server.set_keep_alive_max_count(100000);
     server.set_keep_alive_timeout(30);
@@ -59,7 +87,10 @@ struct ApiServer::Impl {
       add_message_routes(server, ctx);
       add_stats_routes(server, ctx);
       add_webhook_routes(server, ctx);
+      add_smsgate_routes(server, ctx);
       add_docs_routes(server, ctx);
+      add_stream_routes(server, ctx);
+      add_dashboard_routes(server, ctx);
     }
 
     server.set_error_handler(httplib::Server::HandlerWithResponse(
@@ -73,7 +104,7 @@ struct ApiServer::Impl {
           return httplib::Server::HandlerResponse::Handled;
         }));
     server.set_exception_handler(
-        [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+        [](const httplib::Request& req, httplib::Response& res, const std::exception_ptr& ep) {
           std::string what = "unknown";
           try {
             if (ep) std::rethrow_exception(ep);
@@ -109,7 +140,7 @@ struct ApiServer::Impl {
           req.has_header("X-Request-Id") ? req.get_header_value("X-Request-Id") : std::string();
       if (id.empty() || id.size() > 128)
         id = make_id("req", std::chrono::time_point_cast<Millis>(std::chrono::system_clock::now()),
-                     random64());
+                     ports.secrets().random64());
       res.set_header("X-Request-Id", id);
       // pulse serve --read-only has no log to append to: every write route refuses, alike.
       if (app.options().read_only && req.method != "GET" && req.method != "HEAD") {
@@ -126,13 +157,16 @@ struct ApiServer::Impl {
 };
 
 ApiServer::ApiServer(App& app, ServerOptions options)
-    : impl_(std::make_unique<Impl>(app, options)) {}
+    : impl_(std::make_unique<Impl>(app, std::move(options))) {}
 
 ApiServer::~ApiServer() {
   stop();
 }
 
 Result<int> ApiServer::bind(const std::string& host, int port) {
+  if (!impl_->server.is_valid())
+    return Error{Errc::unavailable, "Cannot serve HTTPS",
+                 "--tls-cert and --tls-key must be a readable PEM certificate and its key"};
   const int bound = port == 0 ? impl_->server.bind_to_any_port(host)
                               : (impl_->server.bind_to_port(host, port) ? port : -1);
   if (bound < 0)

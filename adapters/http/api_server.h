@@ -18,6 +18,10 @@ struct ServerOptions {
   // held at once, the others are answered at once, so the rest of the API always has threads.
   int threads = 256;
   int held_polls = 192;
+  // HTTPS (both PEM files, or neither): read once at start, never reloaded; TLS 1.2 and newer
+  // with forward-secret AEAD ciphers only.
+  std::string tls_cert;
+  std::string tls_key;
 };
 
 class ApiServer {

@@ -1,13 +1,10 @@
-// Contact lists (issue 5): create, list, show with contacts (cursor-paginated by phone), add,
+// Contact lists: create, list, show with contacts (cursor-paginated by phone), add,
 // update and remove contacts, delete a list, and CSV import.
-#include "adapters/codec/json_codec.h"
+#include "adapters/http/request_json.h"
 #include "adapters/http/routes.h"
-#include "commands/contacts.h"
-#include "domain/csv.h"
+#include "adapters/service/contacts.h"
 #include "domain/ids.h"
 #include "domain/json_writer.h"
-#include "domain/phone.h"
-#include "fmt/format.h"
 
 namespace pulse::http {
 namespace {
@@ -65,13 +62,7 @@ std::string contact_json(const projections::ContactView& v) {
   return w.take();
 }
 
-struct Report {
-  int64_t imported = 0;
-  int64_t updated = 0;
-  std::vector<commands::ImportRejection> rejected;
-};
-
-std::string report_json(const Report& r, int32_t contact_count) {
+std::string report_json(const service::ImportReport& r) {
   JsonWriter w;
   w.begin_object()
       .field("imported", r.imported)
@@ -84,80 +75,22 @@ std::string report_json(const Report& r, int32_t contact_count) {
         .field("phone", x.phone)
         .field("error", x.error)
         .end_object();
-  w.end_array().field("contactCount", contact_count).end_object();
+  w.end_array().field("contactCount", r.contact_count).end_object();
   return w.take();
-}
-
-Error list_not_found() {
-  return not_found("Contact list not found");
 }
 
 // The caller's list named in the path, or 404.
 Result<projections::ContactListView> list_of(const Context& ctx, const OrgId& org,
                                              const std::string& id) {
-  if (!is_valid_id(id_prefix::contact_list, id)) return list_not_found();
-  auto list = ctx.app.models().contact_list(org, ContactListId{id});
-  if (!list) return list.error();
-  if (!*list) return list_not_found();
-  return **list;
-}
-
-// Contacts from a JSON body: each valid (else a 400 naming it), duplicates merged.
-Result<std::vector<Contact>> valid_contacts(const std::vector<commands::RawContact>& raw) {
-  if (raw.size() > kMaxContactsPerCommand)
-    return validation_error(
-        "Too many contacts",
-        fmt::format("at most {} per request; import a CSV file for more", kMaxContactsPerCommand));
-  std::vector<Contact> out;
-  std::map<std::string, size_t> at;
-  for (size_t i = 0; i < raw.size(); ++i) {
-    auto c = commands::make_contact(raw[i]);
-    if (!c)
-      return validation_error(c.error().message,
-                              fmt::format("contacts[{}]: {}", i, c.error().details));
-    auto [it, fresh] = at.emplace(c->phone, out.size());
-    if (fresh)
-      out.push_back(std::move(c).value());
-    else
-      out[it->second] = merge_contact(std::move(out[it->second]), *c);
-  }
-  return out;
-}
-
-// Appends `contacts` to the list in commands of at most 500, counting new and known phones.
-Result<Report> upsert(const Context& ctx, const OrgId& org, const ContactListId& list,
-                      const std::vector<Contact>& contacts, const std::string& import_id) {
-  Report r;
-  for (const auto& c : contacts) {
-    auto known = ctx.app.models().contact(org, list, c.phone);
-    if (!known) return known.error();
-    ++(*known ? r.updated : r.imported);
-  }
-  for (size_t k = 0; k < contacts.size(); k += kMaxContactsPerCommand) {
-    const auto end = std::min(contacts.size(), k + kMaxContactsPerCommand);
-    UpsertContacts cmd{list,
-                       import_id,
-                       {contacts.begin() + static_cast<ptrdiff_t>(k),
-                        contacts.begin() + static_cast<ptrdiff_t>(end)},
-                       false};
-    if (auto st = ctx.execute(ctx.envelope(org, std::move(cmd))); !st) return st.error();
-  }
-  return r;
+  return service::find_list(ctx.service, org, id);
 }
 
 void create_list(const Context& ctx, const Req& req, Res& res) {
   auto caller = ctx.authenticate(req);
   if (!caller) return reply_error(res, caller.error());
-  auto body = codec::decode_contact_list_request(req.body);
+  auto body = decode_contact_list_request(req.body);
   if (!body) return reply_error(res, body.error());
-  if (auto st = commands::check_list_name(body->name); !st) return reply_error(res, st.error());
-  auto contacts = valid_contacts(body->contacts);
-  if (!contacts) return reply_error(res, contacts.error());
-  const ContactListId id{make_id(id_prefix::contact_list, ctx.app.clock().now(), random64())};
-  auto st = ctx.execute(
-      ctx.envelope(caller->org, CreateContactList{id, body->name, std::move(contacts).value()}));
-  if (!st) return reply_error(res, st.error());
-  auto list = list_of(ctx, caller->org, id.value);
+  auto list = service::create_list(ctx.service, caller->org, body->name, body->contacts);
   if (!list) return reply_error(res, list.error());
   reply(res, 201, list_json(*list));
 }
@@ -233,7 +166,7 @@ void delete_list(const Context& ctx, const Req& req, Res& res) {
   if (!caller) return reply_error(res, caller.error());
   auto list = list_of(ctx, caller->org, req.matches[1]);
   if (!list) return reply_error(res, list.error());
-  if (auto st = ctx.execute(ctx.envelope(caller->org, DeleteContactList{list->id})); !st)
+  if (auto st = service::delete_list(ctx.service, caller->org, list->id); !st)
     return reply_error(res, st.error());
   JsonWriter w;
   w.begin_object().field("id", list->id.value).field("deleted", true).end_object();
@@ -245,31 +178,21 @@ void add_contacts(const Context& ctx, const Req& req, Res& res) {
   if (!caller) return reply_error(res, caller.error());
   auto list = list_of(ctx, caller->org, req.matches[1]);
   if (!list) return reply_error(res, list.error());
-  auto body = codec::decode_contacts_request(req.body);
+  auto body = decode_contacts_request(req.body);
   if (!body) return reply_error(res, body.error());
-  if (body->empty())
-    return reply_error(res, validation_error("No contacts", "contacts must have 1 to 500 entries"));
-  auto contacts = valid_contacts(*body);
-  if (!contacts) return reply_error(res, contacts.error());
-  auto report = upsert(ctx, caller->org, list->id, *contacts, "");
+  auto report = service::add_contacts(ctx.service, caller->org, list->id, *body);
   if (!report) return reply_error(res, report.error());
-  auto after = list_of(ctx, caller->org, list->id.value);
-  if (!after) return reply_error(res, after.error());
-  reply(res, 200, report_json(*report, after->contact_count));
+  reply(res, 200, report_json(*report));
 }
 
-// The contact named in the path: its list and normalised phone, or 404.
+// The contact named in the path: its list and the contact, or 404.
 Result<std::pair<projections::ContactListView, projections::ContactView>> contact_of(
     const Context& ctx, const OrgId& org, const Req& req) {
   auto list = list_of(ctx, org, req.matches[1]);
   if (!list) return list.error();
-  const Error missing = not_found("Contact not found");
-  auto phone = parse_phone(std::string(req.matches[2]));
-  if (!phone) return missing;
-  auto c = ctx.app.models().contact(org, list->id, phone->e164);
+  auto c = service::find_contact(ctx.service, org, list->id, std::string(req.matches[2]));
   if (!c) return c.error();
-  if (!*c) return missing;
-  return std::pair{*list, **c};
+  return std::pair{*list, *c};
 }
 
 void update_contact(const Context& ctx, const Req& req, Res& res) {
@@ -277,25 +200,13 @@ void update_contact(const Context& ctx, const Req& req, Res& res) {
   if (!caller) return reply_error(res, caller.error());
   auto found = contact_of(ctx, caller->org, req);
   if (!found) return reply_error(res, found.error());
-  auto patch = codec::decode_contact_patch(req.body);
+  auto patch = decode_contact_patch(req.body);
   if (!patch) return reply_error(res, patch.error());
-  const auto& old = found->second.contact;
-  commands::RawContact raw{old.phone,
-                           patch->first_name.value_or(old.first_name),
-                           patch->last_name.value_or(old.last_name),
-                           patch->name.value_or(old.name),
-                           patch->email.value_or(old.email),
-                           patch->fields.value_or(old.extra)};
-  auto contact = commands::make_contact(raw);
-  if (!contact) return reply_error(res, contact.error());
-  const auto& list = found->first.id;
-  auto st = ctx.execute(
-      ctx.envelope(caller->org, UpsertContacts{list, "", {std::move(contact).value()}, true}));
-  if (!st) return reply_error(res, st.error());
-  auto now = ctx.app.models().contact(caller->org, list, old.phone);
+  auto now = service::update_contact(
+      ctx.service, caller->org, found->first.id, found->second.contact,
+      {patch->first_name, patch->last_name, patch->name, patch->email, patch->fields});
   if (!now) return reply_error(res, now.error());
-  if (!*now) return reply_error(res, not_found("Contact not found"));
-  reply(res, 200, contact_json(**now));
+  reply(res, 200, contact_json(*now));
 }
 
 void remove_contact(const Context& ctx, const Req& req, Res& res) {
@@ -304,15 +215,13 @@ void remove_contact(const Context& ctx, const Req& req, Res& res) {
   auto found = contact_of(ctx, caller->org, req);
   if (!found) return reply_error(res, found.error());
   const auto& phone = found->second.contact.phone;
-  auto st = ctx.execute(ctx.envelope(caller->org, RemoveContacts{found->first.id, {phone}}));
-  if (!st) return reply_error(res, st.error());
+  if (auto st = service::remove_contact(ctx.service, caller->org, found->first.id, phone); !st)
+    return reply_error(res, st.error());
   JsonWriter w;
   w.begin_object().field("phone", phone).field("deleted", true).end_object();
   reply(res, 200, w.take());
 }
 
-// The whole file is checked before anything is appended, so a malformed file imports nothing;
-// the good rows then go in commands of 500 contacts that share one import id.
 void import_csv(const Context& ctx, const Req& req, Res& res) {
   auto caller = ctx.authenticate(req);
   if (!caller) return reply_error(res, caller.error());
@@ -322,22 +231,9 @@ void import_csv(const Context& ctx, const Req& req, Res& res) {
   if (!type.starts_with("text/csv") && !type.starts_with("application/csv"))
     return reply_error(res, validation_error("Content-Type must be text/csv",
                                              "send the file as the request body, text/csv"));
-  auto plan = commands::plan_import(req.body);
-  if (!plan) return reply_error(res, plan.error());
-  const auto now = ctx.app.clock().now();
-  auto report = upsert(ctx, caller->org, list->id, plan->contacts, make_id("imp", now, random64()));
+  auto report = service::import_csv(ctx.service, caller->org, list->id, req.body);
   if (!report) return reply_error(res, report.error());
-  report->rejected = std::move(plan->rejected);
-  std::sort(report->rejected.begin(), report->rejected.end(),
-            [](const auto& a, const auto& b) { return a.row < b.row; });
-  auto after = list_of(ctx, caller->org, list->id.value);
-  if (!after) return reply_error(res, after.error());
-  reply(res, 200, report_json(*report, after->contact_count));
-}
-
-template <void (*Handler)(const Context&, const Req&, Res&)>
-auto bind(const Context& ctx) {
-  return [&ctx](const Req& req, Res& res) { Handler(ctx, req, res); };
+  reply(res, 200, report_json(*report));
 }
 
 }  // namespace

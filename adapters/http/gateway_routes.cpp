@@ -7,8 +7,9 @@
 #include <set>
 
 #include "adapters/auth/crypto.h"
-#include "adapters/codec/json_codec.h"
+#include "adapters/http/request_json.h"
 #include "adapters/http/routes.h"
+#include "adapters/service/devices.h"
 #include "domain/ids.h"
 #include "domain/json_writer.h"
 #include "domain/phone.h"
@@ -20,11 +21,9 @@ namespace {
 using Req = httplib::Request;
 using Res = httplib::Response;
 
-constexpr Millis kPairingLifetime{10 * 60 * 1000};
 constexpr int kMaxClaim = 100;
 constexpr int kMaxWaitSeconds = 25;
 constexpr size_t kMaxReports = 500;
-constexpr size_t kMaxInboundBody = 10000;
 
 // ---- JSON ---------------------------------------------------------------------------------
 
@@ -98,7 +97,8 @@ std::string qr_payload(const Req& req, const std::string& token) {
   const auto host = req.get_header_value("Host");
   JsonWriter w;
   w.begin_object()
-      .field("server", "http://" + (host.empty() ? std::string("127.0.0.1:8080") : host))
+      .field("server", (req.ssl ? "https://" : "http://") +
+                           (host.empty() ? std::string("127.0.0.1:8080") : host))
       .field("pairingToken", token)
       .end_object();
   return w.take();
@@ -131,16 +131,17 @@ Result<GatewayCaller> gateway_auth(const Context& ctx, const Req& req) {
 void create_pairing(const Context& ctx, const Req& req, Res& res) {
   auto caller = ctx.authenticate(req);
   if (!caller) return reply_error(res, caller.error());
-  const std::string token = "pt_" + auth::random_hex(16);
-  const auto expires = ctx.app.clock().now() + kPairingLifetime;
-  auto st = ctx.execute(ctx.envelope(caller->org, CreatePairing{auth::sha256_hex(token), expires}));
-  if (!st) return reply_error(res, st.error());
+  auto p = service::create_pairing(ctx.service, caller->org);
+  if (!p) return reply_error(res, p.error());
+  auto code = create_pairing_code(ctx, caller->org, p->expires_at);  // for the SMSGate app
+  if (!code) return reply_error(res, code.error());
   JsonWriter w;
   w.begin_object()
-      .field("pairingToken", token)
-      .field("expiresAt", format_iso8601(expires))
-      .field("qrPayload", qr_payload(req, token))
-      .field("qrSvgUrl", fmt::format("/api/devices/pairing/{}/qr.svg", token))
+      .field("pairingToken", p->token)
+      .field("code", *code)
+      .field("expiresAt", format_iso8601(p->expires_at))
+      .field("qrPayload", qr_payload(req, p->token))
+      .field("qrSvgUrl", fmt::format("/api/devices/pairing/{}/qr.svg", p->token))
       .end_object();
   reply(res, 201, w.take());
 }
@@ -149,7 +150,7 @@ void pairing_qr(const Context& ctx, const Req& req, Res& res) {
   const std::string token = req.matches[1];
   const Error gone{Errc::not_found, "Pairing token not found",
                    "It expired or was used; create a new one."};
-  if (!token.starts_with("pt_") || token.size() != 35) return reply_error(res, gone);
+  if (!service::looks_like_pairing_token(token)) return reply_error(res, gone);
   auto pairing = ctx.app.models().pairing(auth::sha256_hex(token));
   if (!pairing) return reply_error(res, pairing.error());
   if (!*pairing || (*pairing)->used || (*pairing)->expires_at <= ctx.app.clock().now())
@@ -175,11 +176,7 @@ void list_devices(const Context& ctx, const Req& req, Res& res) {
 
 Result<projections::DeviceView> device_of(const Context& ctx, const OrgId& org,
                                           const std::string& id) {
-  if (!is_valid_id(id_prefix::device, id)) return not_found("Device not found");
-  auto d = ctx.app.models().device(org, DeviceId{id});
-  if (!d) return d.error();
-  if (!*d) return not_found("Device not found");
-  return **d;
+  return service::find_device(ctx.service, org, id);
 }
 
 void get_device(const Context& ctx, const Req& req, Res& res) {
@@ -198,13 +195,12 @@ void update_device(const Context& ctx, const Req& req, Res& res) {
   if (!caller) return reply_error(res, caller.error());
   auto d = device_of(ctx, caller->org, req.matches[1]);
   if (!d) return reply_error(res, d.error());
-  auto body = codec::decode_device_update(req.body);
+  auto body = decode_device_update(req.body);
   if (!body) return reply_error(res, body.error());
-  if (body->name && (body->name->empty() || body->name->size() > 200))
-    return reply_error(res, validation_error("Invalid deviceName", "use 1 to 200 characters"));
-  auto st =
-      ctx.execute(ctx.envelope(caller->org, UpdateDevice{d->id, body->name, body->sending_slots}));
-  if (!st) return reply_error(res, st.error());
+  if (auto st =
+          service::update_device(ctx.service, caller->org, d->id, body->name, body->sending_slots);
+      !st)
+    return reply_error(res, st.error());
   return get_device(ctx, req, res);
 }
 
@@ -213,8 +209,8 @@ void delete_device(const Context& ctx, const Req& req, Res& res) {
   if (!caller) return reply_error(res, caller.error());
   auto d = device_of(ctx, caller->org, req.matches[1]);
   if (!d) return reply_error(res, d.error());
-  auto st = ctx.execute(ctx.envelope(caller->org, UnpairDevice{d->id}));
-  if (!st) return reply_error(res, st.error());
+  if (auto st = service::unpair_device(ctx.service, caller->org, d->id); !st)
+    return reply_error(res, st.error());
   JsonWriter w;
   w.begin_object().field("id", d->id.value).field("status", "unpaired").end_object();
   reply(res, 200, w.take());
@@ -223,27 +219,16 @@ void delete_device(const Context& ctx, const Req& req, Res& res) {
 // ---- phone side -----------------------------------------------------------------------------
 
 void register_device(const Context& ctx, const Req& req, Res& res) {
-  auto body = codec::decode_device_registration(req.body);
+  auto body = decode_device_registration(req.body);
   if (!body) return reply_error(res, body.error());
-  const auto& r = *body;
-  const Error invalid{Errc::unauthorized, "Invalid or expired pairing token",
-                      "Create a new QR code in the dashboard and scan it again."};
-  auto pairing = ctx.app.models().pairing(auth::sha256_hex(r.pairing_token));
-  if (!pairing) return reply_error(res, pairing.error());
-  if (!*pairing || (*pairing)->used) return reply_error(res, invalid);
-  const OrgId org = (*pairing)->org;
-  const std::string token = "gw_" + auth::random_hex(24);
-  const DeviceId device{make_id(id_prefix::device, ctx.app.clock().now(), random64())};
-  auto st = ctx.execute(ctx.envelope(
-      org, RegisterDevice{device, auth::sha256_hex(r.pairing_token), auth::sha256_hex(token),
-                          r.name, r.model, r.os_version, r.app_version, r.sims}));
-  if (!st) return reply_error(res, st.error());
+  auto r = service::register_device(ctx.service, body->pairing_token, body->device);
+  if (!r) return reply_error(res, r.error());
   const auto& g = ctx.app.options().decider.gateway;
   JsonWriter w;
   w.begin_object()
-      .field("deviceId", device.value)
-      .field("deviceToken", token)
-      .field("organizationId", org.value)
+      .field("deviceId", r->device.value)
+      .field("deviceToken", r->token)
+      .field("organizationId", r->org.value)
       .field("heartbeatIntervalSeconds", static_cast<int64_t>(30))
       .field("leaseSeconds", static_cast<int64_t>(g.lease.count() / 1000))
       .end_object();
@@ -253,7 +238,7 @@ void register_device(const Context& ctx, const Req& req, Res& res) {
 void heartbeat(const Context& ctx, const Req& req, Res& res) {
   auto caller = gateway_auth(ctx, req);
   if (!caller) return reply_error(res, caller.error());
-  auto body = codec::decode_heartbeat(req.body.empty() ? "{}" : req.body);
+  auto body = decode_heartbeat(req.body.empty() ? "{}" : req.body);
   if (!body) return reply_error(res, body.error());
   auto st =
       ctx.execute(ctx.envelope(caller->org, DeviceHeartbeat{caller->device, body->battery,
@@ -303,7 +288,7 @@ Result<std::string> claim_once(const Context& ctx, const GatewayCaller& caller, 
 void claim(const Context& ctx, const Req& req, Res& res) {
   auto caller = gateway_auth(ctx, req);
   if (!caller) return reply_error(res, caller.error());
-  auto body = codec::decode_ints(req.body.empty() ? "{}" : req.body, {"max", "waitSeconds"});
+  auto body = decode_ints(req.body.empty() ? "{}" : req.body, {"max", "waitSeconds"});
   if (!body) return reply_error(res, body.error());
   const int64_t max = (*body)["max"].value_or(10);
   const int64_t wait = (*body)["waitSeconds"].value_or(0);
@@ -350,7 +335,7 @@ void claim(const Context& ctx, const Req& req, Res& res) {
 void report_status(const Context& ctx, const Req& req, Res& res) {
   auto caller = gateway_auth(ctx, req);
   if (!caller) return reply_error(res, caller.error());
-  auto reports = codec::decode_status_reports(req.body);
+  auto reports = decode_status_reports(req.body);
   if (!reports) return reply_error(res, reports.error());
   if (reports->empty() || reports->size() > kMaxReports)
     return reply_error(
@@ -392,59 +377,26 @@ void report_status(const Context& ctx, const Req& req, Res& res) {
   reply(res, 200, w.take());
 }
 
-// An SMS the phone received (issue 5): recorded; a STOP reply puts the sender on the
+// An SMS the phone received: recorded; a STOP reply puts the sender on the
 // organisation's opt-out list.
 void inbound(const Context& ctx, const Req& req, Res& res) {
   auto caller = gateway_auth(ctx, req);
   if (!caller) return reply_error(res, caller.error());
-  auto body = codec::decode_strings(req.body, {"from", "body"}, {"receivedAt"});
+  auto body = decode_strings(req.body, {"from", "body"}, {"receivedAt"});
   if (!body) return reply_error(res, body.error());
-  auto slot = codec::decode_ints(req.body, {"simSlot"});
+  auto slot = decode_ints(req.body, {"simSlot"});
   if (!slot) return reply_error(res, slot.error());
-  const auto& raw_from = (*body)["from"];
-  const auto& text = (*body)["body"];
-  if (raw_from.empty() || raw_from.size() > 32)
-    return reply_error(res, validation_error("Invalid from", "the sender's number, 1 to 32 bytes"));
-  if (text.size() > kMaxInboundBody)
-    return reply_error(res,
-                       validation_error("Message too long",
-                                        fmt::format("body: at most {} bytes", kMaxInboundBody)));
-  TimePoint received = ctx.app.clock().now();
-  if (!(*body)["receivedAt"].empty()) {
-    auto t = parse_iso8601((*body)["receivedAt"]);
-    if (!t) return reply_error(res, validation_error("Invalid receivedAt", "an ISO 8601 time"));
-    received = *t;
-  }
-  std::optional<int32_t> sim_slot;
-  if (auto s = (*slot)["simSlot"]) {
-    if (*s < 0 || *s > 7) return reply_error(res, validation_error("Invalid simSlot", "0 to 7"));
-    sim_slot = static_cast<int32_t>(*s);
-  }
-  // Senders are matched to recipients in E.164; a short code or alphanumeric sender stays as
-  // the phone reported it (and can't opt out).
-  auto phone = parse_phone(raw_from);
-  const std::string from = phone ? phone->e164 : raw_from;
-  auto st = ctx.execute(
-      ctx.envelope(caller->org, ReceiveSms{caller->device, from, text, received, sim_slot}));
-  if (!st) return reply_error(res, st.error());
-  bool opted_out = false;
-  if (phone) {
-    auto v = ctx.app.models().opt_out(caller->org, phone->e164);
-    if (!v) return reply_error(res, v.error());
-    opted_out = v->has_value();
-  }
+  auto r = service::receive_sms(
+      ctx.service, caller->org, caller->device,
+      {(*body)["from"], (*body)["body"], (*body)["receivedAt"], (*slot)["simSlot"]});
+  if (!r) return reply_error(res, r.error());
   JsonWriter w;
   w.begin_object()
       .field("accepted", true)
-      .field("from", from)
-      .field("optedOut", opted_out)
+      .field("from", r->from)
+      .field("optedOut", r->opted_out)
       .end_object();
   reply(res, 200, w.take());
-}
-
-template <void (*Handler)(const Context&, const Req&, Res&)>
-auto bind(const Context& ctx) {
-  return [&ctx](const Req& req, Res& res) { Handler(ctx, req, res); };
 }
 
 }  // namespace

@@ -17,27 +17,6 @@ using Res = httplib::Response;
 constexpr size_t kDefaultLimit = 50;
 constexpr size_t kMaxLimit = 500;
 
-// The reference's message fields, then Pulse's.
-void write_message_fields(JsonWriter& w, const projections::MessageView& m) {
-  w.field("id", m.id.value).field("contactPhone", m.phone).key("contactName");
-  if (m.contact_name.empty())
-    w.null();
-  else
-    w.value(m.contact_name);
-  w.field("body", m.body).field("status", m.status);
-  projections::write_time_or_null(w, "sentAt", m.sent_at);
-  projections::write_time_or_null(w, "deliveredAt", m.delivered_at);
-  w.field("error", m.error)
-      .field("campaignId", m.campaign_id.value)
-      .field("encoding", m.encoding)
-      .field("segments", m.segments)
-      .field("deviceId", m.device_id)
-      .field("simSlot", m.sim_slot)
-      .field("attempts", m.attempts)
-      .field("createdAt", format_iso8601(m.created_at))
-      .field("updatedAt", format_iso8601(m.updated_at));
-}
-
 Result<std::optional<TimePoint>> time_param(const Req& req, const char* name) {
   if (!req.has_param(name)) return std::optional<TimePoint>{};
   auto t = parse_iso8601(req.get_param_value(name));
@@ -97,7 +76,7 @@ void list_messages(const Context& ctx, const Req& req, Res& res) {
   w.begin_array();
   for (const auto& m : page->messages) {
     w.begin_object();
-    write_message_fields(w, m);
+    projections::write_message_fields(w, m, projections::MessageJson::resource);
     w.end_object();
   }
   w.end_array();
@@ -117,7 +96,7 @@ void get_message(const Context& ctx, const Req& req, Res& res) {
   if (!timeline) return reply_error(res, timeline.error());
   JsonWriter w;
   w.begin_object();
-  write_message_fields(w, **m);
+  projections::write_message_fields(w, **m, projections::MessageJson::resource);
   w.key("timeline").begin_array();
   // Its creation is the first state: queued.
   w.begin_object()
@@ -139,11 +118,6 @@ void get_message(const Context& ctx, const Req& req, Res& res) {
         .end_object();
   w.end_array().end_object();
   reply(res, 200, w.take());
-}
-
-template <void (*Handler)(const Context&, const Req&, Res&)>
-auto bind(const Context& ctx) {
-  return [&ctx](const Req& req, Res& res) { Handler(ctx, req, res); };
 }
 
 }  // namespace

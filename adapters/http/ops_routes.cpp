@@ -86,7 +86,7 @@ void register_collectors(App& app) {
     m.collect("pulse_devices_online", "Gateway devices online, over every organisation.", [&app] {
       int64_t online = 0;
       auto st = app.models().kv().scan("d/", "", false, [&](std::string_view, std::string_view v) {
-        auto d = codec::decode_device(v);
+        auto d = codec::decode<projections::DeviceView>(v);
         if (d && d->status == "online") ++online;
         return true;
       });
@@ -101,7 +101,7 @@ void register_collectors(App& app) {
           int64_t queued = 0, sending = 0, sent = 0, delivered = 0, failed = 0;
           auto st =
               app.models().kv().scan("c/", "", false, [&](std::string_view, std::string_view v) {
-                auto c = codec::decode_campaign(v);
+                auto c = codec::decode<projections::CampaignView>(v);
                 if (!c) return true;
                 queued += c->queued_count;
                 sending += c->sending_count;

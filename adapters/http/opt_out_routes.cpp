@@ -1,10 +1,9 @@
 // The organisation's opt-out (suppression) list: GET/POST /api/opt-outs,
 // DELETE /api/opt-outs/{phone}. Sends skip these numbers (the decider filters them).
-#include "adapters/codec/json_codec.h"
+#include "adapters/http/request_json.h"
 #include "adapters/http/routes.h"
+#include "adapters/service/opt_outs.h"
 #include "domain/json_writer.h"
-#include "domain/phone.h"
-#include "fmt/format.h"
 
 namespace pulse::http {
 namespace {
@@ -14,8 +13,6 @@ using Res = httplib::Response;
 
 constexpr size_t kDefaultLimit = 100;
 constexpr size_t kMaxLimit = 1000;
-constexpr size_t kMaxReason = 500;
-
 void write_opt_out(JsonWriter& w, const projections::OptOutView& v) {
   w.begin_object().field("phone", v.phone).key("reason");
   if (v.reason.empty())
@@ -25,33 +22,15 @@ void write_opt_out(JsonWriter& w, const projections::OptOutView& v) {
   w.field("source", v.source).field("createdAt", format_iso8601(v.created_at)).end_object();
 }
 
-Result<PhoneNumber> phone_param(std::string_view raw, std::string_view where) {
-  auto phone = parse_phone(raw);
-  if (!phone)
-    return validation_error(phone.error().message,
-                            fmt::format("{}: {}", where, phone.error().details));
-  return phone;
-}
-
 void add_opt_out(const Context& ctx, const Req& req, Res& res) {
   auto caller = ctx.authenticate(req);
   if (!caller) return reply_error(res, caller.error());
-  auto body = codec::decode_strings(req.body, {"phone"}, {"reason"});
+  auto body = decode_strings(req.body, {"phone"}, {"reason"});
   if (!body) return reply_error(res, body.error());
-  auto phone = phone_param((*body)["phone"], "phone");
-  if (!phone) return reply_error(res, phone.error());
-  const auto reason = (*body)["reason"];
-  if (reason.size() > kMaxReason)
-    return reply_error(
-        res, validation_error("Reason is too long", fmt::format("at most {} bytes", kMaxReason)));
-  auto st = ctx.execute(ctx.envelope(caller->org, AddOptOut{phone->e164, reason}));
-  if (!st) return reply_error(res, st.error());
-  auto v = ctx.app.models().opt_out(caller->org, phone->e164);
+  auto v = service::add_opt_out(ctx.service, caller->org, (*body)["phone"], (*body)["reason"]);
   if (!v) return reply_error(res, v.error());
-  if (!*v)  // removed again by a racing request before this one read it back
-    return reply_error(res, not_found("Opt-out not found"));
   JsonWriter w;
-  write_opt_out(w, **v);
+  write_opt_out(w, *v);
   reply(res, 201, w.take());
 }
 
@@ -62,7 +41,7 @@ void list_opt_outs(const Context& ctx, const Req& req, Res& res) {
   if (!limit) return reply_error(res, limit.error());
   std::optional<std::string> after;
   if (req.has_param("cursor")) {
-    auto phone = phone_param(req.get_param_value("cursor"), "cursor");
+    auto phone = service::phone_field(req.get_param_value("cursor"), "cursor");
     if (!phone) return reply_error(res, phone.error());
     after = phone->e164;
   }
@@ -82,18 +61,11 @@ void list_opt_outs(const Context& ctx, const Req& req, Res& res) {
 void remove_opt_out(const Context& ctx, const Req& req, Res& res) {
   auto caller = ctx.authenticate(req);
   if (!caller) return reply_error(res, caller.error());
-  auto phone = phone_param(std::string(req.matches[1]), "phone");
+  auto phone = service::remove_opt_out(ctx.service, caller->org, std::string(req.matches[1]));
   if (!phone) return reply_error(res, phone.error());
-  auto st = ctx.execute(ctx.envelope(caller->org, RemoveOptOut{phone->e164}));
-  if (!st) return reply_error(res, st.error());
   JsonWriter w;
-  w.begin_object().field("phone", phone->e164).field("status", "removed").end_object();
+  w.begin_object().field("phone", *phone).field("status", "removed").end_object();
   reply(res, 200, w.take());
-}
-
-template <void (*Handler)(const Context&, const Req&, Res&)>
-auto bind(const Context& ctx) {
-  return [&ctx](const Req& req, Res& res) { Handler(ctx, req, res); };
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "adapters/app.h"
 #include "adapters/http/api_server.h"
 #include "adapters/http/limits.h"
+#include "adapters/service/ports.h"
 #include "domain/commands.h"
 #include "domain/result.h"
 
@@ -35,6 +36,7 @@ struct Context {
   LoginGuard& logins;
   std::atomic<int>& held_polls;  // long polls being held now
   std::atomic<bool>& stopping;   // the server is shutting down: release held requests
+  const service::Deps& service;  // the use cases' ports (adapters/http/service_ports.h)
 
   // Verifies the bearer token and picks the organisation: X-Organization-Id (checked against
   // the caller's memberships) or the token's. 401/403 otherwise.
@@ -48,13 +50,21 @@ struct Context {
   Status rate_limit(httplib::Response& res, const std::string& bucket, int64_t per_minute) const;
 };
 
-uint64_t random64();
-void reply(httplib::Response& res, int status, std::string body);
+// The random part of a new id (the server's injected source).
+uint64_t random64(const Context& ctx);
+void reply(httplib::Response& res, int status, const std::string& body);
 void reply_error(httplib::Response& res, const Error& e);
 Error not_found(std::string what);
 // ?name=N within [1, max]; the default when absent.
 Result<size_t> limit_param(const httplib::Request& req, const char* name, size_t fallback,
                            size_t max);
+
+using Handler = void (*)(const Context&, const httplib::Request&, httplib::Response&);
+// A route's callback: `server.Post("/api/x", bind<post_x>(ctx))`.
+template <Handler H>
+auto bind(const Context& ctx) {
+  return [&ctx](const httplib::Request& req, httplib::Response& res) { H(ctx, req, res); };
+}
 
 void add_sms_routes(httplib::Server& server, const Context& ctx);
 // GET /openapi.yaml and GET /reference (the API reference, rendered offline by Redoc).
@@ -63,17 +73,20 @@ void add_auth_routes(httplib::Server& server, const Context& ctx);
 void add_gateway_routes(httplib::Server& server, const Context& ctx);
 // GET /metrics (Prometheus) and GET /readyz; registers the scrape-time gauges.
 void add_ops_routes(httplib::Server& server, const Context& ctx);
-// Issue 5: contact lists (contact_routes.cpp) and campaigns (campaign_routes.cpp).
+// Contact lists (contact_routes.cpp) and campaigns (campaign_routes.cpp).
 void add_contact_routes(httplib::Server& server, const Context& ctx);
 void add_campaign_routes(httplib::Server& server, const Context& ctx);
-// Draft, queue in chunks of 500 and launch one campaign (campaign_routes.cpp); the campaign id
-// is the draft's. Shared by POST /api/campaigns and a scheduled POST /api/sms/send.
-Status create_campaign(const Context& ctx, const OrgId& org, const DraftCampaign& draft,
-                       const std::vector<CampaignMessage>& messages);
-// issue 5
 void add_opt_out_routes(httplib::Server& server, const Context& ctx);
 void add_message_routes(httplib::Server& server, const Context& ctx);
 void add_stats_routes(httplib::Server& server, const Context& ctx);
 void add_webhook_routes(httplib::Server& server, const Context& ctx);
+// The SMSGate app's device API under /mobile/v1 (smsgate_routes.cpp, gateway/SMSGATE.md), and
+// the single-use numeric code POST /api/devices/pairing answers beside its pairing token.
+void add_smsgate_routes(httplib::Server& server, const Context& ctx);
+Result<std::string> create_pairing_code(const Context& ctx, const OrgId& org, TimePoint expires);
+// The dashboard under /app (its pages and POST /api/auth/logout; dashboard_routes.cpp) and the
+// organisation's live changes, GET /api/stream (stream_routes.cpp).
+void add_dashboard_routes(httplib::Server& server, const Context& ctx);
+void add_stream_routes(httplib::Server& server, const Context& ctx);
 
 }  // namespace pulse::http

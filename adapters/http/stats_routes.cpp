@@ -23,7 +23,8 @@ constexpr int kDefaultDays = 30;
 // delivered / sent, 4 decimals; 0 when nothing went out.
 double rate(int64_t delivered, int64_t sent) {
   if (sent <= 0) return 0.0;
-  return static_cast<double>(delivered * 10000 / sent) / 10000.0;
+  const int64_t per_10k = delivered * 10000 / sent;  // truncated, not rounded
+  return static_cast<double>(per_10k) / 10000.0;
 }
 
 void campaign_stats(const Context& ctx, const Req& req, Res& res) {
@@ -136,11 +137,6 @@ void org_stats(const Context& ctx, const Req& req, Res& res) {
   }
   w.end_array().end_object();
   reply(res, 200, w.take());
-}
-
-template <void (*Handler)(const Context&, const Req&, Res&)>
-auto bind(const Context& ctx) {
-  return [&ctx](const Req& req, Res& res) { Handler(ctx, req, res); };
 }
 
 }  // namespace

@@ -1,23 +1,24 @@
 #include <charconv>
-#include <random>
 
 #include "adapters/auth/jwt.h"
 #include "adapters/codec/json_codec.h"
+#include "adapters/http/browser_sessions.h"
 #include "adapters/http/json_views.h"
 #include "adapters/http/routes.h"
+#include "adapters/http/service_ports.h"
+#include "adapters/service/errors.h"
 #include "domain/ids.h"
 #include "fmt/format.h"
 
 namespace pulse::http {
 
-uint64_t random64() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  return rng();
+uint64_t random64(const Context& ctx) {
+  return ctx.service.secrets.random64();
 }
 
-void reply(httplib::Response& res, int status, std::string body) {
+void reply(httplib::Response& res, int status, const std::string& body) {
   res.status = status;
-  res.set_content(std::move(body), kJson);
+  res.set_content(body, kJson);
 }
 
 void reply_error(httplib::Response& res, const Error& e) {
@@ -27,7 +28,7 @@ void reply_error(httplib::Response& res, const Error& e) {
 }
 
 Error not_found(std::string what) {
-  return Error{Errc::not_found, std::move(what), "It does not exist in this organization."};
+  return service::not_found(std::move(what));
 }
 
 Result<size_t> limit_param(const httplib::Request& req, const char* name, size_t fallback,
@@ -44,6 +45,8 @@ Result<size_t> limit_param(const httplib::Request& req, const char* name, size_t
 
 Result<Caller> Context::authenticate(const httplib::Request& req) const {
   const auto header = req.get_header_value("Authorization");
+  if (!header.starts_with("Bearer "))
+    if (auto session = session_caller(*this, req)) return std::move(*session);
   if (!header.starts_with("Bearer "))
     return Error{Errc::unauthorized, "Missing bearer token",
                  "Send Authorization: Bearer <token>; exchange an API key for one at "
@@ -86,8 +89,8 @@ Result<Caller> Context::authenticate(const httplib::Request& req) const {
 
 CommandEnvelope Context::envelope(OrgId org, Command body) const {
   const auto now = app.clock().now();
-  return CommandEnvelope{CommandId{make_id(id_prefix::command, now, random64())}, std::move(org),
-                         now, std::move(body)};
+  return CommandEnvelope{CommandId{make_id(id_prefix::command, now, random64(*this))},
+                         std::move(org), now, std::move(body)};
 }
 
 Status Context::rate_limit(httplib::Response& res, const std::string& bucket,
@@ -104,32 +107,7 @@ Status Context::rate_limit(httplib::Response& res, const std::string& bucket,
 }
 
 Status Context::execute(const CommandEnvelope& cmd) const {
-  const log::Record record{partition_key(cmd), codec::encode_command(cmd)};
-  auto appended = app.log().append(log::kCommandsTopic, std::span(&record, 1));
-  if (!appended) {
-    // 503 + Retry-After; the details say whether the command may still be applied.
-    auto e = appended.error();
-    e.details = fmt::format("command {}: {}", cmd.id.value, e.details);
-    return e;
-  }
-  const auto pos = appended->front();
-  const auto deadline = std::chrono::steady_clock::now() + options.write_wait;
-  const auto not_yet =
-      Error{Errc::unavailable, "Request accepted but not yet applied",
-            fmt::format("command {} is queued; retry the read shortly", cmd.id.value)};
-  // Decided first; then, if it produced events, projected (read-your-writes). A decider in
-  // another process marks commands without events in the log (CommandDecided): the watermark
-  // passes every command then.
-  if (app.local_decisions()) {
-    const auto produced = app.decisions().wait(pos.partition, pos.offset.value, deadline);
-    if (!produced) return not_yet;
-    if (!*produced) return ok_status();
-  }
-  if (!app.watermarks().wait_until(pos.partition, pos.offset.value, deadline)) return not_yet;
-  auto outcome = app.models().outcome(cmd.org, cmd.id);
-  if (!outcome) return outcome.error();
-  if (*outcome) return Error{(*outcome)->code, (*outcome)->error, (*outcome)->details};
-  return ok_status();
+  return execute_command(app, options, cmd);
 }
 
 }  // namespace pulse::http

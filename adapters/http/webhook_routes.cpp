@@ -1,10 +1,8 @@
-// Webhooks (issue 6): endpoints, secret rotation, test pings, the delivery log, redelivery and
+// Webhooks: endpoints, secret rotation, test pings, the delivery log, redelivery and
 // replay. Endpoint changes are commands; the delivery log is the dispatcher's store.
-#include <algorithm>
-#include <set>
-
-#include "adapters/codec/json_codec.h"
+#include "adapters/http/request_json.h"
 #include "adapters/http/routes.h"
+#include "adapters/service/webhooks.h"
 #include "adapters/webhooks/signing.h"
 #include "domain/ids.h"
 #include "domain/json_writer.h"
@@ -24,7 +22,6 @@ Error no_delivery_log() {
 using Req = httplib::Request;
 using Res = httplib::Response;
 
-constexpr size_t kMaxDescription = 500;
 constexpr size_t kDefaultDeliveries = 20;
 constexpr size_t kMaxDeliveries = 100;
 
@@ -41,74 +38,23 @@ void write_webhook(JsonWriter& w, const projections::WebhookView& v,
       .end_object();
 }
 
-Error webhook_not_found() {
-  return not_found("Webhook not found");
-}
-
 Result<projections::WebhookView> load(const Context& ctx, const OrgId& org, const std::string& id) {
-  if (!is_valid_id(id_prefix::webhook, id)) return webhook_not_found();
-  auto set = ctx.app.models().webhooks(org);
-  if (!set) return set.error();
-  for (auto& w : set->webhooks)
-    if (w.id.value == id) return w;
-  return webhook_not_found();
+  return service::find_webhook(ctx.service, org, id);
 }
 
-// http/https, and (unless the server allows private addresses) a host that resolves to public
-// addresses only. The dispatcher checks again before every request.
-Status check_url(const Context& ctx, const std::string& text) {
-  auto url = webhooks::parse_url(text);
-  if (!url) return url.error();
-  auto ip = webhooks::resolve_public(*url, ctx.app.options().allow_private_webhooks);
-  if (!ip) return ip.error();
-  return ok_status();
-}
-
-Result<std::vector<std::string>> check_events(const std::vector<std::string>& events) {
-  if (events.empty())
-    return validation_error("Invalid events", "subscribe to at least one event type");
-  std::vector<std::string> out;
-  for (const auto& e : events) {
-    if (!is_webhook_event_type(e)) {
-      std::string known;
-      for (auto k : kWebhookEventTypes) known += (known.empty() ? "" : ", ") + std::string(k);
-      return validation_error(
-          "Invalid events", fmt::format("unknown event '{}' (one of: {})", e.substr(0, 64), known));
-    }
-    if (std::find(out.begin(), out.end(), e) == out.end()) out.push_back(e);
-  }
-  return out;
-}
-
-Status check_description(const std::optional<std::string>& d) {
-  if (d && d->size() > kMaxDescription)
-    return validation_error("Invalid description",
-                            fmt::format("at most {} characters", kMaxDescription));
-  return ok_status();
+service::WebhookFields fields_of(WebhookRequest body) {
+  return {std::move(body.url), std::move(body.events), std::move(body.description), body.enabled};
 }
 
 void create(const Context& ctx, const Req& req, Res& res) {
   auto caller = ctx.authenticate(req);
   if (!caller) return reply_error(res, caller.error());
-  auto body = codec::decode_webhook_request(req.body);
+  auto body = decode_webhook_request(req.body);
   if (!body) return reply_error(res, body.error());
-  if (!body->url)
-    return reply_error(res, validation_error("Invalid request body", "url is required"));
-  if (!body->events)
-    return reply_error(res, validation_error("Invalid request body", "events is required"));
-  if (auto st = check_description(body->description); !st) return reply_error(res, st.error());
-  auto events = check_events(*body->events);
-  if (!events) return reply_error(res, events.error());
-  if (auto st = check_url(ctx, *body->url); !st) return reply_error(res, st.error());
-  const WebhookId id{make_id(id_prefix::webhook, ctx.app.clock().now(), random64())};
-  const auto secret = webhooks::new_secret();
-  auto st = ctx.execute(ctx.envelope(
-      caller->org, CreateWebhook{id, *body->url, *events, body->description.value_or(""), secret}));
-  if (!st) return reply_error(res, st.error());
-  auto view = load(ctx, caller->org, id.value);
-  if (!view) return reply_error(res, view.error());
+  auto created = service::create_webhook(ctx.service, caller->org, fields_of(std::move(*body)));
+  if (!created) return reply_error(res, created.error());
   JsonWriter w;
-  write_webhook(w, *view, &secret);
+  write_webhook(w, created->view, &created->secret);
   reply(res, 201, w.take());
 }
 
@@ -139,20 +85,10 @@ void update(const Context& ctx, const Req& req, Res& res) {
   if (!caller) return reply_error(res, caller.error());
   auto view = load(ctx, caller->org, req.matches[1]);
   if (!view) return reply_error(res, view.error());
-  auto body = codec::decode_webhook_request(req.body);
+  auto body = decode_webhook_request(req.body);
   if (!body) return reply_error(res, body.error());
-  if (auto st = check_description(body->description); !st) return reply_error(res, st.error());
-  UpdateWebhook cmd{view->id, body->url, std::nullopt, body->description, body->enabled};
-  if (body->events) {
-    auto events = check_events(*body->events);
-    if (!events) return reply_error(res, events.error());
-    cmd.events = *events;
-  }
-  if (body->url)
-    if (auto st = check_url(ctx, *body->url); !st) return reply_error(res, st.error());
-  if (auto st = ctx.execute(ctx.envelope(caller->org, cmd)); !st)
-    return reply_error(res, st.error());
-  auto after = load(ctx, caller->org, view->id.value);
+  auto after =
+      service::update_webhook(ctx.service, caller->org, *view, fields_of(std::move(*body)));
   if (!after) return reply_error(res, after.error());
   JsonWriter w;
   write_webhook(w, *after);
@@ -162,9 +98,7 @@ void update(const Context& ctx, const Req& req, Res& res) {
 void remove(const Context& ctx, const Req& req, Res& res) {
   auto caller = ctx.authenticate(req);
   if (!caller) return reply_error(res, caller.error());
-  auto view = load(ctx, caller->org, req.matches[1]);
-  if (!view) return reply_error(res, view.error());
-  if (auto st = ctx.execute(ctx.envelope(caller->org, DeleteWebhook{view->id})); !st)
+  if (auto st = service::delete_webhook(ctx.service, caller->org, req.matches[1]); !st)
     return reply_error(res, st.error());
   res.status = 204;
 }
@@ -172,19 +106,15 @@ void remove(const Context& ctx, const Req& req, Res& res) {
 void rotate(const Context& ctx, const Req& req, Res& res) {
   auto caller = ctx.authenticate(req);
   if (!caller) return reply_error(res, caller.error());
-  auto view = load(ctx, caller->org, req.matches[1]);
-  if (!view) return reply_error(res, view.error());
-  const auto secret = webhooks::new_secret();
-  if (auto st = ctx.execute(ctx.envelope(caller->org, RotateWebhookSecret{view->id, secret})); !st)
-    return reply_error(res, st.error());
-  auto after = load(ctx, caller->org, view->id.value);
-  if (!after) return reply_error(res, after.error());
+  auto rotated = service::rotate_webhook_secret(ctx.service, caller->org, req.matches[1]);
+  if (!rotated) return reply_error(res, rotated.error());
+  const auto& after = rotated->view;
   JsonWriter w;
   w.begin_object()
-      .field("id", after->id.value)
-      .field("secret", secret)
+      .field("id", after.id.value)
+      .field("secret", rotated->secret)
       .field("previousSecretExpiresAt",
-             after->previous_valid_until ? format_iso8601(*after->previous_valid_until) : "")
+             after.previous_valid_until ? format_iso8601(*after.previous_valid_until) : "")
       .end_object();
   reply(res, 200, w.take());
 }
@@ -192,10 +122,8 @@ void rotate(const Context& ctx, const Req& req, Res& res) {
 void test(const Context& ctx, const Req& req, Res& res) {
   auto caller = ctx.authenticate(req);
   if (!caller) return reply_error(res, caller.error());
-  auto view = load(ctx, caller->org, req.matches[1]);
+  auto view = service::ping_webhook(ctx.service, caller->org, req.matches[1]);
   if (!view) return reply_error(res, view.error());
-  if (auto st = ctx.execute(ctx.envelope(caller->org, PingWebhook{view->id})); !st)
-    return reply_error(res, st.error());
   JsonWriter w;
   w.begin_object()
       .field("webhookId", view->id.value)
@@ -294,33 +222,19 @@ void replay(const Context& ctx, const Req& req, Res& res) {
   if (!caller) return reply_error(res, caller.error());
   auto view = load(ctx, caller->org, req.matches[1]);
   if (!view) return reply_error(res, view.error());
-  auto body = codec::decode_strings(req.body, {"since"}, {"until"});
+  auto body = decode_strings(req.body, {"since"}, {"until"});
   if (!body) return reply_error(res, body.error());
-  const auto since = parse_iso8601((*body)["since"]);
-  const auto until_text = (*body)["until"];
-  const auto until = until_text.empty() ? std::optional(ctx.app.clock().now() + Millis{1})
-                                        : parse_iso8601(until_text);
-  if (!since || !until)
-    return reply_error(
-        res, validation_error("Invalid request body", "since and until must be ISO 8601 times"));
-  if (*until <= *since)
-    return reply_error(res, validation_error("Invalid window", "until must be after since"));
-  if (auto st = ctx.execute(ctx.envelope(caller->org, ReplayWebhook{view->id, *since, *until}));
-      !st)
-    return reply_error(res, st.error());
+  auto window =
+      service::replay_webhook(ctx.service, caller->org, *view, (*body)["since"], (*body)["until"]);
+  if (!window) return reply_error(res, window.error());
   JsonWriter w;
   w.begin_object()
-      .field("webhookId", view->id.value)
-      .field("since", format_iso8601(*since))
-      .field("until", format_iso8601(*until))
+      .field("webhookId", window->webhook.value)
+      .field("since", format_iso8601(window->since))
+      .field("until", format_iso8601(window->until))
       .field("status", "queued")
       .end_object();
   reply(res, 202, w.take());
-}
-
-template <void (*Handler)(const Context&, const Req&, Res&)>
-auto bind(const Context& ctx) {
-  return [&ctx](const Req& req, Res& res) { Handler(ctx, req, res); };
 }
 
 }  // namespace

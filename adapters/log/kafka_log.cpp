@@ -13,7 +13,6 @@
 #include <map>
 #include <mutex>
 #include <optional>
-#include <random>
 #include <thread>
 #include <unordered_map>
 #include <utility>
@@ -120,7 +119,7 @@ Result<KafkaPtr> make_handle(rd_kafka_type_t type, ConfPtr conf) {
   char errstr[512];
   rd_kafka_t* rk = rd_kafka_new(type, conf.get(), errstr, sizeof errstr);
   if (rk == nullptr) return Error{Errc::internal, "Kafka client creation failed", errstr};
-  conf.release();  // rd_kafka_new took ownership
+  static_cast<void>(conf.release());  // rd_kafka_new took ownership
   return KafkaPtr(rk);
 }
 
@@ -160,9 +159,8 @@ void on_delivery(rd_kafka_t*, const rd_kafka_message_t* msg, void*) {
   if (--d.pending == 0) d.done.notify_all();
 }
 
-std::string unique_group_id() {
+std::string unique_group_id(uint64_t salt) {
   static std::atomic<uint64_t> counter{0};
-  static const uint64_t salt = std::random_device{}();
   return "pulse-reader-" + std::to_string(::getpid()) + "-" + std::to_string(salt) + "-" +
          std::to_string(counter.fetch_add(1));
 }
@@ -399,7 +397,7 @@ class KafkaLog final : public Log {
       for (;;) {
         if (rd_kafka_produce(rkt, p.value, RD_KAFKA_MSG_F_COPY, const_cast<char*>(r.value.data()),
                              r.value.size(), r.key.data(), r.key.size(), slot.get()) == 0) {
-          slot.release();  // the delivery report callback owns it now
+          static_cast<void>(slot.release());  // the delivery report callback owns it now
           break;
         }
         const rd_kafka_resp_err_t err = rd_kafka_last_error();
@@ -459,7 +457,7 @@ class KafkaLog final : public Log {
         {"client.id", options_.client_id + "-reader"},
         // Required by the consumer API; never joined (assign, not subscribe) and never
         // committed to, so a unique id keeps readers from touching each other.
-        {"group.id", unique_group_id()},
+        {"group.id", unique_group_id(options_.reader_salt)},
         {"enable.auto.commit", "false"},
         {"enable.auto.offset.store", "false"},
         {"enable.partition.eof", "false"},

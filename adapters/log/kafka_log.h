@@ -32,6 +32,10 @@ struct KafkaOptions {
   // as soon as a record arrives; librdkafka's mock broker always waits this long, so use a
   // short wait against the mock.
   std::chrono::milliseconds fetch_wait{100};
+  // Readers' consumer group ids are "pulse-reader-<pid>-<salt>-<n>": the salt tells apart
+  // processes that share a pid (every container's first process is pid 1). Callers draw it
+  // from their RandomSource.
+  uint64_t reader_salt = 0;
 };
 
 Result<std::unique_ptr<Log>> open_kafka_log(const KafkaOptions& options);

@@ -47,7 +47,7 @@ Status DeciderRunner::load_timers() {
   auto st = state_.scan("s/", "", false, [&](std::string_view k, std::string_view v) {
     const std::string key(k.substr(2));
     if (!owned.count(log_.partition_for(key).value)) return true;
-    auto decoded = codec::decode_decider_state(v);
+    auto decoded = codec::decode<commands::DeciderState>(v);
     if (!decoded) {
       error = decoded.error();
       return false;
@@ -151,7 +151,7 @@ Status DeciderRunner::load_emitted() {
     if (last->empty())
       return Error{Errc::unavailable, "Event log unavailable",
                    fmt::format("could not read the last event of partition {}", p.value)};
-    auto event = codec::decode_event(last->front().value);
+    auto event = codec::decode<EventEnvelope>(last->front().value);
     if (!event) return event.error();
     emitted_[p.value] = event->source;
   }
@@ -218,7 +218,7 @@ Result<int64_t> DeciderRunner::catch_up(Partition p) {
     if (rec->empty())
       return Error{Errc::unavailable, "Event log unavailable",
                    fmt::format("could not read the last event of partition {}", p.value)};
-    auto event = codec::decode_event(rec->front().value);
+    auto event = codec::decode<EventEnvelope>(rec->front().value);
     if (!event) return event.error();
     last = std::move(event).value();
   }
@@ -269,7 +269,7 @@ Result<int64_t> DeciderRunner::catch_up(Partition p) {
       for (auto& rec : *batch) {
         next = rec.offset.value + 1;
         if (rec.offset.value >= end->value) break;
-        auto event = codec::decode_event(rec.value);
+        auto event = codec::decode<EventEnvelope>(rec.value);
         if (!event) return event.error();
         const auto cmd = event->source.command.offset.value;
         if (cmd < decided || cmd >= required) continue;  // in the state / decided again
@@ -280,7 +280,7 @@ Result<int64_t> DeciderRunner::catch_up(Partition p) {
           auto raw = state_.get(state_key(rec.key));
           if (!raw) return raw.error();
           if (raw->has_value()) {
-            auto decoded = codec::decode_decider_state(**raw);
+            auto decoded = codec::decode<commands::DeciderState>(**raw);
             if (!decoded) return decoded.error();
             st = std::move(decoded).value();
           }
@@ -315,7 +315,7 @@ Result<commands::DeciderState*> DeciderRunner::state_of(const std::string& key) 
   if (!raw) return raw.error();
   commands::DeciderState state;
   if (raw->has_value()) {
-    auto decoded = codec::decode_decider_state(**raw);
+    auto decoded = codec::decode<commands::DeciderState>(**raw);
     if (!decoded) return decoded.error();
     state = std::move(decoded).value();
   }
@@ -357,11 +357,12 @@ Status DeciderRunner::process(std::vector<log::StoredRecord>& batch) {
   std::map<int32_t, std::optional<EventEnvelope>> unmarked;
   for (auto& rec : batch) {
     next_offsets[rec.partition.value] = rec.offset.value + 1;
-    auto cmd = codec::decode_command(rec.value);
+    auto cmd = codec::decode<CommandEnvelope>(rec.value);
     // (record key, event): a ClockTick makes events for many keys, any other command for its own.
     std::vector<std::pair<std::string, Event>> events;
     CommandEnvelope env;
-    if (!cmd) {
+    const bool decoded = cmd.ok();
+    if (!decoded) {
       // A command this build can't read (corrupt, or from a newer version) is refused with
       // the reason in the log rather than misread.
       env.org = OrgId{rec.key};
@@ -373,7 +374,7 @@ Status DeciderRunner::process(std::vector<log::StoredRecord>& batch) {
     } else {
       env = std::move(cmd).value();
     }
-    if (cmd && std::holds_alternative<ClockTick>(env.body)) {
+    if (decoded && std::holds_alternative<ClockTick>(env.body)) {
       auto ticked = tick(rec.partition, env.at, dirty);
       if (!ticked) return ticked.error();
       events = std::move(ticked).value();
@@ -381,7 +382,7 @@ Status DeciderRunner::process(std::vector<log::StoredRecord>& batch) {
       // The state is the log key's: an organisation's or a user's.
       auto state = state_of(rec.key);
       if (!state) return state.error();
-      if (cmd) {
+      if (decoded) {
         auto result = commands::decide(config_, **state, env);
         if (result) {
           for (auto& e : *result) events.emplace_back(rec.key, std::move(e));
@@ -404,7 +405,7 @@ Status DeciderRunner::process(std::vector<log::StoredRecord>& batch) {
           EventSource{{rec.partition, rec.offset}, i}, env.id, org, env.at, count, std::move(body)};
       if (emitted != emitted_.end() && ev.source <= emitted->second) continue;
       appended_last[rec.partition.value] = ev.source;
-      out.push_back(log::Record{key, codec::encode_event(ev)});
+      out.push_back(log::Record{key, codec::encode(ev)});
     }
     decided.emplace_back(LogPosition{rec.partition, rec.offset}, count > 0);
     auto& mark = unmarked[rec.partition.value];
@@ -421,7 +422,7 @@ Status DeciderRunner::process(std::vector<log::StoredRecord>& batch) {
     if (!mark) continue;
     if (auto e = emitted_.find(p); e != emitted_.end() && mark->source <= e->second) continue;
     appended_last[p] = mark->source;
-    out.push_back(log::Record{mark->org.value, codec::encode_event(*mark)});
+    out.push_back(log::Record{mark->org.value, codec::encode(*mark)});
   }
 
   std::map<int32_t, int64_t> events_end;  // per partition, after this batch's append

@@ -70,7 +70,7 @@ Status ProjectorRunner::process(std::vector<log::StoredRecord>& batch) {
   std::optional<Error> stop;
   bool queued_work = false;
   for (auto& rec : batch) {
-    auto event = codec::decode_event(rec.value);
+    auto event = codec::decode<EventEnvelope>(rec.value);
     if (!event) {
       stop = Error{event.error().code, event.error().message,
                    fmt::format("event {}@{}: {}", rec.partition.value, rec.offset.value,

@@ -151,7 +151,7 @@ Result<std::optional<T>> get_decoded(store::KvStore& kv, const std::string& key,
 Result<std::optional<projections::CampaignView>> ReadModels::campaign(const OrgId& org,
                                                                       const CampaignId& id) {
   return get_decoded<projections::CampaignView>(kv_, keys::campaign(org, id),
-                                                codec::decode_campaign);
+                                                codec::decode<projections::CampaignView>);
 }
 
 Result<std::vector<projections::CampaignView>> ReadModels::campaigns(
@@ -163,7 +163,7 @@ Result<std::vector<projections::CampaignView>> ReadModels::campaigns(
   const std::string start = before ? keys::campaign(org, *before) : std::string();
   auto st = kv_.scan(prefix, start, true, [&](std::string_view key, std::string_view value) {
     if (!start.empty() && key == start) return true;
-    auto v = codec::decode_campaign(value);
+    auto v = codec::decode<projections::CampaignView>(value);
     if (!v) {
       error = v.error();
       return false;
@@ -184,7 +184,7 @@ Result<std::vector<projections::MessageView>> ReadModels::campaign_messages(
   if (after) start = keys::message(org, *after) + '\0';
   auto st = kv_.scan(keys::campaign_messages_prefix(org, id), start, false,
                      [&](std::string_view, std::string_view value) {
-                       auto v = codec::decode_message(value);
+                       auto v = codec::decode<projections::MessageView>(value);
                        if (!v) {
                          error = v.error();
                          return false;
@@ -200,7 +200,7 @@ Result<std::vector<projections::MessageView>> ReadModels::campaign_messages(
 Result<std::optional<projections::CommandOutcome>> ReadModels::outcome(const OrgId& org,
                                                                        const CommandId& id) {
   return get_decoded<projections::CommandOutcome>(kv_, keys::outcome(org, id),
-                                                  codec::decode_outcome);
+                                                  codec::decode<projections::CommandOutcome>);
 }
 
 Result<ProjectorPosition> ReadModels::position(Partition p) {
@@ -211,22 +211,24 @@ Result<ProjectorPosition> ReadModels::position(Partition p) {
 }
 
 Result<std::optional<projections::UserView>> ReadModels::user_by_email(std::string_view email) {
-  return get_decoded<projections::UserView>(kv_, keys::user_by_email(email), codec::decode_user);
+  return get_decoded<projections::UserView>(kv_, keys::user_by_email(email),
+                                            codec::decode<projections::UserView>);
 }
 
 Result<std::optional<projections::UserView>> ReadModels::user(const UserId& id) {
-  return get_decoded<projections::UserView>(kv_, keys::user_by_id(id), codec::decode_user);
+  return get_decoded<projections::UserView>(kv_, keys::user_by_id(id),
+                                            codec::decode<projections::UserView>);
 }
 
 Result<std::optional<projections::OrganizationView>> ReadModels::organization(const OrgId& org) {
   return get_decoded<projections::OrganizationView>(kv_, keys::organization(org),
-                                                    codec::decode_organization);
+                                                    codec::decode<projections::OrganizationView>);
 }
 
 Result<std::optional<projections::MembershipView>> ReadModels::membership(const UserId& user,
                                                                           const OrgId& org) {
   return get_decoded<projections::MembershipView>(kv_, keys::membership(user, org),
-                                                  codec::decode_membership);
+                                                  codec::decode<projections::MembershipView>);
 }
 
 namespace {
@@ -262,65 +264,71 @@ Result<std::vector<T>> scan_decoded(store::KvStore& kv, const std::string& prefi
 
 Result<std::vector<projections::MembershipView>> ReadModels::memberships(const UserId& user) {
   return scan_decoded<projections::MembershipView>(kv_, keys::memberships_prefix(user),
-                                                   codec::decode_membership);
+                                                   codec::decode<projections::MembershipView>);
 }
 
 Result<std::optional<projections::ApiKeyView>> ReadModels::api_key(const OrgId& org,
                                                                    const ApiKeyId& id) {
-  return get_decoded<projections::ApiKeyView>(kv_, keys::api_key(org, id), codec::decode_api_key);
+  return get_decoded<projections::ApiKeyView>(kv_, keys::api_key(org, id),
+                                              codec::decode<projections::ApiKeyView>);
 }
 
 Result<std::vector<projections::ApiKeyView>> ReadModels::api_keys(const OrgId& org) {
   return scan_decoded<projections::ApiKeyView>(kv_, keys::api_keys_prefix(org),
-                                               codec::decode_api_key);
+                                               codec::decode<projections::ApiKeyView>);
 }
 
 Result<std::optional<projections::ApiKeyView>> ReadModels::api_key_by_hash(std::string_view hash) {
   return get_decoded<projections::ApiKeyView>(kv_, keys::api_key_by_hash(hash),
-                                              codec::decode_api_key);
+                                              codec::decode<projections::ApiKeyView>);
 }
 
 Result<std::optional<projections::MessageView>> ReadModels::message(const OrgId& org,
                                                                     const MessageId& id) {
-  return get_decoded<projections::MessageView>(kv_, keys::message(org, id), codec::decode_message);
+  return get_decoded<projections::MessageView>(kv_, keys::message(org, id),
+                                               codec::decode<projections::MessageView>);
 }
 
 Result<std::optional<projections::DeviceView>> ReadModels::device(const OrgId& org,
                                                                   const DeviceId& id) {
-  return get_decoded<projections::DeviceView>(kv_, keys::device(org, id), codec::decode_device);
+  return get_decoded<projections::DeviceView>(kv_, keys::device(org, id),
+                                              codec::decode<projections::DeviceView>);
 }
 
 Result<std::vector<projections::DeviceView>> ReadModels::devices(const OrgId& org) {
   return scan_decoded<projections::DeviceView>(kv_, keys::devices_prefix(org),
-                                               codec::decode_device);
+                                               codec::decode<projections::DeviceView>);
 }
 
 Result<std::optional<projections::PairingView>> ReadModels::pairing(std::string_view token_hash) {
   return get_decoded<projections::PairingView>(kv_, keys::pairing(token_hash),
-                                               codec::decode_pairing);
+                                               codec::decode<projections::PairingView>);
 }
 
 Result<std::optional<projections::DeviceCredentialView>> ReadModels::device_credential(
     std::string_view credential_hash) {
   return get_decoded<projections::DeviceCredentialView>(
-      kv_, keys::device_credential(credential_hash), codec::decode_credential);
+      kv_, keys::device_credential(credential_hash),
+      codec::decode<projections::DeviceCredentialView>);
 }
 
 Result<std::optional<projections::ReportRejectionsView>> ReadModels::rejections(
     const OrgId& org, const CommandId& id) {
-  return get_decoded<projections::ReportRejectionsView>(kv_, keys::rejections(org, id),
-                                                        codec::decode_rejections);
+  return get_decoded<projections::ReportRejectionsView>(
+      kv_, keys::rejections(org, id), codec::decode<projections::ReportRejectionsView>);
 }
 
 Result<projections::QueueView> ReadModels::queue(const OrgId& org) {
-  auto q = get_decoded<projections::QueueView>(kv_, keys::queue(org), codec::decode_queue);
+  auto q = get_decoded<projections::QueueView>(kv_, keys::queue(org),
+                                               codec::decode<projections::QueueView>);
   if (!q) return q.error();
   return q->value_or(projections::QueueView{});
 }
 
 Result<std::optional<projections::ClaimView>> ReadModels::claim(const OrgId& org,
                                                                 const CommandId& id) {
-  return get_decoded<projections::ClaimView>(kv_, keys::claim(org, id), codec::decode_claim);
+  return get_decoded<projections::ClaimView>(kv_, keys::claim(org, id),
+                                             codec::decode<projections::ClaimView>);
 }
 
 // ---- issue 5 -------------------------------------------------------------------------------
@@ -329,20 +337,20 @@ Result<std::vector<projections::ContactListView>> ReadModels::contact_lists(
     const OrgId& org, size_t limit, const std::optional<ContactListId>& after) {
   return scan_page<projections::ContactListView>(
       kv_, keys::contact_lists_prefix(org), after ? keys::contact_list(org, *after) : "", false,
-      limit, codec::decode_contact_list, [](const auto&) { return true; });
+      limit, codec::decode<projections::ContactListView>, [](const auto&) { return true; });
 }
 
 Result<std::optional<projections::ContactListView>> ReadModels::contact_list(
     const OrgId& org, const ContactListId& id) {
   return get_decoded<projections::ContactListView>(kv_, keys::contact_list(org, id),
-                                                   codec::decode_contact_list);
+                                                   codec::decode<projections::ContactListView>);
 }
 
 Result<std::optional<projections::ContactView>> ReadModels::contact(const OrgId& org,
                                                                     const ContactListId& list,
                                                                     std::string_view phone) {
   return get_decoded<projections::ContactView>(kv_, keys::contact(org, list, phone),
-                                               codec::decode_contact);
+                                               codec::decode<projections::ContactView>);
 }
 
 Result<std::vector<projections::ContactView>> ReadModels::contacts(
@@ -350,7 +358,7 @@ Result<std::vector<projections::ContactView>> ReadModels::contacts(
     const std::optional<std::string>& after) {
   return scan_page<projections::ContactView>(
       kv_, keys::contacts_prefix(org, list), after ? keys::contact(org, list, *after) : "", false,
-      limit, codec::decode_contact, [](const auto&) { return true; });
+      limit, codec::decode<projections::ContactView>, [](const auto&) { return true; });
 }
 
 Result<std::vector<projections::CampaignView>> ReadModels::campaigns_with_status(
@@ -358,12 +366,12 @@ Result<std::vector<projections::CampaignView>> ReadModels::campaigns_with_status
     std::string_view status) {
   return scan_page<projections::CampaignView>(
       kv_, keys::campaign_prefix(org), before ? keys::campaign(org, *before) : "", true, limit,
-      codec::decode_campaign, [&](const auto& c) { return c.status == status; });
+      codec::decode<projections::CampaignView>, [&](const auto& c) { return c.status == status; });
 }
 
 Result<projections::WebhookSet> ReadModels::webhooks(const OrgId& org) {
-  auto v =
-      get_decoded<projections::WebhookSet>(kv_, keys::webhooks(org), codec::decode_webhook_set);
+  auto v = get_decoded<projections::WebhookSet>(kv_, keys::webhooks(org),
+                                                codec::decode<projections::WebhookSet>);
   if (!v) return v.error();
   return v->value_or(projections::WebhookSet{});
 }
@@ -393,7 +401,7 @@ std::optional<T> must_get(store::Overlay& overlay, const std::string& key, Decod
 std::optional<projections::CampaignView> ReadModelBatch::campaign(const OrgId& org,
                                                                   const CampaignId& id) {
   return must_get<projections::CampaignView>(overlay_, keys::campaign(org, id),
-                                             codec::decode_campaign);
+                                             codec::decode<projections::CampaignView>);
 }
 
 void ReadModelBatch::put_campaign(const OrgId& org, const projections::CampaignView& v) {
@@ -403,7 +411,7 @@ void ReadModelBatch::put_campaign(const OrgId& org, const projections::CampaignV
 std::optional<projections::MessageView> ReadModelBatch::message(const OrgId& org,
                                                                 const MessageId& id) {
   return must_get<projections::MessageView>(overlay_, keys::message(org, id),
-                                            codec::decode_message);
+                                            codec::decode<projections::MessageView>);
 }
 
 void ReadModelBatch::put_message(const OrgId& org, const projections::MessageView& v) {
@@ -423,7 +431,7 @@ void ReadModelBatch::put_user(const projections::UserView& v) {
 
 std::optional<projections::OrganizationView> ReadModelBatch::organization(const OrgId& org) {
   return must_get<projections::OrganizationView>(overlay_, keys::organization(org),
-                                                 codec::decode_organization);
+                                                 codec::decode<projections::OrganizationView>);
 }
 
 void ReadModelBatch::put_organization(const projections::OrganizationView& v) {
@@ -436,7 +444,8 @@ void ReadModelBatch::put_membership(const projections::MembershipView& v) {
 
 std::optional<projections::ApiKeyView> ReadModelBatch::api_key(const OrgId& org,
                                                                const ApiKeyId& id) {
-  return must_get<projections::ApiKeyView>(overlay_, keys::api_key(org, id), codec::decode_api_key);
+  return must_get<projections::ApiKeyView>(overlay_, keys::api_key(org, id),
+                                           codec::decode<projections::ApiKeyView>);
 }
 
 void ReadModelBatch::put_api_key(const projections::ApiKeyView& v) {
@@ -447,7 +456,8 @@ void ReadModelBatch::put_api_key(const projections::ApiKeyView& v) {
 
 std::optional<projections::DeviceView> ReadModelBatch::device(const OrgId& org,
                                                               const DeviceId& id) {
-  return must_get<projections::DeviceView>(overlay_, keys::device(org, id), codec::decode_device);
+  return must_get<projections::DeviceView>(overlay_, keys::device(org, id),
+                                           codec::decode<projections::DeviceView>);
 }
 
 void ReadModelBatch::put_device(const projections::DeviceView& v) {
@@ -463,7 +473,7 @@ void ReadModelBatch::delete_device(const projections::DeviceView& v) {
 
 std::optional<projections::PairingView> ReadModelBatch::pairing(std::string_view token_hash) {
   return must_get<projections::PairingView>(overlay_, keys::pairing(token_hash),
-                                            codec::decode_pairing);
+                                            codec::decode<projections::PairingView>);
 }
 
 void ReadModelBatch::put_pairing(const projections::PairingView& v) {
@@ -481,7 +491,8 @@ void ReadModelBatch::put_claim(const OrgId& org, const CommandId& id,
 }
 
 projections::QueueView ReadModelBatch::queue(const OrgId& org) {
-  return must_get<projections::QueueView>(overlay_, keys::queue(org), codec::decode_queue)
+  return must_get<projections::QueueView>(overlay_, keys::queue(org),
+                                          codec::decode<projections::QueueView>)
       .value_or(projections::QueueView{});
 }
 
@@ -492,7 +503,7 @@ void ReadModelBatch::put_queue(const OrgId& org, const projections::QueueView& v
 std::optional<projections::ContactListView> ReadModelBatch::contact_list(const OrgId& org,
                                                                          const ContactListId& id) {
   return must_get<projections::ContactListView>(overlay_, keys::contact_list(org, id),
-                                                codec::decode_contact_list);
+                                                codec::decode<projections::ContactListView>);
 }
 
 void ReadModelBatch::put_contact_list(const OrgId& org, const projections::ContactListView& v) {
@@ -512,7 +523,7 @@ std::optional<projections::ContactView> ReadModelBatch::contact(const OrgId& org
                                                                 const ContactListId& list,
                                                                 std::string_view phone) {
   return must_get<projections::ContactView>(overlay_, keys::contact(org, list, phone),
-                                            codec::decode_contact);
+                                            codec::decode<projections::ContactView>);
 }
 
 void ReadModelBatch::put_contact(const OrgId& org, const ContactListId& list,
@@ -530,7 +541,8 @@ void ReadModelBatch::put_position(Partition p, const ProjectorPosition& pos) {
 }
 
 projections::WebhookSet ReadModelBatch::webhooks(const OrgId& org) {
-  return must_get<projections::WebhookSet>(overlay_, keys::webhooks(org), codec::decode_webhook_set)
+  return must_get<projections::WebhookSet>(overlay_, keys::webhooks(org),
+                                           codec::decode<projections::WebhookSet>)
       .value_or(projections::WebhookSet{});
 }
 
@@ -601,7 +613,7 @@ std::string message_id_floor(TimePoint t) {
 Result<std::optional<projections::OptOutView>> ReadModels::opt_out(const OrgId& org,
                                                                    std::string_view phone) {
   return get_decoded<projections::OptOutView>(kv_, keys::opt_out(org, phone),
-                                              codec::decode_opt_out);
+                                              codec::decode<projections::OptOutView>);
 }
 
 Result<std::vector<projections::OptOutView>> ReadModels::opt_outs(
@@ -612,7 +624,7 @@ Result<std::vector<projections::OptOutView>> ReadModels::opt_outs(
   if (after) start = keys::opt_out(org, *after) + '\0';
   auto st = kv_.scan(keys::opt_outs_prefix(org), start, false,
                      [&](std::string_view, std::string_view value) {
-                       auto v = codec::decode_opt_out(value);
+                       auto v = codec::decode<projections::OptOutView>(value);
                        if (!v) {
                          error = v.error();
                          return false;
@@ -667,7 +679,7 @@ Result<MessagePage> ReadModels::messages(const OrgId& org, const MessageQuery& q
     last_key = key;
     std::optional<projections::MessageView> m;
     if (has_views) {
-      auto v = codec::decode_message(value);
+      auto v = codec::decode<projections::MessageView>(value);
       if (!v) {
         error = v.error();
         return false;
@@ -702,7 +714,7 @@ Result<MessagePage> ReadModels::messages(const OrgId& org, const MessageQuery& q
 Result<std::vector<projections::TimelineEntry>> ReadModels::timeline(const OrgId& org,
                                                                      const MessageId& id) {
   return scan_decoded<projections::TimelineEntry>(kv_, keys::timeline_prefix(org, id),
-                                                  codec::decode_timeline_entry);
+                                                  codec::decode<projections::TimelineEntry>);
 }
 
 Result<std::vector<projections::DayStatsView>> ReadModels::day_stats(const OrgId& org,
@@ -714,7 +726,7 @@ Result<std::vector<projections::DayStatsView>> ReadModels::day_stats(const OrgId
   auto st = kv_.scan(keys::day_stats_prefix(org), keys::day_stats(org, from), false,
                      [&](std::string_view key, std::string_view value) {
                        if (key > last) return false;
-                       auto v = codec::decode_day_stats(value);
+                       auto v = codec::decode<projections::DayStatsView>(value);
                        if (!v) {
                          error = v.error();
                          return false;
@@ -729,20 +741,20 @@ Result<std::vector<projections::DayStatsView>> ReadModels::day_stats(const OrgId
 
 Result<std::optional<projections::CampaignExtrasView>> ReadModels::campaign_extras(
     const OrgId& org, const CampaignId& id) {
-  return get_decoded<projections::CampaignExtrasView>(kv_, keys::campaign_extras(org, id),
-                                                      codec::decode_campaign_extras);
+  return get_decoded<projections::CampaignExtrasView>(
+      kv_, keys::campaign_extras(org, id), codec::decode<projections::CampaignExtrasView>);
 }
 
 Result<std::optional<projections::IdempotencyView>> ReadModels::idempotency(const OrgId& org,
                                                                             std::string_view key) {
   return get_decoded<projections::IdempotencyView>(kv_, keys::idempotency(org, key),
-                                                   codec::decode_idempotency);
+                                                   codec::decode<projections::IdempotencyView>);
 }
 
 std::optional<projections::OptOutView> ReadModelBatch::opt_out(const OrgId& org,
                                                                std::string_view phone) {
   return must_get<projections::OptOutView>(overlay_, keys::opt_out(org, phone),
-                                           codec::decode_opt_out);
+                                           codec::decode<projections::OptOutView>);
 }
 
 void ReadModelBatch::put_opt_out(const OrgId& org, const projections::OptOutView& v) {
@@ -773,7 +785,7 @@ void ReadModelBatch::put_timeline(const OrgId& org, const MessageId& id, const E
 
 projections::DayStatsView ReadModelBatch::day_stats(const OrgId& org, std::string_view day) {
   auto v = must_get<projections::DayStatsView>(overlay_, keys::day_stats(org, day),
-                                               codec::decode_day_stats);
+                                               codec::decode<projections::DayStatsView>);
   if (v) return *v;
   projections::DayStatsView fresh;
   fresh.day = std::string(day);
@@ -786,8 +798,8 @@ void ReadModelBatch::put_day_stats(const OrgId& org, const projections::DayStats
 
 projections::CampaignExtrasView ReadModelBatch::campaign_extras(const OrgId& org,
                                                                 const CampaignId& id) {
-  auto v = must_get<projections::CampaignExtrasView>(overlay_, keys::campaign_extras(org, id),
-                                                     codec::decode_campaign_extras);
+  auto v = must_get<projections::CampaignExtrasView>(
+      overlay_, keys::campaign_extras(org, id), codec::decode<projections::CampaignExtrasView>);
   if (v) return *v;
   projections::CampaignExtrasView fresh;
   fresh.id = id;

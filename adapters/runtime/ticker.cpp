@@ -1,7 +1,5 @@
 #include "adapters/runtime/ticker.h"
 
-#include <random>
-
 #include "adapters/codec/json_codec.h"
 #include "adapters/runtime/logging.h"
 #include "domain/commands.h"
@@ -9,8 +7,9 @@
 
 namespace pulse::runtime {
 
-Ticker::Ticker(log::Log& log, Deadlines& deadlines, const TimeSource& clock, Millis period)
-    : log_(log), deadlines_(deadlines), clock_(clock), period_(period) {
+Ticker::Ticker(log::Log& log, Deadlines& deadlines, const TimeSource& clock, RandomSource& random,
+               Millis period)
+    : log_(log), deadlines_(deadlines), clock_(clock), random_(random), period_(period) {
   for (int32_t p = 0; p < deadlines_.partitions(); ++p) keys_[p] = key_for(log_, Partition{p});
 }
 
@@ -32,10 +31,9 @@ void Ticker::step() {
     if (!due || *due > now) continue;
     // At most one tick per period and partition: the decider needs a moment to act on it.
     if (auto last = last_.find(p); last != last_.end() && now - last->second < period_) continue;
-    thread_local std::mt19937_64 rng{std::random_device{}()};
-    const CommandEnvelope cmd{CommandId{make_id(id_prefix::command, now, rng())}, OrgId{}, now,
-                              ClockTick{p}};
-    const log::Record record{key, codec::encode_command(cmd)};
+    const CommandEnvelope cmd{CommandId{make_id(id_prefix::command, now, random_.next())}, OrgId{},
+                              now, ClockTick{p}};
+    const log::Record record{key, codec::encode(cmd)};
     if (auto st = log_.append(log::kCommandsTopic, std::span(&record, 1)); !st) {
       log_line("ticker", "{}: {}", st.error().message, st.error().details);
       continue;

@@ -8,13 +8,16 @@
 #include "adapters/log/log.h"
 #include "adapters/runtime/watermarks.h"
 #include "adapters/runtime/worker.h"
+#include "domain/random.h"
 #include "domain/time.h"
 
 namespace pulse::runtime {
 
 class Ticker {
  public:
-  Ticker(log::Log& log, Deadlines& deadlines, const TimeSource& clock, Millis period = Millis{250});
+  // `random` makes the ticks' command ids unique.
+  Ticker(log::Log& log, Deadlines& deadlines, const TimeSource& clock, RandomSource& random,
+         Millis period = Millis{250});
   ~Ticker() { worker_.stop(); }
   void start();
   void stop() { worker_.stop(); }
@@ -28,6 +31,7 @@ class Ticker {
   log::Log& log_;
   Deadlines& deadlines_;
   const TimeSource& clock_;
+  RandomSource& random_;
   const Millis period_;
   std::map<int32_t, std::string> keys_;
   std::map<int32_t, TimePoint> last_;  // when a tick was last appended, per partition

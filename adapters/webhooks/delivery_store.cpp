@@ -35,7 +35,7 @@ Result<std::optional<DeliveryState>> DeliveryStore::get(std::string_view id) {
   auto raw = kv_.get(keys::delivery(id));
   if (!raw) return raw.error();
   if (!*raw) return std::optional<DeliveryState>{};
-  auto d = codec::decode_delivery(**raw);
+  auto d = codec::decode<DeliveryState>(**raw);
   if (!d) return d.error();
   return std::optional<DeliveryState>{std::move(d).value()};
 }

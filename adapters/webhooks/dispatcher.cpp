@@ -82,7 +82,7 @@ struct Dispatcher::Impl {
   };
   std::mutex due_mu;
   std::map<std::string, DueSet> due_mem;  // by endpoint
-  std::mt19937_64 rng{std::random_device{}()};
+  RandomSource& random;                   // retry jitter and command ids
 
   std::mutex jobs_mu;
   std::condition_variable jobs_cv;
@@ -93,14 +93,15 @@ struct Dispatcher::Impl {
   std::vector<std::thread> workers;
 
   Impl(log::Log* l, store::KvStore& v, store::KvStore& s, int32_t p, const TimeSource& c,
-       DispatcherOptions o, std::function<bool()> r)
+       RandomSource& rnd, DispatcherOptions o, std::function<bool()> r)
       : log(l),
         views(v),
         store(s),
         partitions(p),
         clock(c),
         options(std::move(o)),
-        ready(std::move(r)) {}
+        ready(std::move(r)),
+        random(rnd) {}
 
   // ---- the outbox, taken over ------------------------------------------------------------
 
@@ -184,7 +185,7 @@ struct Dispatcher::Impl {
     std::optional<Error> error;
     auto st = views.scan(runtime::keys::outbox_prefix(Partition{p}), start, false,
                          [&](std::string_view key, std::string_view value) {
-                           auto r = codec::decode_outbox(value);
+                           auto r = codec::decode<projections::OutboxRecord>(value);
                            if (!r) {
                              error = r.error();
                              return false;
@@ -352,7 +353,7 @@ struct Dispatcher::Impl {
       bytes.clear();
       set = {};
     } else if (**raw != bytes) {
-      auto decoded = codec::decode_webhook_set(**raw);
+      auto decoded = codec::decode<projections::WebhookSet>(**raw);
       if (!decoded) return nullptr;
       bytes = std::move(**raw);
       set = std::move(decoded).value();
@@ -463,7 +464,7 @@ struct Dispatcher::Impl {
         EndpointHealth loaded;
         auto raw = store.kv().get(endpoint);
         if (raw && *raw)
-          if (auto h = codec::decode_endpoint_health(**raw)) loaded = *h;
+          if (auto h = codec::decode<EndpointHealth>(**raw)) loaded = *h;
         if (health_mem.size() > 4096) health_mem.clear();
         cached = health_mem.emplace(endpoint, loaded).first;
       }
@@ -478,7 +479,7 @@ struct Dispatcher::Impl {
         after.status = "dead";
         after.next_at.reset();
       } else if (!give_up) {
-        const double jitter = std::uniform_real_distribution<double>(0, 1)(rng);
+        const double jitter = std::uniform_real_distribution<double>(0, 1)(random);
         auto moved = after;
         action = record_attempt(moved, health, options.policy, now, outcome, jitter);
         if (rescheduled)
@@ -506,9 +507,9 @@ struct Dispatcher::Impl {
             ? "The endpoint answered 410 Gone."
             : fmt::format("Deliveries failed for {} days in a row.",
                           options.policy.disable_after.count() / (24 * 3600'000));
-    CommandEnvelope cmd{CommandId{make_id(id_prefix::command, now, rng())}, d.org, now,
+    CommandEnvelope cmd{CommandId{make_id(id_prefix::command, now, random.next())}, d.org, now,
                         DisableWebhook{d.webhook, reason}};
-    const log::Record record{partition_key(cmd), codec::encode_command(cmd)};
+    const log::Record record{partition_key(cmd), codec::encode(cmd)};
     if (auto st = log->append(log::kCommandsTopic, std::span(&record, 1)); !st)
       runtime::log_line("webhooks", "cannot disable {}: {}", d.webhook.value, st.error().details);
     else
@@ -541,9 +542,9 @@ struct Dispatcher::Impl {
 };
 
 Dispatcher::Dispatcher(log::Log* log, store::KvStore& views, store::KvStore& state,
-                       int32_t partitions, const TimeSource& clock, DispatcherOptions options,
-                       std::function<bool()> ready)
-    : impl_(std::make_unique<Impl>(log, views, state, partitions, clock, std::move(options),
+                       int32_t partitions, const TimeSource& clock, RandomSource& random,
+                       DispatcherOptions options, std::function<bool()> ready)
+    : impl_(std::make_unique<Impl>(log, views, state, partitions, clock, random, std::move(options),
                                    std::move(ready))) {}
 
 Dispatcher::~Dispatcher() {

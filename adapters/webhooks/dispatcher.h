@@ -1,5 +1,5 @@
 #pragma once
-// The webhook dispatcher (issue 6): takes new deliveries over from the outbox the projector
+// The webhook dispatcher: takes new deliveries over from the outbox the projector
 // writes (views/, keys wo/…) into its own store (DeliveryStore), posts each one signed to its
 // endpoint with retries, and records every attempt. Self-contained: it needs the log (to
 // append DisableWebhook), the read models (endpoints and the outbox), its store and a clock,
@@ -12,6 +12,7 @@
 #include "adapters/runtime/watermarks.h"
 #include "adapters/store/kv_store.h"
 #include "adapters/webhooks/delivery_store.h"
+#include "domain/random.h"
 #include "domain/time.h"
 #include "domain/webhooks.h"
 
@@ -34,8 +35,10 @@ class Dispatcher {
  public:
   // `ready` blocks until the read models have caught up with the log (bounded, true when they
   // have); the dispatcher sends nothing, and places its first cursors, only then.
+  // `random` jitters the retry delays.
   Dispatcher(log::Log* log, store::KvStore& views, store::KvStore& state, int32_t partitions,
-             const TimeSource& clock, DispatcherOptions options, std::function<bool()> ready);
+             const TimeSource& clock, RandomSource& random, DispatcherOptions options,
+             std::function<bool()> ready);
   ~Dispatcher();
 
   // On a store that has never dispatched, the cursors start at the outbox's current end:

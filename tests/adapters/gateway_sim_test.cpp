@@ -2,6 +2,7 @@
 // (no sockets, no sleeps: time is a value the tests move).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <set>
 
 #include "adapters/gateway/protocol_json.h"
@@ -16,9 +17,9 @@ namespace {
 
 const TimePoint kT0 = from_unix_ms(1775041200000);  // 2026-04-01T11:00:00.000Z
 
-cli::Args args(std::initializer_list<std::pair<const char*, const char*>> values,
-               std::vector<std::string> flags = {}) {
-  cli::Args a;
+cmdline::Args args(std::initializer_list<std::pair<const char*, const char*>> values,
+                   std::vector<std::string> flags = {}) {
+  cmdline::Args a;
   a.values["--api-key"] = "pk_live_0123";
   a.values["--devices"] = "3";
   for (auto [k, v] : values) a.values[k] = v;
@@ -94,16 +95,16 @@ TEST_CASE("gateway-sim flags: every value is read") {
 }
 
 TEST_CASE("gateway-sim flags: what is refused, and why") {
-  auto refused = [](cli::Args a) {
+  auto refused = [](const cmdline::Args& a) {
     auto o = parse_sim_options(a);
     REQUIRE_FALSE(o);
     CHECK(o.error().code == Errc::validation);
     return o.error().message;
   };
-  cli::Args no_key = args({});
+  cmdline::Args no_key = args({});
   no_key.values.erase("--api-key");
   CHECK(refused(no_key) == "Missing --api-key");
-  cli::Args no_devices = args({});
+  cmdline::Args no_devices = args({});
   no_devices.values.erase("--devices");
   CHECK(refused(no_devices) == "Missing --devices");
   CHECK(refused(args({{"--devices", "0"}})) == "Invalid --devices");

@@ -364,7 +364,11 @@ inline void check_log_conformance(LogFixture& f) {
     std::map<std::string, LogPosition> by_value;
     std::set<LogPosition> positions;
     for (const auto& list : acked) {
-      for (const auto& [value, pos] : list) {
+      for (const auto& entry : list) {
+        // Named references, not structured bindings: doctest's messages capture them in lambdas,
+        // which clang before 16 (clang-tidy 14) refuses for bindings.
+        const auto& value = entry.first;
+        const auto& pos = entry.second;
         CHECK(by_value.emplace(value, pos).second);
         CHECK_MESSAGE(
             positions.insert(pos).second,

@@ -54,7 +54,7 @@ inline std::map<std::string, Family> parse(const std::string& text) {
     for (const char* suffix : {"_bucket", "_sum", "_count"}) {
       const std::string sfx(suffix);
       if (name.size() > sfx.size() && name.ends_with(sfx)) {
-        const auto base = name.substr(0, name.size() - sfx.size());
+        auto base = name.substr(0, name.size() - sfx.size());
         if (auto it = families.find(base);
             it != families.end() &&
             (it->second.type == "histogram" || it->second.type == "summary"))

@@ -20,9 +20,12 @@
 #include "adapters/webhooks/signing.h"
 #include "fmt/format.h"
 #include "projections/read_model.h"
+#include "tests/support/eventually.h"
 
 namespace pulse::webhooks {
 namespace {
+
+using pulse::testing::eventually;
 
 namespace fs = std::filesystem;
 
@@ -89,16 +92,6 @@ std::map<std::string, std::string> outbox(store::KvStore& views) {
                     })
               .ok());
   return out;
-}
-
-template <class F>
-bool eventually(F done) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return done();
 }
 
 }  // namespace
@@ -170,14 +163,14 @@ TEST_CASE("the projector writes one outbox record per subscribed endpoint, the s
   project(*views, events);
   auto records = outbox(*views);
   REQUIRE(records.size() == 2);
-  auto first = codec::decode_outbox(records.begin()->second);
+  auto first = codec::decode<projections::OutboxRecord>(records.begin()->second);
   REQUIRE(first);
   CHECK(first->kind == "delivery");
   CHECK(first->event_type == "device.connected");
   CHECK(first->delivery_id == delivery_id("evt_0-4-0", 0, kHook));
   CHECK(first->payload.find(R"("type":"device.connected")") != std::string::npos);
   CHECK(first->payload.find(R"("deviceName":"Front desk")") != std::string::npos);
-  auto ping = codec::decode_outbox(std::next(records.begin())->second);
+  auto ping = codec::decode<projections::OutboxRecord>(std::next(records.begin())->second);
   REQUIRE(ping);
   CHECK(ping->event_type == "ping");
   auto set = runtime::ReadModels(*views).webhooks(kOrg);
@@ -213,6 +206,7 @@ TEST_CASE("the dispatcher retries on the clock, keeps one webhook-id, and record
   std::thread server([&] { subscriber.listen_after_bind(); });
 
   FakeClock clock(kT0);
+  SeededRandom random(7);
   DispatcherOptions options;
   options.allow_private = true;
   options.policy.schedule = {Millis{0}, Millis{60'000}, Millis{3600'000}};
@@ -229,14 +223,14 @@ TEST_CASE("the dispatcher retries on the clock, keeps one webhook-id, and record
   const auto id = delivery_id("evt_0-2-0", 0, kHook);
   {
     // A store that never dispatched starts at the outbox's end: the ping above is not sent.
-    Dispatcher d(nullptr, *views, *state, 1, clock, options, [] { return true; });
+    Dispatcher d(nullptr, *views, *state, 1, clock, random, options, [] { return true; });
     REQUIRE(d.start().ok());
     REQUIRE(eventually([&] { return state->get(keys::cursor(0))->has_value(); }));
     d.stop();
     CHECK(calls == 0);
     CHECK_FALSE(store.get(id)->has_value());
   }
-  Dispatcher d(nullptr, *views, *state, 1, clock, options, [] { return true; });
+  Dispatcher d(nullptr, *views, *state, 1, clock, random, options, [] { return true; });
   REQUIRE(d.start().ok());
   project(*views, {{3, WebhookPinged{kHook}}});
   d.outbox_signal().notify();
@@ -289,7 +283,7 @@ TEST_CASE("the dispatcher retries on the clock, keeps one webhook-id, and record
 namespace pulse::codec {
 
 TEST_CASE("a decider state stored before webhooks existed still reads") {
-  auto s = decode_decider_state(
+  auto s = decode<commands::DeciderState>(
       R"({"type":"DeciderState","v":1,"org":{"exists":true,"plan":"pro","apiKeys":[],)"
       R"("campaigns":1,"messages":1,"month":"","monthMessages":1,"pairings":{},"devices":{},)"
       R"("queues":{},"leases":{},"awaiting":{}},"user":{"registered":false,)"

@@ -12,7 +12,7 @@ const TimePoint kNow = from_unix_ms(1795329938000);
 const OrgId kOrg{"org_01m80zvb19jvjvzb"};
 const UserId kUser{"usr_01m80zvb19aaaaaa"};
 
-CommandEnvelope env(Command c, OrgId org = kOrg) {
+CommandEnvelope env(Command c, const OrgId& org = kOrg) {
   return CommandEnvelope{CommandId{make_id(id_prefix::command, kNow, 7)}, org, kNow, std::move(c)};
 }
 
@@ -126,8 +126,8 @@ TEST_CASE("API keys: the plan's limit counts active keys; revoking frees a slot"
 TEST_CASE("commands for an organisation that doesn't exist are refused") {
   DeciderConfig config;
   DeciderState none;
-  for (Command c : {Command{SetPlan{Plan::pro}}, Command{CreateApiKey{key(1), "x"}},
-                    Command{RevokeApiKey{key(1).id}}}) {
+  for (const Command& c : {Command{SetPlan{Plan::pro}}, Command{CreateApiKey{key(1), "x"}},
+                           Command{RevokeApiKey{key(1).id}}}) {
     auto r = decide(config, none, env(c));
     REQUIRE_FALSE(r.ok());
     CHECK(r.error().code == Errc::not_found);

@@ -62,7 +62,7 @@ struct World {
   }
   // Draft + chunks + launch, as the HTTP layer does.
   CampaignId campaign(int n, TimePoint t, std::optional<TimePoint> scheduled = std::nullopt) {
-    const CampaignId id{make_id(id_prefix::campaign, t, log.size())};
+    CampaignId id{make_id(id_prefix::campaign, t, log.size())};
     must(DraftCampaign{id, "C", "campaign", "Hi {{firstName}}", "cl_01m80zvb19jvjvzb", "L", n, n,
                        scheduled},
          t);

@@ -61,7 +61,7 @@ struct World {
     return events;
   }
 
-  void pair(const DeviceId& d, TimePoint t, std::vector<int32_t> slots = {0}) {
+  void pair(const DeviceId& d, TimePoint t, const std::vector<int32_t>& slots = {0}) {
     const std::string hash = "hash-" + d.value;
     must(CreatePairing{hash, t + Millis{600000}}, t);
     std::vector<SimCard> sims;
@@ -309,7 +309,7 @@ TEST_CASE("property: duplicate and out-of-order reports end in the same state as
   };
   for (const auto& history : histories) {
     // In order: report i at time i.
-    auto outcome = [&](std::vector<std::pair<ReportedStatus, int>> reports) {
+    auto outcome = [&](const std::vector<std::pair<ReportedStatus, int>>& reports) {
       World w;
       w.pair(device(1), kT0);
       w.send(1, kT0);

@@ -65,7 +65,7 @@ struct World {
                         {SimCard{0, "+15550000000", "Carrier"}}},
          t);
   }
-  SendSms sms(std::vector<std::string> phones, TimePoint t) {
+  SendSms sms(const std::vector<std::string>& phones, TimePoint t) {
     SendSms s;
     s.campaign_id = CampaignId{make_id(id_prefix::campaign, t, static_cast<uint64_t>(commands))};
     s.message = "Hi {{phone}}";

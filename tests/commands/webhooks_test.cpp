@@ -70,7 +70,7 @@ TEST_CASE("an organisation that does not exist has no webhooks") {
 
 TEST_CASE("every command on an unknown webhook is a 404") {
   auto s = org();
-  for (Command c :
+  for (const Command& c :
        std::vector<Command>{UpdateWebhook{wh(1), "https://x.example", {}, {}, {}},
                             DeleteWebhook{wh(1)}, RotateWebhookSecret{wh(1), "s"},
                             PingWebhook{wh(1)}, RedeliverWebhook{wh(1), "dlv_1-1-0-0_x"},

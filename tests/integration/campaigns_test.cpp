@@ -1,4 +1,4 @@
-// Contact lists and campaigns end to end (issue 5) with `pulse gateway-sim`: the reference's
+// Contact lists and campaigns end to end with `pulse gateway-sim`: the reference's
 // Steps 3-5 and its full example on a CSV-imported list, scheduling, and pause/resume/cancel.
 #include <doctest/doctest.h>
 #include <simdjson.h>
@@ -10,6 +10,7 @@
 #include "domain/time.h"
 #include "fmt/format.h"
 #include "tests/integration/server_process.h"
+#include "tests/support/eventually.h"
 
 using pulse::testing::Account;
 using pulse::testing::BackgroundProcess;
@@ -18,22 +19,14 @@ using pulse::testing::TempDir;
 
 namespace {
 
+using pulse::testing::eventually;
+
 using Clock = std::chrono::steady_clock;
 
 simdjson::dom::element parse(simdjson::dom::parser& parser, const std::string& body) {
   simdjson::dom::element doc;
   REQUIRE_MESSAGE(!parser.parse(body).get(doc), "not JSON: " << body);
   return doc;
-}
-
-template <class F>
-bool eventually(F done, std::chrono::seconds bound) {
-  const auto deadline = Clock::now() + bound;
-  while (Clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return done();
 }
 
 std::vector<std::string> sim_args(const ServerProcess& server, const Account& a,
@@ -73,7 +66,7 @@ std::string imported_list(httplib::Client& c, int n) {
   REQUIRE(created);
   REQUIRE_MESSAGE(created->status == 201, created->body);
   simdjson::dom::parser parser;
-  const std::string id{std::string_view(parse(parser, created->body)["id"])};
+  std::string id{std::string_view(parse(parser, created->body)["id"])};
   auto imported = c.Post(("/api/contacts/" + id + "/import").c_str(), csv(n), "text/csv");
   REQUIRE(imported);
   REQUIRE_MESSAGE(imported->status == 200, imported->body);
@@ -353,8 +346,10 @@ TEST_CASE("pause stops hand-outs, resume continues, cancel: nothing sent after i
   REQUIRE(missing);
   CHECK(missing->status == 404);
   // Replaying the log rebuilds the same read models (scheduling and controls are commands).
-  auto [code, out] = pulse::testing::run_command(
+  const auto ran = pulse::testing::run_command(
       {PULSE_BINARY, "replay", "--data-dir", (dir.path() / "data").string(), "--verify"});
+  const int code = ran.first;  // named: the MESSAGE macros capture it
+  const std::string& out = ran.second;
   CHECK_MESSAGE(code == 0, out);
 }
 
@@ -448,8 +443,10 @@ TEST_CASE("contact lists over HTTP: CRUD, pagination, CSV report, malformed file
   auto gone = c->Get(("/api/contacts/" + id).c_str());
   REQUIRE(gone);
   CHECK(gone->status == 404);
-  auto [code, out] = pulse::testing::run_command(
+  const auto ran = pulse::testing::run_command(
       {PULSE_BINARY, "replay", "--data-dir", (dir.path() / "data").string(), "--verify"});
+  const int code = ran.first;  // named: the MESSAGE macros capture it
+  const std::string& out = ran.second;
   CHECK_MESSAGE(code == 0, out);
 }
 

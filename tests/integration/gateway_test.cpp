@@ -9,6 +9,7 @@
 
 #include "fmt/format.h"
 #include "tests/integration/server_process.h"
+#include "tests/support/eventually.h"
 
 using pulse::testing::Account;
 using pulse::testing::BackgroundProcess;
@@ -16,6 +17,8 @@ using pulse::testing::ServerProcess;
 using pulse::testing::TempDir;
 
 namespace {
+
+using pulse::testing::eventually;
 
 using Clock = std::chrono::steady_clock;
 
@@ -39,17 +42,6 @@ std::vector<std::string> sim_args(const ServerProcess& server, const Account& a,
                                    "--api-key",  a.api_key,     "--quiet"};
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
-}
-
-// Polls (bounded) until `done` holds; the condition is re-read from the server every 100 ms.
-template <class F>
-bool eventually(F done, std::chrono::seconds bound) {
-  const auto deadline = Clock::now() + bound;
-  while (Clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return done();
 }
 
 int online_devices(httplib::Client& c) {

@@ -244,8 +244,10 @@ TEST_CASE("replay is deterministic: --verify identical while serving and after, 
   CHECK(refused->status == 429);  // a CommandRejected: part of the log, replayed too
 
   // While the server serves: a fresh store beside the live one, compared with it.
-  auto [code, out] = run_command({PULSE_BINARY, "replay", "--data-dir", data.string(), "--into",
-                                  (dir.path() / "r0").string(), "--verify"});
+  const auto ran = run_command({PULSE_BINARY, "replay", "--data-dir", data.string(), "--into",
+                                (dir.path() / "r0").string(), "--verify"});
+  const int code = ran.first;  // named: the MESSAGE macros capture it
+  const std::string& out = ran.second;
   CHECK_MESSAGE(code == 0, out);
   CHECK(out.find("identical") != std::string::npos);
   CHECK(server.terminate() == 0);
@@ -254,8 +256,10 @@ TEST_CASE("replay is deterministic: --verify identical while serving and after, 
   REQUIRE(live.size() > 20);
   for (int i = 1; i <= 2; ++i) {
     const auto into = dir.path() / fmt::format("r{}", i);
-    auto [again, verify] = run_command(
+    const auto rerun = run_command(
         {PULSE_BINARY, "replay", "--data-dir", data.string(), "--into", into.string(), "--verify"});
+    const int again = rerun.first;  // named: the MESSAGE macros capture it
+    const std::string& verify = rerun.second;
     CHECK_MESSAGE(again == 0, verify);
     CHECK(verify.find(fmt::format("identical: {} entries", live.size())) != std::string::npos);
     CHECK(dump_store(into / "views") == live);
@@ -290,7 +294,7 @@ TEST_CASE("replay --until T: the read models as the API answered at T, served re
   pulse::TimePoint t;
   const Account ada = [&] {
     ServerProcess server(data);
-    const Account acct = server.signup();
+    Account acct = server.signup();
     auto c = server.client(acct);
     first = send(*c, 3);
     auto list = c->Get("/api/campaigns");
@@ -308,8 +312,10 @@ TEST_CASE("replay --until T: the read models as the API answered at T, served re
   }();
 
   const auto asof = dir.path() / "asof";
-  auto [code, out] = run_command({PULSE_BINARY, "replay", "--data-dir", data.string(), "--into",
-                                  asof.string(), "--until", pulse::format_iso8601(t)});
+  const auto ran = run_command({PULSE_BINARY, "replay", "--data-dir", data.string(), "--into",
+                                asof.string(), "--until", pulse::format_iso8601(t)});
+  const int code = ran.first;  // named: the MESSAGE macros capture it
+  const std::string& out = ran.second;
   REQUIRE_MESSAGE(code == 0, out);
   CHECK(out.find("as of") != std::string::npos);
   // --until is never compared with, or swapped into, the live store.
@@ -348,7 +354,7 @@ TEST_CASE("replay --swap: refused while the server runs, an atomic exchange once
   const auto rebuilt = dir.path() / "rebuilt";
   const Account ada = [&] {
     ServerProcess server(data);
-    const Account acct = server.signup();
+    Account acct = server.signup();
     auto c = server.client(acct);
     id = send(*c, 2);
     // The server holds views/: nothing is rebuilt or swapped under it.
@@ -360,8 +366,10 @@ TEST_CASE("replay --swap: refused while the server runs, an atomic exchange once
     return acct;
   }();
   const auto live = dump_store(data / "views");
-  auto [code, out] = run_command(
+  const auto ran = run_command(
       {PULSE_BINARY, "replay", "--data-dir", data.string(), "--into", rebuilt.string(), "--swap"});
+  const int code = ran.first;  // named: the MESSAGE macros capture it
+  const std::string& out = ran.second;
   REQUIRE_MESSAGE(code == 0, out);
   CHECK(out.find("swapped") != std::string::npos);
   // The previous store is kept where the rebuilt one was; both hold the same.
@@ -399,14 +407,14 @@ TEST_CASE("pulse events exports a large log quickly") {
       e.event_count = 2;
       e.body = pulse::CampaignCreated{pulse::CampaignId{cmp}, "SMS to 1 recipient", "api",
                                       "Hi {{firstName}}, your order has shipped", 1};
-      batch.push_back({org, pulse::codec::encode_event(e)});
+      batch.push_back({org, pulse::codec::encode(e)});
       pulse::MessagesQueued q{pulse::CampaignId{cmp}, {}};
       q.messages.push_back({pulse::MessageId{cmp + "0000"}, pulse::PhoneNumber{"+14155552671"},
                             "Ada Lovelace", "Hi Ada, your order has shipped",
                             pulse::SmsEncoding::gsm7, 1});
       e.source.index = 1;
       e.body = std::move(q);
-      batch.push_back({org, pulse::codec::encode_event(e)});
+      batch.push_back({org, pulse::codec::encode(e)});
       if (batch.size() >= 20'000 || i + 2 >= n) {
         REQUIRE((*log)->append(pulse::log::kEventsTopic, batch).ok());
         batch.clear();

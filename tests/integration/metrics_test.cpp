@@ -40,7 +40,7 @@ TEST_CASE("GET /metrics: Prometheus text format with the server's figures; /read
     return families.at(name).samples;
   };
   auto find = [](const std::vector<prometheus::Sample>& samples, const std::string& name,
-                 std::map<std::string, std::string> want) -> const prometheus::Sample* {
+                 const std::map<std::string, std::string>& want) -> const prometheus::Sample* {
     for (const auto& s : samples) {
       if (s.name != name) continue;
       bool all = true;

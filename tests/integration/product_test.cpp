@@ -1,4 +1,4 @@
-// Issue 5 end to end through a real server: opt-outs (and STOP replies from the gateway
+// The product end to end through a real server: opt-outs (and STOP replies from the gateway
 // simulator), the send API's deviceId and Idempotency-Key (under concurrency), the messages
 // API with its timeline, and the stats. Exchanges are recorded for the OpenAPI checks.
 #include <doctest/doctest.h>
@@ -11,6 +11,7 @@
 
 #include "fmt/format.h"
 #include "tests/integration/server_process.h"
+#include "tests/support/eventually.h"
 
 using pulse::testing::Account;
 using pulse::testing::BackgroundProcess;
@@ -18,6 +19,8 @@ using pulse::testing::ServerProcess;
 using pulse::testing::TempDir;
 
 namespace {
+
+using pulse::testing::eventually;
 
 using Clock = std::chrono::steady_clock;
 constexpr const char* kJson = "application/json";
@@ -37,16 +40,6 @@ std::string send_body(const std::vector<std::string>& phones, const std::string&
   for (size_t i = 0; i < phones.size(); ++i)
     b += fmt::format(R"({}{{"phone":"{}","name":"Person{}"}})", i ? "," : "", phones[i], i);
   return b + R"(],"message":"Hi {{firstName}}")" + extra + "}";
-}
-
-template <class F>
-bool eventually(F done, std::chrono::seconds bound) {
-  const auto deadline = Clock::now() + bound;
-  while (Clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return done();
 }
 
 // GET a JSON document; REQUIREs the status.
@@ -413,9 +406,11 @@ TEST_CASE("deviceId pins a send; messages API filters and pages; timeline and st
   REQUIRE(c->Post("/api/sms/send", {{"Idempotency-Key", "k"}},
                   send_body({"+14155550501", "+14155550509"}), kJson)
               ->status == 201);
-  auto [code, out] = pulse::testing::run_command({PULSE_BINARY, "replay", "--data-dir",
-                                                  (dir.path() / "data").string(), "--into",
-                                                  (dir.path() / "rebuilt").string(), "--verify"});
+  const auto ran = pulse::testing::run_command({PULSE_BINARY, "replay", "--data-dir",
+                                                (dir.path() / "data").string(), "--into",
+                                                (dir.path() / "rebuilt").string(), "--verify"});
+  const int code = ran.first;  // named: the MESSAGE macros capture it
+  const std::string& out = ran.second;
   CHECK_MESSAGE(code == 0, out);
   CHECK(out.find("identical") != std::string::npos);
 }

@@ -16,9 +16,12 @@
 #include "fmt/format.h"
 #include "tests/adapters/prometheus_text.h"
 #include "tests/integration/server_process.h"
+#include "tests/support/eventually.h"
 
 namespace pulse::testing {
 namespace {
+
+using pulse::testing::eventually;
 
 using Clock = std::chrono::steady_clock;
 constexpr int kPartitions = 8;
@@ -32,17 +35,6 @@ std::string send_body(int n, int first) {
     b += fmt::format(R"({}{{"phone":"+1415{:07}","name":"P{}"}})", i ? "," : "", first + i,
                      first + i);
   return b + R"(],"message":"Hi {{firstName}}"})";
-}
-
-// Polls (bounded) until `done` holds, re-reading every 100 ms.
-template <class F>
-bool eventually(F done, std::chrono::seconds bound) {
-  const auto deadline = Clock::now() + bound;
-  while (Clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return done();
 }
 
 // The partitions a decider node decides now, from its /metrics.

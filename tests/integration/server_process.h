@@ -216,7 +216,7 @@ class ServerProcess {
       closed_ = true;
       cv_.notify_all();
     });
-    static const std::regex listening(R"(listening on http://127\.0\.0\.1:(\d+))");
+    static const std::regex listening(R"(listening on (https?)://127\.0\.0\.1:(\d+))");
     std::unique_lock lock(mu_);
     std::smatch m;
     const bool ok = cv_.wait_for(lock, std::chrono::seconds(60), [&] {
@@ -228,7 +228,8 @@ class ServerProcess {
       kill9();
       throw std::runtime_error("pulse serve did not start: " + out);
     }
-    port_ = std::stoi(m[1].str());
+    scheme_ = m[1].str();
+    port_ = std::stoi(m[2].str());
   }
 
   ~ServerProcess() {
@@ -239,10 +240,12 @@ class ServerProcess {
   }
 
   int port() const { return port_; }
-  std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::string base_url() const { return scheme_ + "://127.0.0.1:" + std::to_string(port_); }
 
+  // With --tls-cert the server speaks HTTPS; its test certificate is self-signed.
   std::unique_ptr<httplib::Client> client() const {
-    auto c = std::make_unique<httplib::Client>("127.0.0.1", port_);
+    auto c = std::make_unique<httplib::Client>(base_url());
+    c->enable_server_certificate_verification(false);
     if (recording::dir()) c->set_logger(recording::exchange);
     c->set_connection_timeout(5);
     c->set_read_timeout(10);
@@ -362,6 +365,7 @@ class ServerProcess {
   std::vector<std::string> extra_;
   pid_t pid_ = -1;
   int port_ = 0;
+  std::string scheme_ = "http";
   int out_fd_ = -1;
   std::thread reader_;
   std::mutex mu_;

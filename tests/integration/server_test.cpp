@@ -186,7 +186,9 @@ TEST_CASE("bad input: a 400 with the documented error shape, and nothing appende
       {"unclosed template",
        R"({"recipients":[{"phone":"+14155552671"}],"message":"Hi {{firstName"})"},
   };
-  for (const auto& [name, body] : cases) {
+  for (const auto& entry : cases) {
+    const auto& name = entry.first;  // named, not bound: CAPTURE captures it
+    const auto& body = entry.second;
     CAPTURE(name);
     auto res = c->Post("/api/sms/send", body, "application/json");
     REQUIRE(res);
@@ -310,9 +312,11 @@ TEST_CASE("delete the read models, restart: rebuilt from the log, byte for byte"
   const auto before = dump_store(data / "views");
   REQUIRE(before.size() > 20);
 
-  auto [code, verify] =
+  const auto ran =
       pulse::testing::run_command({PULSE_BINARY, "replay", "--data-dir", data.string(), "--into",
                                    (dir.path() / "replayed").string(), "--verify"});
+  const int code = ran.first;  // named: the MESSAGE macros capture it
+  const std::string& verify = ran.second;
   CHECK_MESSAGE(code == 0, verify);
   CHECK(verify.find("identical") != std::string::npos);
 

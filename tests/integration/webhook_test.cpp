@@ -14,6 +14,7 @@
 #include "domain/time.h"
 #include "fmt/format.h"
 #include "tests/integration/server_process.h"
+#include "tests/support/eventually.h"
 
 using pulse::testing::Account;
 using pulse::testing::ServerProcess;
@@ -21,17 +22,9 @@ using pulse::testing::TempDir;
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using pulse::testing::eventually;
 
-template <class F>
-bool eventually(F done, std::chrono::seconds bound) {
-  const auto deadline = Clock::now() + bound;
-  while (Clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return done();
-}
+using Clock = std::chrono::steady_clock;
 
 std::string base64_decode(std::string_view in) {
   static const std::string chars =

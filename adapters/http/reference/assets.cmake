@@ -1,5 +1,5 @@
 # GET /openapi.yaml and GET /reference: schemas/openapi.yaml and Redoc's standalone bundle are
-# embedded in pulse_adapters (an .incbin in a generated source), so the installed binary needs
+# embedded in pulse_http (an .incbin in a generated source), so the installed binary needs
 # no file at run time and the reference renders offline. Included from adapters/CMakeLists.txt.
 #
 # Redoc comes from the npm registry at build time (`npm pack`, once per build directory,
@@ -31,5 +31,5 @@ configure_file(${CMAKE_CURRENT_LIST_DIR}/assets.cpp.in ${pulse_assets_cpp} @ONLY
 set_source_files_properties(${pulse_assets_cpp} PROPERTIES
   OBJECT_DEPENDS "${pulse_openapi_yaml};${pulse_redoc_js}")
 add_custom_target(pulse_reference_assets DEPENDS ${pulse_redoc_js})
-target_sources(pulse_adapters PRIVATE ${pulse_assets_cpp})
-add_dependencies(pulse_adapters pulse_reference_assets)
+target_sources(pulse_http PRIVATE ${pulse_assets_cpp})
+add_dependencies(pulse_http pulse_reference_assets)

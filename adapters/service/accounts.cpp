@@ -1,0 +1,127 @@
+#include "adapters/service/accounts.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "adapters/service/errors.h"
+#include "fmt/format.h"
+
+namespace pulse::service {
+namespace {
+
+Status check_password(const std::string& password) {
+  if (password.size() < 8 || password.size() > 256)
+    return validation_error("Invalid password", "use 8 to 256 characters");
+  return ok_status();
+}
+
+// A new key: the secret (shown once) and what the log keeps of it (hash and hint).
+struct MintedKey {
+  std::string secret;
+  NewApiKey key;
+};
+
+MintedKey mint_key(const Deps& d, std::string name) {
+  MintedKey m;
+  m.secret = std::string(kApiKeyPrefix) + d.secrets.random_hex(16);
+  const auto hex = std::string_view(m.secret).substr(kApiKeyPrefix.size());
+  m.key = NewApiKey{
+      ApiKeyId{make_id(id_prefix::api_key, d.clock.now(), d.secrets.random64())}, std::move(name),
+      d.secrets.sha256_hex(m.secret),
+      fmt::format("{}{}…{}", kApiKeyPrefix, hex.substr(0, 4), hex.substr(hex.size() - 4))};
+  return m;
+}
+
+}  // namespace
+
+Result<std::string> normalise_email(std::string email) {
+  std::transform(email.begin(), email.end(), email.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const auto at = email.find('@');
+  const bool ok = email.size() <= 254 && at != std::string::npos && at > 0 &&
+                  at + 1 < email.size() && email.find('@', at + 1) == std::string::npos &&
+                  email.find_first_of(" \t\r\n<>(),;:\"") == std::string::npos &&
+                  email.find('.', at) != std::string::npos;
+  if (!ok) return validation_error("Invalid email", "expected an address like ada@example.com");
+  return email;
+}
+
+bool looks_like_api_key(std::string_view key) {
+  return key.starts_with(kApiKeyPrefix) && key.size() == kApiKeyPrefix.size() + 32;
+}
+
+Result<SignedUp> sign_up(const Deps& d, const SignUp& in) {
+  auto email = normalise_email(in.email);
+  if (!email) return email.error();
+  if (auto st = check_password(in.password); !st) return st.error();
+  if (in.name.size() > 200 || in.organization_name.size() > 200)
+    return validation_error("Name too long", "use at most 200 characters");
+  const auto now = d.clock.now();
+  const UserId user{make_id(id_prefix::user, now, d.secrets.random64())};
+  const OrgId org{make_id(id_prefix::org, now, d.secrets.random64())};
+  // The user first (one decider per e-mail address: two racing sign-ups can't both pass), then
+  // the organisation with its first API key.
+  if (auto st = d.log.execute(
+          org, RegisterUser{user, *email, in.name, d.secrets.hash_password(in.password), org});
+      !st)
+    return st.error();
+  auto minted = mint_key(d, "Default key");
+  std::string org_name = in.organization_name;
+  if (org_name.empty())
+    org_name = in.name.empty() ? "My organization" : in.name + "'s organization";
+  if (auto st = d.log.execute(org, CreateOrganization{org_name, user, minted.key}); !st)
+    return st.error();
+  return SignedUp{user, org, std::move(minted.secret)};
+}
+
+Result<CreatedKey> create_api_key(const Deps& d, const OrgId& org, const std::string& actor,
+                                  const std::string& name) {
+  auto minted = mint_key(d, name.empty() ? "API key" : name);
+  const auto id = minted.key.id;
+  if (auto st = d.log.execute(org, CreateApiKey{minted.key, actor}); !st) return st.error();
+  auto view = present_or(d.reads.api_key(org, id), not_found("API key not found"));
+  if (!view) return view.error();
+  return CreatedKey{std::move(minted.secret), std::move(view).value()};
+}
+
+Result<projections::ApiKeyView> revoke_api_key(const Deps& d, const OrgId& org,
+                                               const std::string& id) {
+  if (!is_valid_id(id_prefix::api_key, id)) return not_found("API key not found");
+  if (auto st = d.log.execute(org, RevokeApiKey{ApiKeyId{id}}); !st) return st.error();
+  return present_or(d.reads.api_key(org, ApiKeyId{id}), not_found("API key not found"));
+}
+
+Status may_create_organization(const std::optional<UserId>& user) {
+  if (!user)
+    return Error{Errc::forbidden, "Organizations are created by users",
+                 "Log in with POST /api/auth/login to create one."};
+  return ok_status();
+}
+
+Result<projections::OrganizationView> create_organization(const Deps& d,
+                                                          const std::optional<UserId>& user,
+                                                          Plan plan, const std::string& name) {
+  if (auto st = may_create_organization(user); !st) return st.error();
+  if (name.empty() || name.size() > 200)
+    return validation_error("Invalid name", "use 1 to 200 characters");
+  auto found = d.reads.user(*user);
+  if (!found) return found.error();
+  if (!*found) return Error{Errc::unauthorized, "Invalid or expired token", ""};
+  const OrgId org{make_id(id_prefix::org, d.clock.now(), d.secrets.random64())};
+  const auto allowance = d.plans[plan].organizations;
+  if (auto st = d.log.execute(org, ClaimOrganization{*user, (*found)->email, org, allowance}); !st)
+    return st.error();
+  if (auto st = d.log.execute(org, CreateOrganization{name, *user, {}}); !st) return st.error();
+  return present_or(d.reads.organization(org), not_found("Organization not found"));
+}
+
+Result<projections::OrganizationView> set_plan(const Deps& d, const OrgId& org,
+                                               const std::string& plan) {
+  auto p = plan_from_string(plan);
+  if (!p) return validation_error("Invalid plan", "free, pro or enterprise");
+  if (!is_valid_id(id_prefix::org, org.value)) return not_found("Organization not found");
+  if (auto st = d.log.execute(org, SetPlan{*p}); !st) return st.error();
+  return present_or(d.reads.organization(org), not_found("Organization not found"));
+}
+
+}  // namespace pulse::service

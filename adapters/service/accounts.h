@@ -1,0 +1,56 @@
+#pragma once
+// Accounts: sign-up (RegisterUser, then CreateOrganization with its first key), organisations
+// and API keys. Secrets are hashed here, before anything reaches the log.
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "adapters/service/ports.h"
+
+namespace pulse::service {
+
+inline constexpr std::string_view kApiKeyPrefix = "pk_live_";
+
+// Lower-cases and checks an address like ada@example.com.
+Result<std::string> normalise_email(std::string email);
+// Whether `key` has the shape of an API key secret (pk_live_ and 32 hex digits).
+bool looks_like_api_key(std::string_view key);
+
+struct SignUp {
+  std::string email;
+  std::string password;
+  std::string name;               // may be empty
+  std::string organization_name;  // may be empty: named after the user
+};
+struct SignedUp {
+  UserId user;
+  OrgId org;
+  std::string api_key;  // the first key's secret, shown once
+};
+Result<SignedUp> sign_up(const Deps& d, const SignUp& in);
+
+struct CreatedKey {
+  std::string secret;  // shown once
+  projections::ApiKeyView view;
+};
+// `actor` is who creates it (a user or key id, as the log records it); an empty name is
+// "API key".
+Result<CreatedKey> create_api_key(const Deps& d, const OrgId& org, const std::string& actor,
+                                  const std::string& name);
+// Revokes and returns the key as it is now.
+Result<projections::ApiKeyView> revoke_api_key(const Deps& d, const OrgId& org,
+                                               const std::string& id);
+
+// Only users create organisations (403 for an API key's caller).
+Status may_create_organization(const std::optional<UserId>& user);
+// A new organisation owned by `user` (API keys can't create one), within the organisation
+// allowance of `plan`.
+Result<projections::OrganizationView> create_organization(const Deps& d,
+                                                          const std::optional<UserId>& user,
+                                                          Plan plan, const std::string& name);
+
+// The operator's plan change; returns the organisation as it is now.
+Result<projections::OrganizationView> set_plan(const Deps& d, const OrgId& org,
+                                               const std::string& plan);
+
+}  // namespace pulse::service
