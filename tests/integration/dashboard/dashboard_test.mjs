@@ -244,6 +244,18 @@ try {
   check(counters.total === stats.totalMessages && counters.delivered === stats.deliveredCount && counters.failed === stats.failedCount &&
     counters.sent === stats.sentCount && counters.queued === stats.queuedCount,
     `the page's counters match the API (${JSON.stringify(counters)} vs delivered ${stats.deliveredCount}, failed ${stats.failedCount})`);
+  // The message rows are updated live too: every row's status is the API's, without a reload
+  // (several updates arriving between two renders must all be kept).
+  const apiMessages = (await api('GET', `/api/campaigns/${campaignId}?limit=50`)).body.messages;
+  const wanted = apiMessages.map((m) => m.status).sort().join(',');
+  let rowStatuses = '';
+  try {
+    await until('the message rows to match the API', async () => {
+      rowStatuses = (await page.$$eval('section[aria-labelledby=msgs-h] td[data-label=Status]', (tds) => tds.map((t) => t.textContent.trim()))).sort().join(',');
+      return rowStatuses === wanted;
+    }, 1000, 100);
+  } catch {}
+  check(rowStatuses === wanted, `the message rows show the API's statuses live (${rowStatuses} vs ${wanted})`);
   await snap('campaign');
   // ---- a failed message's timeline
   check(stats.failedCount > 0, `the simulated phone failed some messages (${stats.failedCount})`);

@@ -14,9 +14,9 @@ export function Campaigns() {
   const pager = usePager();
   const list = useLoad(() => api('GET', '/api/campaigns' + query({ limit: 25, cursor: pager.cursor, status }), undefined, { page: true }), [pager.cursor, status]);
   useEffect(() => subscribe((type, c) => {
-    if (type !== 'campaign' || !list.data) return;
-    list.set({ ...list.data, data: list.data.data.map((x) => (x.id === c.id ? c : x)) });
-  }), [list.data]);
+    if (type !== 'campaign') return;
+    list.update((d) => d && { ...d, data: d.data.map((x) => (x.id === c.id ? c : x)) });
+  }), []);
   return html`<h1>Campaigns</h1>
     <div class="row">
       <a class="button" href="/app/campaigns/new">New campaign</a>
@@ -90,13 +90,13 @@ export function CampaignDetail({ id }) {
     if (type === 'campaign' && data.id === id) {
       // The event carries the counters: show them now, then the rest of the stats.
       const { status, totalMessages, queuedCount, sendingCount, sentCount, deliveredCount, failedCount, startedAt, completedAt } = data;
-      if (campaign.data) campaign.set({ ...campaign.data, status, totalMessages, queuedCount, sendingCount, sentCount, deliveredCount, failedCount, startedAt, completedAt });
+      campaign.update((d) => d && { ...d, status, totalMessages, queuedCount, sendingCount, sentCount, deliveredCount, failedCount, startedAt, completedAt });
       campaign.reload();
-      info.set(info.data ? { ...info.data, ...data, messages: info.data.messages, nextMessagesCursor: info.data.nextMessagesCursor } : info.data);
+      info.update((d) => d && { ...d, ...data, messages: d.messages, nextMessagesCursor: d.nextMessagesCursor });
     }
-    if (type === 'message' && data.campaignId === id && info.data)
-      info.set({ ...info.data, messages: info.data.messages.map((m) => (m.id === data.id ? { ...m, ...data } : m)) });
-  }), [id, info.data, campaign.data]);
+    if (type === 'message' && data.campaignId === id)
+      info.update((d) => d && { ...d, messages: d.messages.map((m) => (m.id === data.id ? { ...m, ...data } : m)) });
+  }), [id]);
   const s = campaign.data;
   const c = info.data;
   if (!s || !c) return html`<h1>Campaign</h1><${Loading} state=${s ? info : campaign} />`;

@@ -22,7 +22,10 @@ export function useLoad(load, deps = []) {
     return () => (live = false);
   }, deps);
   useEffect(run, [run]);
-  return { ...state, reload: run, set: (data) => setState({ loading: false, data, error: null }) };
+  // `update(fn)` applies fn to the newest data, so several stream events arriving before one
+  // render each keep their change (a `set` built from a render's data would drop all but one).
+  const update = (fn) => setState((prev) => ({ loading: false, data: fn(prev.data), error: null }));
+  return { ...state, reload: run, set: (data) => setState({ loading: false, data, error: null }), update };
 }
 
 export function Err({ error }) {
