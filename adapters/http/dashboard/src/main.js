@@ -58,7 +58,7 @@ function Overview({ orgs, org, reloadOrgs }) {
           <div><dt>Sent</dt><dd>${stats.data.sent}</dd></div>
           <div><dt>Delivered</dt><dd>${stats.data.delivered}</dd></div>
           <div><dt>Failed</dt><dd>${stats.data.failed}</dd></div>
-          <div><dt>Delivery rate</dt><dd>${Math.round(stats.data.deliveryRate * 100)}%</dd></div>
+          <div title="Delivered messages as a share of the sent ones (the API's deliveryRate)"><dt>Delivered of sent</dt><dd>${Math.round(stats.data.deliveryRate * 100)}%</dd></div>
         </dl>`}
     </section>`}
     <section class="card" aria-labelledby="neworg-h">
