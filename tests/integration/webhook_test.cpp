@@ -455,6 +455,7 @@ TEST_CASE("a cancel sends message.failed per queued message, then campaign.cance
   Account a = server.signup({}, false);
   auto c = server.client(a);
   subscribe(sub, *c, "/ok", R"(["message.failed","campaign.cancelled"])");
+  server.connect_device(a);  // a send needs a gateway; this one claims nothing
 
   auto sent = c->Post("/api/sms/send", send_body(2), "application/json");
   REQUIRE(sent);
