@@ -17,7 +17,7 @@
 
 namespace pulse::commands {
 
-// ---- dispatch state (issue 4) ---------------------------------------------------------------
+// ---- dispatch state ---------------------------------------------------------------------------
 // Only what is in flight is remembered: devices, the campaigns still running (as counters and
 // the few requeued messages), leases, and messages waiting for their delivery report. Finished
 // messages live only in the read models.
@@ -60,11 +60,11 @@ struct CampaignQueue {
   std::map<int32_t, Requeued> requeued;
   int32_t finished = 0;  // delivered, failed, or sent with the delivery window passed
   std::optional<TimePoint> expires_at;
-  // Issue 5: why nothing is handed out ("draft", "scheduled", "paused"); unset: running.
+  // Why nothing is handed out ("draft", "scheduled", "paused"); unset: running.
   std::optional<std::string> hold;
   std::optional<int32_t> filled;          // a draft's messages queued so far
   std::optional<TimePoint> scheduled_at;  // when a scheduled campaign starts
-  std::optional<std::string> device;      // pinned: only this device may claim (issue 5)
+  std::optional<std::string> device;      // pinned: only this device may claim
   std::optional<int32_t> skipped;         // a draft's recipients left out: opted out
   bool dispatching() const { return !hold; }
   auto operator<=>(const CampaignQueue&) const = default;
@@ -133,7 +133,7 @@ class CopyOnWrite {
   std::shared_ptr<T> p_;
 };
 
-// An accepted send's Idempotency-Key, remembered until it expires (issue 5).
+// An accepted send's Idempotency-Key, remembered until it expires.
 struct IdempotentSend {
   std::string request_hash;
   std::string campaign_id;
@@ -147,7 +147,7 @@ struct IdempotentSend {
   }
 };
 
-// A webhook endpoint, as far as deciding goes (issue 6).
+// A webhook endpoint, as far as deciding goes.
 struct WebhookState {
   bool enabled = true;
   auto operator<=>(const WebhookState&) const = default;
@@ -171,8 +171,8 @@ struct OrgState {
   std::map<std::string, CampaignQueue> queues;         // running campaigns, oldest first
   std::map<std::string, Lease> leases;                 // by message id
   std::map<std::string, Awaiting> awaiting;            // by message id
-  std::optional<std::set<std::string>> contact_lists;  // issue 5: ids of existing lists
-  // Issue 5. States written before them decode with them empty.
+  std::optional<std::set<std::string>> contact_lists;  // ids of existing lists
+  // Added with opt-outs and idempotency keys: states written before them decode with them empty.
   CopyOnWrite<std::set<std::string>> opt_outs;                     // E.164 numbers never sent to
   CopyOnWrite<std::map<std::string, IdempotentSend>> idempotency;  // by Idempotency-Key
   // By webhook id. Optional only so that states stored before webhooks existed still read.

@@ -1,5 +1,5 @@
 #pragma once
-// Issue 5 parts of the decider: the organisation's opt-out list (suppression), inbound SMS with
+// The decider's opt-out parts: the organisation's opt-out list (suppression), inbound SMS with
 // STOP replies, and the send API's options (a pinned device, Idempotency-Key). Pure.
 #include <optional>
 #include <string>
@@ -51,7 +51,8 @@ Result<std::vector<Event>> decide_add_opt_out(const OrgState& org, const AddOptO
 Result<std::vector<Event>> decide_remove_opt_out(const OrgState& org, const RemoveOptOut& cmd);
 Result<std::vector<Event>> decide_receive_sms(const OrgState& org, const ReceiveSms& cmd);
 
-// Applies the issue 5 events to the organisation's state (a no-op for any other event).
+// Applies opt-outs, pinned campaigns and idempotency keys to the organisation's state (a no-op
+// for any other event).
 void evolve_opt_outs(OrgState& org, const Event& event, TimePoint at);
 
 }  // namespace pulse::commands

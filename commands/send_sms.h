@@ -21,7 +21,7 @@ struct RawRecipient {
 struct SendSmsRequest {
   std::vector<RawRecipient> recipients;
   std::string message;
-  std::optional<std::string> device_id;  // pin a gateway (issue 5)
+  std::optional<std::string> device_id;  // only this gateway device may send it
 };
 
 Result<SendSms> make_send_sms(const SendSmsRequest& request, CampaignId campaign_id);

@@ -1,6 +1,6 @@
 #pragma once
-// The webhook endpoints' decider (issue 6): create, update, delete, rotate, ping, disable,
-// redeliver, replay. Pure.
+// The webhook endpoints' decider: create, update, delete, rotate, ping, disable, redeliver,
+// replay. Pure.
 #include <optional>
 #include <vector>
 

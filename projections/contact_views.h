@@ -1,5 +1,5 @@
 #pragma once
-// Read models of contact lists (issue 5). Included by read_model.h (ReadModelTx uses them).
+// Read models of contact lists. Included by read_model.h (ReadModelTx uses them).
 #include <cstdint>
 #include <map>
 #include <string>

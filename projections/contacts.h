@@ -1,5 +1,5 @@
 #pragma once
-// Projectors of issue 5: contact lists (contacts.cpp) and the campaign lifecycle events
+// Projectors of contact lists (contacts.cpp) and of the campaign lifecycle events
 // (campaigns.cpp). Each returns false for an event that is not theirs.
 #include "projections/read_model.h"
 

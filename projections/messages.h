@@ -1,5 +1,5 @@
 #pragma once
-// Issue 5 projections: message indexes (by status, by phone) and the organisation's daily
+// Projections beside the views: message indexes (by status, by phone) and the organisation's daily
 // counters, opt-outs, campaign extras (suppressed recipients, pinned device), idempotency keys.
 // The gateway projector (gateway.cpp) keeps the status index, the timeline and the sent/
 // delivered/failed counters as messages change.
@@ -9,7 +9,7 @@
 
 namespace pulse::projections {
 
-// Applies what issue 5 keeps of an event (every event passes here; most are no-ops).
+// Applies what these projections keep of an event (every event passes here; most are no-ops).
 void apply_messages(ReadModelTx& tx, const EventEnvelope& env);
 
 // "2026-11-22" for any time that UTC day.

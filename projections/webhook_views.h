@@ -1,5 +1,5 @@
 #pragma once
-// Read models of webhooks (issue 6): an organisation's endpoints, and the outbox records the
+// Read models of webhooks: an organisation's endpoints, and the outbox records the
 // projector writes for the dispatcher (adapters/webhooks/dispatcher.h) to pick up.
 #include <cstdint>
 #include <optional>

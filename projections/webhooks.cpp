@@ -200,6 +200,8 @@ std::vector<WebhookNotice> webhook_notices(ReadModelTx& tx, const EventEnvelope&
           [&](const CampaignCreated& e) { campaign(e.id, "campaign.started"); },
           [&](const CampaignStarted& e) { campaign(e.campaign_id, "campaign.started"); },
           [&](const CampaignCompleted& e) { campaign(e.campaign_id, "campaign.completed"); },
+          // Follows the MessagesFailed of its queued messages: the payload counts them failed.
+          [&](const CampaignCancelled& e) { campaign(e.campaign_id, "campaign.cancelled"); },
           [&](const DeviceConnected& e) { device(e.device_id, "device.connected", std::nullopt); },
           [&](const DeviceDisconnected& e) {
             device(e.device_id, "device.disconnected", e.reason);

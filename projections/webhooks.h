@@ -1,5 +1,5 @@
 #pragma once
-// The webhook projector (issue 6): endpoint views, and the outbox. Each event a subscriber
+// The webhook projector: endpoint views, and the outbox. Each event a subscriber
 // cares about becomes one outbox record per subscribed endpoint (per message for batch events),
 // written in the same batch as everything else the event changes and the projector's position:
 // a delivery is never lost nor created twice, and a rebuild writes the same records.

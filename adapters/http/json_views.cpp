@@ -9,7 +9,8 @@ namespace {
 
 void write_campaign(JsonWriter& w, const projections::CampaignView& c) {
   projections::write_campaign_fields(w, c);
-  // Issue 5: the list the campaign was sent to, as it was then (null for POST /api/sms/send).
+  // The campaigns API's fields: its schedule, and the list it was sent to as it was then (null
+  // for POST /api/sms/send).
   projections::write_time_or_null(w, "scheduledAt", c.scheduled_at);
   w.key("contactList");
   if (c.contact_list_id.empty()) {

@@ -77,8 +77,8 @@ void register_collectors(App& app) {
           return std::vector<Metrics::Sample>{{{}, static_cast<double>(decider->owned().size())}};
         });
   }
-  // Filled by the webhook dispatcher (issue 6, another branch) with
-  // app.metrics().set("pulse_webhook_outbox_depth", {}, depth); no sample until it does.
+  // Described so that dashboards can name it, but nothing sets it yet: the webhook dispatcher
+  // would report with app.metrics().set("pulse_webhook_outbox_depth", {}, depth). No sample.
   m.describe("pulse_webhook_outbox_depth",
              "Webhook deliveries waiting in the outbox (set by the webhook dispatcher).", "gauge");
   if (app.projector() || app.options().read_only) {

@@ -658,7 +658,7 @@ TEST_CASE("DeciderState round-trips") {
       R"("messages":40213,"month":"2026-11","monthMessages":913,"pairings":{},"devices":{},)"
       R"("queues":{},"leases":{},"awaiting":{},"contactLists":null,"optOuts":[],"idempotency":{},"webhooks":null},)"
       R"("user":{"registered":true,"userId":"usr_01m80zvb19jvjvzb","organizations":3}})");
-  // A state written before issue 5 (no optOuts, no idempotency) still decodes.
+  // A state written before opt-outs and idempotency keys (no optOuts, no idempotency) decodes.
   auto old = decode<commands::DeciderState>(
       R"({"type":"DeciderState","v":1,"org":{"exists":true,"plan":"pro","apiKeys":[],)"
       R"("campaigns":1,"messages":1,"month":"","monthMessages":1,"pairings":{},"devices":{},)"

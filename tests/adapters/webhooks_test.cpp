@@ -4,14 +4,18 @@
 // sleeps.
 #include <doctest/doctest.h>
 #include <httplib.h>
+#include <simdjson.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cctype>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <random>
 #include <thread>
+#include <utility>
 
 #include "adapters/codec/json_codec.h"
 #include "adapters/runtime/read_models.h"
@@ -183,6 +187,75 @@ TEST_CASE("the projector writes one outbox record per subscribed endpoint, the s
   auto rebuilt = open(dir.path() / "b");
   project(*rebuilt, events);
   CHECK(outbox(*rebuilt) == records);
+}
+
+TEST_CASE("a cancel notifies campaign.cancelled with the campaign as the cancel left it") {
+  TempDir dir;
+  auto views = open(dir.path());
+  const CampaignId campaign{make_id(id_prefix::campaign, kT0, 7)};
+  const WebhookId completed_only{make_id(id_prefix::webhook, kT0, 9)};
+  auto id = [&](uint32_t i) { return MessageId{derive_id(id_prefix::message, campaign.value, i)}; };
+  auto queued = [&](uint32_t i) {
+    return QueuedMessage{
+        id(i), PhoneNumber{fmt::format("+1415555000{}", i)}, "", "Hi", SmsEncoding::gsm7, 1};
+  };
+  project(
+      *views,
+      {
+          {1, WebhookCreated{kHook, "https://a.example/h", {"campaign.cancelled"}, "", "whsec_A"}},
+          {2,
+           WebhookCreated{
+               completed_only, "https://b.example/h", {"campaign.completed"}, "", "whsec_B"}},
+          {3, CampaignCreated{campaign, "SMS to 2 recipients", "api", "Hi", 2, std::nullopt}},
+          {4, MessagesQueued{campaign, {queued(0), queued(1)}}},
+          {5, MessagesFailed{"", {{id(0), kT0, "cancelled"}, {id(1), kT0, "cancelled"}}}},
+          {6, CampaignCancelled{campaign}},
+      });
+  auto records = outbox(*views);
+  REQUIRE(records.size() == 1);  // a cancel is not a completion: the other endpoint gets nothing
+  auto r = codec::decode<projections::OutboxRecord>(records.begin()->second);
+  REQUIRE(r);
+  CHECK(r->kind == "delivery");
+  CHECK(r->webhook == kHook);
+  CHECK(r->event_type == "campaign.cancelled");
+  CHECK(r->delivery_id == delivery_id("evt_0-6-0", 0, kHook));
+  for (const char* part : {R"("type":"campaign.cancelled")", R"("status":"cancelled")",
+                           R"("queuedCount":0)", R"("failedCount":2)", R"("completedAt":null)"})
+    CHECK_MESSAGE(r->payload.find(part) != std::string::npos, part);
+}
+
+TEST_CASE("the contract lists the event types a subscriber can subscribe to, in one order") {
+  const std::vector<std::string> types(kWebhookEventTypes.begin(), kWebhookEventTypes.end());
+  const auto schemas = fs::path(PULSE_TEST_DATA_DIR) / ".." / ".." / "schemas";
+  simdjson::dom::parser parser;
+  simdjson::dom::element payload;
+  REQUIRE(!parser.load((schemas / "webhooks" / "payload.json").string()).get(payload));
+  simdjson::dom::array listed;
+  REQUIRE(!payload["$defs"]["eventType"]["enum"].get_array().get(listed));
+  std::vector<std::string> in_payload;
+  for (auto t : listed) in_payload.emplace_back(std::string_view(t));
+  CHECK(in_payload == types);
+  // openapi.yaml keeps its own copy (Redoc renders it alone): `enum: [a, b, ...]`.
+  std::ifstream in(schemas / "openapi.yaml");
+  const std::string yaml{std::istreambuf_iterator<char>(in), {}};
+  for (std::string name : {"WebhookEventType:", "WebhookEventTypeOrPing:"}) {
+    CAPTURE(name);
+    const auto at = yaml.find("    " + name + "\n      enum: [");
+    REQUIRE(at != std::string::npos);
+    const auto open = yaml.find('[', at), close = yaml.find(']', at);
+    std::vector<std::string> in_openapi;
+    std::string item;
+    for (char ch : yaml.substr(open + 1, close - open - 1)) {
+      if (ch == ',')
+        in_openapi.push_back(std::exchange(item, {}));
+      else if (!std::isspace(static_cast<unsigned char>(ch)))
+        item += ch;
+    }
+    in_openapi.push_back(item);
+    auto want = types;
+    if (name == "WebhookEventTypeOrPing:") want.emplace_back(kWebhookPing);
+    CHECK(in_openapi == want);
+  }
 }
 
 TEST_CASE("the dispatcher retries on the clock, keeps one webhook-id, and records every attempt") {

@@ -1,4 +1,4 @@
-// Campaigns in the decider (issue 5): drafts hand nothing out, launch and schedule (the clock
+// Campaigns in the decider: drafts hand nothing out, launch and schedule (the clock
 // starts it), pause/resume/cancel and their invalid transitions. No I/O, time is a value.
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-// Contact validation and CSV import planning (issue 5).
+// Contact validation and CSV import planning.
 #include <doctest/doctest.h>
 
 #include <fstream>

@@ -1,5 +1,5 @@
-// Issue 5 in the decider: opt-outs skip recipients, STOP replies, Idempotency-Key, pinned
-// devices. Pure: time is a value.
+// Opt-outs and the send API's options in the decider: opt-outs skip recipients, STOP replies,
+// Idempotency-Key, pinned devices. Pure: time is a value.
 #include "commands/opt_outs.h"
 
 #include <doctest/doctest.h>

@@ -157,6 +157,7 @@ TEST_CASE("a manual retry or a replay starts a new round of the schedule") {
 TEST_CASE("the webhook event types") {
   CHECK(is_webhook_event_type("message.sent"));
   CHECK(is_webhook_event_type("device.disconnected"));
+  CHECK(is_webhook_event_type("campaign.cancelled"));
   CHECK_FALSE(is_webhook_event_type("ping"));
   CHECK_FALSE(is_webhook_event_type("message.*"));
 }

@@ -17,6 +17,7 @@
 #include "adapters/auth/crypto.h"
 #include "fmt/format.h"
 #include "tests/integration/server_process.h"
+#include "tests/support/eventually.h"
 
 using pulse::testing::Account;
 using pulse::testing::ServerProcess;
@@ -24,17 +25,7 @@ using pulse::testing::TempDir;
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-template <class F>
-bool eventually(F done, std::chrono::seconds bound) {
-  const auto deadline = Clock::now() + bound;
-  while (Clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return done();
-}
+using pulse::testing::eventually;
 
 simdjson::dom::element parse(simdjson::dom::parser& parser, const std::string& body) {
   simdjson::dom::element doc;

@@ -5,6 +5,7 @@
 #include <simdjson.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <set>
@@ -93,6 +94,7 @@ class Subscriber {
     std::string id;    // webhook-id
     std::string type;  // the body's
     std::string body_id;
+    std::string body;
     bool standard_ok = false, raw_ok = false, tampered_rejected = false;
     int answered = 0;
     int attempt = 0;  // of this delivery to this path, in arrival order
@@ -144,6 +146,7 @@ class Subscriber {
     Seen s;
     s.path = path;
     s.id = req.get_header_value("webhook-id");
+    s.body = req.body;
     simdjson::dom::parser parser;
     simdjson::dom::element doc;
     if (!parser.parse(req.body).get(doc)) {
@@ -212,6 +215,17 @@ std::string create_webhook(httplib::Client& c, const std::string& url, const std
   REQUIRE_MESSAGE(res->status == 201, res->body);
   if (secret) *secret = field(res->body, "secret");
   return field(res->body, "id");
+}
+
+// An endpoint at the subscriber's `path` for `events`, whose secret the subscriber verifies
+// with; its id (and the secret, when asked).
+std::string subscribe(Subscriber& sub, httplib::Client& c, const std::string& path,
+                      const std::string& events, std::string* secret = nullptr) {
+  std::string s;
+  auto id = create_webhook(c, sub.url(path), events, &s);
+  sub.set_secrets(path, {s});
+  if (secret) *secret = s;
+  return id;
 }
 
 const std::string kAllEvents =
@@ -292,8 +306,7 @@ TEST_CASE("every delivery is signed both ways, a tampered body fails; log, retry
   Account a = server.signup({}, false);
   auto c = server.client(a);
   std::string secret;
-  const auto hook = create_webhook(*c, sub.url("/ok"), kAllEvents, &secret);
-  sub.set_secrets("/ok", {secret});
+  const auto hook = subscribe(sub, *c, "/ok", kAllEvents, &secret);
 
   // Bad input is a 400 and changes nothing.
   for (const char* body : {R"({"url":"https://x.example/h","events":[]})",
@@ -435,6 +448,54 @@ TEST_CASE("every delivery is signed both ways, a tampered body fails; log, retry
   CHECK(gone->status == 404);
 }
 
+TEST_CASE("a cancel sends message.failed per queued message, then campaign.cancelled, signed") {
+  TempDir dir;
+  Subscriber sub;
+  ServerProcess server(dir.path() / "data", {"--allow-private-webhooks"});
+  Account a = server.signup({}, false);
+  auto c = server.client(a);
+  subscribe(sub, *c, "/ok", R"(["message.failed","campaign.cancelled"])");
+  server.connect_device(a);  // a send needs a gateway; this one claims nothing
+
+  auto sent = c->Post("/api/sms/send", send_body(2), "application/json");
+  REQUIRE(sent);
+  REQUIRE(sent->status == 201);
+  const auto campaign = field(sent->body, "campaignId");
+  auto cancelled =
+      c->Post(("/api/campaigns/" + campaign + "/cancel").c_str(), "", "application/json");
+  REQUIRE(cancelled);
+  REQUIRE_MESSAGE(cancelled->status == 200, cancelled->body);
+
+  auto types = [&] {
+    std::vector<std::string> out;
+    for (const auto& s : sub.seen()) out.push_back(s.type);
+    return out;
+  };
+  const std::vector<std::string> want = {"message.failed", "message.failed", "campaign.cancelled"};
+  REQUIRE_MESSAGE(eventually([&] { return types().size() >= want.size(); }),
+                  "got " << types().size() << " deliveries");
+  auto seen = sub.seen();
+  std::sort(seen.begin(), seen.end(), [](const auto& x, const auto& y) { return x.id < y.id; });
+  REQUIRE(seen.size() == want.size());
+  for (size_t i = 0; i < seen.size(); ++i) {
+    CAPTURE(seen[i].body);
+    CHECK(seen[i].type == want[i]);  // delivery ids follow the events' order in the log
+    CHECK(seen[i].standard_ok);
+    CHECK(seen[i].raw_ok);
+    CHECK(seen[i].tampered_rejected);
+  }
+  const auto& body = seen.back().body;
+  CHECK(body.find(R"("id":")" + campaign + R"(")") != std::string::npos);
+  CHECK(body.find(R"("status":"cancelled")") != std::string::npos);
+  CHECK(body.find(R"("failedCount":2)") != std::string::npos);
+
+  // A rebuild of the read models writes the same outbox records, the cancel's included.
+  const auto replayed = pulse::testing::run_command(
+      {PULSE_BINARY, "replay", "--data-dir", (dir.path() / "data").string(), "--verify"});
+  const int code = replayed.first;  // named: the MESSAGE macros capture it
+  CHECK_MESSAGE(code == 0, replayed.second);
+}
+
 TEST_CASE("fault test: 500s, a timing-out endpoint and a SIGKILL during retries lose nothing") {
   TempDir dir;
   Subscriber sub;
@@ -446,11 +507,8 @@ TEST_CASE("fault test: 500s, a timing-out endpoint and a SIGKILL during retries 
   auto c = server->client(a);
   const std::string events = R"(["message.sent","campaign.started","device.connected"])";
   std::map<std::string, std::string> hooks;
-  for (const char* path : {"/ok", "/flaky", "/slow"}) {
-    std::string secret;
-    hooks[path] = create_webhook(*c, sub.url(path), events, &secret);
-    sub.set_secrets(path, {secret});
-  }
+  for (const char* path : {"/ok", "/flaky", "/slow"})
+    hooks[path] = subscribe(sub, *c, path, events);
   server->connect_device(a);
   constexpr int kMessages = 20;
   auto sent = c->Post("/api/sms/send", send_body(kMessages), "application/json");
@@ -527,14 +585,13 @@ TEST_CASE("rebuilding the read models (views/ deleted) sends nothing again and l
   TempDir dir;
   Subscriber sub;
   const std::vector<std::string> flags = {"--allow-private-webhooks"};
-  std::string hook, secret;
+  std::string hook;
   Account a;
   {
     ServerProcess server(dir.path() / "data", flags);
     a = server.signup({}, false);
     auto c = server.client(a);
-    hook = create_webhook(*c, sub.url("/ok"), kAllEvents, &secret);
-    sub.set_secrets("/ok", {secret});
+    hook = subscribe(sub, *c, "/ok", kAllEvents);
     for (int i = 0; i < 3; ++i)
       REQUIRE(c->Post(("/api/webhooks/" + hook + "/test").c_str(), "{}", "application/json"));
     REQUIRE(eventually([&] { return sub.delivered("/ok").size() == 3; }, std::chrono::seconds(10)));

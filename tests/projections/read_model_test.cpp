@@ -445,7 +445,7 @@ TEST_CASE("gateways: messages move queued -> sending -> sent -> delivered | fail
   CHECK(tx.campaigns.at({kOrg.value, kCampaign.value}).completed_at == t2);
 }
 
-// ---- issue 5 ----------------------------------------------------------------------------------
+// ---- contact lists, campaign lifecycle, indexes, opt-outs --------------------------------------
 
 TEST_CASE("contact lists: counts, merge by phone, replace, remove, delete with the contacts") {
   FakeTx tx;
@@ -515,7 +515,7 @@ TEST_CASE("campaign lifecycle: only running campaigns count as queued work") {
   CHECK(tx.messages.at({kOrg.value, msg(1).value}).error == "cancelled");
 }
 
-TEST_CASE("issue 5: status and phone indexes, timeline and daily counters follow the messages") {
+TEST_CASE("status and phone indexes, timeline and daily counters follow the messages") {
   FakeTx tx;
   const DeviceId dev{make_id(id_prefix::device, kT0, 8)};
   apply(tx, envelope(DeviceRegistered{dev,
@@ -573,7 +573,7 @@ TEST_CASE("issue 5: status and phone indexes, timeline and daily counters follow
   CHECK(t1.rbegin()->second.error == "Generic failure");
 }
 
-TEST_CASE("issue 5: opt-outs, pinned campaigns and idempotency keys") {
+TEST_CASE("opt-outs, pinned campaigns and idempotency keys") {
   FakeTx tx;
   apply(tx, envelope(OptOutAdded{"+14155550001", "asked", "api"}, 0));
   apply(tx, envelope(OptOutAdded{"+14155550001", "again", "reply"}, 0, kT1));

@@ -54,8 +54,18 @@ function newAjv() {
   return ajv;
 }
 
-// ---- record schemas: schemas/{commands,events}/<Type>.v<N>.json ---------------------------
+// ---- webhook payloads: schemas/webhooks/payload.json ---------------------------------------
+// Compiled first, into the records' ajv: the webhook record schemas refer to its list of event
+// types by its $id.
 const recordAjv = newAjv();
+let validatePayload = null;
+try {
+  validatePayload = recordAjv.compile(JSON.parse(fs.readFileSync(path.join(schemasDir, 'webhooks', 'payload.json'), 'utf8')));
+} catch (e) {
+  problem(`schemas/webhooks/payload.json: does not compile: ${e.message}`);
+}
+
+// ---- record schemas: schemas/{commands,events}/<Type>.v<N>.json ---------------------------
 const recordSchemas = new Map();  // "events/CampaignCreated.v1" -> validate function
 for (const kind of ['commands', 'events']) {
   const dir = path.join(schemasDir, kind);
@@ -88,13 +98,6 @@ function validateRecord(kind, text, where) {
   if (!validate(rec)) problem(`${key}: ${ajvErrors(validate.errors)}`, where);
 }
 
-// ---- webhook payloads: schemas/webhooks/payload.json ---------------------------------------
-let validatePayload = null;
-try {
-  validatePayload = recordAjv.compile(JSON.parse(fs.readFileSync(path.join(schemasDir, 'webhooks', 'payload.json'), 'utf8')));
-} catch (e) {
-  problem(`schemas/webhooks/payload.json: does not compile: ${e.message}`);
-}
 function validateWebhook(text, where) {
   let body;
   try { body = JSON.parse(text); } catch (e) { return problem(`${where}: webhook body is not JSON: ${e.message}`); }
