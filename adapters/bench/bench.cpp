@@ -34,6 +34,7 @@ const std::vector<Figure>& figures() {
       {"campaign_get_10k", bench::campaign_get_10k},
       {"gateway", bench::gateway},
       {"webhooks", bench::webhooks},
+      {"login_flood", bench::login_flood},
   };
   return all;
 }

@@ -36,5 +36,7 @@ std::vector<Row> memory(const Settings& s);
 std::vector<Row> gateway(const Settings& s);
 std::vector<Row> campaign_get_10k(const Settings& s);  // GET a 10k-message campaign
 std::vector<Row> webhooks(const Settings& s);
+// Authenticated p99 during a flood of log-ins from many addresses, beside idle.
+std::vector<Row> login_flood(const Settings& s);
 
 }  // namespace pulse::bench

@@ -87,7 +87,8 @@ const std::vector<std::string> kServeFlags = {"--listen",
                                               "--webhook-timeout-ms",
                                               "--no-webhook-dispatch",
                                               "--tls-cert",
-                                              "--tls-key"};
+                                              "--tls-key",
+                                              "--trusted-proxy"};
 
 }  // namespace
 
@@ -182,6 +183,12 @@ int serve(const Args& args) {
                                  "HTTPS needs both: a PEM certificate (chain) and its key"));
   server_options.tls_cert = args.get("--tls-cert", "");
   server_options.tls_key = args.get("--tls-key", "");
+  if (args.has("--trusted-proxy")) {
+    server_options.trusted_proxy = service::AddressRange::parse(args.get("--trusted-proxy"));
+    if (!server_options.trusted_proxy)
+      return fail(validation_error("Invalid --trusted-proxy",
+                                   "expected an address or a CIDR range, e.g. 172.16.0.0/12"));
+  }
   if (args.has("--check-args")) {
     // A dry run (compose.yaml's test): the flags parse; nothing is opened or started.
     fmt::print("pulse: arguments ok (roles {})\n", options.roles.to_string());

@@ -4,9 +4,11 @@
 // worker threads. No httplib header here.
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "adapters/app.h"
+#include "adapters/service/login_guard.h"
 #include "domain/result.h"
 
 namespace pulse::http {
@@ -22,6 +24,9 @@ struct ServerOptions {
   // with forward-secret AEAD ciphers only.
   std::string tls_cert;
   std::string tls_key;
+  // The reverse proxy in front (--trusted-proxy): from a peer in this range the client is the
+  // address the proxy appended to X-Forwarded-For; otherwise the header is never read.
+  std::optional<service::AddressRange> trusted_proxy;
 };
 
 class ApiServer {

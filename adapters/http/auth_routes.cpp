@@ -1,5 +1,7 @@
 // Accounts: sign-up and login, API keys exchanged for JWTs, organisations, and the operator's
-// plan changes. The use cases and their rules are in adapters/service/accounts.h.
+// plan changes. The use cases and their rules are in adapters/service/accounts.h; the log-in's
+// defences in adapters/service/login_guard.h. The token exchange needs no hash slot: an API key
+// is looked up by its SHA-256, which is cheap.
 #include "adapters/auth/crypto.h"
 #include "adapters/auth/jwt.h"
 #include "adapters/codec/json_codec.h"
@@ -8,9 +10,9 @@
 #include "adapters/http/request_json.h"
 #include "adapters/http/routes.h"
 #include "adapters/service/accounts.h"
+#include "adapters/service/login_guard.h"
 #include "domain/ids.h"
 #include "domain/json_writer.h"
-#include "fmt/format.h"
 
 namespace pulse::http {
 namespace {
@@ -67,11 +69,21 @@ void write_org(JsonWriter& w, const projections::OrganizationView& o, std::strin
       .end_object();
 }
 
+// A log-in refused before any hashing: 429 with Retry-After.
+void reply_refused(Res& res, const service::Refusal& r) {
+  res.set_header("Retry-After", std::to_string(r.retry_after));
+  reply_error(res, r.error);
+}
+
 // POST /api/auth/signup {email, password, name?, organizationName?}
 void signup(const Context& ctx, const Req& req, Res& res) {
   auto body = decode_strings(req.body, {"email", "password"}, {"name", "organizationName"});
   if (!body) return reply_error(res, body.error());
   auto& f = *body;
+  // Sign-up hashes the password too: it takes a hash slot like a log-in.
+  auto slot = ctx.logins.hash_slot();
+  if (const auto* refused = std::get_if<service::Refusal>(&slot))
+    return reply_refused(res, *refused);
   auto done =
       service::sign_up(ctx.service, {f["email"], f["password"], f["name"], f["organizationName"]});
   if (!done) return reply_error(res, done.error());
@@ -92,19 +104,20 @@ void login(const Context& ctx, const Req& req, Res& res) {
   const Error wrong{Errc::unauthorized, "Invalid email or password",
                     "Check your credentials; repeated failures lock the account for a while."};
   if (!email) return reply_error(res, wrong);
-  if (const auto wait = ctx.logins.wait_seconds(*email); wait > 0) {
-    res.set_header("Retry-After", std::to_string(wait));
-    return reply_error(res, Error{Errc::rate_limited, "Too many failed logins",
-                                  fmt::format("Try again in {} s.", wait)});
-  }
+  // The socket's peer; X-Forwarded-For only from the configured reverse proxy.
+  const auto address = service::client_address(
+      req.remote_addr, req.get_header_value("X-Forwarded-For"), ctx.options.trusted_proxy);
+  auto slot = ctx.logins.admit(address, *email);
+  if (const auto* refused = std::get_if<service::Refusal>(&slot))
+    return reply_refused(res, *refused);
   auto user = ctx.app.models().user_by_email(*email);
   if (!user) return reply_error(res, user.error());
   const auto& stored = *user ? (*user)->password_hash : dummy_password_hash();
   if (!auth::verify_password((*body)["password"], stored) || !*user) {
-    ctx.logins.failed(*email);
+    ctx.logins.failed(address, *email);
     return reply_error(res, wrong);
   }
-  ctx.logins.succeeded(*email);
+  ctx.logins.succeeded(address, *email);
   const auto& u = **user;
   start_browser_session(ctx, req, res, u.id, u.default_org);
   reply(res, 200,

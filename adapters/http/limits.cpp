@@ -36,29 +36,4 @@ RateLimiter::Decision RateLimiter::take(const std::string& key, int64_t per_minu
   return d;
 }
 
-int64_t LoginGuard::wait_seconds(const std::string& email) {
-  std::lock_guard lock(mu_);
-  auto it = entries_.find(email);
-  if (it == entries_.end()) return 0;
-  const auto wait = (it->second.next_allowed - clock_.now()).count();
-  return wait <= 0 ? 0 : (wait + 999) / 1000;
-}
-
-void LoginGuard::failed(const std::string& email) {
-  std::lock_guard lock(mu_);
-  auto& e = entries_[email];
-  ++e.failures;
-  const auto now = clock_.now();
-  if (e.failures >= kLockFailures) {
-    e.next_allowed = now + kLock;
-  } else if (e.failures >= kFreeFailures) {
-    e.next_allowed = now + Millis{1000LL << (e.failures - kFreeFailures)};
-  }
-}
-
-void LoginGuard::succeeded(const std::string& email) {
-  std::lock_guard lock(mu_);
-  entries_.erase(email);
-}
-
 }  // namespace pulse::http

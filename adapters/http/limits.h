@@ -1,12 +1,13 @@
 #pragma once
 // In-memory limits of the HTTP layer (never in the log): token-bucket request rates per
-// organisation, and the login guard that slows down and then locks repeated failures.
+// organisation, and the log-in's guard.
 // Time comes from the injected TimeSource, so tests drive it without sleeping.
 #include <cstdint>
 #include <map>
 #include <mutex>
 #include <string>
 
+#include "adapters/service/login_guard.h"
 #include "domain/plans.h"
 #include "domain/time.h"
 
@@ -37,27 +38,8 @@ class RateLimiter {
   std::map<std::string, Bucket> buckets_;
 };
 
-class LoginGuard {
- public:
-  explicit LoginGuard(const TimeSource& clock) : clock_(clock) {}
-
-  static constexpr int kFreeFailures = 3;   // then each attempt must wait 1, 2, 4, … s
-  static constexpr int kLockFailures = 10;  // then the account is locked for kLock
-  static constexpr Millis kLock{15 * 60 * 1000};
-
-  // Seconds the caller must wait before trying `email` again (0: may try now).
-  int64_t wait_seconds(const std::string& email);
-  void failed(const std::string& email);
-  void succeeded(const std::string& email);
-
- private:
-  struct Entry {
-    int failures = 0;
-    TimePoint next_allowed;
-  };
-  const TimeSource& clock_;
-  std::mutex mu_;
-  std::map<std::string, Entry> entries_;
-};
+// The log-in's defences (throttle per address, lock-out per address and account, bounded
+// password hashing): adapters/service/login_guard.h.
+using LoginGuard = service::LoginGuard;
 
 }  // namespace pulse::http

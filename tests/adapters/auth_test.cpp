@@ -127,33 +127,3 @@ TEST_CASE("rate limiter: a token bucket per key, refilled over the minute") {
   CHECK(unlimited.limit == kUnlimited);
   CHECK_FALSE(limiter.take("org_d", 0).allowed);  // a limit of 0 allows nothing
 }
-
-TEST_CASE("login guard: free failures, then growing waits, then a lock") {
-  FakeClock clock;
-  http::LoginGuard guard(clock);
-  const std::string email = "ada@example.com";
-  for (int i = 0; i < 2; ++i) {
-    guard.failed(email);
-    CHECK(guard.wait_seconds(email) == 0);
-  }
-  guard.failed(email);  // 3rd
-  CHECK(guard.wait_seconds(email) == 1);
-  clock.advance(Millis{1000});
-  CHECK(guard.wait_seconds(email) == 0);
-  guard.failed(email);  // 4th
-  CHECK(guard.wait_seconds(email) == 2);
-  clock.advance(Millis{2000});
-  guard.succeeded(email);
-  CHECK(guard.wait_seconds(email) == 0);
-  guard.failed(email);
-  CHECK(guard.wait_seconds(email) == 0);  // the count starts again after a success
-
-  for (int i = 0; i < 20; ++i) {
-    clock.advance(Millis{1000 * 1000});
-    guard.failed(email);
-  }
-  CHECK(guard.wait_seconds(email) == 15 * 60);  // locked
-  clock.advance(http::LoginGuard::kLock);
-  CHECK(guard.wait_seconds(email) == 0);
-  CHECK(guard.wait_seconds("other@example.com") == 0);
-}

@@ -417,6 +417,88 @@ TEST_CASE("repeated failed logins slow down, then lock") {
   CHECK(field(r->body, "error") == "Too many failed logins");
 }
 
+TEST_CASE("a log-in flood from one address gets 429s; the owner logs in from another") {
+  TempDir dir;
+  ServerProcess server(dir.path() / "data");
+  const auto account = server.signup({}, false);
+  // Loopback answers for all of 127/8: each client binds its own source address.
+  auto flood = server.client();
+  flood->set_interface("127.0.0.3");
+  int unauthorized = 0, refused = 0;
+  for (int i = 0; i < 40; ++i) {
+    // Half at the owner's account, half at made-up ones (no lock-out follows those).
+    const auto email = i % 2 ? account.email : "nobody" + std::to_string(i) + "@example.com";
+    auto r = flood->Post("/api/auth/login",
+                         R"({"email":")" + email + R"(","password":"not the password"})",
+                         "application/json");
+    REQUIRE(r);
+    if (r->status == 401) {
+      ++unauthorized;
+    } else {
+      REQUIRE(r->status == 429);
+      ++refused;
+      CHECK(std::stoi(r->get_header_value("Retry-After")) >= 1);
+      CHECK_FALSE(field(r->body, "error").empty());
+      CHECK_FALSE(field(r->body, "details").empty());
+    }
+  }
+  CHECK(refused >= 19);  // the address's bucket holds 20 attempts
+  CHECK(unauthorized <= 21);
+  // The right password from the flood's address is refused too...
+  auto again =
+      flood->Post("/api/auth/login",
+                  R"({"email":")" + account.email + R"(","password":"correct horse battery"})",
+                  "application/json");
+  REQUIRE(again);
+  CHECK(again->status == 429);
+  // ...but the owner, from another address, logs in.
+  auto owner = server.client();
+  owner->set_interface("127.0.0.2");
+  auto mine =
+      owner->Post("/api/auth/login",
+                  R"({"email":")" + account.email + R"(","password":"correct horse battery"})",
+                  "application/json");
+  REQUIRE(mine);
+  CHECK(mine->status == 200);
+  CHECK_FALSE(field(mine->body, "token").empty());
+}
+
+TEST_CASE("X-Forwarded-For counts only from the --trusted-proxy") {
+  TempDir dir;
+  ServerProcess server(dir.path() / "data", {"--trusted-proxy", "127.0.0.5"});
+  const auto account = server.signup({}, false);
+  const std::string wrong = R"({"email":")" + account.email + R"(","password":"not the password"})";
+  const std::string right =
+      R"({"email":")" + account.email + R"(","password":"correct horse battery"})";
+  auto login = [&](const char* from, const char* forwarded, const std::string& body) {
+    auto c = server.client();
+    c->set_interface(from);
+    return c->Post("/api/auth/login", {{"X-Forwarded-For", forwarded}}, body, "application/json");
+  };
+  // Through the proxy, a client locks out only itself...
+  for (int i = 0; i < 3; ++i) {
+    auto r = login("127.0.0.5", "198.51.100.7", wrong);
+    REQUIRE(r);
+    CHECK(r->status == 401);
+  }
+  auto locked = login("127.0.0.5", "203.0.113.1, 198.51.100.7", right);
+  REQUIRE(locked);
+  CHECK(locked->status == 429);
+  // ...while the owner, behind the same proxy, logs in.
+  auto owner = login("127.0.0.5", "203.0.113.9", right);
+  REQUIRE(owner);
+  CHECK(owner->status == 200);
+  // From anyone else the header is ignored: the peer 127.0.0.6 is not locked out.
+  for (int i = 0; i < 3; ++i) {
+    auto r = login("127.0.0.6", "198.51.100.7", wrong);
+    REQUIRE(r);
+    CHECK(r->status == 401);
+  }
+  auto other = login("127.0.0.7", "198.51.100.7", right);
+  REQUIRE(other);
+  CHECK(other->status == 200);
+}
+
 TEST_CASE("no secret appears in clear in the log, the read models, or the server's output") {
   TempDir dir;
   const auto data = dir.path() / "data";

@@ -1,0 +1,221 @@
+#pragma once
+// The log-in's defences, met before a password is hashed: a token bucket per client address, a
+// lock-out per (address, account) after repeated failures, and a bound on the password hashes
+// (scrypt, about 32 MiB and tens of milliseconds each) running at once in the process.
+//
+// They live in memory, never in the log: a failed log-in is not a fact of the business, and
+// writing one event per attempt would turn a flood of log-ins into a flood of log writes that
+// every replay pays for again. A restart clears them (the attacker can't cause one); the memory
+// they hold is bounded, however many addresses and e-mails a flood uses. Time comes from the
+// injected TimeSource, so tests drive it without sleeping.
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <list>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <variant>
+
+#include "domain/result.h"
+#include "domain/time.h"
+
+namespace pulse::service {
+
+// A map that holds at most `capacity` entries: making room drops the least recently used.
+template <class K, class V>
+class LruMap {
+ public:
+  explicit LruMap(size_t capacity) : capacity_(capacity < 1 ? 1 : capacity) {}
+
+  // The entry for `key` (value-initialised when new), now the most recently used.
+  V& touch(const K& key) {
+    if (auto it = index_.find(key); it != index_.end()) {
+      order_.splice(order_.begin(), order_, it->second);
+      return it->second->second;
+    }
+    if (index_.size() >= capacity_) {
+      index_.erase(order_.back().first);
+      order_.pop_back();
+    }
+    order_.emplace_front(key, V{});
+    index_.emplace(key, order_.begin());
+    return order_.front().second;
+  }
+  V* find(const K& key) {
+    auto it = index_.find(key);
+    return it == index_.end() ? nullptr : &it->second->second;
+  }
+  void erase(const K& key) {
+    if (auto it = index_.find(key); it != index_.end()) {
+      order_.erase(it->second);
+      index_.erase(it);
+    }
+  }
+  size_t size() const { return index_.size(); }
+
+ private:
+  using Entry = std::pair<K, V>;
+  size_t capacity_;
+  std::list<Entry> order_;  // most recently used first
+  std::unordered_map<K, typename std::list<Entry>::iterator> index_;
+};
+
+// A token bucket per client address: `burst` attempts at once, then one every `refill`.
+class AddressThrottle {
+ public:
+  struct Limits {
+    double burst = 20;
+    Millis refill{3000};
+    size_t max_addresses = 8192;  // beyond it the least recently seen address starts afresh
+  };
+  explicit AddressThrottle(const TimeSource& clock) : AddressThrottle(clock, Limits{}) {}
+  AddressThrottle(const TimeSource& clock, Limits limits)
+      : clock_(clock), limits_(limits), buckets_(limits.max_addresses) {}
+
+  // Takes one attempt from `address`'s bucket: 0 when allowed, else the seconds (>= 1) until
+  // the next one would be.
+  int64_t take(const std::string& address);
+  size_t tracked() const;
+
+ private:
+  struct Bucket {
+    double tokens = -1;  // < 0: new, full
+    TimePoint updated;
+  };
+  const TimeSource& clock_;
+  Limits limits_;
+  mutable std::mutex mu_;
+  LruMap<std::string, Bucket> buckets_;
+};
+
+// At most `slots` password hashes at once. A caller waits a little for a slot (at most
+// `max_waiting` callers wait; the rest are refused at once), so a burst of honest log-ins
+// queues while a flood is refused without holding server threads.
+class HashSlots {
+ public:
+  HashSlots(size_t slots, size_t max_waiting);
+  // Half the cores (at least one): the other half keeps serving authenticated requests.
+  static size_t for_this_machine();
+
+  class Permit {
+   public:
+    explicit Permit(HashSlots* owner) : owner_(owner) {}
+    Permit(Permit&& o) noexcept : owner_(std::exchange(o.owner_, nullptr)) {}
+    Permit& operator=(Permit&&) = delete;
+    Permit(const Permit&) = delete;
+    ~Permit() {
+      if (owner_) owner_->release();
+    }
+
+   private:
+    HashSlots* owner_;
+  };
+  // A slot within `wait`, or nullopt when none came free (or too many are waiting already).
+  std::optional<Permit> try_acquire(std::chrono::milliseconds wait);
+  size_t in_use() const;
+  size_t waiting() const;
+
+ private:
+  void release();
+  const size_t slots_;
+  const size_t max_waiting_;
+  mutable std::mutex mu_;
+  std::condition_variable freed_;
+  size_t used_ = 0;
+  size_t waiting_ = 0;
+};
+
+// Failed log-ins per (address, account): the first few are free, then each attempt must wait
+// 1, 2, 4, … s, then that address is locked out of that account for kLock. The owner, from
+// another address, still logs in.
+class LoginLockouts {
+ public:
+  static constexpr int kFreeFailures = 3;
+  static constexpr int kLockFailures = 10;
+  static constexpr Millis kLock{15 * 60 * 1000};
+
+  explicit LoginLockouts(const TimeSource& clock, size_t max_entries = 65536)
+      : clock_(clock), entries_(max_entries) {}
+
+  // Seconds `address` must wait before trying `email` again (0: may try now).
+  int64_t wait_seconds(const std::string& address, const std::string& email);
+  void failed(const std::string& address, const std::string& email);
+  void succeeded(const std::string& address, const std::string& email);
+  size_t tracked() const;
+
+ private:
+  struct Entry {
+    int failures = 0;
+    TimePoint next_allowed;
+  };
+  static std::string key(const std::string& address, const std::string& email);
+  const TimeSource& clock_;
+  mutable std::mutex mu_;
+  LruMap<std::string, Entry> entries_;
+};
+
+// An address range in CIDR notation ("10.0.0.0/8", "fd00::/8"; a bare address is one host).
+class AddressRange {
+ public:
+  static std::optional<AddressRange> parse(std::string_view cidr);
+  bool contains(std::string_view address) const;
+
+ private:
+  int family_ = 0;  // AF_INET or AF_INET6
+  unsigned char bytes_[16] = {};
+  int prefix_ = 0;
+};
+
+// The client a request comes from: the socket's peer, unless the peer is the configured
+// trusted proxy (a reverse proxy in front of Pulse); then the address that proxy appended last
+// to X-Forwarded-For (what nginx's $proxy_add_x_forwarded_for does). Entries before it are the
+// client's to invent and never used.
+std::string client_address(const std::string& peer, std::string_view forwarded_for,
+                           const std::optional<AddressRange>& trusted_proxy);
+
+// What the caller must do when a log-in is refused before hashing: the documented error
+// (429) and its Retry-After.
+struct Refusal {
+  Error error;
+  int64_t retry_after = 1;
+};
+
+// The three defences in the order a log-in meets them: the address's bucket, the lock-out of
+// (address, account), then a hash slot, held while the password is verified.
+class LoginGuard {
+ public:
+  struct Options {
+    AddressThrottle::Limits throttle{};
+    size_t hash_slots = HashSlots::for_this_machine();
+    size_t max_waiting = 8 * HashSlots::for_this_machine();
+    std::chrono::milliseconds slot_wait{2000};
+  };
+  explicit LoginGuard(const TimeSource& clock) : LoginGuard(clock, Options{}) {}
+  LoginGuard(const TimeSource& clock, Options o);
+
+  // Before verifying `email`'s password for `address`: a hash slot to hold while hashing, or
+  // why not.
+  std::variant<HashSlots::Permit, Refusal> admit(const std::string& address,
+                                                 const std::string& email);
+  // A hash slot for another use of a password hash (sign-up), or why not.
+  std::variant<HashSlots::Permit, Refusal> hash_slot();
+  void failed(const std::string& address, const std::string& email) {
+    lockouts.failed(address, email);
+  }
+  void succeeded(const std::string& address, const std::string& email) {
+    lockouts.succeeded(address, email);
+  }
+
+  AddressThrottle throttle;
+  LoginLockouts lockouts;
+  HashSlots slots;
+
+ private:
+  std::chrono::milliseconds slot_wait_;
+};
+
+}  // namespace pulse::service
