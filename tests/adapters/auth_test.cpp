@@ -1,6 +1,8 @@
 // Crypto, JWTs and the HTTP layer's in-memory limits, with a fake clock (no sleeps).
 #include <doctest/doctest.h>
 
+#include "tests/support/fake_clock.h"
+
 #include "adapters/auth/crypto.h"
 #include "adapters/auth/jwt.h"
 #include "adapters/http/limits.h"
@@ -9,12 +11,7 @@ using namespace pulse;
 
 namespace {
 
-class FakeClock final : public TimeSource {
- public:
-  TimePoint now() const override { return t; }
-  void advance(Millis d) { t += d; }
-  TimePoint t = from_unix_ms(1795329938000);
-};
+using pulse::testing::FakeClock;
 
 }  // namespace
 

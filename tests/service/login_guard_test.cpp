@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include "tests/support/fake_clock.h"
+
 #include <atomic>
 #include <string>
 #include <thread>
@@ -16,12 +18,7 @@ using namespace pulse::service;
 
 namespace {
 
-class FakeClock final : public TimeSource {
- public:
-  TimePoint now() const override { return t; }
-  void advance(Millis d) { t += d; }
-  TimePoint t = from_unix_ms(1795329938000);
-};
+using pulse::testing::FakeClock;
 
 const std::string kOwner = "ada@example.com";
 
