@@ -20,6 +20,9 @@ commands:
                [--delivery-window-seconds 600] [--message-ttl-seconds 86400]
                [--read-only] (serve DATA_DIR/views as they are, e.g. from replay --until)
                [--tls-cert FILE --tls-key FILE] (HTTPS, PEM; the SMSGate app needs it)
+               [--public-url URL] (how phones and links reach this server, e.g.
+               https://pulse.example.com behind a proxy; default: the --listen address,
+               https with --tls-cert, the machine's name for 0.0.0.0; never the Host header)
                env: PULSE_JWT_SECRET (else DATA_DIR/secrets/jwt-secret), PULSE_ADMIN_TOKEN
   events       print the event log as NDJSON          --data-dir DIR [--kafka BROKERS]
                [--from OFFSET|P:O,…|TIME] [--to OFFSET|P:O,…|TIME] [--org ID] [--type T,…]
@@ -53,6 +56,11 @@ int main(int argc, char** argv) {
   }
   const std::string cmd = argv[1];
   if (cmd == "admin") return admin(argc, argv);  // its own sub-commands before the flags
+  for (int i = 2; i < argc; ++i)
+    if (std::string(argv[i]) == "--help") {  // e.g. pulse serve --help
+      fmt::print("{}", kUsage);
+      return 0;
+    }
   auto args = parse_args(argc, argv, 2);
   if (!args) return 2;
   if (cmd == "serve") return serve(*args);

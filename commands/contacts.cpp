@@ -6,6 +6,7 @@
 #include "domain/csv.h"
 #include "domain/overloaded.h"
 #include "domain/phone.h"
+#include "domain/text.h"
 #include "fmt/format.h"
 
 namespace pulse::commands {
@@ -43,7 +44,8 @@ Error list_not_found() {
 Status check_list_name(std::string_view name) {
   if (trim(name).empty() || name.size() > kMaxContactField)
     return validation_error("Invalid list name", "name must be 1 to 200 characters");
-  if (!valid_utf8(name)) return validation_error("Invalid list name", "name is not UTF-8");
+  if (auto st = check_text("name", name); !st)
+    return validation_error("Invalid list name", st.error().details);
   return ok_status();
 }
 
@@ -69,6 +71,11 @@ Result<Contact> make_contact(const RawContact& raw) {
   c.last_name = trim(raw.last_name);
   c.name = trim(raw.name);
   c.email = trim(raw.email);
+  for (const auto& [key, value] :
+       {std::pair{"firstName", &c.first_name}, std::pair{"lastName", &c.last_name},
+        std::pair{"name", &c.name}, std::pair{"email", &c.email}})
+    if (auto st = check_text(key, *value); !st)
+      return validation_error("Invalid contact", st.error().details);
   if (!c.email.empty() && !plausible_email(c.email))
     return validation_error("Invalid contact",
                             fmt::format("'{}' is not an email address", c.email));
@@ -80,6 +87,11 @@ Result<Contact> make_contact(const RawContact& raw) {
       return validation_error(
           "Invalid contact",
           fmt::format("field {} must be UTF-8 of at most {} bytes", k, kMaxContactField));
+    // Field values may span lines (a quoted CSV field, a note), like the bodies they fill in.
+    if (auto st = check_text("a field name", k); !st)
+      return validation_error("Invalid contact", st.error().details);
+    if (auto st = check_text(fmt::format("field {}", k), trim(v), TextKind::multi_line); !st)
+      return validation_error("Invalid contact", st.error().details);
     c.extra[k] = trim(v);
   }
   return c;

@@ -4,6 +4,7 @@
 #include "domain/message_body.h"
 #include "domain/phone.h"
 #include "domain/template.h"
+#include "domain/text.h"
 #include "fmt/format.h"
 
 namespace pulse::commands {
@@ -41,6 +42,9 @@ Result<SendSms> make_send_sms(const SendSmsRequest& request, CampaignId campaign
     if (raw.name.size() > 200)
       return validation_error("Recipient name is too long",
                               fmt::format("recipients[{}].name: at most 200 bytes", i));
+    if (auto st = check_text("name", raw.name); !st)
+      return validation_error(st.error().message,
+                              fmt::format("recipients[{}].{}", i, st.error().details));
     Recipient r{std::move(phone).value(), raw.name};
     if (tmpl->has_variables()) {
       // Personalised bodies are checked per recipient here, so the decider never sees an

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "domain/result.h"
+#include "domain/text.h"  // valid_utf8, sanitize_utf8
 
 namespace pulse {
 
@@ -22,9 +23,5 @@ struct CsvRecord {
 // field that is never closed (unbalanced quotes). Invalid UTF-8 inside a field is left for the
 // caller to judge per record (see valid_utf8).
 Result<std::vector<CsvRecord>> parse_csv(std::string_view text);
-
-bool valid_utf8(std::string_view s);
-// `s` with each invalid UTF-8 sequence replaced by U+FFFD (for echoing bad input back).
-std::string sanitize_utf8(std::string_view s);
 
 }  // namespace pulse

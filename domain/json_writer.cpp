@@ -5,22 +5,25 @@
 #include <cstring>
 #include <iterator>
 
+#include "domain/text.h"
 #include "fmt/format.h"
 
 namespace pulse {
 
 namespace {
+// Bytes copied as they are: printable ASCII but '"' and '\\'. The others are escaped, or (from
+// 0x80) checked to start a valid UTF-8 sequence.
 bool needs_escape(unsigned char c) {
-  return c < 0x20 || c == '"' || c == '\\';
+  return c < 0x20 || c == '"' || c == '\\' || c >= 0x80;
 }
 
-// True when one of the 8 bytes of `w` needs escaping (< 0x20, '"' or '\\'): the classic
+// True when one of the 8 bytes of `w` needs a look (< 0x20, '"', '\\' or >= 0x80): the classic
 // "has a zero byte" / "has a byte less than n" bit tricks, exact for "any".
 bool word_needs_escape(uint64_t w) {
   constexpr uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
   const uint64_t quote = w ^ (kOnes * '"'), backslash = w ^ (kOnes * '\\');
   return (((w - kOnes * 0x20) & ~w) | ((quote - kOnes) & ~quote) |
-          ((backslash - kOnes) & ~backslash)) &
+          ((backslash - kOnes) & ~backslash) | w) &
          kHigh;
 }
 
@@ -47,6 +50,17 @@ void append_json_string(std::string& out, std::string_view s) {
     if (run == s.size()) break;
     i = run + 1;
     const auto c = static_cast<unsigned char>(s[run]);
+    if (c >= 0x80) {
+      // Valid UTF-8 is copied; any other byte becomes U+FFFD, so the output is always valid
+      // JSON text (RFC 8259 requires UTF-8) whatever bytes a caller passed in.
+      if (const auto n = utf8_sequence_length(s, run); n > 0) {
+        out.append(s.data() + run, n);
+        i = run + n;
+      } else {
+        out += "\xEF\xBF\xBD";
+      }
+      continue;
+    }
     switch (c) {
       case '"':
         out += "\\\"";

@@ -1,5 +1,7 @@
 #include "domain/message_body.h"
 
+#include "domain/text.h"
+
 #include <algorithm>
 #include <array>
 #include <string>
@@ -125,6 +127,7 @@ Result<BodyInfo> analyze_body(std::string_view utf8) {
   cps.reserve(utf8.size());
   if (!decode_utf8(utf8, cps))
     return validation_error("Invalid message", "message is not valid UTF-8");
+  if (auto st = check_text("message", utf8, TextKind::multi_line); !st) return st.error();
   if (cps.empty()) return validation_error("Message body cannot be empty", "message is empty");
   if (std::all_of(cps.begin(), cps.end(), is_unicode_space)) {
     return validation_error("Message body cannot be empty", "message contains only whitespace");

@@ -19,7 +19,8 @@ struct BodyInfo {
   int32_t segments = 0;    // 160/153 for GSM-7, 70/67 for UCS-2
 };
 
-// Rejects invalid UTF-8, an empty (or whitespace-only) body and more than 1600 characters.
+// Rejects invalid UTF-8, control characters but tabs and line breaks (domain/text.h), an empty
+// (or whitespace-only) body and more than 1600 characters.
 Result<BodyInfo> analyze_body(std::string_view utf8);
 
 }  // namespace pulse

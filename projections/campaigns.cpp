@@ -12,9 +12,9 @@ void set_status(ReadModelTx& tx, const EventEnvelope& env, CampaignView& c,
   const bool was = c.status == "running";
   const bool is = status == "running";
   if (was != is && c.queued_count > 0) {
-    auto q = tx.queue(env.org);
+    auto q = tx.get(table::queue(env.org)).value_or(QueueView{});
     q.queued = std::max<int64_t>(0, q.queued + (is ? c.queued_count : -c.queued_count));
-    tx.put_queue(env.org, q);
+    tx.put(table::queue(env.org), q);
   }
   c.status = std::string(status);
   c.updated_at = env.at;
@@ -22,12 +22,12 @@ void set_status(ReadModelTx& tx, const EventEnvelope& env, CampaignView& c,
 
 template <class E>
 void transition(ReadModelTx& tx, const EventEnvelope& env, const E& e, std::string_view status) {
-  auto c = tx.campaign(env.org, e.campaign_id);
+  auto c = tx.get(table::campaign(env.org, e.campaign_id));
   if (!c) return;
   set_status(tx, env, *c, status);
   if constexpr (std::is_same_v<E, CampaignStarted>) c->started_at = env.at;
   if constexpr (std::is_same_v<E, CampaignScheduled>) c->scheduled_at = e.scheduled_at;
-  tx.put_campaign(env.org, *c);
+  tx.put(table::campaign(env.org, c->id), *c);
 }
 
 }  // namespace
@@ -35,7 +35,7 @@ void transition(ReadModelTx& tx, const EventEnvelope& env, const E& e, std::stri
 bool apply_campaigns(ReadModelTx& tx, const EventEnvelope& env) {
   return std::visit(Overloaded{
                         [&](const CampaignDrafted& e) {
-                          if (tx.campaign(env.org, e.campaign_id))
+                          if (tx.get(table::campaign(env.org, e.campaign_id)))
                             return true;  // the first one wins
                           CampaignView v;
                           v.id = e.campaign_id;
@@ -50,7 +50,7 @@ bool apply_campaigns(ReadModelTx& tx, const EventEnvelope& env) {
                           v.contact_list_name = e.contact_list_name;
                           v.contact_count = e.contact_count;
                           v.scheduled_at = e.scheduled_at;
-                          tx.put_campaign(env.org, v);
+                          tx.put(table::campaign(env.org, v.id), v);
                           return true;
                         },
                         [&](const CampaignScheduled& e) {
@@ -61,11 +61,11 @@ bool apply_campaigns(ReadModelTx& tx, const EventEnvelope& env) {
                           // A draft's recipients on the opt-out list leave its total (a send's
                           // CampaignCreated counts only the others already). The counters of
                           // suppression are kept by apply_messages.
-                          auto c = tx.campaign(env.org, e.campaign_id);
+                          auto c = tx.get(table::campaign(env.org, e.campaign_id));
                           if (!c || c->status != "draft") return true;
                           c->total_messages -= static_cast<int32_t>(e.phones.size());
                           c->updated_at = env.at;
-                          tx.put_campaign(env.org, *c);
+                          tx.put(table::campaign(env.org, c->id), *c);
                           return true;
                         },
                         [&](const CampaignStarted& e) {

@@ -11,6 +11,13 @@
 namespace pulse::projections {
 namespace {
 
+// A device is found by its id and by its credential's hash.
+void put_device(ReadModelTx& tx, const DeviceView& d) {
+  tx.put(table::device(d.org, d.id), d);
+  tx.put(table::device_credential(d.credential_hash),
+         DeviceCredentialView{d.credential_hash, d.org, d.id});
+}
+
 // Message and campaign updates of one event, batched per campaign.
 class Messages {
  public:
@@ -21,7 +28,7 @@ class Messages {
   MessageView* get(const MessageId& id) {
     auto it = messages_.find(id.value);
     if (it != messages_.end()) return &it->second;
-    auto m = tx_.message(env_.org, id);
+    auto m = tx_.get(table::message(env_.org, id));
     if (!m) return nullptr;
     if (!campaign(m->campaign_id)) return nullptr;
     before_.emplace(id.value, Before{m->status, m->sent_at.has_value()});
@@ -30,24 +37,23 @@ class Messages {
   CampaignView* campaign(const CampaignId& id) {
     auto it = campaigns_.find(id.value);
     if (it != campaigns_.end()) return &it->second;
-    auto c = tx_.campaign(env_.org, id);
+    auto c = tx_.get(table::campaign(env_.org, id));
     if (!c) return nullptr;
     return &campaigns_.emplace(id.value, std::move(*c)).first->second;
   }
   void queued_delta(int64_t d) { queued_ += d; }
   // A state change for the message's timeline, with the device, SIM and attempt it has now.
   void note(const MessageView& m, TimePoint at, std::optional<std::string> error = std::nullopt) {
-    tx_.put_timeline(
-        env_.org, m.id, env_.source, k_++,
-        TimelineEntry{m.status, at, m.device_id, m.sim_slot,
-                      m.attempts > 0 ? std::optional<int32_t>(m.attempts) : std::nullopt,
-                      std::move(error)});
+    tx_.put(table::timeline_entry(env_.org, m.id, env_.source, k_++),
+            TimelineEntry{m.status, at, m.device_id, m.sim_slot,
+                          m.attempts > 0 ? std::optional<int32_t>(m.attempts) : std::nullopt,
+                          std::move(error)});
   }
   DeviceView* device(const std::string& id) {
     if (id.empty()) return nullptr;
     auto it = devices_.find(id);
     if (it != devices_.end()) return &it->second;
-    auto d = tx_.device(env_.org, DeviceId{id});
+    auto d = tx_.get(table::device(env_.org, DeviceId{id}));
     if (!d) return nullptr;
     return &devices_.emplace(id, std::move(*d)).first->second;
   }
@@ -57,10 +63,10 @@ class Messages {
     DayStatsView day;
     for (auto& [id, m] : messages_) {
       m.updated_at = env_.at;
-      tx_.put_message(env_.org, m);
+      tx_.put(table::message(env_.org, m.id), m);
       // Status index and the organisation's daily counters follow what changed.
       const auto& b = before_.at(id);
-      if (b.status != m.status) tx_.index_message(env_.org, m.id, m.phone, b.status, m.status);
+      if (b.status != m.status) index_message(tx_, env_.org, m.id, m.phone, b.status, m.status);
       if (!b.sent && m.sent_at) ++day.sent;
       if (b.status != m.status) {
         if (m.status == "delivered") ++day.delivered;
@@ -69,21 +75,21 @@ class Messages {
       }
     }
     if (day.sent || day.delivered || day.failed) {
-      auto d = tx_.day_stats(env_.org, utc_day_of(env_.at));
+      auto d = day_stats(tx_, env_.org, utc_day_of(env_.at));
       d.sent += day.sent;
       d.delivered += day.delivered;
       d.failed += day.failed;
-      tx_.put_day_stats(env_.org, d);
+      tx_.put(table::day_stats(env_.org, d.day), d);
     }
     for (auto& [id, c] : campaigns_) {
       c.updated_at = env_.at;
-      tx_.put_campaign(env_.org, c);
+      tx_.put(table::campaign(env_.org, c.id), c);
     }
-    for (auto& [id, d] : devices_) tx_.put_device(d);
+    for (auto& [id, d] : devices_) put_device(tx_, d);
     if (queued_ != 0) {
-      auto q = tx_.queue(env_.org);
+      auto q = tx_.get(table::queue(env_.org)).value_or(QueueView{});
       q.queued = std::max<int64_t>(0, q.queued + queued_);
-      tx_.put_queue(env_.org, q);
+      tx_.put(table::queue(env_.org), q);
     }
   }
 
@@ -206,117 +212,122 @@ void on_failed(Messages& ms, const MessagesFailed& e) {
 }  // namespace
 
 bool apply_gateway(ReadModelTx& tx, const EventEnvelope& env) {
-  return std::visit(
-      Overloaded{
-          [&](const PairingCreated& e) {
-            tx.put_pairing(PairingView{e.token_hash, env.org, e.expires_at, false});
-            return true;
-          },
-          [&](const DeviceRegistered& e) {
-            DeviceView d;
-            d.id = e.device_id;
-            d.org = env.org;
-            d.name = e.name;
-            d.model = e.model;
-            d.os_version = e.os_version;
-            d.app_version = e.app_version;
-            d.sims = e.sims;
-            d.sending_slots = e.sending_slots;
-            d.credential_hash = e.credential_hash;
-            d.last_seen_at = env.at;
-            d.created_at = env.at;
-            d.updated_at = env.at;
-            tx.put_device(d);
-            if (auto p = tx.pairing(e.pairing_hash)) {
-              p->used = true;
-              tx.put_pairing(*p);
-            }
-            return true;
-          },
-          [&](const DeviceUpdated& e) {
-            auto d = tx.device(env.org, e.device_id);
-            if (!d) return true;
-            if (!e.name.empty()) d->name = e.name;
-            d->sending_slots = e.sending_slots;
-            d->updated_at = env.at;
-            tx.put_device(*d);
-            return true;
-          },
-          [&](const DeviceUnpaired& e) {
-            if (auto d = tx.device(env.org, e.device_id)) tx.delete_device(*d);
-            return true;
-          },
-          [&](const HeartbeatReceived& e) {
-            auto d = tx.device(env.org, e.device_id);
-            if (!d) return true;
-            d->battery = e.battery ? e.battery : d->battery;
-            d->signal = e.signal ? e.signal : d->signal;
-            if (!e.app_version.empty()) d->app_version = e.app_version;
-            d->last_seen_at = env.at;
-            d->updated_at = env.at;
-            tx.put_device(*d);
-            return true;
-          },
-          [&](const DeviceConnected& e) {
-            auto d = tx.device(env.org, e.device_id);
-            if (!d) return true;
-            d->status = "online";
-            d->last_seen_at = env.at;
-            d->updated_at = env.at;
-            tx.put_device(*d);
-            return true;
-          },
-          [&](const DeviceDisconnected& e) {
-            auto d = tx.device(env.org, e.device_id);
-            if (!d) return true;
-            d->status = "offline";
-            d->updated_at = env.at;
-            tx.put_device(*d);
-            return true;
-          },
-          [&](const MessagesClaimed& e) {
-            tx.put_claim(env.org, env.command_id, ClaimView{e.sim_slot, e.lease_until, e.messages});
-            Messages ms(tx, env);
-            on_claimed(ms, env, e);
-            return true;
-          },
-          [&](const MessagesRequeued& e) {
-            Messages ms(tx, env);
-            on_requeued(ms, e, env.at);
-            return true;
-          },
-          [&](const MessagesSent& e) {
-            Messages ms(tx, env);
-            on_sent(ms, e);
-            return true;
-          },
-          [&](const MessagesDelivered& e) {
-            Messages ms(tx, env);
-            on_delivered(ms, e);
-            return true;
-          },
-          [&](const MessagesFailed& e) {
-            Messages ms(tx, env);
-            on_failed(ms, e);
-            return true;
-          },
-          [&](const MessagesSettled&) { return true; },
-          [&](const ReportsRejected& e) {
-            tx.put_rejections(env.org, env.command_id, ReportRejectionsView{e.reports});
-            return true;
-          },
-          [&](const CampaignCompleted& e) {
-            auto c = tx.campaign(env.org, e.campaign_id);
-            if (!c || c->status == "completed") return true;
-            c->status = "completed";
-            c->completed_at = env.at;
-            c->updated_at = env.at;
-            tx.put_campaign(env.org, *c);
-            return true;
-          },
-          [&](const NoneOf<GatewayEvents> auto&) { return false; },
-      },
-      env.body);
+  return std::visit(Overloaded{
+                        [&](const PairingCreated& e) {
+                          tx.put(table::pairing(e.token_hash),
+                                 PairingView{e.token_hash, env.org, e.expires_at, false});
+                          return true;
+                        },
+                        [&](const DeviceRegistered& e) {
+                          DeviceView d;
+                          d.id = e.device_id;
+                          d.org = env.org;
+                          d.name = e.name;
+                          d.model = e.model;
+                          d.os_version = e.os_version;
+                          d.app_version = e.app_version;
+                          d.sims = e.sims;
+                          d.sending_slots = e.sending_slots;
+                          d.credential_hash = e.credential_hash;
+                          d.last_seen_at = env.at;
+                          d.created_at = env.at;
+                          d.updated_at = env.at;
+                          put_device(tx, d);
+                          if (auto p = tx.get(table::pairing(e.pairing_hash))) {
+                            p->used = true;
+                            tx.put(table::pairing(e.pairing_hash), *p);
+                          }
+                          return true;
+                        },
+                        [&](const DeviceUpdated& e) {
+                          auto d = tx.get(table::device(env.org, e.device_id));
+                          if (!d) return true;
+                          if (!e.name.empty()) d->name = e.name;
+                          d->sending_slots = e.sending_slots;
+                          d->updated_at = env.at;
+                          put_device(tx, *d);
+                          return true;
+                        },
+                        [&](const DeviceUnpaired& e) {
+                          if (auto d = tx.get(table::device(env.org, e.device_id))) {
+                            tx.erase(table::device(d->org, d->id));
+                            tx.erase(table::device_credential(d->credential_hash));
+                          }
+                          return true;
+                        },
+                        [&](const HeartbeatReceived& e) {
+                          auto d = tx.get(table::device(env.org, e.device_id));
+                          if (!d) return true;
+                          d->battery = e.battery ? e.battery : d->battery;
+                          d->signal = e.signal ? e.signal : d->signal;
+                          if (!e.app_version.empty()) d->app_version = e.app_version;
+                          d->last_seen_at = env.at;
+                          d->updated_at = env.at;
+                          put_device(tx, *d);
+                          return true;
+                        },
+                        [&](const DeviceConnected& e) {
+                          auto d = tx.get(table::device(env.org, e.device_id));
+                          if (!d) return true;
+                          d->status = "online";
+                          d->last_seen_at = env.at;
+                          d->updated_at = env.at;
+                          put_device(tx, *d);
+                          return true;
+                        },
+                        [&](const DeviceDisconnected& e) {
+                          auto d = tx.get(table::device(env.org, e.device_id));
+                          if (!d) return true;
+                          d->status = "offline";
+                          d->updated_at = env.at;
+                          put_device(tx, *d);
+                          return true;
+                        },
+                        [&](const MessagesClaimed& e) {
+                          tx.put(table::claim(env.org, env.command_id),
+                                 ClaimView{e.sim_slot, e.lease_until, e.messages});
+                          Messages ms(tx, env);
+                          on_claimed(ms, env, e);
+                          return true;
+                        },
+                        [&](const MessagesRequeued& e) {
+                          Messages ms(tx, env);
+                          on_requeued(ms, e, env.at);
+                          return true;
+                        },
+                        [&](const MessagesSent& e) {
+                          Messages ms(tx, env);
+                          on_sent(ms, e);
+                          return true;
+                        },
+                        [&](const MessagesDelivered& e) {
+                          Messages ms(tx, env);
+                          on_delivered(ms, e);
+                          return true;
+                        },
+                        [&](const MessagesFailed& e) {
+                          Messages ms(tx, env);
+                          on_failed(ms, e);
+                          return true;
+                        },
+                        [&](const MessagesSettled&) { return true; },
+                        [&](const ReportsRejected& e) {
+                          tx.put(table::rejections(env.org, env.command_id),
+                                 ReportRejectionsView{e.reports});
+                          return true;
+                        },
+                        [&](const CampaignCompleted& e) {
+                          auto c = tx.get(table::campaign(env.org, e.campaign_id));
+                          if (!c || c->status == "completed") return true;
+                          c->status = "completed";
+                          c->completed_at = env.at;
+                          c->updated_at = env.at;
+                          tx.put(table::campaign(env.org, c->id), *c);
+                          return true;
+                        },
+                        [&](const NoneOf<GatewayEvents> auto&) { return false; },
+                    },
+                    env.body);
 }
 
 }  // namespace pulse::projections

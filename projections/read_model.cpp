@@ -4,16 +4,38 @@
 
 #include "domain/ids.h"
 #include "domain/overloaded.h"
+#include "fmt/format.h"
 #include "projections/contacts.h"
 #include "projections/gateway.h"
 #include "projections/messages.h"
 #include "projections/webhooks.h"
 
 namespace pulse::projections {
+
+namespace table {
+Prefix<MessageView> campaign_messages(const OrgId& org, const CampaignId& id) {
+  const auto body = std::string_view(id.value).substr(id.value.find('_') + 1);
+  return {fmt::format("m/{}/{}_{}", org.value, id_prefix::message, body)};
+}
+Key<TimelineEntry> timeline_entry(const OrgId& org, const MessageId& id, const EventSource& source,
+                                  int32_t k) {
+  // An organisation's events are in one partition: their offsets order them.
+  return timeline(org, id).key(
+      fmt::format("{:016}-{:06}-{:06}", source.command.offset.value, source.index, k));
+}
+Prefix<OutboxRecord> outbox(Partition p) {
+  return {fmt::format("wo/{:05}/", p.value)};
+}
+Key<OutboxRecord> outbox_record(const OutboxRecord& r) {
+  return {fmt::format("wo/{:05}/{:012}/{:05}/{:06}/{}", r.partition, r.offset, r.index, r.item,
+                      r.webhook.value)};
+}
+}  // namespace table
+
 namespace {
 
 void on_campaign_created(ReadModelTx& tx, const EventEnvelope& env, const CampaignCreated& e) {
-  if (tx.campaign(env.org, e.id)) return;  // a duplicate: the first one wins
+  if (tx.get(table::campaign(env.org, e.id))) return;  // a duplicate: the first one wins
   CampaignView v;
   v.id = e.id;
   v.name = e.name;
@@ -24,11 +46,11 @@ void on_campaign_created(ReadModelTx& tx, const EventEnvelope& env, const Campai
   v.created_at = env.at;
   v.updated_at = env.at;
   v.started_at = env.at;
-  tx.put_campaign(env.org, v);
+  tx.put(table::campaign(env.org, v.id), v);
 }
 
 void on_messages_queued(ReadModelTx& tx, const EventEnvelope& env, const MessagesQueued& e) {
-  auto campaign = tx.campaign(env.org, e.campaign_id);
+  auto campaign = tx.get(table::campaign(env.org, e.campaign_id));
   assert(campaign && "MessagesQueued always follows its CampaignCreated");
   if (!campaign) return;
   for (const auto& m : e.messages) {
@@ -43,45 +65,52 @@ void on_messages_queued(ReadModelTx& tx, const EventEnvelope& env, const Message
     v.segments = m.segments;
     v.created_at = env.at;
     v.updated_at = env.at;
-    tx.put_message(env.org, v);
+    tx.put(table::message(env.org, v.id), v);
     ++campaign->queued_count;
     campaign->segments += m.segments;
   }
   campaign->updated_at = env.at;
-  tx.put_campaign(env.org, *campaign);
+  tx.put(table::campaign(env.org, campaign->id), *campaign);
   // Only running campaigns count as work for the phones (drafts, scheduled and paused don't).
   if (campaign->status == "running") {
-    auto q = tx.queue(env.org);
+    auto q = tx.get(table::queue(env.org)).value_or(QueueView{});
     q.queued += static_cast<int64_t>(e.messages.size());
-    tx.put_queue(env.org, q);
+    tx.put(table::queue(env.org), q);
   }
 }
 
 void on_organization_created(ReadModelTx& tx, const EventEnvelope& env,
                              const OrganizationCreated& e) {
-  if (tx.organization(env.org)) return;
-  tx.put_organization(OrganizationView{env.org, e.name, e.plan, e.owner, env.at, env.at});
-  tx.put_membership(MembershipView{e.owner, env.org, "owner", env.at});
+  if (tx.get(table::organization(env.org))) return;
+  tx.put(table::organization(env.org),
+         OrganizationView{env.org, e.name, e.plan, e.owner, env.at, env.at});
+  tx.put(table::membership(e.owner, env.org), MembershipView{e.owner, env.org, "owner", env.at});
+}
+
+// An API key is found by its id and by its hash.
+void put_api_key(ReadModelTx& tx, const ApiKeyView& v) {
+  tx.put(table::api_key_by_hash(v.key_hash), v);
+  tx.put(table::api_key(v.org, v.id), v);
 }
 
 void on_api_key_created(ReadModelTx& tx, const EventEnvelope& env, const ApiKeyCreated& e) {
-  tx.put_api_key(
-      ApiKeyView{e.id, env.org, e.name, e.hint, e.key_hash, e.created_by, env.at, std::nullopt});
+  put_api_key(tx, ApiKeyView{e.id, env.org, e.name, e.hint, e.key_hash, e.created_by, env.at,
+                             std::nullopt});
 }
 
 void on_api_key_revoked(ReadModelTx& tx, const EventEnvelope& env, const ApiKeyRevoked& e) {
-  auto key = tx.api_key(env.org, e.id);
+  auto key = tx.get(table::api_key(env.org, e.id));
   if (!key || key->revoked_at) return;
   key->revoked_at = env.at;
-  tx.put_api_key(*key);
+  put_api_key(tx, *key);
 }
 
 void on_plan_changed(ReadModelTx& tx, const EventEnvelope& env, const PlanChanged& e) {
-  auto org = tx.organization(env.org);
+  auto org = tx.get(table::organization(env.org));
   if (!org) return;
   org->plan = e.plan;
   org->updated_at = env.at;
-  tx.put_organization(*org);
+  tx.put(table::organization(env.org), *org);
 }
 
 }  // namespace
@@ -103,12 +132,14 @@ static void apply_views(ReadModelTx& tx, const EventEnvelope& env) {
                  [&](const CampaignCreated& e) { on_campaign_created(tx, env, e); },
                  [&](const MessagesQueued& e) { on_messages_queued(tx, env, e); },
                  [&](const CommandRejected& e) {
-                   tx.put_outcome(env.org, env.command_id,
-                                  CommandOutcome{e.command_type, e.code, e.error, e.details});
+                   tx.put(table::outcome(env.org, env.command_id),
+                          CommandOutcome{e.command_type, e.code, e.error, e.details});
                  },
                  [&](const UserRegistered& e) {
-                   tx.put_user(UserView{e.user_id, e.email, e.name, e.password_hash, e.default_org,
-                                        env.at});
+                   const UserView user{e.user_id,       e.email,       e.name,
+                                       e.password_hash, e.default_org, env.at};
+                   tx.put(table::user_by_id(user.id), user);
+                   tx.put(table::user_by_email(user.email), user);
                  },
                  [&](const OrganizationClaimed&) {},
                  [&](const OrganizationCreated& e) { on_organization_created(tx, env, e); },

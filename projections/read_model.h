@@ -1,8 +1,10 @@
 #pragma once
-// The read models the HTTP query layer serves, and the pure projector that builds them from
-// events. The projector sees the store only through ReadModelTx, so it needs no I/O; the
-// RocksDB adapter batches its writes with the consumed offset in one WriteBatch.
+// The read models the HTTP query layer serves, their key spaces, and the pure projector that
+// builds them from events. The projector sees the store only through ReadModelTx over a Kv, so
+// it needs no I/O; the RocksDB adapter batches its writes with the consumed offset in one
+// WriteBatch.
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,6 +14,7 @@
 #include "domain/plans.h"
 #include "domain/time.h"
 #include "projections/contact_views.h"
+#include "projections/table.h"
 #include "projections/webhook_views.h"
 
 namespace pulse::projections {
@@ -357,61 +360,182 @@ struct IdempotencyView {
   auto operator<=>(const IdempotencyView&) const = default;
 };
 
-// Keys are prefixed by organisation (or, for a user's own records, by user): a read can't
-// cross tenants by construction.
+// ---- key spaces: where each view is stored ----------------------------------------------
+// Every key starts with its kind. Keys are prefixed by organisation (or, for a user's own
+// records, by user): a read can't cross tenants by construction. Global indexes by hash
+// (users by email, API keys, pairing and device tokens) sit beside them.
+namespace table {
+
+inline std::string join(std::initializer_list<std::string_view> parts) {
+  std::string out;
+  for (auto p : parts) {
+    if (!out.empty()) out += '/';
+    out += p;
+  }
+  return out;
+}
+
+inline Key<CampaignView> campaign(const OrgId& org, const CampaignId& id) {
+  return {join({"c", org.value, id.value})};
+}
+inline Prefix<CampaignView> campaigns(const OrgId& org) {
+  return {join({"c", org.value, ""})};
+}
+inline Key<MessageView> message(const OrgId& org, const MessageId& id) {
+  return {join({"m", org.value, id.value})};
+}
+// The organisation's messages in time order (their ids are made from the time).
+inline Prefix<MessageView> messages(const OrgId& org) {
+  return {join({"m", org.value, ""})};
+}
+// Message ids are msg_<campaign body><index>: one campaign's messages are contiguous.
+Prefix<MessageView> campaign_messages(const OrgId& org, const CampaignId& id);
+// Index entries "<prefix><message id>" (no value) of the messages with a status, to a phone.
+inline Prefix<NoValue> messages_by_status(const OrgId& org, std::string_view status) {
+  return {join({"ms", org.value, status, ""})};
+}
+inline Prefix<NoValue> messages_by_phone(const OrgId& org, std::string_view phone) {
+  return {join({"mp", org.value, phone, ""})};
+}
+inline Prefix<TimelineEntry> timeline(const OrgId& org, const MessageId& id) {
+  return {join({"mh", org.value, id.value, ""})};
+}
+// Entries sort by their event's position; `k` tells apart entries of one event.
+Key<TimelineEntry> timeline_entry(const OrgId& org, const MessageId& id, const EventSource& source,
+                                  int32_t k);
+inline Key<CommandOutcome> outcome(const OrgId& org, const CommandId& id) {
+  return {join({"o", org.value, id.value})};
+}
+inline Key<UserView> user_by_email(std::string_view email) {
+  return {join({"u", email})};
+}
+inline Key<UserView> user_by_id(const UserId& id) {
+  return {join({"ui", id.value})};
+}
+inline Key<OrganizationView> organization(const OrgId& org) {
+  return {join({"org", org.value})};
+}
+inline Key<MembershipView> membership(const UserId& user, const OrgId& org) {
+  return {join({"mem", user.value, org.value})};
+}
+inline Prefix<MembershipView> memberships(const UserId& user) {
+  return {join({"mem", user.value, ""})};
+}
+inline Key<ApiKeyView> api_key(const OrgId& org, const ApiKeyId& id) {
+  return {join({"k", org.value, id.value})};
+}
+inline Prefix<ApiKeyView> api_keys(const OrgId& org) {
+  return {join({"k", org.value, ""})};
+}
+inline Key<ApiKeyView> api_key_by_hash(std::string_view hash) {
+  return {join({"kh", hash})};
+}
+inline Key<DeviceView> device(const OrgId& org, const DeviceId& id) {
+  return {join({"d", org.value, id.value})};
+}
+inline Prefix<DeviceView> devices(const OrgId& org) {
+  return {join({"d", org.value, ""})};
+}
+inline Key<PairingView> pairing(std::string_view token_hash) {
+  return {join({"pt", token_hash})};
+}
+inline Key<DeviceCredentialView> device_credential(std::string_view credential_hash) {
+  return {join({"dt", credential_hash})};
+}
+inline Key<ReportRejectionsView> rejections(const OrgId& org, const CommandId& id) {
+  return {join({"rr", org.value, id.value})};
+}
+inline Key<QueueView> queue(const OrgId& org) {
+  return {join({"q", org.value})};
+}
+inline Key<ClaimView> claim(const OrgId& org, const CommandId& id) {
+  return {join({"cl", org.value, id.value})};
+}
+inline Key<ContactListView> contact_list(const OrgId& org, const ContactListId& id) {
+  return {join({"ls", org.value, id.value})};
+}
+inline Prefix<ContactListView> contact_lists(const OrgId& org) {
+  return {join({"ls", org.value, ""})};
+}
+inline Key<ContactView> contact(const OrgId& org, const ContactListId& list,
+                                std::string_view phone) {
+  return {join({"lc", org.value, list.value, phone})};
+}
+inline Prefix<ContactView> contacts(const OrgId& org, const ContactListId& list) {
+  return {join({"lc", org.value, list.value, ""})};
+}
+inline Key<OptOutView> opt_out(const OrgId& org, std::string_view phone) {
+  return {join({"oo", org.value, phone})};
+}
+inline Prefix<OptOutView> opt_outs(const OrgId& org) {
+  return {join({"oo", org.value, ""})};
+}
+inline Key<DayStatsView> day_stats(const OrgId& org, std::string_view day) {
+  return {join({"sd", org.value, day})};
+}
+inline Prefix<DayStatsView> day_stats_all(const OrgId& org) {
+  return {join({"sd", org.value, ""})};
+}
+inline Key<CampaignExtrasView> campaign_extras(const OrgId& org, const CampaignId& id) {
+  return {join({"cx", org.value, id.value})};
+}
+inline Key<IdempotencyView> idempotency(const OrgId& org, std::string_view key) {
+  return {join({"ik", org.value, key})};
+}
+inline Key<WebhookSet> webhooks(const OrgId& org) {
+  return {join({"wh", org.value})};
+}
+// Every partition's outbox; a partition's, in log order (the dispatcher reads it in order).
+inline Prefix<OutboxRecord> outboxes() {
+  return {"wo/"};
+}
+Prefix<OutboxRecord> outbox(Partition p);
+Key<OutboxRecord> outbox_record(const OutboxRecord& r);
+
+}  // namespace table
+
+// Every type stored in the read models (the adapters provide its codec).
+using ValueCodec =
+    CodecSet<CampaignView, MessageView, CommandOutcome, UserView, OrganizationView, MembershipView,
+             ApiKeyView, DeviceView, PairingView, DeviceCredentialView, ReportRejectionsView,
+             ClaimView, QueueView, ContactListView, ContactView, OptOutView, TimelineEntry,
+             DayStatsView, CampaignExtrasView, IdempotencyView, WebhookSet, OutboxRecord>;
+
+// The projector's transaction: typed reads and writes over a Kv. A read that fails means the
+// store is broken; the projector stops (projector_store_failed).
 class ReadModelTx {
  public:
-  virtual ~ReadModelTx() = default;
-  virtual void put_user(const UserView& v) = 0;
-  virtual std::optional<OrganizationView> organization(const OrgId& org) = 0;
-  virtual void put_organization(const OrganizationView& v) = 0;
-  virtual void put_membership(const MembershipView& v) = 0;
-  virtual std::optional<ApiKeyView> api_key(const OrgId& org, const ApiKeyId& id) = 0;
-  virtual void put_api_key(const ApiKeyView& v) = 0;
-  virtual std::optional<DeviceView> device(const OrgId& org, const DeviceId& id) = 0;
-  virtual void put_device(const DeviceView& v) = 0;
-  virtual void delete_device(const DeviceView& v) = 0;  // and its credential index
-  virtual std::optional<PairingView> pairing(std::string_view token_hash) = 0;
-  virtual void put_pairing(const PairingView& v) = 0;
-  virtual void put_rejections(const OrgId& org, const CommandId& id,
-                              const ReportRejectionsView& v) = 0;
-  virtual void put_claim(const OrgId& org, const CommandId& id, const ClaimView& v) = 0;
-  virtual QueueView queue(const OrgId& org) = 0;
-  virtual void put_queue(const OrgId& org, const QueueView& v) = 0;
-  virtual std::optional<CampaignView> campaign(const OrgId& org, const CampaignId& id) = 0;
-  virtual void put_campaign(const OrgId& org, const CampaignView& view) = 0;
-  virtual std::optional<MessageView> message(const OrgId& org, const MessageId& id) = 0;
-  virtual void put_message(const OrgId& org, const MessageView& view) = 0;
-  virtual void put_outcome(const OrgId& org, const CommandId& id, const CommandOutcome& o) = 0;
-  // ---- issue 5: contact lists
-  virtual std::optional<ContactListView> contact_list(const OrgId& org,
-                                                      const ContactListId& id) = 0;
-  virtual void put_contact_list(const OrgId& org, const ContactListView& v) = 0;
-  virtual void delete_contact_list(const OrgId& org, const ContactListId& id) = 0;  // + contacts
-  virtual std::optional<ContactView> contact(const OrgId& org, const ContactListId& list,
-                                             std::string_view phone) = 0;
-  virtual void put_contact(const OrgId& org, const ContactListId& list, const ContactView& v) = 0;
-  virtual void delete_contact(const OrgId& org, const ContactListId& list,
-                              std::string_view phone) = 0;
-  // ---- issue 5 ----
-  virtual std::optional<OptOutView> opt_out(const OrgId& org, std::string_view phone) = 0;
-  virtual void put_opt_out(const OrgId& org, const OptOutView& v) = 0;
-  virtual void delete_opt_out(const OrgId& org, std::string_view phone) = 0;
-  // The message's index entries (by status, by phone). `old_status` empty: a new message.
-  virtual void index_message(const OrgId& org, const MessageId& id, std::string_view phone,
-                             std::string_view old_status, std::string_view status) = 0;
-  // Entries sort by their event's position; `k` tells apart entries of one event.
-  virtual void put_timeline(const OrgId& org, const MessageId& id, const EventSource& source,
-                            int32_t k, const TimelineEntry& e) = 0;
-  virtual DayStatsView day_stats(const OrgId& org, std::string_view day) = 0;
-  virtual void put_day_stats(const OrgId& org, const DayStatsView& v) = 0;
-  virtual CampaignExtrasView campaign_extras(const OrgId& org, const CampaignId& id) = 0;
-  virtual void put_campaign_extras(const OrgId& org, const CampaignExtrasView& v) = 0;
-  virtual void put_idempotency(const OrgId& org, const IdempotencyView& v) = 0;
-  // ---- webhooks (issue 6)
-  virtual WebhookSet webhooks(const OrgId& org) = 0;
-  virtual void put_webhooks(const OrgId& org, const WebhookSet& v) = 0;
-  virtual void put_outbox(const OutboxRecord& r) = 0;
+  ReadModelTx(Kv& kv, const ValueCodec& codec) : kv_(kv), codec_(codec) {}
+
+  template <class V>
+  std::optional<V> get(const Key<V>& key) {
+    auto v = get_value(kv_, codec_, key);
+    if (!v) projector_store_failed("read of", key.bytes, v.error());
+    return std::move(v).value();
+  }
+  template <class V>
+  void put(const Key<V>& key, const V& value) {
+    kv_.put(key.bytes, encode_value(codec_, value));
+  }
+  template <class V>
+  void erase(const Key<V>& key) {
+    kv_.erase(key.bytes);
+  }
+  template <class V>
+  void erase(const Prefix<V>& prefix) {
+    if (auto st = kv_.erase_prefix(prefix.bytes); !st)
+      projector_store_failed("scan of", prefix.bytes, st.error());
+  }
+  template <class V>
+  std::vector<V> scan(const Prefix<V>& prefix) {
+    auto all = scan_all(kv_, codec_, prefix);
+    if (!all) projector_store_failed("scan of", prefix.bytes, all.error());
+    return std::move(all).value();
+  }
+
+ private:
+  Kv& kv_;
+  const ValueCodec& codec_;
 };
 
 // Applies one event. Events must come in log order; duplicates are dropped by the runner.

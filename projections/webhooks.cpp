@@ -42,20 +42,25 @@ void per_message(ReadModelTx& tx, const EventEnvelope& env, const Batch& e, std:
   // message already past it (a "sent" after "delivered") notifies nobody.
   const auto status = type.substr(type.find('.') + 1);
   for (size_t i = 0; i < e.messages.size(); ++i)
-    if (auto m = tx.message(env.org, e.messages[i].id); m && m->status == status)
+    if (auto m = tx.get(table::message(env.org, e.messages[i].id)); m && m->status == status)
       out.push_back({std::string(type), static_cast<int32_t>(i), message_json(*m)});
 }
 
 void campaign_notice(ReadModelTx& tx, const EventEnvelope& env, const CampaignId& id,
                      std::string_view type, std::vector<WebhookNotice>& out) {
-  if (auto c = tx.campaign(env.org, id)) out.push_back({std::string(type), 0, campaign_json(*c)});
+  if (auto c = tx.get(table::campaign(env.org, id)))
+    out.push_back({std::string(type), 0, campaign_json(*c)});
 }
 
 void device_notice(ReadModelTx& tx, const EventEnvelope& env, const DeviceId& id,
                    std::string_view type, const std::optional<std::string>& reason,
                    std::vector<WebhookNotice>& out) {
-  if (auto d = tx.device(env.org, id))
+  if (auto d = tx.get(table::device(env.org, id)))
     out.push_back({std::string(type), 0, device_json(*d, reason)});
+}
+
+WebhookSet webhooks_of(ReadModelTx& tx, const OrgId& org) {
+  return tx.get(table::webhooks(org)).value_or(WebhookSet{});
 }
 
 WebhookView* find(WebhookSet& set, const WebhookId& id) {
@@ -85,23 +90,23 @@ void put_delivery(ReadModelTx& tx, const EventEnvelope& env, const WebhookId& we
   r.delivery_id = delivery_id(r.event_id, item, webhook);
   r.event_type = std::string(type);
   r.payload = webhook_payload(r.delivery_id, type, env.at, env.org, data);
-  tx.put_outbox(r);
+  tx.put(table::outbox_record(r), r);
 }
 
 // Endpoint changes; true when the event was one.
 bool apply_endpoint(ReadModelTx& tx, const EventEnvelope& env) {
   auto update = [&](const WebhookId& id, auto&& change) {
-    auto set = tx.webhooks(env.org);
+    auto set = webhooks_of(tx, env.org);
     auto* w = find(set, id);
     if (!w) return;
     change(*w);
     w->updated_at = env.at;
-    tx.put_webhooks(env.org, set);
+    tx.put(table::webhooks(env.org), set);
   };
   return std::visit(
       Overloaded{
           [&](const WebhookCreated& e) {
-            auto set = tx.webhooks(env.org);
+            auto set = webhooks_of(tx, env.org);
             if (find(set, e.webhook_id)) return true;
             WebhookView v;
             v.id = e.webhook_id;
@@ -112,7 +117,7 @@ bool apply_endpoint(ReadModelTx& tx, const EventEnvelope& env) {
             v.created_at = env.at;
             v.updated_at = env.at;
             set.webhooks.push_back(std::move(v));
-            tx.put_webhooks(env.org, set);
+            tx.put(table::webhooks(env.org), set);
             return true;
           },
           [&](const WebhookUpdated& e) {
@@ -143,13 +148,13 @@ bool apply_endpoint(ReadModelTx& tx, const EventEnvelope& env) {
             return true;
           },
           [&](const WebhookDeleted& e) {
-            auto set = tx.webhooks(env.org);
+            auto set = webhooks_of(tx, env.org);
             std::erase_if(set.webhooks, [&](const WebhookView& w) { return w.id == e.webhook_id; });
-            tx.put_webhooks(env.org, set);
+            tx.put(table::webhooks(env.org), set);
             return true;
           },
           [&](const WebhookPinged& e) {
-            auto set = tx.webhooks(env.org);
+            auto set = webhooks_of(tx, env.org);
             if (auto* w = find(set, e.webhook_id)) {
               JsonWriter data;
               data.begin_object().field("webhookId", w->id.value).field("url", w->url).end_object();
@@ -160,14 +165,14 @@ bool apply_endpoint(ReadModelTx& tx, const EventEnvelope& env) {
           [&](const WebhookRedeliveryRequested& e) {
             auto r = outbox(env, 0, "redeliver", e.webhook_id);
             r.delivery_id = e.delivery_id;
-            tx.put_outbox(r);
+            tx.put(table::outbox_record(r), r);
             return true;
           },
           [&](const WebhookReplayRequested& e) {
             auto r = outbox(env, 0, "replay", e.webhook_id);
             r.since = e.since;
             r.until = e.until;
-            tx.put_outbox(r);
+            tx.put(table::outbox_record(r), r);
             return true;
           },
           [&](const NoneOf<WebhookEvents> auto&) { return false; },
@@ -233,7 +238,7 @@ void apply_webhooks(ReadModelTx& tx, const EventEnvelope& env) {
     return w.enabled && std::find(w.events.begin(), w.events.end(), type) != w.events.end();
   };
   auto notices = webhook_notices(tx, env, [&](std::string_view type) {
-    if (!set) set = tx.webhooks(env.org);
+    if (!set) set = webhooks_of(tx, env.org);
     return std::any_of(set->webhooks.begin(), set->webhooks.end(),
                        [&](const WebhookView& w) { return subscribed(w, type); });
   });

@@ -88,7 +88,8 @@ const std::vector<std::string> kServeFlags = {"--listen",
                                               "--no-webhook-dispatch",
                                               "--tls-cert",
                                               "--tls-key",
-                                              "--trusted-proxy"};
+                                              "--trusted-proxy",
+                                              "--public-url"};
 
 }  // namespace
 
@@ -189,6 +190,21 @@ int serve(const Args& args) {
       return fail(validation_error("Invalid --trusted-proxy",
                                    "expected an address or a CIDR range, e.g. 172.16.0.0/12"));
   }
+  if (args.has("--public-url")) {
+    // Where phones and links reach this server (e.g. behind a proxy): scheme and authority only.
+    auto url = args.get("--public-url");
+    while (url.ends_with("/")) url.pop_back();
+    const auto scheme_end = url.find("://");
+    const auto scheme = url.substr(0, scheme_end == std::string::npos ? 0 : scheme_end);
+    const auto authority =
+        scheme_end == std::string::npos ? std::string() : url.substr(scheme_end + 3);
+    if ((scheme != "http" && scheme != "https") || authority.empty() ||
+        authority.find_first_of("/?#@ \t\r\n\"\\") != std::string::npos)
+      return fail(
+          validation_error("Invalid --public-url",
+                           "expected http(s)://HOST[:PORT], e.g. https://pulse.example.com"));
+    server_options.public_url = url;
+  }
   if (args.has("--check-args")) {
     // A dry run (compose.yaml's test): the flags parse; nothing is opened or started.
     fmt::print("pulse: arguments ok (roles {})\n", options.roles.to_string());
@@ -240,6 +256,8 @@ int serve(const Args& args) {
   std::thread http_thread([&] { server.run(); });
   fmt::print("pulse: listening on {}://{}:{}\n", server_options.tls_cert.empty() ? "http" : "https",
              host, *bound);
+  fmt::print("pulse: public URL {}{}\n", server.public_url(),
+             args.has("--public-url") ? "" : " (from --listen; set --public-url for phones)");
   std::fflush(stdout);
 
   int sig = 0;

@@ -17,6 +17,7 @@
 
 #include "adapters/cli/args.h"
 #include "adapters/codec/json_codec.h"
+#include "adapters/codec/value_codec.h"
 #include "adapters/runtime/projector_runner.h"
 #include "adapters/runtime/read_models.h"
 #include "adapters/runtime/watermarks.h"
@@ -354,9 +355,14 @@ int status(const Args& args) {
   int64_t outbox = 0, pending = 0;
   for (int32_t p = 0; p < log.partition_count(); ++p) {
     auto cursor = (*hooks)->get(webhooks::keys::cursor(p));
-    const std::string start = cursor && cursor->has_value() ? **cursor + '\0' : std::string();
-    (void)(*views)->scan(runtime::keys::outbox_prefix(Partition{p}), start, false,
-                         [&](std::string_view, std::string_view) { return ++outbox, true; });
+    projections::ScanRange after_cursor;
+    if (cursor && cursor->has_value()) after_cursor.start = **cursor;
+    (void)projections::scan_page(**views, codec::value_codec(),
+                                 projections::table::outbox(Partition{p}), after_cursor,
+                                 [&](std::string_view, const projections::OutboxRecord&) {
+                                   ++outbox;
+                                   return false;  // counted, not kept
+                                 });
   }
   (void)(*hooks)->scan(webhooks::keys::kDuePrefix, "", false,
                        [&](std::string_view, std::string_view) { return ++pending, true; });

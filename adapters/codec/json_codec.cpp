@@ -7,6 +7,7 @@
 #include <optional>
 #include <set>
 
+#include "adapters/codec/thread_parser.h"
 #include "domain/json_writer.h"
 #include "fmt/format.h"
 
@@ -17,10 +18,10 @@ using simdjson::dom::array;
 using simdjson::dom::element;
 using simdjson::dom::object;
 
-// One parser per thread: documents are decoded into structs before the next parse.
+// One parser per thread (codec/thread_parser.h): a document is decoded into structs before
+// the next parse, and the HTTP layer trims what a large one left.
 simdjson::dom::parser& parser() {
-  thread_local simdjson::dom::parser p;
-  return p;
+  return codec::thread_parser(codec::ParserSlot::records);
 }
 
 Error corrupt(std::string details) {

@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include "adapters/codec/thread_parser.h"
 #include "domain/json_writer.h"
 #include "fmt/format.h"
 
@@ -10,10 +11,10 @@ namespace {
 
 using simdjson::dom::element;
 
-// One parser per thread: the fleet parses on every device thread.
+// One parser per thread (codec/thread_parser.h): a document is decoded into structs before
+// the next parse, and the HTTP layer trims what a large one left.
 simdjson::dom::parser& parser() {
-  thread_local simdjson::dom::parser p;
-  return p;
+  return codec::thread_parser(codec::ParserSlot::gateway);
 }
 
 Error malformed(std::string_view what, std::string_view body) {

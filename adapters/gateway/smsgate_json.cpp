@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <set>
 
+#include "adapters/codec/thread_parser.h"
 #include "domain/json_writer.h"
 #include "domain/phone.h"
 #include "fmt/format.h"
@@ -22,9 +23,10 @@ constexpr std::pair<State, std::string_view> kStates[] = {
     {State::failed, "Failed"},      {State::cancelling, "Cancelling"},
     {State::cancelled, "Cancelled"}};
 
+// One parser per thread (codec/thread_parser.h): a document is decoded into structs before
+// the next parse, and the HTTP layer trims what a large one left.
 simdjson::dom::parser& parser() {
-  thread_local simdjson::dom::parser p;
-  return p;
+  return codec::thread_parser(codec::ParserSlot::smsgate);
 }
 
 Error invalid(std::string details) {

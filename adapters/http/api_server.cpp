@@ -1,11 +1,17 @@
 #include "adapters/http/api_server.h"
 
 #include <httplib.h>
+#include <malloc.h>
 #include <openssl/ssl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
+#include <optional>
+
+#include "adapters/codec/thread_parser.h"
 #include "adapters/http/json_views.h"
 #include "adapters/http/routes.h"
+#include "adapters/http/server_limits.h"
 #include "adapters/http/service_ports.h"
 #include "adapters/runtime/logging.h"
 #include "domain/ids.h"
@@ -15,6 +21,58 @@ namespace pulse::http {
 
 namespace {
 thread_local std::chrono::steady_clock::time_point request_start;
+
+// A request refused before its body was read. cpp-httplib 0.11 can't close a connection from a
+// handler, so the body is still read, into nothing, to keep the connection in step: the request
+// is sent to kRefusedPath (a path with a space, which no request line can name), whose handler
+// discards the body and answers with what was decided here (httplib runs a request's handlers
+// on one thread: the decision waits in a thread_local).
+constexpr const char* kRefusedPath = "/ refused";
+struct Refusal {
+  int status = 400;
+  std::string body;
+  std::string path;  // the request's own, restored for the logger
+};
+thread_local std::optional<Refusal> refusal;
+
+// The methods whose body httplib reads (into a route's content reader or req.body).
+bool reads_body(const std::string& method) {
+  return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
+}
+
+// The request's header block as the client sent it (httplib adds the addresses as headers).
+size_t header_block_size(const httplib::Request& req) {
+  size_t n = 0;
+  for (const auto& [name, value] : req.headers) {
+    if (name == "REMOTE_ADDR" || name == "REMOTE_PORT" || name == "LOCAL_ADDR" ||
+        name == "LOCAL_PORT")
+      continue;
+    n += name.size() + value.size() + 4;  // ": " and CRLF
+  }
+  return n;
+}
+
+// What the limits of adapters/http/server_limits.h refuse, before the body is read.
+std::optional<std::pair<int, Error>> screen(const httplib::Request& req) {
+  if (header_block_size(req) > limits::kHeaderBlock)
+    return std::pair{431, Error{Errc::validation, "Request headers too large",
+                                fmt::format("the header lines together may have at most {} bytes",
+                                            limits::kHeaderBlock)}};
+  if (!reads_body(req.method)) return std::nullopt;
+  // httplib 0.11 reads a chunked body whole, with no limit: only a declared length is taken.
+  if (req.has_header("Transfer-Encoding"))
+    return std::pair{411, Error{Errc::validation, "Content-Length required",
+                                "send the body with a Content-Length (chunked transfer "
+                                "encoding is not accepted)"}};
+  const size_t limit = limits::body_limit(req.method, req.path);
+  const auto length = req.get_header_value("Content-Length");
+  if (!length.empty() &&
+      (length.size() > 19 || length.find_first_not_of("0123456789") != std::string::npos ||
+       std::stoull(length) > limit))
+    return std::pair{413, Error{Errc::validation, "Request body too large",
+                                fmt::format("this route takes a body of at most {} bytes", limit)}};
+  return std::nullopt;
+}
 
 // Plain HTTP, or HTTPS over OpenSSL with modern settings: TLS 1.2+, ECDHE with AES-GCM or
 // ChaCha20-Poly1305 (TLS 1.3 suites are OpenSSL's defaults, all AEAD), no compression or
@@ -60,7 +118,8 @@ struct ApiServer::Impl {
     server.set_tcp_nodelay(true);
     server.set_keep_alive_max_count(100000);
     server.set_keep_alive_timeout(30);
-    server.set_payload_max_length(16 << 20);
+    // Per-route limits are applied before the body is read (screen()); this is httplib's own.
+    server.set_payload_max_length(limits::kLargestBody);
     const int threads = options.threads;
     server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
     // httplib listens with a backlog of 5; remember the socket to raise it after bind.
@@ -72,6 +131,21 @@ struct ApiServer::Impl {
   }
 
   void routes() {
+    // A refused request's body is read into nothing (see kRefusedPath). A Content-Length over
+    // httplib's own limit is skipped by httplib, which then fails the read: the answer is the
+    // same.
+    const auto refused = [](const httplib::Request& req, httplib::Response& res,
+                            const httplib::ContentReader& read) {
+      read([](const char*, size_t) { return true; });
+      Refusal r = refusal ? std::move(*refusal) : Refusal{};
+      refusal.reset();
+      const_cast<httplib::Request&>(req).path = std::move(r.path);
+      reply(res, r.status, r.body);
+    };
+    server.Post(kRefusedPath, refused);
+    server.Put(kRefusedPath, refused);
+    server.Patch(kRefusedPath, refused);
+    server.Delete(kRefusedPath, refused);
     server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
       reply(res, 200, R"({"status":"ok"})");
     });
@@ -99,7 +173,9 @@ struct ApiServer::Impl {
           Error e{res.status == 404 ? Errc::not_found : Errc::validation,
                   res.status == 404 ? "Not found" : "Bad request",
                   fmt::format("{} {}", req.method, req.path)};
-          if (res.status == 413) e = validation_error("Request body too large", "at most 16 MiB");
+          if (res.status == 413)
+            e = validation_error("Request body too large",
+                                 fmt::format("at most {} bytes", limits::kLargestBody));
           res.set_content(error_body(e), kJson);
           return httplib::Server::HandlerResponse::Handled;
         }));
@@ -133,6 +209,11 @@ struct ApiServer::Impl {
           {{"method", req.method}, {"route", route}, {"status", std::to_string(res.status)}});
       app.metrics().observe("pulse_http_request_duration_seconds",
                             {{"method", req.method}, {"route", route}}, took.count());
+      // What a large body left behind goes back to the system now, not at this thread's next
+      // request: the parsers' buffers, and glibc's free memory (trimmed only then, as it
+      // walks the heap).
+      if (codec::trim_thread_parsers(limits::kParserKeep) || req.body.size() > limits::kParserKeep)
+        ::malloc_trim(0);
     });
     server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
       request_start = std::chrono::steady_clock::now();
@@ -142,6 +223,26 @@ struct ApiServer::Impl {
         id = make_id("req", std::chrono::time_point_cast<Millis>(std::chrono::system_clock::now()),
                      ports.secrets().random64());
       res.set_header("X-Request-Id", id);
+      if (req.method == "PRI") {  // HTTP/2's preface: httplib would read its body unbounded
+        reply(res, 400, error_body(validation_error("HTTP/2 is not served", "use HTTP/1.1")));
+        return httplib::Server::HandlerResponse::Handled;
+      }
+      if (auto refused = screen(req)) {
+        const auto body = error_body(refused->second);
+        if (!reads_body(req.method)) {
+          reply(res, refused->first, body);
+          return httplib::Server::HandlerResponse::Handled;
+        }
+        // The request object is httplib's own, non-const: only its handler's view is const.
+        auto& mutable_req = const_cast<httplib::Request&>(req);
+        refusal = Refusal{refused->first, body, std::move(mutable_req.path)};
+        mutable_req.path = kRefusedPath;
+        return httplib::Server::HandlerResponse::Unhandled;
+      }
+      // Neither a length nor chunks: no body (RFC 9112), where httplib 0.11 would read until
+      // the connection closes.
+      if (reads_body(req.method) && !req.has_header("Content-Length"))
+        const_cast<httplib::Request&>(req).set_header("Content-Length", "0");
       // pulse serve --read-only has no log to append to: every write route refuses, alike.
       if (app.options().read_only && req.method != "GET" && req.method != "HEAD") {
         res.set_header("Allow", "GET, HEAD");
@@ -174,7 +275,24 @@ Result<int> ApiServer::bind(const std::string& host, int port) {
                  fmt::format("{}:{} is not available", host, port)};
   // A burst of new connections (load balancers, benchmarks) must queue, not be dropped.
   if (impl_->listen_fd >= 0) ::listen(impl_->listen_fd, 4096);
+  auto& url = impl_->options.public_url;
+  if (url.empty()) {
+    // A wildcard address names no host a phone could reach: the machine's name stands in.
+    std::string name = host;
+    if (host.empty() || host == "0.0.0.0" || host == "::" || host == "[::]") {
+      char buf[256] = {};
+      name = ::gethostname(buf, sizeof buf - 1) == 0 && buf[0] ? buf : "localhost";
+    } else if (host.find(':') != std::string::npos && !host.starts_with("[")) {
+      name = "[" + host + "]";  // an IPv6 literal
+    }
+    url =
+        fmt::format("{}://{}:{}", impl_->options.tls_cert.empty() ? "http" : "https", name, bound);
+  }
   return bound;
+}
+
+const std::string& ApiServer::public_url() const {
+  return impl_->options.public_url;
 }
 
 void ApiServer::run() {

@@ -27,6 +27,10 @@ struct ServerOptions {
   // The reverse proxy in front (--trusted-proxy): from a peer in this range the client is the
   // address the proxy appended to X-Forwarded-For; otherwise the header is never read.
   std::optional<service::AddressRange> trusted_proxy;
+  // The base URL phones and links use to reach this server (scheme://host[:port], no path),
+  // from configuration only: request headers (Host, X-Forwarded-*) are the caller's to choose.
+  // Empty: derived by bind() from the listen address (https with tls_cert).
+  std::string public_url;
 };
 
 class ApiServer {
@@ -34,8 +38,10 @@ class ApiServer {
   ApiServer(App& app, ServerOptions options = {});
   ~ApiServer();
 
-  // Binds host:port (port 0: any free port) and returns the bound port.
+  // Binds host:port (port 0: any free port) and returns the bound port. Without a configured
+  // public URL, sets it from host and the bound port.
   Result<int> bind(const std::string& host, int port);
+  const std::string& public_url() const;
   // Serves until stop(); blocks.
   void run();
   void stop();

@@ -31,6 +31,7 @@ template <service::CampaignAction Action>
 void control(const Context& ctx, const Req& req, Res& res) {
   auto caller = ctx.authenticate(req);
   if (!caller) return reply_error(res, caller.error());
+  if (auto st = check_unused_body(req.body); !st) return reply_error(res, st.error());
   auto c = service::control_campaign(ctx.service, caller->org, req.matches[1], Action);
   if (!c) return reply_error(res, c.error());
   reply(res, 200, campaign_json(*c));

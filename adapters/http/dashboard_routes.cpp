@@ -11,6 +11,7 @@
 #include "adapters/auth/crypto.h"
 #include "adapters/http/browser_sessions.h"
 #include "adapters/http/json_views.h"
+#include "adapters/http/request_json.h"
 #include "fmt/format.h"
 
 // Defined by the generated dashboard_assets.cpp (.incbin of the built files).
@@ -146,6 +147,7 @@ void clear_cookies(const Req& req, Res& res) {
 
 // POST /api/auth/logout: ends the browser session of the cookie (and clears the cookies).
 void logout(const Context& ctx, const Req& req, Res& res) {
+  if (auto st = check_unused_body(req.body); !st) return reply_error(res, st.error());
   const auto id = cookie_value(req, kSessionCookie);
   if (!id.empty()) {
     // Same rules as any write with the cookie: a cross-site page can't log a user out.

@@ -92,13 +92,12 @@ Result<std::string> qr_svg(const std::string& text) {
       size, size * 8, path);
 }
 
-// What the phone scans: {"server": <this server as the caller reached it>, "pairingToken"}.
-std::string qr_payload(const Req& req, const std::string& token) {
-  const auto host = req.get_header_value("Host");
+// What the phone scans: {"server": the configured public URL, "pairingToken"}. Never the
+// request's Host: whoever sends the request would choose where the phone goes.
+std::string qr_payload(const Context& ctx, const std::string& token) {
   JsonWriter w;
   w.begin_object()
-      .field("server", (req.ssl ? "https://" : "http://") +
-                           (host.empty() ? std::string("127.0.0.1:8080") : host))
+      .field("server", ctx.options.public_url)
       .field("pairingToken", token)
       .end_object();
   return w.take();
@@ -131,6 +130,7 @@ Result<GatewayCaller> gateway_auth(const Context& ctx, const Req& req) {
 void create_pairing(const Context& ctx, const Req& req, Res& res) {
   auto caller = ctx.authenticate(req);
   if (!caller) return reply_error(res, caller.error());
+  if (auto st = check_unused_body(req.body); !st) return reply_error(res, st.error());
   auto p = service::create_pairing(ctx.service, caller->org);
   if (!p) return reply_error(res, p.error());
   auto code = create_pairing_code(ctx, caller->org, p->expires_at);  // for the SMSGate app
@@ -140,7 +140,7 @@ void create_pairing(const Context& ctx, const Req& req, Res& res) {
       .field("pairingToken", p->token)
       .field("code", *code)
       .field("expiresAt", format_iso8601(p->expires_at))
-      .field("qrPayload", qr_payload(req, p->token))
+      .field("qrPayload", qr_payload(ctx, p->token))
       .field("qrSvgUrl", fmt::format("/api/devices/pairing/{}/qr.svg", p->token))
       .end_object();
   reply(res, 201, w.take());
@@ -155,7 +155,7 @@ void pairing_qr(const Context& ctx, const Req& req, Res& res) {
   if (!pairing) return reply_error(res, pairing.error());
   if (!*pairing || (*pairing)->used || (*pairing)->expires_at <= ctx.app.clock().now())
     return reply_error(res, gone);
-  auto svg = qr_svg(qr_payload(req, token));
+  auto svg = qr_svg(qr_payload(ctx, token));
   if (!svg) return reply_error(res, svg.error());
   res.status = 200;
   res.set_header("Cache-Control", "no-store");

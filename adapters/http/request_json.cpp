@@ -4,6 +4,8 @@
 
 #include <set>
 
+#include "adapters/codec/thread_parser.h"
+#include "domain/text.h"
 #include "fmt/format.h"
 
 namespace pulse::http {
@@ -15,10 +17,10 @@ using simdjson::dom::object;
 
 constexpr const char* kInvalidBody = "Invalid request body";
 
-// One parser per thread: a body is decoded into structs before the next parse.
+// One parser per thread (codec/thread_parser.h): a document is decoded into structs before
+// the next parse, and the HTTP layer trims what a large one left.
 simdjson::dom::parser& parser() {
-  thread_local simdjson::dom::parser p;
-  return p;
+  return codec::thread_parser(codec::ParserSlot::requests);
 }
 
 // Parses a body that must be a JSON object.
@@ -32,6 +34,19 @@ Result<object> parse_object(std::string_view json) {
     return validation_error(kInvalidBody, "the body must be a JSON object");
   return o;
 }
+
+}  // namespace
+
+Status check_unused_body(std::string_view body) {
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return ok_status();
+  element doc;
+  if (auto err = parser().parse(body.data(), body.size()).get(doc))
+    return validation_error(kInvalidBody,
+                            fmt::format("invalid JSON: {}", simdjson::error_message(err)));
+  return ok_status();
+}
+
+namespace {
 
 // Reads fields of one JSON object, remembering the first problem. `where` names the object in
 // error details ("recipients[3]").
@@ -182,10 +197,12 @@ Result<T> read_request(std::string_view json) {
   return out;
 }
 
+// An optional one-line text field: at most `max` bytes, and the rule for text from outside.
 Status check_text(const std::optional<std::string>& s, std::string_view name, size_t max) {
-  if (s && s->size() > max)
+  if (!s) return ok_status();
+  if (s->size() > max)
     return validation_error(kInvalidBody, fmt::format("{} is longer than {}", name, max));
-  return ok_status();
+  return pulse::check_text(name, *s);
 }
 
 struct RawSim {

@@ -16,6 +16,11 @@
 
 namespace pulse::http {
 
+// The body of a route that reads nothing from it (POST /api/devices/pairing, a campaign's
+// pause, ...): empty is fine, anything else must be well-formed JSON (400 otherwise), as on the
+// routes that read theirs.
+Status check_unused_body(std::string_view body);
+
 // An object of string fields: each of `required` must be a string, each of `optional` a string
 // or absent/null; other fields are ignored.
 Result<std::map<std::string, std::string>> decode_strings(

@@ -5,6 +5,7 @@
 #include "adapters/auth/crypto.h"
 #include "adapters/codec/json_codec.h"
 #include "adapters/webhooks/signing.h"
+#include "adapters/webhooks/url.h"
 #include "domain/ids.h"
 #include "fmt/format.h"
 

@@ -15,6 +15,7 @@
 #include "adapters/http/routes.h"
 #include "domain/ids.h"
 #include "domain/plans.h"
+#include "domain/text.h"
 #include "fmt/format.h"
 
 namespace pulse::http {
@@ -125,6 +126,9 @@ void register_phone(const Context& ctx, const Req& req, Res& res) {
     return reply_error(res, invalid);
   auto body = sg::decode_register(req.body);
   if (!body) return reply_error(res, body.error());
+  if (auto st = check_text("name", body->name); !st) return reply_error(res, st.error());
+  for (const auto& sim : body->sims)
+    if (auto st = check_text("carrierName", sim.carrier); !st) return reply_error(res, st.error());
   const OrgId org = (*pairing)->org;
   const std::string token = "gw_" + auth::random_hex(24);
   const DeviceId device{make_id(id_prefix::device, ctx.app.clock().now(), random64(ctx))};

@@ -106,6 +106,7 @@ void remove(const Context& ctx, const Req& req, Res& res) {
 void rotate(const Context& ctx, const Req& req, Res& res) {
   auto caller = ctx.authenticate(req);
   if (!caller) return reply_error(res, caller.error());
+  if (auto st = check_unused_body(req.body); !st) return reply_error(res, st.error());
   auto rotated = service::rotate_webhook_secret(ctx.service, caller->org, req.matches[1]);
   if (!rotated) return reply_error(res, rotated.error());
   const auto& after = rotated->view;
@@ -122,6 +123,7 @@ void rotate(const Context& ctx, const Req& req, Res& res) {
 void test(const Context& ctx, const Req& req, Res& res) {
   auto caller = ctx.authenticate(req);
   if (!caller) return reply_error(res, caller.error());
+  if (auto st = check_unused_body(req.body); !st) return reply_error(res, st.error());
   auto view = service::ping_webhook(ctx.service, caller->org, req.matches[1]);
   if (!view) return reply_error(res, view.error());
   JsonWriter w;
@@ -200,6 +202,7 @@ void deliveries(const Context& ctx, const Req& req, Res& res) {
 void retry(const Context& ctx, const Req& req, Res& res) {
   auto caller = ctx.authenticate(req);
   if (!caller) return reply_error(res, caller.error());
+  if (auto st = check_unused_body(req.body); !st) return reply_error(res, st.error());
   auto view = load(ctx, caller->org, req.matches[1]);
   if (!view) return reply_error(res, view.error());
   const std::string id = req.matches[2];

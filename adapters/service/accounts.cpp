@@ -4,10 +4,19 @@
 #include <cctype>
 
 #include "adapters/service/errors.h"
+#include "domain/text.h"
 #include "fmt/format.h"
 
 namespace pulse::service {
 namespace {
+
+// Names of users, organisations and API keys: one line of at most kMaxNameLength bytes.
+Status check_name(std::string_view field, std::string_view name) {
+  if (name.size() > kMaxNameLength)
+    return validation_error("Name too long",
+                            fmt::format("use at most {} characters", kMaxNameLength));
+  return check_text(field, name);
+}
 
 Status check_password(const std::string& password) {
   if (password.size() < 8 || password.size() > 256)
@@ -35,6 +44,7 @@ MintedKey mint_key(const Deps& d, std::string name) {
 }  // namespace
 
 Result<std::string> normalise_email(std::string email) {
+  if (auto st = check_text("email", email); !st) return st.error();
   std::transform(email.begin(), email.end(), email.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   const auto at = email.find('@');
@@ -54,8 +64,8 @@ Result<SignedUp> sign_up(const Deps& d, const SignUp& in) {
   auto email = normalise_email(in.email);
   if (!email) return email.error();
   if (auto st = check_password(in.password); !st) return st.error();
-  if (in.name.size() > 200 || in.organization_name.size() > 200)
-    return validation_error("Name too long", "use at most 200 characters");
+  if (auto st = check_name("name", in.name); !st) return st.error();
+  if (auto st = check_name("organizationName", in.organization_name); !st) return st.error();
   const auto now = d.clock.now();
   const UserId user{make_id(id_prefix::user, now, d.secrets.random64())};
   const OrgId org{make_id(id_prefix::org, now, d.secrets.random64())};
@@ -76,6 +86,7 @@ Result<SignedUp> sign_up(const Deps& d, const SignUp& in) {
 
 Result<CreatedKey> create_api_key(const Deps& d, const OrgId& org, const std::string& actor,
                                   const std::string& name) {
+  if (auto st = check_name("name", name); !st) return st.error();
   auto minted = mint_key(d, name.empty() ? "API key" : name);
   const auto id = minted.key.id;
   if (auto st = d.log.execute(org, CreateApiKey{minted.key, actor}); !st) return st.error();
@@ -102,8 +113,9 @@ Result<projections::OrganizationView> create_organization(const Deps& d,
                                                           const std::optional<UserId>& user,
                                                           Plan plan, const std::string& name) {
   if (auto st = may_create_organization(user); !st) return st.error();
-  if (name.empty() || name.size() > 200)
-    return validation_error("Invalid name", "use 1 to 200 characters");
+  if (name.empty() || name.size() > kMaxNameLength)
+    return validation_error("Invalid name", fmt::format("use 1 to {} characters", kMaxNameLength));
+  if (auto st = check_text("name", name); !st) return st.error();
   auto found = d.reads.user(*user);
   if (!found) return found.error();
   if (!*found) return Error{Errc::unauthorized, "Invalid or expired token", ""};

@@ -10,8 +10,10 @@
 namespace pulse::service {
 
 inline constexpr std::string_view kApiKeyPrefix = "pk_live_";
+// Users', organisations' and API keys' names, in bytes.
+inline constexpr size_t kMaxNameLength = 200;
 
-// Lower-cases and checks an address like ada@example.com.
+// Lower-cases and checks an address like ada@example.com (one line: no control characters).
 Result<std::string> normalise_email(std::string email);
 // Whether `key` has the shape of an API key secret (pk_live_ and 32 hex digits).
 bool looks_like_api_key(std::string_view key);
@@ -34,7 +36,7 @@ struct CreatedKey {
   projections::ApiKeyView view;
 };
 // `actor` is who creates it (a user or key id, as the log records it); an empty name is
-// "API key".
+// "API key". Names are one line of at most kMaxNameLength bytes.
 Result<CreatedKey> create_api_key(const Deps& d, const OrgId& org, const std::string& actor,
                                   const std::string& name);
 // Revokes and returns the key as it is now.

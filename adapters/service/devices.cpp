@@ -2,6 +2,7 @@
 
 #include "adapters/service/errors.h"
 #include "domain/phone.h"
+#include "domain/text.h"
 #include "fmt/format.h"
 
 namespace pulse::service {
@@ -13,6 +14,16 @@ Result<Pairing> create_pairing(const Deps& d, const OrgId& org) {
   return p;
 }
 
+Status check_device_profile(const gateway::DeviceProfile& device) {
+  for (const auto& [field, value] :
+       {std::pair{"deviceName", &device.device_name}, std::pair{"model", &device.model},
+        std::pair{"osVersion", &device.os_version}, std::pair{"appVersion", &device.app_version}})
+    if (auto st = check_text(field, *value); !st) return st.error();
+  for (const auto& sim : device.sims)
+    if (auto st = check_text("carrier", sim.carrier); !st) return st.error();
+  return ok_status();
+}
+
 bool looks_like_pairing_token(std::string_view token) {
   return token.starts_with("pt_") && token.size() == 35;
 }
@@ -21,6 +32,7 @@ Result<Registered> register_device(const Deps& d, const std::string& pairing_tok
                                    const gateway::DeviceProfile& device) {
   const Error invalid{Errc::unauthorized, "Invalid or expired pairing token",
                       "Create a new QR code in the dashboard and scan it again."};
+  if (auto st = check_device_profile(device); !st) return st.error();
   const auto pairing_hash = d.secrets.sha256_hex(pairing_token);
   auto pairing = d.reads.pairing(pairing_hash);
   if (!pairing) return pairing.error();
@@ -50,6 +62,8 @@ Status update_device(const Deps& d, const OrgId& org, const DeviceId& device,
                      const std::optional<std::vector<int32_t>>& sending_slots) {
   if (name && (name->empty() || name->size() > 200))
     return validation_error("Invalid deviceName", "use 1 to 200 characters");
+  if (name)
+    if (auto st = check_text("deviceName", *name); !st) return st.error();
   return d.log.execute(org, UpdateDevice{device, name, sending_slots});
 }
 
@@ -57,6 +71,8 @@ Result<Received> receive_sms(const Deps& d, const OrgId& org, const DeviceId& de
                              const InboundSms& in) {
   if (in.from.empty() || in.from.size() > 32)
     return validation_error("Invalid from", "the sender's number, 1 to 32 bytes");
+  if (auto st = check_text("from", in.from); !st) return st.error();
+  if (auto st = check_text("body", in.body, TextKind::multi_line); !st) return st.error();
   if (in.body.size() > kMaxInboundBody)
     return validation_error("Message too long",
                             fmt::format("body: at most {} bytes", kMaxInboundBody));

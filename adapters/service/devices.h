@@ -18,6 +18,8 @@ struct Pairing {
   TimePoint expires_at;
 };
 Result<Pairing> create_pairing(const Deps& d, const OrgId& org);
+// What a phone says about itself (name, model, versions, carriers) is one line of text each.
+Status check_device_profile(const gateway::DeviceProfile& device);
 // Whether `token` has the shape of a pairing token.
 bool looks_like_pairing_token(std::string_view token);
 

@@ -1,6 +1,7 @@
 #include "adapters/service/opt_outs.h"
 
 #include "adapters/service/errors.h"
+#include "domain/text.h"
 #include "fmt/format.h"
 
 namespace pulse::service {
@@ -20,6 +21,7 @@ Result<projections::OptOutView> add_opt_out(const Deps& d, const OrgId& org, std
   if (reason.size() > kMaxOptOutReason)
     return validation_error("Reason is too long",
                             fmt::format("at most {} bytes", kMaxOptOutReason));
+  if (auto st = check_text("reason", reason); !st) return st.error();
   if (auto st = d.log.execute(org, AddOptOut{phone->e164, reason}); !st) return st.error();
   // Absent: removed again by a racing request before this one read it back.
   return present_or(d.reads.opt_out(org, phone->e164), not_found("Opt-out not found"));

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "adapters/service/errors.h"
+#include "domain/text.h"
 #include "domain/webhooks.h"
 #include "fmt/format.h"
 
@@ -29,6 +30,8 @@ Status check_description(const std::optional<std::string>& d) {
   if (d && d->size() > kMaxWebhookDescription)
     return validation_error("Invalid description",
                             fmt::format("at most {} characters", kMaxWebhookDescription));
+  if (d)
+    if (auto st = check_text("description", *d); !st) return st.error();
   return ok_status();
 }
 
@@ -51,6 +54,7 @@ Result<CreatedWebhook> create_webhook(const Deps& d, const OrgId& org, const Web
   if (auto st = check_description(in.description); !st) return st.error();
   auto events = check_events(*in.events);
   if (!events) return events.error();
+  if (auto st = check_text("url", *in.url); !st) return st.error();
   if (auto st = d.urls.check(*in.url); !st) return st.error();
   const WebhookId id{make_id(id_prefix::webhook, d.clock.now(), d.secrets.random64())};
   auto secret = d.secrets.webhook_secret();
@@ -73,8 +77,10 @@ Result<projections::WebhookView> update_webhook(const Deps& d, const OrgId& org,
     if (!events) return events.error();
     cmd.events = *events;
   }
-  if (in.url)
+  if (in.url) {
+    if (auto st = check_text("url", *in.url); !st) return st.error();
     if (auto st = d.urls.check(*in.url); !st) return st.error();
+  }
   if (auto st = d.log.execute(org, cmd); !st) return st.error();
   return find_webhook(d, org, view.id.value);
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "domain/result.h"
+#include "projections/table.h"
 
 namespace pulse::store {
 
@@ -19,7 +20,7 @@ struct WriteOp {
   std::optional<std::string> value;  // nullopt deletes
 };
 
-class KvStore {
+class KvStore : public projections::KvReader {
  public:
   // `derived`: the store holds only what can be derived again from the log (read models): its
   // unsynced writes skip RocksDB's write-ahead log. A crash then loses the writes since the
@@ -30,16 +31,10 @@ class KvStore {
   // `status` while serving) keep the WAL; rebuilds into a fresh store (`replay --into`) don't.
   static Result<std::unique_ptr<KvStore>> open(const std::filesystem::path& dir,
                                                bool read_only = false, bool derived = false);
-  virtual ~KvStore() = default;
-
-  virtual Result<std::optional<std::string>> get(std::string_view key) = 0;
+  Result<std::optional<std::string>> get(std::string_view key) override = 0;
   // Atomic: all or nothing.
   virtual Status write(const std::vector<WriteOp>& ops, bool sync = false) = 0;
-  // Visits keys starting with `prefix` in order (reverse: descending), from `start`
-  // (inclusive; empty: the first/last key of the prefix), until `visit` returns false.
-  virtual Status scan(
-      std::string_view prefix, std::string_view start, bool reverse,
-      const std::function<bool(std::string_view key, std::string_view value)>& visit) = 0;
+  // scan (projections::KvReader): keys starting with a prefix, in order, from a start key.
   virtual const std::filesystem::path& dir() const = 0;
 };
 
@@ -54,6 +49,10 @@ class Overlay {
   // Erases every key starting with `prefix`, in the base and pending alike.
   Status erase_prefix(std::string_view prefix);
   bool empty() const { return pending_.empty(); }
+  // The writes not taken yet (nullopt: erased).
+  const std::map<std::string, std::optional<std::string>, std::less<>>& pending() const {
+    return pending_;
+  }
   std::vector<WriteOp> take();
 
  private:

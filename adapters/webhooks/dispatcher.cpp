@@ -15,10 +15,12 @@
 #include <thread>
 
 #include "adapters/codec/json_codec.h"
+#include "adapters/codec/value_codec.h"
 #include "adapters/runtime/logging.h"
 #include "adapters/runtime/read_models.h"
 #include "adapters/runtime/worker.h"
 #include "adapters/webhooks/signing.h"
+#include "adapters/webhooks/url.h"
 #include "domain/ids.h"
 #include "fmt/format.h"
 
@@ -108,14 +110,14 @@ struct Dispatcher::Impl {
   Status place_cursors() {
     std::vector<store::WriteOp> ops;
     for (int32_t p = 0; p < partitions; ++p) {
-      std::string last;
-      auto st = views.scan(runtime::keys::outbox_prefix(Partition{p}), "", true,
-                           [&](std::string_view key, std::string_view) {
-                             last = std::string(key);
-                             return false;
-                           });
-      if (!st) return st;
-      if (!last.empty()) ops.push_back({keys::cursor(p), last});
+      projections::ScanRange newest;
+      newest.reverse = true;
+      newest.limit = 1;
+      auto page = projections::scan_page(
+          views, codec::value_codec(), projections::table::outbox(Partition{p}), newest,
+          [](std::string_view, const projections::OutboxRecord&) { return true; });
+      if (!page) return page.error();
+      if (!page->last_key.empty()) ops.push_back({keys::cursor(p), page->last_key});
     }
     ops.push_back({std::string(keys::kInit), std::string("1")});
     return store.kv().write(ops, true);
@@ -179,23 +181,15 @@ struct Dispatcher::Impl {
   Result<bool> handover(int32_t p) {
     auto cursor = store.kv().get(keys::cursor(p));
     if (!cursor) return cursor.error();
-    const std::string start = *cursor ? **cursor + '\0' : std::string();
-    std::vector<projections::OutboxRecord> records;
-    std::string last;
-    std::optional<Error> error;
-    auto st = views.scan(runtime::keys::outbox_prefix(Partition{p}), start, false,
-                         [&](std::string_view key, std::string_view value) {
-                           auto r = codec::decode<projections::OutboxRecord>(value);
-                           if (!r) {
-                             error = r.error();
-                             return false;
-                           }
-                           records.push_back(std::move(r).value());
-                           last = std::string(key);
-                           return records.size() < kHandoverBatch;
-                         });
-    if (!st) return st.error();
-    if (error) return *error;
+    projections::ScanRange next;  // strictly after the cursor
+    if (*cursor) next.start = **cursor;
+    next.limit = kHandoverBatch;
+    auto page = projections::scan_page(
+        views, codec::value_codec(), projections::table::outbox(Partition{p}), next,
+        [](std::string_view, const projections::OutboxRecord&) { return true; });
+    if (!page) return page.error();
+    auto& records = page->values;
+    const std::string& last = page->last_key;
     if (records.empty()) return false;
     const auto now = clock.now();
     std::lock_guard lock(store_mu);
@@ -346,7 +340,7 @@ struct Dispatcher::Impl {
   };
 
   const projections::WebhookSet* endpoints(Clients& c, const OrgId& org) {
-    auto raw = views.get(runtime::keys::webhooks(org));
+    auto raw = views.get(projections::table::webhooks(org).bytes);
     if (!raw) return nullptr;
     auto& [bytes, set] = c.sets[org.value];
     if (!*raw) {

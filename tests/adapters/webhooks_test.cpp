@@ -22,6 +22,7 @@
 #include "adapters/webhooks/delivery_store.h"
 #include "adapters/webhooks/dispatcher.h"
 #include "adapters/webhooks/signing.h"
+#include "adapters/webhooks/url.h"
 #include "fmt/format.h"
 #include "projections/read_model.h"
 #include "tests/support/eventually.h"
@@ -126,28 +127,163 @@ TEST_CASE("webhook URLs: http and https only, with a host") {
   REQUIRE(plain);
   CHECK(plain->host == "::1");
   CHECK(plain->port == 80);
-  for (auto bad : {"ftp://example.com/", "file:///etc/passwd", "example.com/x", "http:///x",
-                   "http://user:pw@example.com/", "http://example.com:99999/", "gopher://x"})
+  for (auto bad :
+       {"ftp://example.com/", "file:///etc/passwd", "example.com/x", "http:///x",
+        "http://user:pw@example.com/", "http://user@example.com/", "http://example.com:99999/",
+        "http://example.com:0/", "http://example.com:8a/", "gopher://x", "http://exa mple.com/",
+        "http://example.com/a b", "http://[::1/", "http://[v1.x]/", "http://ex%41mple.com/",
+        "http://example.com\x01/", "http://example.com\r\n/", "//example.com/", ""})
     CHECK_MESSAGE(!parse_url(bad), bad);
+  auto bare = parse_url("HTTP://Example.com");
+  REQUIRE(bare);
+  CHECK(bare->scheme == "http");
+  CHECK(bare->target == "/");
+  auto trailing = parse_url("http://example.com/a/?q=%20#x");
+  REQUIRE(trailing);
+  CHECK(trailing->target == "/a/?q=%20");
+  auto v4 = parse_url("https://203.0.113.9:8443");
+  REQUIRE(v4);
+  CHECK(v4->host == "203.0.113.9");
+  CHECK(v4->port == 8443);
 }
 
-TEST_CASE("private, loopback and link-local addresses are recognised") {
-  for (auto ip :
-       {"127.0.0.1", "127.8.9.1", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1",
-        "169.254.169.254", "0.0.0.0", "100.64.0.1", "224.0.0.1", "::1", "::", "fe80::1", "fc00::1",
-        "fd12:3456::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "not-an-ip"})
-    CHECK_MESSAGE(is_private_address(ip), ip);
-  for (auto ip : {"8.8.8.8", "172.32.0.1", "192.169.0.1", "1.1.1.1", "2606:4700::1111"})
-    CHECK_MESSAGE(!is_private_address(ip), ip);
-  auto local = parse_url("http://127.0.0.1:9/hook");
+// Every address case of the webhook URL guard: `allowed` when globally reachable (IANA IPv4
+// and IPv6 Special-Purpose Address Registries), the IPv4 inside IPv6 forms judged as IPv4.
+struct AddressCase {
+  const char* ip;
+  bool allowed;
+};
+constexpr AddressCase kAddressCases[] = {
+    // IPv4, globally reachable.
+    {"8.8.8.8", true},
+    {"1.1.1.1", true},
+    {"172.32.0.1", true},
+    {"172.15.255.255", true},
+    {"192.169.0.1", true},
+    {"100.128.0.1", true},
+    {"100.63.255.255", true},
+    {"198.20.0.1", true},
+    {"198.17.255.255", true},
+    {"192.31.196.1", true},  // AS112
+    {"192.52.193.1", true},  // AMT
+    {"192.175.48.1", true},  // AS112 direct delegation
+    {"223.255.255.255", true},
+    // IPv4, not globally reachable.
+    {"0.0.0.0", false},
+    {"0.1.2.3", false},
+    {"10.1.2.3", false},
+    {"100.64.0.1", false},
+    {"100.127.255.255", false},
+    {"127.0.0.1", false},
+    {"127.8.9.1", false},
+    {"169.254.169.254", false},  // cloud metadata
+    {"172.16.0.1", false},
+    {"172.31.255.255", false},
+    {"192.0.0.1", false},
+    {"192.0.0.8", false},
+    {"192.0.0.9", false},  // PCP anycast: refused with all of 192.0.0.0/24
+    {"192.0.0.170", false},
+    {"192.0.2.1", false},
+    {"192.88.99.1", false},
+    {"192.168.1.1", false},
+    {"198.18.0.1", false},
+    {"198.19.255.255", false},
+    {"198.51.100.7", false},
+    {"203.0.113.9", false},
+    {"224.0.0.1", false},
+    {"239.255.255.250", false},
+    {"240.0.0.1", false},
+    {"255.255.255.255", false},
+    // IPv6, globally reachable.
+    {"2606:4700::1111", true},
+    {"2001:4860:4860::8888", true},
+    {"2a00:1450:4001::200e", true},
+    {"2620:4f:8000::1", true},            // AS112
+    {"::ffff:8.8.8.8", true},             // IPv4-mapped, public
+    {"::8.8.8.8", true},                  // IPv4-compatible, public
+    {"64:ff9b::808:808", true},           // NAT64 of 8.8.8.8
+    {"2002:808:808::1", true},            // 6to4 of 8.8.8.8
+    {"2001:0:808:808::f7f7:f7f7", true},  // Teredo: server 8.8.8.8, client 8.8.8.8
+    // IPv6, not globally reachable.
+    {"::", false},
+    {"::1", false},
+    {"::ffff:127.0.0.1", false},
+    {"::ffff:10.0.0.1", false},
+    {"::ffff:169.254.169.254", false},
+    {"::127.0.0.1", false},
+    {"::0.0.0.2", false},
+    {"64:ff9b::7f00:1", false},            // NAT64 of 127.0.0.1
+    {"64:ff9b::a00:1", false},             // NAT64 of 10.0.0.1
+    {"64:ff9b:1::808:808", false},         // local-use NAT64
+    {"2002:7f00:1::1", false},             // 6to4 of 127.0.0.1
+    {"2002:c0a8:101::1", false},           // 6to4 of 192.168.1.1
+    {"2001:0:7f00:1::f7f7:f7f7", false},   // Teredo server 127.0.0.1
+    {"2001:0:808:808::80ff:fefe", false},  // Teredo client 127.0.1.1
+    {"2001:2::1", false},                  // benchmarking (in 2001::/23)
+    {"2001:10::1", false},                 // ORCHID (in 2001::/23)
+    {"2001:db8::1", false},
+    {"3fff::1", false},
+    {"100::1", false},   // discard-only
+    {"5f00::1", false},  // SRv6 SIDs
+    {"fc00::1", false},
+    {"fd12:3456::1", false},
+    {"fe80::1", false},
+    {"febf::1", false},
+    {"fec0::1", false},  // site-local (deprecated)
+    {"ff02::1", false},
+    {"4000::1", false},  // outside global unicast
+    // Not an address.
+    {"not-an-ip", false},
+    {"", false},
+    {"1.2.3", false},
+};
+
+TEST_CASE("the webhook address guard: every special-purpose block refused, public ones allowed") {
+  for (const auto& c : kAddressCases) {
+    INFO(c.ip);
+    CHECK(is_private_address(c.ip) == !c.allowed);
+    CHECK(special_purpose(c.ip).has_value() == !c.allowed);
+  }
+  CHECK(special_purpose("64:ff9b::7f00:1") == "NAT64 address of 127.0.0.1: loopback (127.0.0.0/8)");
+  CHECK(special_purpose("fec0::1") == "site-local (fec0::/10)");
+  CHECK(special_purpose("198.18.0.1") == "benchmarking (198.18.0.0/15)");
+}
+
+TEST_CASE("webhook URLs with a literal address are refused unless private ones are allowed") {
+  for (const auto& c : kAddressCases) {
+    const std::string ip = c.ip;
+    if (ip.empty() || ip == "not-an-ip" || ip == "1.2.3") continue;
+    const auto text =
+        ip.find(':') == std::string::npos ? "http://" + ip + "/hook" : "http://[" + ip + "]/hook";
+    INFO(text);
+    auto url = parse_url(text);
+    REQUIRE(url);
+    auto checked = resolve_public(*url, false);
+    CHECK(checked.ok() == c.allowed);
+    if (!checked) {
+      CHECK(checked.error().code == Errc::validation);
+      CHECK(checked.error().message == "Webhook URL not allowed");
+    }
+    // pulse serve --allow-private-webhooks: every address goes.
+    auto allowed = resolve_public(*url, true);
+    REQUIRE(allowed);
+    CHECK(*allowed == url->host);
+  }
+  // Names are resolved and every address checked: localhost is loopback.
+  auto local = parse_url("http://localhost:9/hook");
   REQUIRE(local);
   auto refused = resolve_public(*local, false);
   REQUIRE_FALSE(refused);
-  CHECK(refused.error().code == Errc::validation);
   CHECK(refused.error().message == "Webhook URL not allowed");
-  auto allowed = resolve_public(*local, true);
-  REQUIRE(allowed);
-  CHECK(*allowed == "127.0.0.1");
+  CHECK(resolve_public(*local, true));
+  // Other spellings of 127.0.0.1 are names to the URL parser; the resolver reads them as the
+  // address they are, and that is checked.
+  for (auto text : {"http://127.1/", "http://2130706433/", "http://0x7f.0.0.1/"}) {
+    auto u = parse_url(text);
+    if (!u) continue;  // refused as a URL: fine too
+    INFO(text);
+    CHECK_FALSE(resolve_public(*u, false));
+  }
 }
 
 TEST_CASE("the projector writes one outbox record per subscribed endpoint, the same on rebuild") {

@@ -125,5 +125,27 @@ TEST_CASE("strings and keys are escaped per RFC 8259") {
   CHECK(w.str() == R"({"k\"ey\n":"v\\al"})");
 }
 
+TEST_CASE("invalid UTF-8 is written as U+FFFD, so the output is always valid JSON") {
+  auto quoted = [](std::string_view s) {
+    std::string out;
+    append_json_string(out, s);
+    return out;
+  };
+  const std::string fffd = "\xEF\xBF\xBD";
+  CHECK(quoted("\xFF") == "\"" + fffd + "\"");                        // a path segment's %FF
+  CHECK(quoted("ab\xC3") == "\"ab" + fffd + "\"");                    // cut short at the end
+  CHECK(quoted("\xC3\x28x") == "\"" + fffd + "(x\"");                 // a bad continuation
+  CHECK(quoted("\xC0\xAF") == "\"" + fffd + fffd + "\"");             // overlong '/'
+  CHECK(quoted("\xED\xA0\x80") == "\"" + fffd + fffd + fffd + "\"");  // a surrogate
+  CHECK(quoted("\xF4\x90\x80\x80") == "\"" + fffd + fffd + fffd + fffd + "\"");  // > U+10FFFF
+  // Long runs take the 8-byte path: the bad byte is found wherever it sits.
+  CHECK(quoted("0123456789abcdef\xFE"
+               "0123456789") == "\"0123456789abcdef" + fffd + "0123456789\"");
+  CHECK(quoted("0123456789abcdef日本") == "\"0123456789abcdef日本\"");
+  JsonWriter w;
+  w.begin_object().field("\xFF", "ok\x80").end_object();
+  CHECK(w.str() == "{\"" + fffd + "\":\"ok" + fffd + "\"}");
+}
+
 }  // namespace
 }  // namespace pulse
