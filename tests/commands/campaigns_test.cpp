@@ -8,51 +8,15 @@
 #include "commands/decider.h"
 #include "commands/gateway.h"
 #include "fmt/format.h"
+#include "tests/support/decider_world.h"
 
 using namespace pulse;
 using namespace pulse::commands;
+using namespace pulse::testing;
 
 namespace {
 
-const TimePoint kT0 = from_unix_ms(1795329938000);  // 2026-11-22T06:05:38Z
-const OrgId kOrg{"org_01m80zvb19jvjvzb"};
-
-TimePoint at(int64_t seconds) {
-  return kT0 + Millis{seconds * 1000};
-}
-
-struct World {
-  DeciderConfig config;
-  DeciderState state;
-  std::vector<Event> log;
-  World() {
-    config.plans.free.monthly_sms = kUnlimited;
-    state.org.exists = true;
-  }
-  Result<std::vector<Event>> run(Command c, TimePoint t) {
-    const CommandEnvelope env{CommandId{make_id(id_prefix::command, t, log.size())}, kOrg, t,
-                              std::move(c)};
-    auto r = decide(config, state, env);
-    if (r)
-      for (const auto& e : *r) {
-        evolve(config, state, e, t);
-        log.push_back(e);
-      }
-    return r;
-  }
-  std::vector<Event> must(Command c, TimePoint t) {
-    auto r = run(std::move(c), t);
-    REQUIRE_MESSAGE(r.ok(), r.error().message, ": ", r.error().details);
-    return std::move(r).value();
-  }
-  std::vector<Event> tick(TimePoint t) {
-    auto events = decide_tick(config, state, t);
-    for (const auto& e : events) {
-      evolve(config, state, e, t);
-      log.push_back(e);
-    }
-    return events;
-  }
+struct World : testing::DeciderWorld {
   DeviceId pair(int i, TimePoint t) {
     DeviceId d{make_id(id_prefix::device, kT0, static_cast<uint64_t>(i))};
     must(CreatePairing{"h" + d.value, t + Millis{600000}}, t);
@@ -62,7 +26,7 @@ struct World {
   }
   // Draft + chunks + launch, as the HTTP layer does.
   CampaignId campaign(int n, TimePoint t, std::optional<TimePoint> scheduled = std::nullopt) {
-    CampaignId id{make_id(id_prefix::campaign, t, log.size())};
+    CampaignId id{make_id(id_prefix::campaign, t, issued)};
     must(DraftCampaign{id, "C", "campaign", "Hi {{firstName}}", "cl_01m80zvb19jvjvzb", "L", n, n,
                        scheduled},
          t);
@@ -75,11 +39,6 @@ struct World {
     }
     must(LaunchCampaign{id}, t);
     return id;
-  }
-  std::vector<ClaimedMessage> claim(const DeviceId& d, int max, TimePoint t) {
-    for (const auto& e : must(ClaimMessages{d, max}, t))
-      if (auto* c = std::get_if<MessagesClaimed>(&e)) return c->messages;
-    return {};
   }
 };
 

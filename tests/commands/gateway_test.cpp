@@ -8,59 +8,16 @@
 #include "commands/decider.h"
 #include "commands/gateway.h"
 #include "fmt/format.h"
+#include "tests/support/decider_world.h"
 
 using namespace pulse;
 using namespace pulse::commands;
+using namespace pulse::testing;
 
 namespace {
 
-const TimePoint kT0 = from_unix_ms(1795329938000);  // 2026-11-22T06:05:38Z
-const OrgId kOrg{"org_01m80zvb19jvjvzb"};
-
-TimePoint at(int64_t seconds) {
-  return kT0 + Millis{seconds * 1000};
-}
-
-DeviceId device(int i) {
-  return DeviceId{make_id(id_prefix::device, kT0, static_cast<uint64_t>(i))};
-}
-
 // An organisation, its deciders' state, and a clock the test moves.
-struct World {
-  DeciderConfig config;
-  DeciderState state;
-  std::vector<Event> log;  // every event, in order
-
-  World() {
-    config.plans.free.monthly_sms = kUnlimited;
-    state.org.exists = true;
-  }
-
-  Result<std::vector<Event>> run(Command c, TimePoint t) {
-    const CommandEnvelope env{CommandId{make_id(id_prefix::command, t, log.size())}, kOrg, t,
-                              std::move(c)};
-    auto r = decide(config, state, env);
-    if (r)
-      for (const auto& e : *r) {
-        evolve(config, state, e, t);
-        log.push_back(e);
-      }
-    return r;
-  }
-  std::vector<Event> must(Command c, TimePoint t) {
-    auto r = run(std::move(c), t);
-    REQUIRE_MESSAGE(r.ok(), r.error().message, ": ", r.error().details);
-    return std::move(r).value();
-  }
-  std::vector<Event> tick(TimePoint t) {
-    auto events = decide_tick(config, state, t);
-    for (const auto& e : events) {
-      evolve(config, state, e, t);
-      log.push_back(e);
-    }
-    return events;
-  }
-
+struct World : testing::DeciderWorld {
   void pair(const DeviceId& d, TimePoint t, const std::vector<int32_t>& slots = {0}) {
     const std::string hash = "hash-" + d.value;
     must(CreatePairing{hash, t + Millis{600000}}, t);
@@ -70,22 +27,12 @@ struct World {
   }
   CampaignId send(int n, TimePoint t) {
     SendSms s;
-    s.campaign_id = CampaignId{make_id(id_prefix::campaign, t, log.size())};
+    s.campaign_id = CampaignId{make_id(id_prefix::campaign, t, issued)};
     s.message = "hi";
     for (int i = 0; i < n; ++i)
       s.recipients.push_back(Recipient{PhoneNumber{fmt::format("+1415555{:04}", i)}, ""});
     must(s, t);
     return s.campaign_id;
-  }
-  std::vector<ClaimedMessage> claim(const DeviceId& d, int max, TimePoint t) {
-    for (const auto& e : must(ClaimMessages{d, max}, t))
-      if (auto* c = std::get_if<MessagesClaimed>(&e)) return c->messages;
-    return {};
-  }
-  template <class E>
-  int count() const {
-    return static_cast<int>(std::count_if(
-        log.begin(), log.end(), [](const Event& e) { return std::holds_alternative<E>(e); }));
   }
 };
 

@@ -8,50 +8,15 @@
 
 #include "commands/decider.h"
 #include "fmt/format.h"
+#include "tests/support/decider_world.h"
 
 using namespace pulse;
 using namespace pulse::commands;
+using namespace pulse::testing;
 
 namespace {
 
-const TimePoint kT0 = from_unix_ms(1795329938000);  // 2026-11-22T06:05:38Z
-const OrgId kOrg{"org_01m80zvb19jvjvzb"};
-
-TimePoint at(int64_t seconds) {
-  return kT0 + Millis{seconds * 1000};
-}
-
-DeviceId device(int i) {
-  return DeviceId{make_id(id_prefix::device, kT0, static_cast<uint64_t>(i))};
-}
-
-struct World {
-  DeciderConfig config;
-  DeciderState state;
-  std::vector<Event> log;
-  int commands = 0;
-
-  World() {
-    config.plans.free.monthly_sms = kUnlimited;
-    state.org.exists = true;
-  }
-  Result<std::vector<Event>> run(Command c, TimePoint t) {
-    const CommandEnvelope env{
-        CommandId{make_id(id_prefix::command, t, static_cast<uint64_t>(commands++))}, kOrg, t,
-        std::move(c)};
-    auto r = decide(config, state, env);
-    if (r)
-      for (const auto& e : *r) {
-        evolve(config, state, e, t);
-        log.push_back(e);
-      }
-    return r;
-  }
-  std::vector<Event> must(Command c, TimePoint t) {
-    auto r = run(std::move(c), t);
-    REQUIRE_MESSAGE(r.ok(), r.error().message, ": ", r.error().details);
-    return std::move(r).value();
-  }
+struct World : testing::DeciderWorld {
   void pair(const DeviceId& d, TimePoint t) {
     const std::string hash = "hash-" + d.value;
     must(CreatePairing{hash, t + Millis{600000}}, t);
@@ -67,15 +32,13 @@ struct World {
   }
   SendSms sms(const std::vector<std::string>& phones, TimePoint t) {
     SendSms s;
-    s.campaign_id = CampaignId{make_id(id_prefix::campaign, t, static_cast<uint64_t>(commands))};
+    s.campaign_id = CampaignId{make_id(id_prefix::campaign, t, issued)};
     s.message = "Hi {{phone}}";
     for (auto& p : phones) s.recipients.push_back(Recipient{PhoneNumber{p}, ""});
     return s;
   }
   std::vector<ClaimedMessage> claim(const DeviceId& d, TimePoint t) {
-    for (const auto& e : must(ClaimMessages{d, 100}, t))
-      if (auto* c = std::get_if<MessagesClaimed>(&e)) return c->messages;
-    return {};
+    return DeciderWorld::claim(d, 100, t);
   }
 };
 

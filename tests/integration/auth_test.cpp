@@ -9,6 +9,7 @@
 #include "adapters/auth/jwt.h"
 #include "adapters/log/embedded_log.h"
 #include "fmt/format.h"
+#include "tests/integration/api_helpers.h"
 #include "tests/integration/server_process.h"
 
 using pulse::testing::Account;
@@ -17,11 +18,7 @@ using pulse::testing::TempDir;
 
 namespace {
 
-simdjson::dom::element parse(simdjson::dom::parser& parser, const std::string& body) {
-  simdjson::dom::element doc;
-  REQUIRE_MESSAGE(!parser.parse(body).get(doc), "not JSON: " << body);
-  return doc;
-}
+using pulse::testing::parse;
 
 std::string field(const std::string& body, const char* name) {
   simdjson::dom::parser parser;

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "fmt/format.h"
+#include "tests/integration/api_helpers.h"
 #include "tests/integration/server_process.h"
 #include "tests/support/eventually.h"
 
@@ -18,15 +19,13 @@ using pulse::testing::TempDir;
 
 namespace {
 
+using pulse::testing::online_devices;
+using pulse::testing::parse;
+using pulse::testing::sim_args;
+
 using pulse::testing::eventually;
 
 using Clock = std::chrono::steady_clock;
-
-simdjson::dom::element parse(simdjson::dom::parser& parser, const std::string& body) {
-  simdjson::dom::element doc;
-  REQUIRE_MESSAGE(!parser.parse(body).get(doc), "not JSON: " << body);
-  return doc;
-}
 
 std::string send_body(int n, int first) {
   std::string b = R"({"recipients":[)";
@@ -34,24 +33,6 @@ std::string send_body(int n, int first) {
     b += fmt::format(R"({}{{"phone":"+1415{:07}","name":"Person{} Last"}})", i ? "," : "",
                      first + i, first + i);
   return b + R"(],"message":"Hi {{firstName}}, your order shipped."})";
-}
-
-std::vector<std::string> sim_args(const ServerProcess& server, const Account& a,
-                                  std::vector<std::string> extra) {
-  std::vector<std::string> args = {PULSE_BINARY, "gateway-sim", "--server", server.base_url(),
-                                   "--api-key",  a.api_key,     "--quiet"};
-  args.insert(args.end(), extra.begin(), extra.end());
-  return args;
-}
-
-int online_devices(httplib::Client& c) {
-  auto res = c.Get("/api/devices");
-  if (!res || res->status != 200) return -1;
-  simdjson::dom::parser parser;
-  int n = 0;
-  for (auto d : parse(parser, res->body).get_array())
-    if (std::string_view(d["status"]) == "online") ++n;
-  return n;
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "fmt/format.h"
+#include "tests/integration/api_helpers.h"
 #include "tests/integration/server_process.h"
 #include "tests/support/eventually.h"
 
@@ -20,16 +21,12 @@ using pulse::testing::TempDir;
 
 namespace {
 
+using pulse::testing::parse;
+
 using pulse::testing::eventually;
 
 using Clock = std::chrono::steady_clock;
 constexpr const char* kJson = "application/json";
-
-simdjson::dom::element parse(simdjson::dom::parser& parser, const std::string& body) {
-  simdjson::dom::element doc;
-  REQUIRE_MESSAGE(!parser.parse(body).get(doc), "not JSON: " << body);
-  return doc;
-}
 
 std::string str(simdjson::dom::element e) {
   return std::string(std::string_view(e));

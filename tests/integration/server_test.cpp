@@ -12,6 +12,7 @@
 #include "adapters/log/kafka_log.h"
 #include "adapters/store/kv_store.h"
 #include "fmt/format.h"
+#include "tests/integration/api_helpers.h"
 #include "tests/integration/server_process.h"
 
 using pulse::testing::ServerProcess;
@@ -19,11 +20,7 @@ using pulse::testing::TempDir;
 
 namespace {
 
-simdjson::dom::element parse(simdjson::dom::parser& parser, const std::string& body) {
-  simdjson::dom::element doc;
-  REQUIRE_MESSAGE(!parser.parse(body).get(doc), "not JSON: " << body);
-  return doc;
-}
+using pulse::testing::parse;
 
 std::string send_body(int recipients, const std::string& message = "Hi {{firstName}}, hello",
                       int first_number = 0) {

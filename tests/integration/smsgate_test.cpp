@@ -16,6 +16,7 @@
 
 #include "adapters/auth/crypto.h"
 #include "fmt/format.h"
+#include "tests/integration/api_helpers.h"
 #include "tests/integration/server_process.h"
 #include "tests/support/eventually.h"
 
@@ -25,13 +26,9 @@ using pulse::testing::TempDir;
 
 namespace {
 
-using pulse::testing::eventually;
+using pulse::testing::parse;
 
-simdjson::dom::element parse(simdjson::dom::parser& parser, const std::string& body) {
-  simdjson::dom::element doc;
-  REQUIRE_MESSAGE(!parser.parse(body).get(doc), "not JSON: " << body);
-  return doc;
-}
+using pulse::testing::eventually;
 
 std::string str(simdjson::dom::element e) {
   std::string_view v;
