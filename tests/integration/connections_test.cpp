@@ -1,0 +1,230 @@
+// End to end against a real `pulse serve`: slow and idle connections (a client trickling its
+// request head, or sending nothing) must not take the server's workers, and the connection caps
+// per client address and in total refuse at once.
+#include <arpa/inet.h>
+#include <doctest/doctest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "fmt/format.h"
+#include "tests/integration/server_process.h"
+
+using pulse::testing::ServerProcess;
+using pulse::testing::TempDir;
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Thousands of sockets here and in the server (which inherits this limit).
+void raise_descriptor_limit() {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &lim);
+  }
+}
+
+// A TCP connection to 127.0.0.1:port from `source` (any address of 127.0.0.0/8 is local, so
+// one test can act as many clients); -1 if it could not connect.
+int connect_from(const std::string& source, int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  const int one = 1;
+  ::setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+  sockaddr_in src{};
+  src.sin_family = AF_INET;
+  ::inet_pton(AF_INET, source.c_str(), &src.sin_addr);
+  sockaddr_in dst{};
+  dst.sin_family = AF_INET;
+  dst.sin_port = htons(static_cast<uint16_t>(port));
+  ::inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof src) != 0 ||
+      ::connect(fd, reinterpret_cast<sockaddr*>(&dst), sizeof dst) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Whether the server closed (or reset) the connection within `wait`; data it sent is skipped.
+bool closed_within(int fd, std::chrono::milliseconds wait) {
+  const auto deadline = Clock::now() + wait;
+  for (;;) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    pollfd p{fd, POLLIN | POLLRDHUP, 0};
+    if (::poll(&p, 1, static_cast<int>(std::max<int64_t>(0, left.count()))) <= 0) return false;
+    char buf[4096];
+    const ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) return true;
+  }
+}
+
+bool send_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+// Reads one response (head and a Content-Length body) from a raw connection; empty on error.
+std::string read_response(int fd, std::string& pending, std::chrono::milliseconds wait) {
+  const auto deadline = Clock::now() + wait;
+  for (;;) {
+    const auto head_end = pending.find("\r\n\r\n");
+    if (head_end != std::string::npos) {
+      size_t length = 0;
+      const auto at = pending.find("Content-Length: ");
+      if (at != std::string::npos && at < head_end) length = std::stoul(pending.substr(at + 16));
+      if (pending.size() >= head_end + 4 + length) {
+        std::string response = pending.substr(0, head_end + 4 + length);
+        pending.erase(0, head_end + 4 + length);
+        return response;
+      }
+    }
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    pollfd p{fd, POLLIN, 0};
+    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) return {};
+    char buf[8192];
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) return {};
+    pending.append(buf, static_cast<size_t>(n));
+  }
+}
+
+// Slow clients (the request line, then one header line a second, never the blank line) and
+// idle ones (connected, nothing sent), spread over 20 addresses; whatever the server closes is
+// opened again, as an attacker would.
+class Attack {
+ public:
+  Attack(int port, int slow, int idle) : port_(port), slow_(slow, -1), idle_(idle, -1) {
+    thread_ = std::thread([this] { run(); });
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, 60s, [this] { return ready_; });
+  }
+  ~Attack() {
+    stop_ = true;
+    thread_.join();
+    for (int fd : slow_)
+      if (fd >= 0) ::close(fd);
+    for (int fd : idle_)
+      if (fd >= 0) ::close(fd);
+  }
+  int reopened() const { return reopened_; }
+  int open() const { return open_; }
+
+ private:
+  std::string source(size_t i) const { return fmt::format("127.0.0.{}", 10 + i % 20); }
+
+  void run() {
+    for (int tick = 0; !stop_; ++tick) {
+      int open = 0;
+      for (size_t i = 0; i < slow_.size(); ++i) {
+        int& fd = slow_[i];
+        if (fd >= 0 &&
+            (closed_within(fd, 0ms) || !send_all(fd, fmt::format("X-Trickle-{}: x\r\n", tick)))) {
+          ::close(fd);
+          fd = -1;
+          ++reopened_;
+        }
+        if (fd < 0 && (fd = connect_from(source(i), port_)) >= 0 &&
+            !send_all(fd, "GET /healthz HTTP/1.1\r\nHost: pulse\r\n")) {
+          ::close(fd);
+          fd = -1;
+        }
+        open += fd >= 0;
+      }
+      for (size_t i = 0; i < idle_.size(); ++i) {
+        int& fd = idle_[i];
+        if (fd >= 0 && closed_within(fd, 0ms)) {
+          ::close(fd);
+          fd = -1;
+          ++reopened_;
+        }
+        if (fd < 0) fd = connect_from(source(i + 7), port_);
+        open += fd >= 0;
+      }
+      open_ = open;
+      if (tick == 0) {
+        std::lock_guard lock(mu_);
+        ready_ = true;
+        cv_.notify_all();
+      }
+      for (int i = 0; i < 10 && !stop_; ++i) std::this_thread::sleep_for(100ms);
+    }
+  }
+
+  const int port_;
+  std::vector<int> slow_;
+  std::vector<int> idle_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> reopened_{0};
+  std::atomic<int> open_{0};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool ready_ = false;
+  std::thread thread_;
+};
+
+struct Probes {
+  int sent = 0;
+  int answered_in_time = 0;
+  std::chrono::milliseconds slowest{0};
+
+  void record(bool ok, Clock::duration took) {
+    ++sent;
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(took);
+    slowest = std::max(slowest, ms);
+    if (ok && took <= 1s) ++answered_in_time;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("500 slow and 500 idle connections leave /healthz and the API answering within 1 s") {
+  raise_descriptor_limit();
+  TempDir dir;
+  ServerProcess server(dir.path() / "data");
+  const auto account = server.signup({}, /*with_device=*/false);
+
+  Attack attack(server.port(), 500, 500);
+  MESSAGE("attack connections open: " << attack.open());
+  Probes health, api;
+  const auto end = Clock::now() + 20s;
+  while (Clock::now() < end) {
+    // A new connection for each probe: new clients must get in, not only established ones.
+    for (auto* probes : {&health, &api}) {
+      auto c = server.client();
+      c->set_connection_timeout(3);
+      c->set_read_timeout(3);
+      if (probes == &api) c->set_bearer_token_auth(account.token);
+      const auto start = Clock::now();
+      auto res = c->Get(probes == &health ? "/healthz" : "/api/campaigns?limit=1");
+      probes->record(res && res->status == 200, Clock::now() - start);
+    }
+    std::this_thread::sleep_for(250ms);
+  }
+  MESSAGE("attack connections open at the end: "
+          << attack.open() << ", reopened after the server closed them: " << attack.reopened());
+  MESSAGE("/healthz: " << health.answered_in_time << " of " << health.sent
+                       << " answered within 1 s, slowest " << health.slowest.count() << " ms");
+  MESSAGE("/api/campaigns: " << api.answered_in_time << " of " << api.sent
+                             << " answered within 1 s, slowest " << api.slowest.count() << " ms");
+  CHECK(health.sent >= 20);
+  CHECK(health.answered_in_time == health.sent);
+  CHECK(api.answered_in_time == api.sent);
+}
