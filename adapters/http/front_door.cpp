@@ -85,11 +85,16 @@ struct Conn {
     scanned -= std::min(scanned, off);
     off = 0;
   }
-  // Whether a whole request head (up to its blank line) is buffered.
+  // Whether a whole request head (up to its blank line) is buffered. A search that fails
+  // remembers how far it looked, so a trickled head is not searched again from its start.
   bool head_buffered() {
     const size_t from = std::max(off, scanned >= 3 ? scanned - 3 : 0);
-    scanned = in.size();
-    return in.find("\r\n\r\n", from) != std::string::npos;
+    if (in.find("\r\n\r\n", from) == std::string::npos) {
+      scanned = in.size();
+      return false;
+    }
+    scanned = off;
+    return true;
   }
 };
 
@@ -115,6 +120,9 @@ class ConnStream final : public httplib::Stream {
     request_start_ = Clock::now();
     request_bytes_ = 0;
   }
+  // Whether a read or write failed (timed out, too slow, reset): the connection is done with,
+  // even if httplib still answered (a body it could not read leaves the stream out of step).
+  bool failed() const { return failed_; }
 
   bool is_readable() const override {
     if (c_.buffered() > 0 || (c_.ssl && SSL_pending(c_.ssl) > 0)) return true;
@@ -157,7 +165,7 @@ class ConnStream final : public httplib::Stream {
         } else {
           const int err = SSL_get_error(c_.ssl, r);
           if (err == SSL_ERROR_ZERO_RETURN) return 0;
-          if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) return -1;
+          if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) return fail();
           if (err == SSL_ERROR_WANT_WRITE) wait = POLLOUT;
           n = -1;
           errno = EAGAIN;
@@ -166,7 +174,7 @@ class ConnStream final : public httplib::Stream {
         n = ::recv(c_.fd, dst, want, 0);
         if (n == 0) return 0;
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return -1;
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return fail();
       }
       if (n > 0) {
         request_bytes_ += static_cast<size_t>(n);
@@ -179,7 +187,7 @@ class ConnStream final : public httplib::Stream {
         }
         return static_cast<ssize_t>(give);
       }
-      if (left <= 0 || !wait_for(c_.fd, wait, left)) return -1;
+      if (left <= 0 || !wait_for(c_.fd, wait, left)) return fail();
     }
   }
 
@@ -191,15 +199,15 @@ class ConnStream final : public httplib::Stream {
         const int r = SSL_write(c_.ssl, ptr, static_cast<int>(std::min<size_t>(size, INT32_MAX)));
         if (r > 0) return r;
         const int err = SSL_get_error(c_.ssl, r);
-        if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) return -1;
+        if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) return fail();
         if (err == SSL_ERROR_WANT_READ) wait = POLLIN;
       } else {
         const ssize_t n = ::send(c_.fd, ptr, size, MSG_NOSIGNAL);
         if (n > 0) return n;
         if (n < 0 && errno == EINTR) continue;
-        if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) return -1;
+        if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) return fail();
       }
-      if (!wait_for(c_.fd, wait, static_cast<int>(o_.write_timeout.count()))) return -1;
+      if (!wait_for(c_.fd, wait, static_cast<int>(o_.write_timeout.count()))) return fail();
     }
   }
 
@@ -218,10 +226,16 @@ class ConnStream final : public httplib::Stream {
   socket_t socket() const override { return c_.fd; }
 
  private:
+  ssize_t fail() {
+    failed_ = true;
+    return -1;
+  }
+
   Conn& c_;
   const FrontDoorOptions& o_;
   Clock::time_point request_start_ = Clock::now();
   size_t request_bytes_ = 0;
+  bool failed_ = false;
 };
 
 }  // namespace
@@ -418,7 +432,7 @@ struct FrontDoor::Impl {
     bool keep = true;
     for (int served = 0; keep && !stopping; ++served) {
       stream.begin_request();
-      keep = serve(stream, close) && !close;
+      keep = serve(stream, close) && !close && !stream.failed();
       if (!c->head_buffered() || served >= 16) break;
     }
     {

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -227,4 +228,111 @@ TEST_CASE("500 slow and 500 idle connections leave /healthz and the API answerin
   CHECK(health.sent >= 20);
   CHECK(health.answered_in_time == health.sent);
   CHECK(api.answered_in_time == api.sent);
+}
+
+TEST_CASE("connections beyond the cap per address, or in total, are closed at accept") {
+  raise_descriptor_limit();
+  TempDir dir;
+  ServerProcess server(dir.path() / "data",
+                       {"--max-connections", "24", "--max-connections-per-address", "8",
+                        "--trusted-proxy", "127.0.0.7"});
+  std::vector<int> held;
+  for (int i = 0; i < 8; ++i) held.push_back(connect_from("127.0.0.5", server.port()));
+  const int ninth = connect_from("127.0.0.5", server.port());
+  // The trusted proxy carries many clients: it is exempt from the per-address cap.
+  for (int i = 0; i < 12; ++i) held.push_back(connect_from("127.0.0.7", server.port()));
+  for (int i = 0; i < 4; ++i) held.push_back(connect_from("127.0.0.8", server.port()));
+  const int beyond_total = connect_from("127.0.0.9", server.port());
+  REQUIRE(std::count(held.begin(), held.end(), -1) == 0);
+  CHECK(closed_within(ninth, 1000ms));
+  CHECK(closed_within(beyond_total, 1000ms));
+  int still_open = 0;
+  for (int fd : held) still_open += !closed_within(fd, 0ms);
+  CHECK(still_open == 24);
+  // Once they go, the address and the server take connections again.
+  for (int fd : held) ::close(fd);
+  ::close(ninth);
+  ::close(beyond_total);
+  bool served = false;
+  for (const auto deadline = Clock::now() + 3s; !served && Clock::now() < deadline;) {
+    const int fd = connect_from("127.0.0.5", server.port());
+    std::string pending;
+    served = fd >= 0 && send_all(fd, "GET /healthz HTTP/1.1\r\nHost: pulse\r\n\r\n") &&
+             read_response(fd, pending, 1000ms).starts_with("HTTP/1.1 200");
+    if (fd >= 0) ::close(fd);
+  }
+  CHECK(served);
+}
+
+TEST_CASE("keep-alive clients are served on one connection, pipelined or after a pause") {
+  TempDir dir;
+  ServerProcess server(dir.path() / "data");
+  const auto account = server.signup({}, /*with_device=*/false);
+  const int fd = connect_from("127.0.0.1", server.port());
+  REQUIRE(fd >= 0);
+  const std::string health = "GET /healthz HTTP/1.1\r\nHost: pulse\r\n\r\n";
+  const std::string api =
+      "GET /api/campaigns?limit=1 HTTP/1.1\r\nHost: pulse\r\nAuthorization: "
+      "Bearer " +
+      account.token + "\r\n\r\n";
+  std::string pending;
+  for (int i = 0; i < 20; ++i) {
+    REQUIRE(send_all(fd, i % 2 ? api : health));
+    const auto response = read_response(fd, pending, 2000ms);
+    REQUIRE_MESSAGE(response.starts_with("HTTP/1.1 200"), response);
+  }
+  // Three requests in one write: three answers, in order.
+  REQUIRE(send_all(fd, health + api + health));
+  for (int i = 0; i < 3; ++i) {
+    const auto response = read_response(fd, pending, 2000ms);
+    REQUIRE_MESSAGE(response.starts_with("HTTP/1.1 200"), response);
+    CHECK((response.find(R"({"status":"ok"})") != std::string::npos) == (i != 1));
+  }
+  // Idle between requests (in the front door's loop, not on a worker): still open.
+  std::this_thread::sleep_for(3s);
+  REQUIRE(send_all(fd, api));
+  CHECK(read_response(fd, pending, 2000ms).starts_with("HTTP/1.1 200"));
+  ::close(fd);
+  // httplib's own keep-alive client.
+  auto c = server.client(account);
+  c->set_keep_alive(true);
+  int ok = 0;
+  for (int i = 0; i < 50; ++i) {
+    auto res = c->Get(i % 2 ? "/healthz" : "/api/campaigns?limit=1");
+    ok += res && res->status == 200;
+  }
+  CHECK(ok == 50);
+}
+
+TEST_CASE("an idle connection, a trickled head and a trickled body are closed in bounded time") {
+  TempDir dir;
+  ServerProcess server(dir.path() / "data");
+  const auto start = Clock::now();
+  const int idle = connect_from("127.0.0.21", server.port());
+  const int slow_head = connect_from("127.0.0.22", server.port());
+  const int slow_body = connect_from("127.0.0.23", server.port());
+  REQUIRE((idle >= 0 && slow_head >= 0 && slow_body >= 0));
+  REQUIRE(send_all(slow_head, "GET /healthz HTTP/1.1\r\n"));
+  REQUIRE(send_all(slow_body,
+                   "POST /api/auth/token HTTP/1.1\r\nHost: pulse\r\n"
+                   "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n"));
+  std::optional<Clock::duration> idle_closed, head_closed, body_closed;
+  while (Clock::now() - start < 20s && !(idle_closed && head_closed && body_closed)) {
+    std::this_thread::sleep_for(1s);
+    if (!head_closed) send_all(slow_head, "X-Slow: 1\r\n");
+    if (!body_closed) send_all(slow_body, "{");
+    for (auto [fd, closed] : {std::pair{idle, &idle_closed}, std::pair{slow_head, &head_closed},
+                              std::pair{slow_body, &body_closed}})
+      if (!*closed && closed_within(fd, 0ms)) *closed = Clock::now() - start;
+  }
+  const auto seconds = [](const std::optional<Clock::duration>& d) {
+    return d ? std::chrono::duration<double>(*d).count() : -1.0;
+  };
+  MESSAGE("closed after: idle " << seconds(idle_closed) << " s, trickled head "
+                                << seconds(head_closed) << " s, trickled body "
+                                << seconds(body_closed) << " s");
+  CHECK((idle_closed && *idle_closed >= 4s && *idle_closed <= 7s));
+  CHECK((head_closed && *head_closed >= 9s && *head_closed <= 12s));
+  CHECK((body_closed && *body_closed >= 9s && *body_closed <= 13s));
+  for (int fd : {idle, slow_head, slow_body}) ::close(fd);
 }
