@@ -5,6 +5,7 @@
 #include <httplib.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <poll.h>
 #include <sys/epoll.h>
@@ -154,11 +155,13 @@ class ConnStream final : public httplib::Stream {
     const size_t want = direct ? size : kChunk;
     for (;;) {
       // 1 KiB/s on average once the grace is over: a body trickled slower ends the request.
-      const auto deadline = request_start_ + o_.body_grace + milliseconds(request_bytes_ >> 10);
+      const auto deadline =
+          request_start_ + o_.body_grace + milliseconds(request_bytes_ * 1000 / 1024);
       const int left = std::min(remaining_ms(deadline), static_cast<int>(o_.read_timeout.count()));
       ssize_t n;
       short wait = POLLIN;
       if (c_.ssl) {
+        ERR_clear_error();  // SSL_get_error reads this thread's error queue
         const int r = SSL_read(c_.ssl, dst, static_cast<int>(std::min<size_t>(want, INT32_MAX)));
         if (r > 0) {
           n = r;
@@ -196,6 +199,7 @@ class ConnStream final : public httplib::Stream {
     for (;;) {
       short wait = POLLOUT;
       if (c_.ssl) {
+        ERR_clear_error();  // SSL_get_error reads this thread's error queue
         const int r = SSL_write(c_.ssl, ptr, static_cast<int>(std::min<size_t>(size, INT32_MAX)));
         if (r > 0) return r;
         const int err = SSL_get_error(c_.ssl, r);
@@ -371,6 +375,7 @@ struct FrontDoor::Impl {
   // worker once a whole head is buffered.
   void on_readable(Conn* c) {
     if (c->handshaking) {
+      ERR_clear_error();  // SSL_get_error reads this thread's error queue
       const int r = SSL_do_handshake(c->ssl);
       if (r != 1) {
         const int err = SSL_get_error(c->ssl, r);
@@ -385,6 +390,7 @@ struct FrontDoor::Impl {
       char buf[kChunk];
       ssize_t n;
       if (c->ssl) {
+        ERR_clear_error();  // SSL_get_error reads this thread's error queue
         const int r = SSL_read(c->ssl, buf, sizeof buf);
         if (r <= 0) {
           const int err = SSL_get_error(c->ssl, r);
