@@ -20,6 +20,7 @@
 #include "tests/support/eventually.h"
 
 using pulse::testing::Account;
+using pulse::testing::make_certificate;
 using pulse::testing::ServerProcess;
 using pulse::testing::TempDir;
 
@@ -36,32 +37,6 @@ simdjson::dom::element parse(simdjson::dom::parser& parser, const std::string& b
 std::string str(simdjson::dom::element e) {
   std::string_view v;
   return e.get_string().get(v) ? std::string() : std::string(v);
-}
-
-// A self-signed certificate for 127.0.0.1, made with the openssl command the README shows.
-bool make_certificate(const std::filesystem::path& dir) {
-  if (!std::filesystem::exists("/usr/bin/openssl")) return false;
-  auto [code, out] = pulse::testing::run_command({"/usr/bin/openssl",
-                                                  "req",
-                                                  "-x509",
-                                                  "-newkey",
-                                                  "ec",
-                                                  "-pkeyopt",
-                                                  "ec_paramgen_curve:prime256v1",
-                                                  "-nodes",
-                                                  "-days",
-                                                  "825",
-                                                  "-subj",
-                                                  "/CN=127.0.0.1",
-                                                  "-addext",
-                                                  "subjectAltName=IP:127.0.0.1",
-                                                  "-addext",
-                                                  "basicConstraints=critical,CA:TRUE",
-                                                  "-keyout",
-                                                  (dir / "key.pem").string(),
-                                                  "-out",
-                                                  (dir / "cert.pem").string()});
-  return code == 0;
 }
 
 // The app's HTTP client: OkHttp through Ktor, trusting the certificate as a user CA.
