@@ -16,6 +16,7 @@
 #include "adapters/http/server_limits.h"
 #include "adapters/http/service_ports.h"
 #include "adapters/runtime/logging.h"
+#include "adapters/runtime/metrics.h"
 #include "domain/ids.h"
 #include "fmt/format.h"
 
@@ -23,6 +24,9 @@ namespace pulse::http {
 
 namespace {
 thread_local std::chrono::steady_clock::time_point request_start;
+
+constexpr const char* kConnectionsHelp =
+    "HTTP connections held now (state open), and those at a worker (busy).";
 
 // A request refused before its body was read. cpp-httplib 0.11 can't close a connection from a
 // handler, so the body is still read, into nothing, to keep the connection in step: the request
@@ -115,8 +119,16 @@ std::pair<std::unique_ptr<httplib::Server>, FrontDoor::ServeRequest> make_server
   return {std::move(server), [s](httplib::Stream& st, bool close) { return s->serve(st, close); }};
 }
 
-FrontDoorOptions front_door_options(const ServerOptions& o, httplib::Server& server) {
+FrontDoorOptions front_door_options(const ServerOptions& o, httplib::Server& server,
+                                    runtime::Metrics& metrics) {
+  metrics.describe("pulse_http_connections_closed_early_total",
+                   "Connections closed before a request: refused at the total or per-address "
+                   "cap, or too slow to send a request head.",
+                   "counter");
   FrontDoorOptions f;
+  f.on_closed_early = [&metrics](std::string_view why) {
+    metrics.add("pulse_http_connections_closed_early_total", {{"reason", std::string(why)}});
+  };
   f.max_connections = o.max_connections;
   f.max_connections_per_address = o.max_connections_per_address;
   f.trusted_proxy = o.trusted_proxy;
@@ -145,7 +157,7 @@ struct ApiServer::Impl {
         options(std::move(o)),
         made(make_server(options)),
         server(*made.first),
-        front_door(front_door_options(options, server), made.second),
+        front_door(front_door_options(options, server, a.metrics()), made.second),
         rates(a.clock()),
         logins(a.clock()),
         ports(a, options),
@@ -162,7 +174,18 @@ struct ApiServer::Impl {
       httplib::default_socket_options(sock);
       listen_fd = sock;
     });
+    app.metrics().collect("pulse_http_connections", kConnectionsHelp, [this] {
+      return std::vector<runtime::Metrics::Sample>{
+          {{{"state", "open"}}, double(front_door.open_connections())},
+          {{{"state", "busy"}}, double(front_door.busy_connections())}};
+    });
     routes();
+  }
+
+  // The gauge's collector reads the front door, which goes away with this.
+  ~Impl() {
+    app.metrics().collect("pulse_http_connections", kConnectionsHelp,
+                          [] { return std::vector<runtime::Metrics::Sample>{}; });
   }
 
   void routes() {

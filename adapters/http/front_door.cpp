@@ -275,6 +275,7 @@ struct FrontDoor::Impl {
   std::mutex returned_mu;
   std::vector<std::pair<Conn*, bool>> returned;
   std::atomic<int> busy{0};
+  std::atomic<int> open{0};  // conns.size(), for other threads
   std::unique_ptr<httplib::ThreadPool> pool;
 
   Impl(FrontDoorOptions options, ServeRequest s) : o(std::move(options)), serve(std::move(s)) {
@@ -313,6 +314,7 @@ struct FrontDoor::Impl {
       if (it != per_address.end() && --it->second <= 0) per_address.erase(it);
     }
     conns.erase(c);
+    open = static_cast<int>(conns.size());
   }
 
   void accept_all() {
@@ -337,11 +339,13 @@ struct FrontDoor::Impl {
       if (conns.size() >= static_cast<size_t>(o.max_connections)) {
         ::close(fd);
         ++refused_total;
+        if (o.on_closed_early) o.on_closed_early("total");
         continue;
       }
       if (capped && per_address[peer] >= o.max_connections_per_address) {
         ::close(fd);
         ++refused_address;
+        if (o.on_closed_early) o.on_closed_early("address");
         continue;
       }
       const int one = 1;
@@ -367,6 +371,7 @@ struct FrontDoor::Impl {
         c->handshaking = true;
       }
       conns.emplace(c, std::move(conn));
+      open = static_cast<int>(conns.size());
       watch(c, EPOLLIN | EPOLLRDHUP, EPOLL_CTL_ADD);
     }
   }
@@ -486,7 +491,10 @@ struct FrontDoor::Impl {
                                                                : waited > o.head;
       if (late) expired.push_back(c);
     }
-    for (Conn* c : expired) close_conn(c);
+    for (Conn* c : expired) {
+      close_conn(c);
+      if (o.on_closed_early) o.on_closed_early("waiting");
+    }
     timed_out += static_cast<int>(expired.size());
     if (accept_paused) {
       epoll_event ev{};
@@ -562,6 +570,14 @@ void FrontDoor::stop() {
 
 int FrontDoor::max_connections() const {
   return impl_->o.max_connections;
+}
+
+int FrontDoor::open_connections() const {
+  return impl_->open.load();
+}
+
+int FrontDoor::busy_connections() const {
+  return impl_->busy.load();
 }
 
 }  // namespace pulse::http

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string_view>
 
 #include "adapters/service/login_guard.h"
 
@@ -41,6 +42,9 @@ struct FrontDoorOptions {
   std::chrono::milliseconds body_grace{10000};
   // HTTPS: the TLS handshake happens in the loop too (the context is the caller's).
   SSL_CTX* tls = nullptr;
+  // Told (on the loop thread) of each connection closed before a request: "total" or "address"
+  // (refused at a cap), "waiting" (too slow to send a request or to finish a handshake).
+  std::function<void(std::string_view why)> on_closed_early;
 };
 
 class FrontDoor {
@@ -61,6 +65,9 @@ class FrontDoor {
 
   // The caps in force (max_connections resolved).
   int max_connections() const;
+  // Connections held now, and those of them at a worker.
+  int open_connections() const;
+  int busy_connections() const;
 
  private:
   struct Impl;

@@ -294,6 +294,18 @@ TEST_CASE("connections beyond the cap per address, or in total, are closed at ac
     if (fd >= 0) ::close(fd);
   }
   CHECK(served);
+  // The refusals are counted (the retries above may have added to them).
+  auto metrics = server.client()->Get("/metrics");
+  REQUIRE(metrics);
+  const auto counted = [&](const std::string& reason) {
+    std::smatch m;
+    const std::regex re("pulse_http_connections_closed_early_total\\{reason=\"" + reason +
+                        "\"\\} (\\d+)");
+    return std::regex_search(metrics->body, m, re) ? std::stoi(m[1].str()) : 0;
+  };
+  CHECK(counted("address") >= 1);
+  CHECK(counted("total") >= 1);
+  CHECK(metrics->body.find(R"(pulse_http_connections{state="open"})") != std::string::npos);
 }
 
 TEST_CASE("keep-alive clients are served on one connection, pipelined or after a pause") {
