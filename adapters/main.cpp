@@ -23,6 +23,10 @@ commands:
                [--public-url URL] (how phones and links reach this server, e.g.
                https://pulse.example.com behind a proxy; default: the --listen address,
                https with --tls-cert, the machine's name for 0.0.0.0; never the Host header)
+               [--trusted-proxy ADDR|CIDR] (the reverse proxy: X-Forwarded-For is read from
+               it, and it is exempt from the per-address cap)
+               [--max-connections N (default min(4096, open-file limit / 4))]
+               [--max-connections-per-address 64] (beyond them, closed at accept)
                env: PULSE_JWT_SECRET (else DATA_DIR/secrets/jwt-secret), PULSE_ADMIN_TOKEN
   events       print the event log as NDJSON          --data-dir DIR [--kafka BROKERS]
                [--from OFFSET|P:O,…|TIME] [--to OFFSET|P:O,…|TIME] [--org ID] [--type T,…]

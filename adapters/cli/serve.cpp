@@ -19,6 +19,7 @@
 #include "adapters/cli/args.h"
 #include "adapters/cli/plans_config.h"
 #include "adapters/http/api_server.h"
+#include "adapters/http/front_door.h"
 #include "adapters/runtime/system_clock.h"
 #include "fmt/format.h"
 
@@ -89,6 +90,8 @@ const std::vector<std::string> kServeFlags = {"--listen",
                                               "--tls-cert",
                                               "--tls-key",
                                               "--trusted-proxy",
+                                              "--max-connections",
+                                              "--max-connections-per-address",
                                               "--public-url"};
 
 }  // namespace
@@ -190,6 +193,15 @@ int serve(const Args& args) {
       return fail(validation_error("Invalid --trusted-proxy",
                                    "expected an address or a CIDR range, e.g. 172.16.0.0/12"));
   }
+  for (auto [flag, target] :
+       {std::pair{"--max-connections", &server_options.max_connections},
+        std::pair{"--max-connections-per-address", &server_options.max_connections_per_address}}) {
+    if (!args.has(flag)) continue;
+    auto n = parse_int(args.get(flag));
+    if (!n || *n < 1 || *n > 1'000'000)
+      return fail(validation_error(fmt::format("Invalid {}", flag), "1..1000000"));
+    *target = *n;
+  }
   if (args.has("--public-url")) {
     // Where phones and links reach this server (e.g. behind a proxy): scheme and authority only.
     auto url = args.get("--public-url");
@@ -232,6 +244,8 @@ int serve(const Args& args) {
     options.kafka_fetch_wait = Millis{*n};
   }
 
+  // Every connection, log segment and store file is a descriptor: take all the system allows.
+  http::raise_descriptor_limit();
   runtime::SystemTimeSource clock;
   SeededRandom random{std::random_device{}()};
   auto app = App::open(options, clock, random);

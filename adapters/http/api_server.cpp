@@ -7,13 +7,16 @@
 #include <unistd.h>
 
 #include <optional>
+#include <thread>
 
 #include "adapters/codec/thread_parser.h"
+#include "adapters/http/front_door.h"
 #include "adapters/http/json_views.h"
 #include "adapters/http/routes.h"
 #include "adapters/http/server_limits.h"
 #include "adapters/http/service_ports.h"
 #include "adapters/runtime/logging.h"
+#include "adapters/runtime/metrics.h"
 #include "domain/ids.h"
 #include "fmt/format.h"
 
@@ -21,6 +24,9 @@ namespace pulse::http {
 
 namespace {
 thread_local std::chrono::steady_clock::time_point request_start;
+
+constexpr const char* kConnectionsHelp =
+    "HTTP connections held now (state open), and those at a worker (busy).";
 
 // A request refused before its body was read. cpp-httplib 0.11 can't close a connection from a
 // handler, so the body is still read, into nothing, to keep the connection in step: the request
@@ -74,12 +80,32 @@ std::optional<std::pair<int, Error>> screen(const httplib::Request& req) {
   return std::nullopt;
 }
 
+// httplib's server with its request processing reachable: the front door owns the sockets and
+// hands each complete request head to process_request.
+template <class Base>
+class RoutedServer final : public Base {
+ public:
+  using Base::Base;
+  bool serve(httplib::Stream& stream, bool close) {
+    bool closed = false;
+    return this->process_request(stream, close, closed, nullptr) && !closed;
+  }
+};
+
 // Plain HTTP, or HTTPS over OpenSSL with modern settings: TLS 1.2+, ECDHE with AES-GCM or
 // ChaCha20-Poly1305 (TLS 1.3 suites are OpenSSL's defaults, all AEAD), no compression or
-// renegotiation. Invalid files leave the server invalid; bind() reports it.
-std::unique_ptr<httplib::Server> make_server(const ServerOptions& o) {
-  if (o.tls_cert.empty()) return std::make_unique<httplib::Server>();
-  auto server = std::make_unique<httplib::SSLServer>(o.tls_cert.c_str(), o.tls_key.c_str());
+// renegotiation. Invalid files leave the server invalid; bind() reports it. The server's
+// routing, and its TLS context, are what the front door serves with.
+std::pair<std::unique_ptr<httplib::Server>, FrontDoor::ServeRequest> make_server(
+    const ServerOptions& o) {
+  if (o.tls_cert.empty()) {
+    auto server = std::make_unique<RoutedServer<httplib::Server>>();
+    auto* s = server.get();
+    return {std::move(server),
+            [s](httplib::Stream& st, bool close) { return s->serve(st, close); }};
+  }
+  auto server =
+      std::make_unique<RoutedServer<httplib::SSLServer>>(o.tls_cert.c_str(), o.tls_key.c_str());
   if (SSL_CTX* ctx = server->ssl_context()) {
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_cipher_list(ctx,
@@ -89,15 +115,35 @@ std::unique_ptr<httplib::Server> make_server(const ServerOptions& o) {
     SSL_CTX_set_options(
         ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   }
-  return server;
+  auto* s = server.get();
+  return {std::move(server), [s](httplib::Stream& st, bool close) { return s->serve(st, close); }};
+}
+
+FrontDoorOptions front_door_options(const ServerOptions& o, httplib::Server& server,
+                                    runtime::Metrics& metrics) {
+  metrics.describe("pulse_http_connections_closed_early_total",
+                   "Connections closed before a request: refused at the total or per-address "
+                   "cap, or too slow to send a request head.",
+                   "counter");
+  FrontDoorOptions f;
+  f.on_closed_early = [&metrics](std::string_view why) {
+    metrics.add("pulse_http_connections_closed_early_total", {{"reason", std::string(why)}});
+  };
+  f.max_connections = o.max_connections;
+  f.max_connections_per_address = o.max_connections_per_address;
+  f.trusted_proxy = o.trusted_proxy;
+  f.threads = o.threads;
+  if (!o.tls_cert.empty()) f.tls = static_cast<httplib::SSLServer&>(server).ssl_context();
+  return f;
 }
 }  // namespace
 
 struct ApiServer::Impl {
   App& app;
   ServerOptions options;
-  std::unique_ptr<httplib::Server> owned;
+  std::pair<std::unique_ptr<httplib::Server>, FrontDoor::ServeRequest> made;
   httplib::Server& server;
+  FrontDoor front_door;
   int listen_fd = -1;
   RateLimiter rates;
   LoginGuard logins;
@@ -109,25 +155,37 @@ struct ApiServer::Impl {
   Impl(App& a, ServerOptions o)
       : app(a),
         options(std::move(o)),
-        owned(make_server(options)),
-        server(*owned),
+        made(make_server(options)),
+        server(*made.first),
+        front_door(front_door_options(options, server, a.metrics()), made.second),
         rates(a.clock()),
         logins(a.clock()),
         ports(a, options),
         ctx{app, options, rates, logins, held_polls, stopping, ports.deps()} {
     server.set_tcp_nodelay(true);
+    // Announced in Keep-Alive; the front door closes idle connections (sooner under pressure).
     server.set_keep_alive_max_count(100000);
     server.set_keep_alive_timeout(30);
     // Per-route limits are applied before the body is read (screen()); this is httplib's own.
     server.set_payload_max_length(limits::kLargestBody);
-    const int threads = options.threads;
-    server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-    // httplib listens with a backlog of 5; remember the socket to raise it after bind.
+    // httplib binds (and listens with a backlog of 5); remember the socket to raise the backlog
+    // and hand it to the front door, which accepts and owns the connections.
     server.set_socket_options([this](int sock) {
       httplib::default_socket_options(sock);
       listen_fd = sock;
     });
+    app.metrics().collect("pulse_http_connections", kConnectionsHelp, [this] {
+      return std::vector<runtime::Metrics::Sample>{
+          {{{"state", "open"}}, double(front_door.open_connections())},
+          {{{"state", "busy"}}, double(front_door.busy_connections())}};
+    });
     routes();
+  }
+
+  // The gauge's collector reads the front door, which goes away with this.
+  ~Impl() {
+    app.metrics().collect("pulse_http_connections", kConnectionsHelp,
+                          [] { return std::vector<runtime::Metrics::Sample>{}; });
   }
 
   void routes() {
@@ -257,6 +315,11 @@ struct ApiServer::Impl {
   }
 };
 
+int default_worker_threads() {
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return kDefaultHeldPolls + std::clamp(16 * cores, 64, 1024);
+}
+
 ApiServer::ApiServer(App& app, ServerOptions options)
     : impl_(std::make_unique<Impl>(app, std::move(options))) {}
 
@@ -296,7 +359,7 @@ const std::string& ApiServer::public_url() const {
 }
 
 void ApiServer::run() {
-  impl_->server.listen_after_bind();
+  if (impl_->listen_fd >= 0) impl_->front_door.run(impl_->listen_fd);
 }
 
 void ApiServer::stop() {
@@ -304,7 +367,7 @@ void ApiServer::stop() {
   // Held long polls return at once, so stopping doesn't wait out their waits.
   impl_->stopping = true;
   impl_->app.work_signal().notify();
-  impl_->server.stop();
+  impl_->front_door.stop();
 }
 
 }  // namespace pulse::http

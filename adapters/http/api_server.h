@@ -13,13 +13,22 @@
 
 namespace pulse::http {
 
+// Worker threads for this machine: the held long polls plus 16 a core (at least 64, at most
+// 1024). Only requests whose head has fully arrived reach a worker (adapters/http/front_door.h).
+int default_worker_threads();
+inline constexpr int kDefaultHeldPolls = 192;
+
 struct ServerOptions {
   // How long a write waits for its command's outcome to be projected before a 503.
   std::chrono::milliseconds write_wait{2000};
   // Worker threads. Gateways hold requests open (long polls): at most `held_polls` of them are
   // held at once, the others are answered at once, so the rest of the API always has threads.
-  int threads = 256;
-  int held_polls = 192;
+  int held_polls = kDefaultHeldPolls;
+  int threads = default_worker_threads();
+  // Connections held at once, in total (0: min(4096, RLIMIT_NOFILE / 4)) and per client
+  // address (the trusted proxy is exempt); beyond them a new connection is closed at accept.
+  int max_connections = 0;
+  int max_connections_per_address = 64;
   // HTTPS (both PEM files, or neither): read once at start, never reloaded; TLS 1.2 and newer
   // with forward-secret AEAD ciphers only.
   std::string tls_cert;

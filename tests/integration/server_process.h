@@ -81,6 +81,32 @@ inline std::pair<int, std::string> run_command(const std::vector<std::string>& a
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
+// A self-signed certificate for 127.0.0.1, made with the openssl command the README shows.
+inline bool make_certificate(const std::filesystem::path& dir) {
+  if (!std::filesystem::exists("/usr/bin/openssl")) return false;
+  auto [code, out] = run_command({"/usr/bin/openssl",
+                                  "req",
+                                  "-x509",
+                                  "-newkey",
+                                  "ec",
+                                  "-pkeyopt",
+                                  "ec_paramgen_curve:prime256v1",
+                                  "-nodes",
+                                  "-days",
+                                  "825",
+                                  "-subj",
+                                  "/CN=127.0.0.1",
+                                  "-addext",
+                                  "subjectAltName=IP:127.0.0.1",
+                                  "-addext",
+                                  "basicConstraints=critical,CA:TRUE",
+                                  "-keyout",
+                                  (dir / "key.pem").string(),
+                                  "-out",
+                                  (dir / "cert.pem").string()});
+  return code == 0;
+}
+
 // A child process in the background (e.g. `pulse gateway-sim`), killed when this goes away.
 class BackgroundProcess {
  public:

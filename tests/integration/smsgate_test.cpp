@@ -21,6 +21,7 @@
 #include "tests/support/eventually.h"
 
 using pulse::testing::Account;
+using pulse::testing::make_certificate;
 using pulse::testing::ServerProcess;
 using pulse::testing::TempDir;
 
@@ -33,32 +34,6 @@ using pulse::testing::eventually;
 std::string str(simdjson::dom::element e) {
   std::string_view v;
   return e.get_string().get(v) ? std::string() : std::string(v);
-}
-
-// A self-signed certificate for 127.0.0.1, made with the openssl command the README shows.
-bool make_certificate(const std::filesystem::path& dir) {
-  if (!std::filesystem::exists("/usr/bin/openssl")) return false;
-  auto [code, out] = pulse::testing::run_command({"/usr/bin/openssl",
-                                                  "req",
-                                                  "-x509",
-                                                  "-newkey",
-                                                  "ec",
-                                                  "-pkeyopt",
-                                                  "ec_paramgen_curve:prime256v1",
-                                                  "-nodes",
-                                                  "-days",
-                                                  "825",
-                                                  "-subj",
-                                                  "/CN=127.0.0.1",
-                                                  "-addext",
-                                                  "subjectAltName=IP:127.0.0.1",
-                                                  "-addext",
-                                                  "basicConstraints=critical,CA:TRUE",
-                                                  "-keyout",
-                                                  (dir / "key.pem").string(),
-                                                  "-out",
-                                                  (dir / "cert.pem").string()});
-  return code == 0;
 }
 
 // The app's HTTP client: OkHttp through Ktor, trusting the certificate as a user CA.
@@ -747,8 +722,10 @@ TEST_CASE("event streams are bounded: beyond 128 open ones, a clear 503") {
     MESSAGE("no openssl command: skipped");
     return;
   }
-  ServerProcess server(dir.path() / "data", {"--tls-cert", (dir.path() / "cert.pem").string(),
-                                             "--tls-key", (dir.path() / "key.pem").string()});
+  // 129 streams from one address: above the default cap of connections per address.
+  ServerProcess server(dir.path() / "data",
+                       {"--tls-cert", (dir.path() / "cert.pem").string(), "--tls-key",
+                        (dir.path() / "key.pem").string(), "--max-connections-per-address", "256"});
   App app(server, dir.path() / "cert.pem");
   Account account = server.signup({}, /*with_device=*/false);
   // 129 phones (paired through Pulse's own protocol: its device tokens work here too).
