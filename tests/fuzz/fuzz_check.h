@@ -17,8 +17,8 @@ namespace pulse::fuzz {
 }  // namespace pulse::fuzz
 
 // CHECK(cond) or CHECK(cond, detail): aborts with the condition's text when it does not hold.
-#define PULSE_FUZZ_CHECK(cond, ...)                                                  \
-  do {                                                                                \
-    if (!(cond))                                                                      \
+#define PULSE_FUZZ_CHECK(cond, ...)                                                      \
+  do {                                                                                   \
+    if (!(cond))                                                                         \
       ::pulse::fuzz::violated(#cond, std::string_view{__VA_ARGS__}, __FILE__, __LINE__); \
   } while (0)

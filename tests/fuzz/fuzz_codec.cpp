@@ -55,7 +55,7 @@ void round_trip_values(std::string_view json, Types<Vs...>) {
 
 template <class... Vs>
 void emit_seeds(const std::string& dir, Types<Vs...>) {
-  (std::ofstream(dir + "/" + std::string(Vs::kType) + ".json") << codec::encode(Vs{}), ...);
+  ((std::ofstream(dir + "/" + std::string(Vs::kType) + ".json") << codec::encode(Vs{})), ...);
 }
 
 }  // namespace

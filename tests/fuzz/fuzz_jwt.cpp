@@ -47,9 +47,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const size_t nl = input.find('\n');
   const std::string_view header = nl == std::string_view::npos ? "" : input.substr(0, nl);
   const std::string_view payload = nl == std::string_view::npos ? input : input.substr(nl + 1);
-  std::string token = pulse::auth::base64url(header.empty() ? R"({"alg":"HS256","typ":"JWT"})"
-                                                            : header) +
-                      "." + pulse::auth::base64url(payload);
+  std::string token =
+      pulse::auth::base64url(header.empty() ? R"({"alg":"HS256","typ":"JWT"})" : header) + "." +
+      pulse::auth::base64url(payload);
   token += "." + pulse::auth::base64url(pulse::auth::hmac_sha256(kKey, token));
   check_token(token);
   return 0;

@@ -17,7 +17,7 @@ namespace {
 
 namespace sg = pulse::gateway::smsgate;
 
-void check_sims(const std::vector<pulse::gateway::SimCard>& sims, std::string_view body) {
+void check_sims(const std::vector<pulse::SimCard>& sims, std::string_view body) {
   PULSE_FUZZ_CHECK(sims.size() <= 8, body);
   std::set<int> slots;
   for (const auto& s : sims) {
