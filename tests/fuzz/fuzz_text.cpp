@@ -1,7 +1,9 @@
 // The UTF-8 and control-character rules for outside text (domain/text.h), and the JSON writer's
 // strings, which echo such text back. Properties: sanitize_utf8 always yields valid UTF-8 and
 // changes exactly the invalid inputs; utf8_sequence_length agrees with a plain reference
-// decoder; a string written by JsonWriter is valid JSON that reads back as the sanitized text.
+// decoder; a string written by JsonWriter is valid JSON that reads back as the sanitized text;
+// an SMS body that analyze_body accepts is valid text of 1 to 1600 characters whose segment
+// count fits its units.
 #include <simdjson.h>
 
 #include <cstddef>
@@ -10,6 +12,7 @@
 #include <string_view>
 
 #include "domain/json_writer.h"
+#include "domain/message_body.h"
 #include "domain/text.h"
 #include "tests/fuzz/fuzz_check.h"
 
@@ -53,6 +56,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto st = pulse::check_text("field", input, kind);
     PULSE_FUZZ_CHECK(st.ok() == (valid && at == std::string_view::npos), input);
     if (!st.ok()) PULSE_FUZZ_CHECK(pulse::valid_utf8(st.error().details), st.error().details);
+  }
+
+  if (auto body = pulse::analyze_body(input)) {
+    PULSE_FUZZ_CHECK(pulse::check_text("message", input, pulse::TextKind::multi_line).ok(), input);
+    PULSE_FUZZ_CHECK(body->characters >= 1 && body->characters <= pulse::kMaxMessageChars, input);
+    PULSE_FUZZ_CHECK(body->units >= body->characters, input);
+    const bool gsm = body->encoding == pulse::SmsEncoding::gsm7;
+    const int32_t single = gsm ? 160 : 70, per = gsm ? 153 : 67;
+    if (body->units <= single)
+      PULSE_FUZZ_CHECK(body->segments == 1, input);
+    else
+      PULSE_FUZZ_CHECK(body->segments >= (body->units + per - 1) / per &&
+                           body->segments <= (body->units + per - 1) / per + body->units / per,
+                       input);
   }
 
   std::string json;
