@@ -77,7 +77,12 @@ Result<std::vector<SimCard>> decode_sims(element e) {
     if (!phone) return phone.error();
     auto carrier = opt_string(o, "carrierName", 100, where);
     if (!carrier) return carrier.error();
-    const int64_t slot = *sim_number ? **sim_number - 1 : slot_index->value_or(out.size());
+    // simNumber is 1-based, checked before the subtraction (which overflows at INT64_MIN).
+    int64_t slot = -1;
+    if (!*sim_number)
+      slot = slot_index->value_or(static_cast<int64_t>(out.size()));
+    else if (**sim_number >= 1 && **sim_number <= 8)
+      slot = **sim_number - 1;
     if (slot < 0 || slot > 7 || !slots.insert(static_cast<int32_t>(slot)).second)
       return validation_error("Invalid SIM", "simNumber is 1 to 8, each SIM once");
     out.push_back(

@@ -34,6 +34,10 @@ TEST_CASE("registration: simNumber is the slot + 1, phone numbers E.164 or none"
   const std::string long_name = R"({"name":")" + std::string(135, 'x') + "\"}";  // over 128
   for (const char* bad : {R"({"simCards":[{"simNumber":1},{"simNumber":1}]})",
                           R"({"simCards":[{"simNumber":9}]})", R"({"simCards":[{"simNumber":0}]})",
+                          // the extremes of int64 (once an overflow computing the slot)
+                          R"({"simCards":[{"simNumber":-9223372036854775808}]})",
+                          R"({"simCards":[{"simNumber":9223372036854775807}]})",
+                          R"({"simCards":[{"slotIndex":-9223372036854775808}]})",
                           R"({"name":7})", R"({"simCards":{}})", "nope", long_name.c_str()}) {
     CAPTURE(bad);
     auto e = sg::decode_register(bad);
