@@ -62,7 +62,7 @@ Status check_idempotency_key(std::string_view key) {
 Result<SendResult> send_sms(const Deps& d, const OrgId& org, SendInput in) {
   const auto now = d.clock.now();
   auto cmd = commands::make_send_sms(
-      in.request, CampaignId{make_id(id_prefix::campaign, now, d.secrets.random64())});
+      in.request, CampaignId{make_id(id_prefix::campaign, now, d.secrets.random64())}, d.phones);
   if (!cmd) return cmd.error();
   if (in.scheduled_at_invalid) return *in.scheduled_at_invalid;
   if (in.scheduled_at) {

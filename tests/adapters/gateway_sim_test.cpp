@@ -6,6 +6,7 @@
 #include <set>
 
 #include "adapters/gateway/protocol_json.h"
+#include "adapters/phone/phone_parser.h"
 #include "adapters/gateway/sim_schedule.h"
 #include "adapters/gateway/simulator.h"
 #include "domain/phone.h"
@@ -237,14 +238,14 @@ TEST_CASE("simulated devices have distinct, valid E.164 numbers") {
   for (int i = 0; i < kMaxDevices; ++i) {
     const auto p = device_profile(i);
     REQUIRE(p.sims.size() == 1);
-    auto phone = parse_phone(p.sims[0].phone_number);
+    auto phone = phone::default_parser().parse(p.sims[0].phone_number);
     REQUIRE(phone);
-    CHECK(phone->e164 == p.sims[0].phone_number);
+    CHECK(phone->number.e164 == p.sims[0].phone_number);
     numbers.insert(p.sims[0].phone_number);
   }
   CHECK(numbers.size() == static_cast<size_t>(kMaxDevices));
   CHECK(device_profile(41).device_name == "Sim Pixel 42");
-  CHECK(device_profile(41).sims[0].phone_number == "+15550100042");
+  CHECK(device_profile(41).sims[0].phone_number == "+16505550042");
 }
 
 // ---- planning a round ----------------------------------------------------------------------

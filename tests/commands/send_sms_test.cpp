@@ -4,12 +4,14 @@
 
 #include <string>
 
+#include "adapters/phone/phone_parser.h"
 #include "domain/ids.h"
 #include "fmt/format.h"
 
 namespace pulse::commands {
 namespace {
 
+const PhoneParser& kPhones = phone::default_parser();
 const CampaignId kCampaign{make_id(id_prefix::campaign, from_unix_ms(1794736800000), 0x1234567)};
 
 // n recipients with distinct valid numbers: +14155550000, +14155550001, …
@@ -22,13 +24,13 @@ SendSmsRequest request(size_t n, std::string message = "Your order has shipped."
 }
 
 SendSms ok(const SendSmsRequest& r) {
-  auto cmd = make_send_sms(r, kCampaign);
+  auto cmd = make_send_sms(r, kCampaign, kPhones);
   REQUIRE_MESSAGE(cmd.ok(), cmd.error().message, ": ", cmd.error().details);
   return std::move(cmd).value();
 }
 
 Error rejected(const SendSmsRequest& r) {
-  auto cmd = make_send_sms(r, kCampaign);
+  auto cmd = make_send_sms(r, kCampaign, kPhones);
   REQUIRE_FALSE(cmd.ok());
   CHECK(cmd.error().code == Errc::validation);
   return cmd.error();
