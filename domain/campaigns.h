@@ -54,14 +54,13 @@ struct DraftCampaign {
 struct CampaignMessage {
   std::string phone;  // E.164
   std::string contact_name;
-  std::string body;  // rendered for this contact
+  std::string body;                    // rendered for this contact
   std::optional<std::string> country;  // the contact's (absent before v2)
   std::optional<std::string> phone_type;
   template <class Self, class F>
   static void fields(Self& s, F&& f) {
     f("phone", s.phone), f("recipientName", s.contact_name), f("body", s.body),
-        f("country", s.country, field::omit_empty),
-        f("phoneType", s.phone_type, field::omit_empty);
+        f("country", s.country, field::omit_empty), f("phoneType", s.phone_type, field::omit_empty);
   }
 };
 

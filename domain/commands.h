@@ -30,8 +30,7 @@ struct Recipient {
   template <class Self, class F>
   static void fields(Self& s, F&& f) {
     f("phone", s.phone), f("name", s.name, field::defaulted),
-        f("country", s.country, field::omit_empty),
-        f("phoneType", s.phone_type, field::omit_empty);
+        f("country", s.country, field::omit_empty), f("phoneType", s.phone_type, field::omit_empty);
   }
 };
 
@@ -39,7 +38,8 @@ struct Recipient {
 // every field and chosen the campaign id.
 struct SendSms {
   static constexpr std::string_view kType = "SendSms";
-  static constexpr int kVersion = 3;  // v2: deviceId, idempotencyKey, requestHash; v3: country, phoneType
+  static constexpr int kVersion =
+      3;  // v2: deviceId, idempotencyKey, requestHash; v3: country, phoneType
   CampaignId campaign_id;
   std::vector<Recipient> recipients;
   std::string message;

@@ -31,8 +31,7 @@ struct Contact {
   static void fields(Self& s, F&& f) {
     f("phone", s.phone), f("firstName", s.first_name), f("lastName", s.last_name),
         f("name", s.name), f("email", s.email), f("fields", s.extra),
-        f("country", s.country, field::omit_empty),
-        f("phoneType", s.phone_type, field::omit_empty);
+        f("country", s.country, field::omit_empty), f("phoneType", s.phone_type, field::omit_empty);
   }
 };
 

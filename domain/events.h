@@ -48,8 +48,7 @@ struct QueuedMessage {
   static void fields(Self& s, F&& f) {
     f("id", s.id), f("phone", s.phone), f("contactName", s.contact_name, field::defaulted),
         f("body", s.body), f("encoding", s.encoding), f("segments", s.segments),
-        f("country", s.country, field::omit_empty),
-        f("phoneType", s.phone_type, field::omit_empty);
+        f("country", s.country, field::omit_empty), f("phoneType", s.phone_type, field::omit_empty);
   }
 };
 

@@ -31,7 +31,7 @@ Result<SendResult> schedule(const Deps& d, const OrgId& org, const SendSms& cmd,
   if (!when) return when.error();
   std::vector<Contact> contacts;
   for (const auto& r : cmd.recipients)
-    contacts.push_back(Contact{r.phone.e164, "", "", r.name, "", {}});
+    contacts.push_back(Contact{r.phone.e164, "", "", r.name, "", {}, r.country, r.phone_type});
   auto messages = commands::render_messages(cmd.message, contacts);
   if (!messages) return messages.error();
   const auto n = static_cast<int32_t>(cmd.recipients.size());

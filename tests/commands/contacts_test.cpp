@@ -73,14 +73,16 @@ TEST_CASE("CSV: extra columns become fields, quotes and CRLF are understood") {
       "\xEF\xBB\xBFPhone,First Name,lastName,email,city\r\n"
       "+14155552671,\"Ada, the first\",Lovelace,ada@example.com,\"Lon\"\"don\"\r\n"
       "\r\n"
-      "0044 20 7946 0958,Bob,,,\"multi\nline\"\r\n",
+      "0044 7400 123456,Bob,,,\"multi\nline\"\r\n",
       kPhones);
   REQUIRE(plan.ok());
   REQUIRE(plan->contacts.size() == 2);
   CHECK(plan->rejected.empty());
   CHECK(plan->contacts[0].first_name == "Ada, the first");
   CHECK(plan->contacts[0].extra.at("city") == "Lon\"don");
-  CHECK(plan->contacts[1].phone == "+442079460958");
+  CHECK(plan->contacts[1].phone == "+447400123456");
+  CHECK(plan->contacts[1].country == "GB");
+  CHECK(plan->contacts[1].phone_type == "mobile");
   CHECK(plan->contacts[1].extra.at("city") == "multi\nline");
   CHECK(plan->rows == std::vector<int64_t>{2, 4});
 }
@@ -95,7 +97,7 @@ TEST_CASE("CSV fixture: 13 kinds of bad rows give the exact report, good rows ar
   std::vector<std::string> good;
   for (const auto& c : plan->contacts) good.push_back(c.phone);
   CHECK(good ==
-        std::vector<std::string>{"+14155550101", "+14155550102", "+442079460958", "+14155550103"});
+        std::vector<std::string>{"+14155550101", "+14155550102", "+447400123456", "+14155550103"});
   std::vector<std::tuple<int64_t, std::string, std::string>> got;
   for (const auto& r : plan->rejected) got.emplace_back(r.row, r.phone, r.error);
   const std::vector<std::tuple<int64_t, std::string, std::string>> expected{

@@ -291,7 +291,7 @@ TEST_CASE("deviceId pins a send; messages API filters and pages; timeline and st
   ServerProcess server(dir.path() / "data");
   Account a = server.signup();  // device A
   Account b = a;
-  server.connect_device(b, "+15550100002");  // device B, same organisation
+  server.connect_device(b, "+16505550102");  // device B, same organisation
   auto c = server.client(a);
   auto gw_a = server.gateway(a);
   auto gw_b = server.gateway(b);
