@@ -128,6 +128,9 @@ Result<ParsedPhone> LibPhoneNumberParser::parse(std::string_view input) const {
   }
   ParsedPhone out;
   util.Format(n, lib::PhoneNumberUtil::E164, &out.number.e164);
+  // The plans hold a few ranges longer than E.164 allows (German fixed lines of 16 digits):
+  // Pulse's numbers, keys and schemas are E.164, at most 15 digits.
+  if (out.number.e164.size() > 16) return invalid("phone number is too long", input);
   util.GetRegionCodeForNumber(n, &out.region);
   out.type = type_of(util.GetNumberType(n));
   return out;

@@ -87,6 +87,8 @@ TEST_CASE("the parser refuses numbers that are not valid in their country") {
   CHECK(rejection("+4915123456").starts_with("phone number is"));
   CHECK(rejection("+39312345678").starts_with("phone number is"));
   CHECK(rejection("+3306") == "phone number is too short: '+3306'");
+  // Valid in Germany's plan, but 16 digits: longer than E.164 allows.
+  CHECK(rejection("+4991999999999999") == "phone number is too long: '+4991999999999999'");
 }
 
 TEST_CASE("the parser explains each syntax rejection") {
