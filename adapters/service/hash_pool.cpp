@@ -57,7 +57,9 @@ std::optional<HashPool::Refused> HashPool::submit(std::function<void()> fn) {
   auto job = std::make_shared<Job>();
   job->fn = std::move(fn);
   std::unique_lock lock(mu_);
-  if (stopping_ || queue_.size() >= options_.max_queued) return Refused::queue_full;
+  // Idle threads take a job each at once: only the jobs beyond them wait.
+  const size_t idle = threads_.size() - running_;
+  if (stopping_ || queue_.size() >= options_.max_queued + idle) return Refused::queue_full;
   queue_.push_back(job);
   ready_.notify_one();
   const bool done = job->finished.wait_for(lock, options_.wait, [&] {

@@ -25,7 +25,7 @@ class HashPool {
  public:
   struct Options {
     size_t threads = for_this_machine();
-    size_t max_queued = 8 * for_this_machine();
+    size_t max_queued = 8 * for_this_machine();  // waiting for a thread, beyond the idle ones
     // From queueing to the result, the hash included.
     std::chrono::milliseconds wait{3000};
   };
@@ -40,7 +40,7 @@ class HashPool {
   ~HashPool();  // finishes the hash under way, drops the queued ones
 
   enum class Refused {
-    queue_full,  // max_queued hashes were waiting already: nothing was queued
+    queue_full,  // every thread busy and max_queued hashes waiting: nothing was queued
     timed_out,   // no result within the wait: dropped if not started, else its result ignored
   };
   // `job`'s result, computed on a pool thread. `job` must own what it reads: a job that timed
