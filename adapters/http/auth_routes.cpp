@@ -1,7 +1,7 @@
 // Accounts: sign-up and login, API keys exchanged for JWTs, organisations, and the operator's
 // plan changes. The use cases and their rules are in adapters/service/accounts.h; the log-in's
-// defences in adapters/service/login_guard.h. The token exchange needs no hash slot: an API key
-// is looked up by its SHA-256, which is cheap.
+// defences in adapters/service/login_guard.h. The token exchange needs no password hash: an API
+// key is looked up by its SHA-256, which is cheap.
 #include "adapters/auth/crypto.h"
 #include "adapters/auth/jwt.h"
 #include "adapters/codec/json_codec.h"
