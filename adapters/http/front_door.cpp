@@ -444,7 +444,8 @@ struct FrontDoor::Impl {
     for (int served = 0; keep && !stopping; ++served) {
       stream.begin_request();
       keep = serve(stream, close) && !close && !stream.failed();
-      if (!c->head_buffered() || served >= 16) break;
+      if (!keep || served >= 16) break;
+      if (!c->head_buffered() && !(roomy() && next_head_within(*c, o.linger))) break;
     }
     {
       std::lock_guard lock(returned_mu);
@@ -452,6 +453,42 @@ struct FrontDoor::Impl {
     }
     const uint64_t one = 1;
     [[maybe_unused]] auto n = ::write(wake_fd, &one, sizeof one);
+  }
+
+  // Room to spare (callable from any thread): far from both caps.
+  bool roomy() const {
+    return open.load() * 4 < o.max_connections * 3 && busy.load() * 4 < o.threads * 3;
+  }
+
+  // On a worker: reads what the client sends within `wait`; whether a whole request head is
+  // buffered by then. Anything else (nothing, part of a head, the client closing) is left for
+  // the loop, which reads on from there.
+  static bool next_head_within(Conn& c, milliseconds wait) {
+    const auto deadline = Clock::now() + wait;
+    for (;;) {
+      const bool pending = c.ssl && SSL_pending(c.ssl) > 0;
+      const int left = remaining_ms(deadline);
+      if (!pending && (left <= 0 || !wait_for(c.fd, POLLIN, left))) return false;
+      char buf[kChunk];
+      ssize_t n;
+      if (c.ssl) {
+        ERR_clear_error();  // SSL_get_error reads this thread's error queue
+        const int r = SSL_read(c.ssl, buf, sizeof buf);
+        if (r <= 0) {
+          const int err = SSL_get_error(c.ssl, r);
+          if (err != SSL_ERROR_WANT_READ) return false;
+          continue;
+        }
+        n = r;
+      } else {
+        n = ::recv(c.fd, buf, sizeof buf, 0);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) continue;
+        if (n <= 0) return false;
+      }
+      c.in.append(buf, static_cast<size_t>(n));
+      if (c.head_buffered()) return true;
+      if (c.buffered() >= kHeadCap) return false;
+    }
   }
 
   void take_returned() {
