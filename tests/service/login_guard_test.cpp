@@ -38,7 +38,7 @@ bool eventually(F done) {
 }
 
 // A job that holds a pool thread until the test opens the gate.
-std::function<int()> held_by(std::shared_future<void> gate, int result) {
+std::function<int()> held_by(const std::shared_future<void>& gate, int result) {
   return [gate, result] {
     gate.wait();
     return result;
