@@ -110,6 +110,34 @@ bool wait_for(int fd, short events, int ms) {
   }
 }
 
+// One non-blocking read from the connection (through its TLS session, if any), appended to `in`.
+enum class ReadSome { data, again, closed, failed };
+ReadSome read_some(Conn& c) {
+  char buf[kChunk];
+  for (;;) {
+    if (c.ssl) {
+      ERR_clear_error();  // SSL_get_error reads this thread's error queue
+      const int r = SSL_read(c.ssl, buf, sizeof buf);
+      if (r > 0) {
+        c.in.append(buf, static_cast<size_t>(r));
+        return ReadSome::data;
+      }
+      const int err = SSL_get_error(c.ssl, r);
+      if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) return ReadSome::again;
+      return ReadSome::failed;
+    }
+    const ssize_t n = ::recv(c.fd, buf, sizeof buf, 0);
+    if (n > 0) {
+      c.in.append(buf, static_cast<size_t>(n));
+      return ReadSome::data;
+    }
+    if (n == 0) return ReadSome::closed;  // the client half-closed
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return ReadSome::again;
+    return ReadSome::failed;
+  }
+}
+
 // A connection as httplib reads and writes it on a worker: first the bytes the loop buffered,
 // then the socket (or its TLS session), each call bounded by a timeout, and the request's bytes
 // by a minimum average rate.
@@ -392,32 +420,15 @@ struct FrontDoor::Impl {
       watch(c, EPOLLIN | EPOLLRDHUP, EPOLL_CTL_MOD);
     }
     while (c->buffered() < kHeadCap) {
-      char buf[kChunk];
-      ssize_t n;
-      if (c->ssl) {
-        ERR_clear_error();  // SSL_get_error reads this thread's error queue
-        const int r = SSL_read(c->ssl, buf, sizeof buf);
-        if (r <= 0) {
-          const int err = SSL_get_error(c->ssl, r);
-          if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) break;
-          return close_conn(c);
-        }
-        n = r;
-      } else {
-        n = ::recv(c->fd, buf, sizeof buf, 0);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-        if (n < 0) return close_conn(c);
-        if (n == 0) {  // the client half-closed: a whole request it sent is still served
-          if (c->head_buffered()) return dispatch(c);
-          return close_conn(c);
-        }
-      }
+      const auto got = read_some(*c);
+      if (got == ReadSome::again) break;
+      // A client that half-closed after a whole request still gets it served.
+      if (got == ReadSome::closed) return c->head_buffered() ? dispatch(c) : close_conn(c);
+      if (got == ReadSome::failed) return close_conn(c);
       if (c->idle) {  // a next request begins: its head has the same time as a first one
         c->idle = false;
         c->since = Clock::now();
       }
-      c->in.append(buf, static_cast<size_t>(n));
     }
     if (c->head_buffered()) return dispatch(c);
     if (c->buffered() >= kHeadCap) {
@@ -469,23 +480,9 @@ struct FrontDoor::Impl {
       const bool pending = c.ssl && SSL_pending(c.ssl) > 0;
       const int left = remaining_ms(deadline);
       if (!pending && (left <= 0 || !wait_for(c.fd, POLLIN, left))) return false;
-      char buf[kChunk];
-      ssize_t n;
-      if (c.ssl) {
-        ERR_clear_error();  // SSL_get_error reads this thread's error queue
-        const int r = SSL_read(c.ssl, buf, sizeof buf);
-        if (r <= 0) {
-          const int err = SSL_get_error(c.ssl, r);
-          if (err != SSL_ERROR_WANT_READ) return false;
-          continue;
-        }
-        n = r;
-      } else {
-        n = ::recv(c.fd, buf, sizeof buf, 0);
-        if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) continue;
-        if (n <= 0) return false;
-      }
-      c.in.append(buf, static_cast<size_t>(n));
+      const auto got = read_some(c);
+      if (got == ReadSome::again) continue;
+      if (got != ReadSome::data) return false;
       if (c.head_buffered()) return true;
       if (c.buffered() >= kHeadCap) return false;
     }
