@@ -47,9 +47,7 @@ Result<std::string> jwt_secret(const std::filesystem::path& data_dir) {
   const auto dir = data_dir / "secrets";
   const auto path = dir / "jwt-secret";
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  std::filesystem::permissions(dir, std::filesystem::perms::owner_all,
-                               std::filesystem::perm_options::replace, ec);
+  std::filesystem::create_directories(dir, ec);  // 0700: see store::make_private and the umask
   if (std::ifstream in(path); in) {
     std::string s;
     std::getline(in, s);

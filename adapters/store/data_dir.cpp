@@ -16,18 +16,22 @@ Status make_private(const fs::path& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return Error{Errc::unavailable, "Cannot create the data directory", dir.string()};
-  const auto close_up = [&](const fs::path& p) {
-    const auto st = fs::symlink_status(p, ec);
-    if (ec || fs::is_symlink(st)) return;
+  // Whether `p` is closed to group and others now (a link is left as it is).
+  const auto close_up = [](const fs::path& p) {
+    std::error_code e;
+    const auto st = fs::symlink_status(p, e);
+    if (e) return false;
     const auto open = fs::perms::group_all | fs::perms::others_all;
-    if ((st.permissions() & open) != fs::perms::none)
-      fs::permissions(p, open, fs::perm_options::remove | fs::perm_options::nofollow, ec);
+    if (fs::is_symlink(st) || (st.permissions() & open) == fs::perms::none) return true;
+    fs::permissions(p, open, fs::perm_options::remove | fs::perm_options::nofollow, e);
+    return !e;
   };
-  close_up(dir);
-  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
+  bool closed = close_up(dir);
+  for (auto it = fs::recursive_directory_iterator(dir, ec); closed && !ec && it != fs::end(it);
        it.increment(ec))
-    close_up(it->path());
-  if (ec) return Error{Errc::unavailable, "Cannot restrict the data directory", dir.string()};
+    closed = close_up(it->path());
+  if (!closed || ec)
+    return Error{Errc::unavailable, "Cannot restrict the data directory", dir.string()};
   return ok_status();
 }
 
