@@ -3,6 +3,7 @@
 
 #include "adapters/bench/bench.h"
 #include "adapters/cli/args.h"
+#include "adapters/store/data_dir.h"
 #include "fmt/format.h"
 
 namespace {
@@ -59,6 +60,8 @@ int main(int argc, char** argv) {
     return argc < 2 ? 2 : 0;
   }
   const std::string cmd = argv[1];
+  // Every file pulse writes (the log, views, state, secrets) is its owner's alone.
+  pulse::store::create_private_files();
   if (cmd == "admin") return admin(argc, argv);  // its own sub-commands before the flags
   for (int i = 2; i < argc; ++i)
     if (std::string(argv[i]) == "--help") {  // e.g. pulse serve --help

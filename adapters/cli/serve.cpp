@@ -21,6 +21,7 @@
 #include "adapters/http/api_server.h"
 #include "adapters/http/front_door.h"
 #include "adapters/runtime/system_clock.h"
+#include "adapters/store/data_dir.h"
 #include "fmt/format.h"
 
 namespace pulse::cli {
@@ -46,9 +47,7 @@ Result<std::string> jwt_secret(const std::filesystem::path& data_dir) {
   const auto dir = data_dir / "secrets";
   const auto path = dir / "jwt-secret";
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  std::filesystem::permissions(dir, std::filesystem::perms::owner_all,
-                               std::filesystem::perm_options::replace, ec);
+  std::filesystem::create_directories(dir, ec);  // 0700: see store::make_private and the umask
   if (std::ifstream in(path); in) {
     std::string s;
     std::getline(in, s);
@@ -221,6 +220,9 @@ int serve(const Args& args) {
     // A dry run (compose.yaml's test): the flags parse; nothing is opened or started.
     fmt::print("pulse: arguments ok (roles {})\n", options.roles.to_string());
     return 0;
+  }
+  if (!options.read_only) {
+    if (auto s = store::make_private(options.data_dir); !s) return fail(s.error());
   }
   auto secret = jwt_secret(options.data_dir);
   if (!secret) return fail(secret.error());

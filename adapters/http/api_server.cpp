@@ -160,7 +160,7 @@ struct ApiServer::Impl {
         front_door(front_door_options(options, server, a.metrics()), made.second),
         rates(a.clock()),
         logins(a.clock()),
-        ports(a, options),
+        ports(a, options, logins),
         ctx{app, options, rates, logins, held_polls, stopping, ports.deps()} {
     server.set_tcp_nodelay(true);
     // Announced in Keep-Alive; the front door closes idle connections (sooner under pressure).

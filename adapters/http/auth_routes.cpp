@@ -1,7 +1,7 @@
 // Accounts: sign-up and login, API keys exchanged for JWTs, organisations, and the operator's
 // plan changes. The use cases and their rules are in adapters/service/accounts.h; the log-in's
-// defences in adapters/service/login_guard.h. The token exchange needs no hash slot: an API key
-// is looked up by its SHA-256, which is cheap.
+// defences in adapters/service/login_guard.h. The token exchange needs no password hash: an API
+// key is looked up by its SHA-256, which is cheap.
 #include "adapters/auth/crypto.h"
 #include "adapters/auth/jwt.h"
 #include "adapters/codec/json_codec.h"
@@ -69,7 +69,7 @@ void write_org(JsonWriter& w, const projections::OrganizationView& o, std::strin
       .end_object();
 }
 
-// A log-in refused before any hashing: 429 with Retry-After.
+// A log-in refused before hashing (429), or whose hash was refused or too slow (429, 503).
 void reply_refused(Res& res, const service::Refusal& r) {
   res.set_header("Retry-After", std::to_string(r.retry_after));
   reply_error(res, r.error);
@@ -80,12 +80,10 @@ void signup(const Context& ctx, const Req& req, Res& res) {
   auto body = decode_strings(req.body, {"email", "password"}, {"name", "organizationName"});
   if (!body) return reply_error(res, body.error());
   auto& f = *body;
-  // Sign-up hashes the password too: it takes a hash slot like a log-in.
-  auto slot = ctx.logins.hash_slot();
-  if (const auto* refused = std::get_if<service::Refusal>(&slot))
-    return reply_refused(res, *refused);
+  // Sign-up hashes the password too, on the log-ins' hash pool (service_ports.cpp).
   auto done =
       service::sign_up(ctx.service, {f["email"], f["password"], f["name"], f["organizationName"]});
+  if (!done && done.error().code == Errc::rate_limited) res.set_header("Retry-After", "1");
   if (!done) return reply_error(res, done.error());
   JsonWriter w;
   w.begin_object()
@@ -107,13 +105,17 @@ void login(const Context& ctx, const Req& req, Res& res) {
   // The socket's peer; X-Forwarded-For only from the configured reverse proxy.
   const auto address = service::client_address(
       req.remote_addr, req.get_header_value("X-Forwarded-For"), ctx.options.trusted_proxy);
-  auto slot = ctx.logins.admit(address, *email);
-  if (const auto* refused = std::get_if<service::Refusal>(&slot))
-    return reply_refused(res, *refused);
+  if (auto refused = ctx.logins.admit(address, *email)) return reply_refused(res, *refused);
   auto user = ctx.app.models().user_by_email(*email);
   if (!user) return reply_error(res, user.error());
-  const auto& stored = *user ? (*user)->password_hash : dummy_password_hash();
-  if (!auth::verify_password((*body)["password"], stored) || !*user) {
+  // Copies: a check that outlasts the wait finishes after this request has been answered.
+  auto checked = ctx.logins.hash<bool>(
+      [password = (*body)["password"], stored = *user ? (*user)->password_hash : std::string()] {
+        return auth::verify_password(password, stored.empty() ? dummy_password_hash() : stored);
+      });
+  if (const auto* refused = std::get_if<service::Refusal>(&checked))
+    return reply_refused(res, *refused);
+  if (!std::get<bool>(checked) || !*user) {
     ctx.logins.failed(address, *email);
     return reply_error(res, wrong);
   }

@@ -110,6 +110,34 @@ bool wait_for(int fd, short events, int ms) {
   }
 }
 
+// One non-blocking read from the connection (through its TLS session, if any), appended to `in`.
+enum class ReadSome { data, again, closed, failed };
+ReadSome read_some(Conn& c) {
+  char buf[kChunk];
+  for (;;) {
+    if (c.ssl) {
+      ERR_clear_error();  // SSL_get_error reads this thread's error queue
+      const int r = SSL_read(c.ssl, buf, sizeof buf);
+      if (r > 0) {
+        c.in.append(buf, static_cast<size_t>(r));
+        return ReadSome::data;
+      }
+      const int err = SSL_get_error(c.ssl, r);
+      if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) return ReadSome::again;
+      return ReadSome::failed;
+    }
+    const ssize_t n = ::recv(c.fd, buf, sizeof buf, 0);
+    if (n > 0) {
+      c.in.append(buf, static_cast<size_t>(n));
+      return ReadSome::data;
+    }
+    if (n == 0) return ReadSome::closed;  // the client half-closed
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return ReadSome::again;
+    return ReadSome::failed;
+  }
+}
+
 // A connection as httplib reads and writes it on a worker: first the bytes the loop buffered,
 // then the socket (or its TLS session), each call bounded by a timeout, and the request's bytes
 // by a minimum average rate.
@@ -392,32 +420,15 @@ struct FrontDoor::Impl {
       watch(c, EPOLLIN | EPOLLRDHUP, EPOLL_CTL_MOD);
     }
     while (c->buffered() < kHeadCap) {
-      char buf[kChunk];
-      ssize_t n;
-      if (c->ssl) {
-        ERR_clear_error();  // SSL_get_error reads this thread's error queue
-        const int r = SSL_read(c->ssl, buf, sizeof buf);
-        if (r <= 0) {
-          const int err = SSL_get_error(c->ssl, r);
-          if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) break;
-          return close_conn(c);
-        }
-        n = r;
-      } else {
-        n = ::recv(c->fd, buf, sizeof buf, 0);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-        if (n < 0) return close_conn(c);
-        if (n == 0) {  // the client half-closed: a whole request it sent is still served
-          if (c->head_buffered()) return dispatch(c);
-          return close_conn(c);
-        }
-      }
+      const auto got = read_some(*c);
+      if (got == ReadSome::again) break;
+      // A client that half-closed after a whole request still gets it served.
+      if (got == ReadSome::closed) return c->head_buffered() ? dispatch(c) : close_conn(c);
+      if (got == ReadSome::failed) return close_conn(c);
       if (c->idle) {  // a next request begins: its head has the same time as a first one
         c->idle = false;
         c->since = Clock::now();
       }
-      c->in.append(buf, static_cast<size_t>(n));
     }
     if (c->head_buffered()) return dispatch(c);
     if (c->buffered() >= kHeadCap) {
@@ -444,7 +455,8 @@ struct FrontDoor::Impl {
     for (int served = 0; keep && !stopping; ++served) {
       stream.begin_request();
       keep = serve(stream, close) && !close && !stream.failed();
-      if (!c->head_buffered() || served >= 16) break;
+      if (!keep || served >= 16) break;
+      if (!c->head_buffered() && !(roomy() && next_head_within(*c, o.linger))) break;
     }
     {
       std::lock_guard lock(returned_mu);
@@ -452,6 +464,28 @@ struct FrontDoor::Impl {
     }
     const uint64_t one = 1;
     [[maybe_unused]] auto n = ::write(wake_fd, &one, sizeof one);
+  }
+
+  // Room to spare (callable from any thread): far from both caps.
+  bool roomy() const {
+    return open.load() * 4 < o.max_connections * 3 && busy.load() * 4 < o.threads * 3;
+  }
+
+  // On a worker: reads what the client sends within `wait`; whether a whole request head is
+  // buffered by then. Anything else (nothing, part of a head, the client closing) is left for
+  // the loop, which reads on from there.
+  static bool next_head_within(Conn& c, milliseconds wait) {
+    const auto deadline = Clock::now() + wait;
+    for (;;) {
+      const bool pending = c.ssl && SSL_pending(c.ssl) > 0;
+      const int left = remaining_ms(deadline);
+      if (!pending && (left <= 0 || !wait_for(c.fd, POLLIN, left))) return false;
+      const auto got = read_some(c);
+      if (got == ReadSome::again) continue;
+      if (got != ReadSome::data) return false;
+      if (c.head_buffered()) return true;
+      if (c.buffered() >= kHeadCap) return false;
+    }
   }
 
   void take_returned() {

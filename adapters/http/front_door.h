@@ -35,6 +35,10 @@ struct FrontDoorOptions {
   // or busy workers at three quarters of their caps).
   std::chrono::milliseconds keep_alive{30000};
   std::chrono::milliseconds keep_alive_under_pressure{2000};
+  // After a response, how long the worker waits on the connection for the client's next request
+  // before handing it back to the loop: a client that sends requests back to back keeps its
+  // worker (no hop through the loop per request). Not under pressure; 0: never.
+  std::chrono::milliseconds linger{50};
   // Once a worker has the connection: each read and write, and the request's body, which must
   // arrive at 1 KiB/s on average after the first `body_grace`.
   std::chrono::milliseconds read_timeout{5000};

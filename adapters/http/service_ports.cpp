@@ -15,6 +15,7 @@ namespace {
 
 class SystemSecrets final : public service::Secrets {
  public:
+  explicit SystemSecrets(service::LoginGuard& logins) : logins_(logins) {}
   uint64_t random64() override {
     // One engine per request thread, seeded once from the OS.
     thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -22,10 +23,17 @@ class SystemSecrets final : public service::Secrets {
   }
   std::string random_hex(size_t bytes) override { return auth::random_hex(bytes); }
   std::string sha256_hex(std::string_view data) override { return auth::sha256_hex(data); }
-  std::string hash_password(std::string_view password) override {
-    return auth::hash_password(password);
+  // On the log-ins' hash pool, so a flood of sign-ups is bounded like one of log-ins.
+  Result<std::string> hash_password(std::string_view password) override {
+    auto hashed =
+        logins_.hash<std::string>([p = std::string(password)] { return auth::hash_password(p); });
+    if (auto* refused = std::get_if<service::Refusal>(&hashed)) return refused->error;
+    return std::move(std::get<std::string>(hashed));
   }
   std::string webhook_secret() override { return webhooks::new_secret(); }
+
+ private:
+  service::LoginGuard& logins_;
 };
 
 // The dispatcher checks again before every request: DNS answers change.
@@ -116,22 +124,25 @@ class ModelReads final : public service::Reads {
 }  // namespace
 
 struct ServicePorts::Impl {
-  Impl(App& app, const ServerOptions& options)
-      : urls(app.options().allow_private_webhooks), commands(app, options, secrets), reads(app) {}
+  Impl(App& app, const ServerOptions& options, service::LoginGuard& logins)
+      : secrets(logins),
+        urls(app.options().allow_private_webhooks),
+        commands(app, options, secrets),
+        reads(app) {}
   SystemSecrets secrets;
   ResolvingUrlPolicy urls;
   LogCommands commands;
   ModelReads reads;
 };
 
-ServicePorts::ServicePorts(App& app, const ServerOptions& options)
-    : impl_(std::make_unique<Impl>(app, options)), deps_{impl_->commands,
-                                                         impl_->reads,
-                                                         app.clock(),
-                                                         impl_->secrets,
-                                                         impl_->urls,
-                                                         app.options().decider.plans,
-                                                         phone::default_parser()} {}
+ServicePorts::ServicePorts(App& app, const ServerOptions& options, service::LoginGuard& logins)
+    : impl_(std::make_unique<Impl>(app, options, logins)), deps_{impl_->commands,
+                                                                 impl_->reads,
+                                                                 app.clock(),
+                                                                 impl_->secrets,
+                                                                 impl_->urls,
+                                                                 app.options().decider.plans,
+                                                                 phone::default_parser()} {}
 
 ServicePorts::~ServicePorts() = default;
 

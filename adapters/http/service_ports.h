@@ -4,6 +4,7 @@
 // come from OpenSSL.
 #include "adapters/app.h"
 #include "adapters/http/api_server.h"
+#include "adapters/service/login_guard.h"
 #include "adapters/service/ports.h"
 
 namespace pulse::http {
@@ -15,7 +16,8 @@ Status execute_command(App& app, const ServerOptions& options, const CommandEnve
 // Owns the adapters behind service::Deps for one server; outlives every request.
 class ServicePorts {
  public:
-  ServicePorts(App& app, const ServerOptions& options);
+  // Password hashes run on `logins`' hash pool.
+  ServicePorts(App& app, const ServerOptions& options, service::LoginGuard& logins);
   ServicePorts(const ServicePorts&) = delete;
   ServicePorts& operator=(const ServicePorts&) = delete;
   ~ServicePorts();

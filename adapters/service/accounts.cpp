@@ -71,8 +71,9 @@ Result<SignedUp> sign_up(const Deps& d, const SignUp& in) {
   const OrgId org{make_id(id_prefix::org, now, d.secrets.random64())};
   // The user first (one decider per e-mail address: two racing sign-ups can't both pass), then
   // the organisation with its first API key.
-  if (auto st = d.log.execute(
-          org, RegisterUser{user, *email, in.name, d.secrets.hash_password(in.password), org});
+  auto hashed = d.secrets.hash_password(in.password);
+  if (!hashed) return hashed.error();
+  if (auto st = d.log.execute(org, RegisterUser{user, *email, in.name, std::move(*hashed), org});
       !st)
     return st.error();
   auto minted = mint_key(d, "Default key");

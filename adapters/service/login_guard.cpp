@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 
+#include <cassert>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -35,46 +37,6 @@ int64_t AddressThrottle::take(const std::string& address) {
 size_t AddressThrottle::tracked() const {
   std::lock_guard lock(mu_);
   return buckets_.size();
-}
-
-HashSlots::HashSlots(size_t slots, size_t max_waiting)
-    : slots_(std::max<size_t>(1, slots)), max_waiting_(max_waiting) {}
-
-size_t HashSlots::for_this_machine() {
-  return std::max<size_t>(1, std::thread::hardware_concurrency() / 2);
-}
-
-std::optional<HashSlots::Permit> HashSlots::try_acquire(std::chrono::milliseconds wait) {
-  std::unique_lock lock(mu_);
-  if (used_ < slots_) {
-    ++used_;
-    return Permit(this);
-  }
-  if (wait.count() <= 0 || waiting_ >= max_waiting_) return std::nullopt;
-  ++waiting_;
-  const bool got = freed_.wait_for(lock, wait, [this] { return used_ < slots_; });
-  --waiting_;
-  if (!got) return std::nullopt;
-  ++used_;
-  return Permit(this);
-}
-
-size_t HashSlots::in_use() const {
-  std::lock_guard lock(mu_);
-  return used_;
-}
-
-size_t HashSlots::waiting() const {
-  std::lock_guard lock(mu_);
-  return waiting_;
-}
-
-void HashSlots::release() {
-  {
-    std::lock_guard lock(mu_);
-    --used_;
-  }
-  freed_.notify_one();
 }
 
 std::string LoginLockouts::key(const std::string& address, const std::string& email) {
@@ -116,13 +78,9 @@ size_t LoginLockouts::tracked() const {
 }
 
 LoginGuard::LoginGuard(const TimeSource& clock, Options o)
-    : throttle(clock, o.throttle),
-      lockouts(clock),
-      slots(o.hash_slots, o.max_waiting),
-      slot_wait_(o.slot_wait) {}
+    : throttle(clock, o.throttle), lockouts(clock), hashing(o.hashing) {}
 
-std::variant<HashSlots::Permit, Refusal> LoginGuard::admit(const std::string& address,
-                                                           const std::string& email) {
+std::optional<Refusal> LoginGuard::admit(const std::string& address, const std::string& email) {
   if (const auto wait = throttle.take(address); wait > 0)
     return Refusal{
         Error{Errc::rate_limited, "Too many log-in attempts",
@@ -132,14 +90,22 @@ std::variant<HashSlots::Permit, Refusal> LoginGuard::admit(const std::string& ad
     return Refusal{Error{Errc::rate_limited, "Too many failed logins",
                          fmt::format("Try again in {} s.", wait)},
                    wait};
-  return hash_slot();
+  return std::nullopt;
 }
 
-std::variant<HashSlots::Permit, Refusal> LoginGuard::hash_slot() {
-  if (auto permit = slots.try_acquire(slot_wait_)) return std::move(*permit);
-  return Refusal{Error{Errc::rate_limited, "Server busy",
-                       "Too many log-ins are being checked right now; try again in 1 s."},
-                 1};
+Refusal LoginGuard::busy(HashPool::Refused why) {
+  switch (why) {
+    case HashPool::Refused::queue_full:
+      return Refusal{Error{Errc::rate_limited, "Server busy",
+                           "Too many passwords are being checked; try again in a second."},
+                     1};
+    case HashPool::Refused::timed_out:
+      return Refusal{Error{Errc::unavailable, "Server busy",
+                           "The password could not be checked in time; try again in a second."},
+                     1};
+  }
+  assert(false && "every HashPool::Refused is mapped");
+  return Refusal{Error{Errc::unavailable, "Server busy", ""}, 1};
 }
 
 namespace {

@@ -1,14 +1,14 @@
 #pragma once
 // The log-in's defences, met before a password is hashed: a token bucket per client address, a
-// lock-out per (address, account) after repeated failures, and a bound on the password hashes
-// (scrypt, about 32 MiB and tens of milliseconds each) running at once in the process.
+// lock-out per (address, account) after repeated failures; then the hash itself runs on the
+// HashPool (scrypt, about 32 MiB and tens of milliseconds each): a bounded queue, a deadline, the
+// lowest CPU priority.
 //
 // They live in memory, never in the log: a failed log-in is not a fact of the business, and
 // writing one event per attempt would turn a flood of log-ins into a flood of log writes that
 // every replay pays for again. A restart clears them (the attacker can't cause one); the memory
 // they hold is bounded, however many addresses and e-mails a flood uses. Time comes from the
 // injected TimeSource, so tests drive it without sleeping.
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <list>
@@ -20,6 +20,7 @@
 #include <utility>
 #include <variant>
 
+#include "adapters/service/hash_pool.h"
 #include "domain/result.h"
 #include "domain/time.h"
 
@@ -92,43 +93,6 @@ class AddressThrottle {
   LruMap<std::string, Bucket> buckets_;
 };
 
-// At most `slots` password hashes at once. A caller waits a little for a slot (at most
-// `max_waiting` callers wait; the rest are refused at once), so a burst of honest log-ins
-// queues while a flood is refused without holding server threads.
-class HashSlots {
- public:
-  HashSlots(size_t slots, size_t max_waiting);
-  // Half the cores (at least one): the other half keeps serving authenticated requests.
-  static size_t for_this_machine();
-
-  class Permit {
-   public:
-    explicit Permit(HashSlots* owner) : owner_(owner) {}
-    Permit(Permit&& o) noexcept : owner_(std::exchange(o.owner_, nullptr)) {}
-    Permit& operator=(Permit&&) = delete;
-    Permit(const Permit&) = delete;
-    ~Permit() {
-      if (owner_) owner_->release();
-    }
-
-   private:
-    HashSlots* owner_;
-  };
-  // A slot within `wait`, or nullopt when none came free (or too many are waiting already).
-  std::optional<Permit> try_acquire(std::chrono::milliseconds wait);
-  size_t in_use() const;
-  size_t waiting() const;
-
- private:
-  void release();
-  const size_t slots_;
-  const size_t max_waiting_;
-  mutable std::mutex mu_;
-  std::condition_variable freed_;
-  size_t used_ = 0;
-  size_t waiting_ = 0;
-};
-
 // Failed log-ins per (address, account): the first few are free, then each attempt must wait
 // 1, 2, 4, … s, then that address is locked out of that account for kLock. The owner, from
 // another address, still logs in.
@@ -177,32 +141,34 @@ class AddressRange {
 std::string client_address(const std::string& peer, std::string_view forwarded_for,
                            const std::optional<AddressRange>& trusted_proxy);
 
-// What the caller must do when a log-in is refused before hashing: the documented error
-// (429) and its Retry-After.
+// What the caller must do when a log-in is refused: the documented error (429, or 503 when the
+// hash took too long) and its Retry-After.
 struct Refusal {
   Error error;
   int64_t retry_after = 1;
 };
 
-// The three defences in the order a log-in meets them: the address's bucket, the lock-out of
-// (address, account), then a hash slot, held while the password is verified.
+// The defences in the order a log-in meets them: the address's bucket and the lock-out of
+// (address, account) in admit(), then the hash on the pool in hash().
 class LoginGuard {
  public:
   struct Options {
     AddressThrottle::Limits throttle{};
-    size_t hash_slots = HashSlots::for_this_machine();
-    size_t max_waiting = 8 * HashSlots::for_this_machine();
-    std::chrono::milliseconds slot_wait{2000};
+    HashPool::Options hashing{};
   };
   explicit LoginGuard(const TimeSource& clock) : LoginGuard(clock, Options{}) {}
   LoginGuard(const TimeSource& clock, Options o);
 
-  // Before verifying `email`'s password for `address`: a hash slot to hold while hashing, or
-  // why not.
-  std::variant<HashSlots::Permit, Refusal> admit(const std::string& address,
-                                                 const std::string& email);
-  // A hash slot for another use of a password hash (sign-up), or why not.
-  std::variant<HashSlots::Permit, Refusal> hash_slot();
+  // Before verifying `email`'s password for `address`: why not, or nullopt to go on.
+  std::optional<Refusal> admit(const std::string& address, const std::string& email);
+  // `job` (a password hash: a log-in's check, a sign-up's new hash) run on the hash pool: its
+  // result, or why not. `job` must own what it reads (HashPool::run).
+  template <class T>
+  std::variant<T, Refusal> hash(std::function<T()> job) {
+    auto got = hashing.run(std::move(job));
+    if (auto* refused = std::get_if<HashPool::Refused>(&got)) return busy(*refused);
+    return std::move(std::get<T>(got));
+  }
   void failed(const std::string& address, const std::string& email) {
     lockouts.failed(address, email);
   }
@@ -212,10 +178,10 @@ class LoginGuard {
 
   AddressThrottle throttle;
   LoginLockouts lockouts;
-  HashSlots slots;
+  HashPool hashing;
 
  private:
-  std::chrono::milliseconds slot_wait_;
+  static Refusal busy(HashPool::Refused why);
 };
 
 }  // namespace pulse::service

@@ -65,7 +65,8 @@ class Secrets {
   // `bytes` random bytes in lower-case hex, from a cryptographic source.
   virtual std::string random_hex(size_t bytes) = 0;
   virtual std::string sha256_hex(std::string_view data) = 0;
-  virtual std::string hash_password(std::string_view password) = 0;
+  // A password's salted slow hash, or why not now (the server is too busy hashing).
+  virtual Result<std::string> hash_password(std::string_view password) = 0;
   // A new webhook signing secret ("whsec_…").
   virtual std::string webhook_secret() = 0;
 };

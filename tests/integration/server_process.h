@@ -323,9 +323,18 @@ class ServerProcess {
     if (email.empty())
       email = "user" + std::to_string(::getpid()) + "-" + std::to_string(n++) + "@example.com";
     auto c = client();
-    auto res = c->Post("/api/auth/signup",
-                       R"({"email":")" + email + R"(","password":"correct horse battery"})",
-                       "application/json");
+    const std::string body = R"({"email":")" + email + R"(","password":"correct horse battery"})";
+    auto res = c->Post("/api/auth/signup", body, "application/json");
+    // Password hashes run at the lowest CPU priority: on a machine busy with other work (a
+    // parallel build) one may not finish in time. "Server busy" hashed nothing and registered
+    // nobody, so a client retries after Retry-After, as the API documents.
+    for (int attempt = 0; attempt < 30 && res && (res->status == 429 || res->status == 503) &&
+                          res->body.find("Server busy") != std::string::npos;
+         ++attempt) {
+      std::this_thread::sleep_for(std::chrono::seconds(
+          std::max(1, std::atoi(res->get_header_value("Retry-After").c_str()))));
+      res = c->Post("/api/auth/signup", body, "application/json");
+    }
     if (!res || res->status != 201)
       throw std::runtime_error("signup failed: " + (res ? res->body : std::string("no answer")));
     Account a{email,

@@ -333,6 +333,35 @@ TEST_CASE("delete the read models, restart: rebuilt from the log, byte for byte"
   }
 }
 
+TEST_CASE("the data directory is its owner's alone: directories 0700, files 0600") {
+  namespace fs = std::filesystem;
+  TempDir dir;
+  const auto data = dir.path() / "data";
+  // As an older version (or a copy made with another umask) left it: open to everyone.
+  fs::create_directories(data / "log");
+  std::ofstream(data / "log" / "LEFT-BEHIND") << "x";
+  for (const auto& p : {data, data / "log", data / "log" / "LEFT-BEHIND"})
+    fs::permissions(p, fs::perms::all, fs::perm_options::replace);
+  {
+    ServerProcess server(data);
+    auto c = server.client(server.signup());
+    auto res = c->Post("/api/sms/send", send_body(3), "application/json");
+    REQUIRE(res);
+    CHECK(res->status == 201);
+    CHECK(server.terminate() == 0);
+  }
+  size_t dirs = 0, files = 0;
+  const auto open = fs::perms::group_all | fs::perms::others_all;
+  CHECK((fs::status(data).permissions() & open) == fs::perms::none);
+  for (const auto& e : fs::recursive_directory_iterator(data)) {
+    CAPTURE(e.path().string());
+    CHECK((e.symlink_status().permissions() & open) == fs::perms::none);
+    ++(e.is_directory() ? dirs : files);
+  }
+  CHECK(dirs >= 3);  // log, views, state at least
+  CHECK(files >= 10);
+}
+
 TEST_CASE("Free plan: the 101st SMS of the month is refused, even when 20 requests race") {
   TempDir dir;
   ServerProcess server(dir.path() / "data");

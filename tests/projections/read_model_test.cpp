@@ -298,7 +298,7 @@ TEST_CASE("gateways: messages move queued -> sending -> sent -> delivered | fail
   CHECK(c.sent_count == 2);
   CHECK(c.delivered_count == 1);
   CHECK(c.failed_count == 1);
-  const auto& m0 = (*tx.get(table::message(kOrg, id(0))));
+  const auto m0 = *tx.get(table::message(kOrg, id(0)));
   CHECK(m0.status == "delivered");
   CHECK(m0.sent_at == kT1);
   CHECK(m0.delivered_at == t2);

@@ -121,7 +121,7 @@ class FakeSecrets final : public Secrets {
   uint64_t random64() override { return next++; }
   std::string random_hex(size_t bytes) override { return std::string(bytes * 2, 'a'); }
   std::string sha256_hex(std::string_view data) override { return fmt::format("sha256({})", data); }
-  std::string hash_password(std::string_view password) override {
+  Result<std::string> hash_password(std::string_view password) override {
     return fmt::format("hashed({})", password);
   }
   int secrets_made = 0;
