@@ -86,7 +86,9 @@ Result<std::string> international_digits(std::string_view input) {
   // Without "+" or "00" the country is unknown, and guessing one would send to the wrong person.
   if (start == 0 || (start < s.size() && s[start] == '0'))
     return invalid("phone number must start with + and a country code", input);
-  if (start == s.size()) return invalid("phone number is too short", input);
+  // A country code and a digit or two are not a number (the library would call them "not a
+  // number" at all); the shortest numbers in use have 5 digits.
+  if (s.size() - start < 3) return invalid("phone number is too short", input);
   if (s.size() - start > kMaxDigits) return invalid("phone number is too long", input);
   return "+" + s.substr(start);
 }

@@ -6,9 +6,9 @@
 #include <set>
 
 #include "adapters/gateway/protocol_json.h"
-#include "adapters/phone/phone_parser.h"
 #include "adapters/gateway/sim_schedule.h"
 #include "adapters/gateway/simulator.h"
+#include "adapters/phone/phone_parser.h"
 #include "domain/phone.h"
 
 using namespace pulse;
@@ -140,7 +140,7 @@ TEST_CASE("gateway protocol: request bodies") {
   CHECK(registration_json("pt_01", device_profile(0)) ==
         R"({"pairingToken":"pt_01","deviceName":"Sim Pixel 1","model":"Pixel 8",)"
         R"("osVersion":"15","appVersion":"1.4.2",)"
-        R"("sims":[{"slot":0,"phoneNumber":"+16505550101","carrier":"T-Mobile"}]})");
+        R"("sims":[{"slot":0,"phoneNumber":"+16505550001","carrier":"T-Mobile"}]})");
   CHECK(heartbeat_json(87, 3, "1.4.2") == R"({"battery":87,"signal":3,"appVersion":"1.4.2"})");
   CHECK(claim_json(10, 20) == R"({"max":10,"waitSeconds":20})");
   const std::vector<Report> reports = {
