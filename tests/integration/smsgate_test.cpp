@@ -674,7 +674,7 @@ TEST_CASE("pulse gateway-sim --protocol smsgate works a campaign over HTTPS") {
       std::chrono::seconds(30)));
   std::string recipients;
   for (int i = 0; i < 6; ++i)
-    recipients += fmt::format(R"({}{{"phone":"+1415000{:04}"}})", i ? "," : "", i);
+    recipients += fmt::format(R"({}{{"phone":"+1415200{:04}"}})", i ? "," : "", i);
   auto sent =
       api->Post("/api/sms/send",
                 R"({"recipients":[)" + recipients + R"(],"message":"From a simulated phone"})",
