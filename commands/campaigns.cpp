@@ -69,10 +69,11 @@ Decision decide_queue(const OrgState& org, const QueueCampaignMessages& c) {
     const auto& m = c.messages[suppression.kept[k]];
     auto info = analyze_body(m.body);
     if (!info) return info.error();
-    e.messages.push_back(QueuedMessage{
-        MessageId{derive_id(id_prefix::message, c.campaign_id.value,
-                            static_cast<uint32_t>(filled + static_cast<int32_t>(k)))},
-        PhoneNumber{m.phone}, m.contact_name, m.body, info->encoding, info->segments});
+    e.messages.push_back(
+        QueuedMessage{MessageId{derive_id(id_prefix::message, c.campaign_id.value,
+                                          static_cast<uint32_t>(filled + static_cast<int32_t>(k)))},
+                      PhoneNumber{m.phone}, m.contact_name, m.body, info->encoding, info->segments,
+                      m.country, m.phone_type});
   }
   if (!e.messages.empty()) events.push_back(std::move(e));
   return events;
@@ -148,7 +149,8 @@ Result<std::vector<CampaignMessage>> render_messages(const std::string& message,
         return validation_error(info.error().message,
                                 fmt::format("message for {}: {}", c.phone, info.error().details));
     }
-    out.push_back(CampaignMessage{c.phone, vars.at("name"), std::move(rendered)});
+    out.push_back(
+        CampaignMessage{c.phone, vars.at("name"), std::move(rendered), c.country, c.phone_type});
   }
   return out;
 }

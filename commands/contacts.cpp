@@ -49,13 +49,15 @@ Status check_list_name(std::string_view name) {
   return ok_status();
 }
 
-Result<Contact> make_contact(const RawContact& raw) {
+Result<Contact> make_contact(const RawContact& raw, const PhoneParser& phones) {
   const std::string phone_text = trim(raw.phone);
   if (phone_text.empty()) return validation_error("Invalid contact", "phone is required");
-  auto phone = parse_phone(phone_text);
+  auto phone = parse_recipient(phones, phone_text);
   if (!phone) return validation_error("Invalid contact", phone.error().details);
   Contact c;
-  c.phone = phone->e164;
+  c.phone = phone->number.e164;
+  c.country = phone->region;
+  c.phone_type = std::string(to_string(phone->type));
   const std::pair<const char*, const std::string*> texts[] = {{"firstName", &raw.first_name},
                                                               {"lastName", &raw.last_name},
                                                               {"name", &raw.name},
@@ -97,7 +99,7 @@ Result<Contact> make_contact(const RawContact& raw) {
   return c;
 }
 
-Result<ImportPlan> plan_import(std::string_view csv) {
+Result<ImportPlan> plan_import(std::string_view csv, const PhoneParser& phones) {
   auto records = parse_csv(csv);
   if (!records) return records.error();
   if (records->empty())
@@ -187,7 +189,7 @@ Result<ImportPlan> plan_import(std::string_view csv) {
       reject(fmt::format("{} columns, the header has {}", rec.fields.size(), columns.size()));
       continue;
     }
-    auto contact = make_contact(raw);
+    auto contact = make_contact(raw, phones);
     if (!contact) {
       reject(contact.error().details);
       continue;

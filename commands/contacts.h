@@ -8,6 +8,7 @@
 
 #include "commands/decider.h"
 #include "domain/contacts.h"
+#include "domain/phone.h"
 #include "domain/result.h"
 
 namespace pulse::commands {
@@ -23,8 +24,9 @@ struct RawContact {
   std::map<std::string, std::string> fields;
 };
 
-// A contact with its phone in E.164, or why not (details name the bad field).
-Result<Contact> make_contact(const RawContact& raw);
+// A contact with its phone in E.164, classified (country, type) by `phones`, or why not
+// (details name the bad field). Numbers that can't receive SMS are refused.
+Result<Contact> make_contact(const RawContact& raw, const PhoneParser& phones);
 
 // A list name: 1..200 bytes, not blank.
 Status check_list_name(std::string_view name);
@@ -43,7 +45,7 @@ struct ImportPlan {
   std::vector<Contact> contacts;
   std::vector<ImportRejection> rejected;
 };
-Result<ImportPlan> plan_import(std::string_view csv);
+Result<ImportPlan> plan_import(std::string_view csv, const PhoneParser& phones);
 
 Result<std::vector<Event>> decide_contacts(const OrgState& org, const CommandEnvelope& cmd);
 void evolve_contacts(OrgState& org, const Event& event);

@@ -77,7 +77,7 @@ Decision decide_send(const DeciderConfig& config, const OrgState& org, const Com
     if (!info) return info.error();
     chunk.messages.push_back(QueuedMessage{
         MessageId{derive_id(id_prefix::message, cmd.campaign_id.value, static_cast<uint32_t>(i))},
-        r.phone, r.name, std::move(body), info->encoding, info->segments});
+        r.phone, r.name, std::move(body), info->encoding, info->segments, r.country, r.phone_type});
     if (chunk.messages.size() == MessagesQueued::kMaxMessagesPerEvent) {
       events.push_back(std::move(chunk));
       chunk = MessagesQueued{cmd.campaign_id, {}};

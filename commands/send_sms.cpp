@@ -9,7 +9,8 @@
 
 namespace pulse::commands {
 
-Result<SendSms> make_send_sms(const SendSmsRequest& request, CampaignId campaign_id) {
+Result<SendSms> make_send_sms(const SendSmsRequest& request, CampaignId campaign_id,
+                              const PhoneParser& phones) {
   if (request.recipients.empty())
     return validation_error("At least one recipient is required",
                             "recipients must contain 1 to 500 entries");
@@ -34,7 +35,7 @@ Result<SendSms> make_send_sms(const SendSmsRequest& request, CampaignId campaign
   cmd.recipients.reserve(request.recipients.size());
   for (size_t i = 0; i < request.recipients.size(); ++i) {
     const auto& raw = request.recipients[i];
-    auto phone = parse_phone(raw.phone);
+    auto phone = parse_recipient(phones, raw.phone);
     if (!phone) {
       return validation_error(phone.error().message,
                               fmt::format("recipients[{}].phone: {}", i, phone.error().details));
@@ -45,7 +46,8 @@ Result<SendSms> make_send_sms(const SendSmsRequest& request, CampaignId campaign
     if (auto st = check_text("name", raw.name); !st)
       return validation_error(st.error().message,
                               fmt::format("recipients[{}].{}", i, st.error().details));
-    Recipient r{std::move(phone).value(), raw.name};
+    Recipient r{std::move(phone->number), raw.name, phone->region,
+                std::string(to_string(phone->type))};
     if (tmpl->has_variables()) {
       // Personalised bodies are checked per recipient here, so the decider never sees an
       // invalid one.

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "domain/commands.h"
+#include "domain/phone.h"
 #include "domain/result.h"
 #include "domain/template.h"
 
@@ -24,7 +25,9 @@ struct SendSmsRequest {
   std::optional<std::string> device_id;  // only this gateway device may send it
 };
 
-Result<SendSms> make_send_sms(const SendSmsRequest& request, CampaignId campaign_id);
+// Recipients' phones are classified by `phones`; numbers that can't receive SMS are refused.
+Result<SendSms> make_send_sms(const SendSmsRequest& request, CampaignId campaign_id,
+                              const PhoneParser& phones);
 
 // Template variables of a recipient of the send API: name, firstName (first word of name),
 // lastName (the rest) and phone.

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "domain/fields.h"
 #include "domain/ids.h"
 #include "domain/time.h"
 #include "domain/type_list.h"
@@ -53,17 +54,20 @@ struct DraftCampaign {
 struct CampaignMessage {
   std::string phone;  // E.164
   std::string contact_name;
-  std::string body;  // rendered for this contact
+  std::string body;                    // rendered for this contact
+  std::optional<std::string> country;  // the contact's (absent before v2)
+  std::optional<std::string> phone_type;
   template <class Self, class F>
   static void fields(Self& s, F&& f) {
-    f("phone", s.phone), f("recipientName", s.contact_name), f("body", s.body);
+    f("phone", s.phone), f("recipientName", s.contact_name), f("body", s.body),
+        f("country", s.country, field::omit_empty), f("phoneType", s.phone_type, field::omit_empty);
   }
 };
 
 // Messages first_index.. of a draft campaign (message ids derive from the campaign and index).
 struct QueueCampaignMessages {
   static constexpr std::string_view kType = "QueueCampaignMessages";
-  static constexpr int kVersion = 1;
+  static constexpr int kVersion = 2;  // v2: messages' country and phoneType
   CampaignId campaign_id;
   int32_t first_index = 0;
   std::vector<CampaignMessage> messages;

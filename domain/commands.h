@@ -24,9 +24,13 @@ namespace pulse {
 struct Recipient {
   PhoneNumber phone;
   std::string name;  // may be empty
+  // The phone's region and type as the HTTP layer classified them (absent before v3).
+  std::optional<std::string> country;
+  std::optional<std::string> phone_type;
   template <class Self, class F>
   static void fields(Self& s, F&& f) {
-    f("phone", s.phone), f("name", s.name, field::defaulted);
+    f("phone", s.phone), f("name", s.name, field::defaulted),
+        f("country", s.country, field::omit_empty), f("phoneType", s.phone_type, field::omit_empty);
   }
 };
 
@@ -34,7 +38,8 @@ struct Recipient {
 // every field and chosen the campaign id.
 struct SendSms {
   static constexpr std::string_view kType = "SendSms";
-  static constexpr int kVersion = 2;  // v2: deviceId, idempotencyKey, requestHash
+  static constexpr int kVersion =
+      3;  // v2: deviceId, idempotencyKey, requestHash; v3: country, phoneType
   CampaignId campaign_id;
   std::vector<Recipient> recipients;
   std::string message;

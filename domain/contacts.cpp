@@ -19,6 +19,8 @@ Contact merge_contact(Contact base, const Contact& update) {
   take(base.last_name, update.last_name);
   take(base.name, update.name);
   take(base.email, update.email);
+  if (update.country) base.country = update.country;
+  if (update.phone_type) base.phone_type = update.phone_type;
   for (const auto& [k, v] : update.extra)
     if (!v.empty()) base.extra[k] = v;
   return base;

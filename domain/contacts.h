@@ -3,10 +3,12 @@
 // E.164 phone inside its list, so adding a number twice merges the two (the later non-empty
 // fields win).
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "domain/fields.h"
 #include "domain/ids.h"
 #include "domain/template.h"
 #include "domain/type_list.h"
@@ -20,11 +22,16 @@ struct Contact {
   std::string name;  // the full name as given; may be empty
   std::string email;
   std::map<std::string, std::string> extra;  // extra template fields (CSV columns): "fields"
+  // The phone's region and type (domain/phone.h) as classified when it entered; absent in
+  // records written before numbers were classified.
+  std::optional<std::string> country;
+  std::optional<std::string> phone_type;
   auto operator<=>(const Contact&) const = default;
   template <class Self, class F>
   static void fields(Self& s, F&& f) {
     f("phone", s.phone), f("firstName", s.first_name), f("lastName", s.last_name),
-        f("name", s.name), f("email", s.email), f("fields", s.extra);
+        f("name", s.name), f("email", s.email), f("fields", s.extra),
+        f("country", s.country, field::omit_empty), f("phoneType", s.phone_type, field::omit_empty);
   }
 };
 
@@ -38,7 +45,7 @@ TemplateVars contact_vars(const Contact& c);
 // POST /api/contacts: a new list, with its first contacts (at most kMaxContactsPerCommand).
 struct CreateContactList {
   static constexpr std::string_view kType = "CreateContactList";
-  static constexpr int kVersion = 1;
+  static constexpr int kVersion = 2;  // v2: contacts' country and phoneType
   ContactListId list_id;
   std::string name;
   std::vector<Contact> contacts;
@@ -51,7 +58,7 @@ struct CreateContactList {
 // Adds or updates contacts (by phone). A CSV import appends several, all with one import id.
 struct UpsertContacts {
   static constexpr std::string_view kType = "UpsertContacts";
-  static constexpr int kVersion = 1;
+  static constexpr int kVersion = 2;  // v2: contacts' country and phoneType
   ContactListId list_id;
   std::string import_id;  // empty outside an import
   std::vector<Contact> contacts;
@@ -98,7 +105,7 @@ struct ContactListCreated {
 
 struct ContactsUpserted {
   static constexpr std::string_view kType = "ContactsUpserted";
-  static constexpr int kVersion = 1;
+  static constexpr int kVersion = 2;  // v2: contacts' country and phoneType
   ContactListId list_id;
   std::string import_id;
   std::vector<Contact> contacts;

@@ -42,10 +42,13 @@ struct QueuedMessage {
   std::string body;  // rendered for this recipient
   SmsEncoding encoding = SmsEncoding::gsm7;
   int32_t segments = 1;
+  std::optional<std::string> country;  // copied from the command (absent before v2)
+  std::optional<std::string> phone_type;
   template <class Self, class F>
   static void fields(Self& s, F&& f) {
     f("id", s.id), f("phone", s.phone), f("contactName", s.contact_name, field::defaulted),
-        f("body", s.body), f("encoding", s.encoding), f("segments", s.segments);
+        f("body", s.body), f("encoding", s.encoding), f("segments", s.segments),
+        f("country", s.country, field::omit_empty), f("phoneType", s.phone_type, field::omit_empty);
   }
 };
 
@@ -53,7 +56,7 @@ struct QueuedMessage {
 // what a Kafka broker accepts by default.
 struct MessagesQueued {
   static constexpr std::string_view kType = "MessagesQueued";
-  static constexpr int kVersion = 1;
+  static constexpr int kVersion = 2;  // v2: messages' country and phoneType
   static constexpr size_t kMaxMessagesPerEvent = 500;
   CampaignId campaign_id;
   std::vector<QueuedMessage> messages;

@@ -29,7 +29,7 @@ struct ContactListView {
 // One contact of a list, keyed by (list, phone).
 struct ContactView {
   static constexpr std::string_view kType = "ContactView";
-  static constexpr int kVersion = 1;
+  static constexpr int kVersion = 2;  // v2: the contact's country and phoneType
   Contact contact;
   TimePoint created_at;
   TimePoint updated_at;

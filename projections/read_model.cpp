@@ -63,6 +63,8 @@ void on_messages_queued(ReadModelTx& tx, const EventEnvelope& env, const Message
     v.status = std::string(kQueued);
     v.encoding = std::string(to_string(m.encoding));
     v.segments = m.segments;
+    v.country = m.country;
+    v.phone_type = m.phone_type;
     v.created_at = env.at;
     v.updated_at = env.at;
     tx.put(table::message(env.org, v.id), v);

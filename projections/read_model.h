@@ -63,7 +63,7 @@ struct CampaignView {
 
 struct MessageView {
   static constexpr std::string_view kType = "MessageView";
-  static constexpr int kVersion = 1;
+  static constexpr int kVersion = 2;  // v2: country, phoneType
   MessageId id;
   CampaignId campaign_id;
   std::string phone;
@@ -80,6 +80,8 @@ struct MessageView {
   std::optional<std::string> device_id;  // the device that holds or sent it
   std::optional<int32_t> sim_slot;
   int32_t attempts = 0;
+  std::optional<std::string> country;  // the phone's, when it was classified (v2)
+  std::optional<std::string> phone_type;
   template <class Self, class F>
   static void fields(Self& s, F&& f) {
     f("id", s.id), f("campaignId", s.campaign_id), f("phone", s.phone),
@@ -87,7 +89,9 @@ struct MessageView {
         f("status", s.status), f("encoding", s.encoding), f("segments", s.segments),
         f("createdAt", s.created_at), f("updatedAt", s.updated_at), f("sentAt", s.sent_at),
         f("deliveredAt", s.delivered_at), f("error", s.error), f("deviceId", s.device_id),
-        f("simSlot", s.sim_slot), f("attempts", s.attempts, field::defaulted);
+        f("simSlot", s.sim_slot), f("attempts", s.attempts, field::defaulted),
+        f("country", s.country, field::omit_empty),
+        f("phoneType", s.phone_type, field::omit_empty);
   }
   auto operator<=>(const MessageView&) const = default;
 };

@@ -31,6 +31,10 @@ void write_message_fields(JsonWriter& w, const MessageView& m, MessageJson shape
         .field("deviceId", m.device_id)
         .field("simSlot", m.sim_slot)
         .field("attempts", m.attempts);
+  // The recipient's country and number type, absent for messages queued before numbers were
+  // classified. Only on the message resource: webhooks and streams keep their shape.
+  if (resource && m.country) w.field("country", *m.country);
+  if (resource && m.phone_type) w.field("phoneType", *m.phone_type);
   w.field("createdAt", format_iso8601(m.created_at))
       .field("updatedAt", format_iso8601(m.updated_at));
 }

@@ -322,8 +322,11 @@ std::vector<std::pair<std::string, std::string>> org_headers(const OrgId& org) {
 namespace {
 constexpr const char* kFirstNames[] = {"Alice", "Bruno", "Chiara", "Dmitri", "Esther",
                                        "Farid", "Greta", "Hiro",   "Ines",   "Jonas"};
+// Valid US numbers (the exchange, the first three of the seven digits, is 200..999), distinct
+// over 8 million consecutive ones.
 std::string recipient_phone(int salt, int i) {
-  return fmt::format("+1415{:07}", (static_cast<int64_t>(salt) * 10'007 + i) % 10'000'000);
+  const int64_t n = (static_cast<int64_t>(salt) * 10'007 + i) % 8'000'000;
+  return fmt::format("+1415{:03}{:04}", 200 + n / 10'000, n % 10'000);
 }
 std::string recipient_name(int i) {
   return fmt::format("{} Customer{}", kFirstNames[i % 10], i);

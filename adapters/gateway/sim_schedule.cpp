@@ -30,7 +30,7 @@ DeviceProfile device_profile(int index) {
   p.model = kModels[i % kModels.size()];
   p.os_version = kOs[i % kOs.size()];
   p.app_version = "1.4.2";
-  p.sims.push_back(SimCard{0, fmt::format("+1555010{:04}", index + 1), kCarriers[i % 4]});
+  p.sims.push_back(SimCard{0, fmt::format("+1650555{:04}", index + 1), kCarriers[i % 4]});
   return p;
 }
 

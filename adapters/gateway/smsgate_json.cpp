@@ -54,12 +54,12 @@ Result<std::optional<int64_t>> opt_int(object o, const char* k, const std::strin
 
 // A SIM's phone number in E.164, or none: the app redacts numbers to their last four digits
 // ("********2671"), which are no number (a SIM's number is E.164 or empty everywhere in Pulse).
-std::string sim_phone(const std::string& raw) {
-  if (auto p = parse_phone(raw)) return p->e164;
+std::string sim_phone(const PhoneParser& phones, const std::string& raw) {
+  if (auto p = phones.parse(raw)) return p->number.e164;
   return {};
 }
 
-Result<std::vector<SimCard>> decode_sims(element e) {
+Result<std::vector<SimCard>> decode_sims(element e, const PhoneParser& phones) {
   array a;
   if (e.get_array().get(a)) return invalid("simCards: an array");
   std::vector<SimCard> out;
@@ -85,8 +85,8 @@ Result<std::vector<SimCard>> decode_sims(element e) {
       slot = **sim_number - 1;
     if (slot < 0 || slot > 7 || !slots.insert(static_cast<int32_t>(slot)).second)
       return validation_error("Invalid SIM", "simNumber is 1 to 8, each SIM once");
-    out.push_back(
-        SimCard{static_cast<int32_t>(slot), sim_phone(phone->value_or("")), carrier->value_or("")});
+    out.push_back(SimCard{static_cast<int32_t>(slot), sim_phone(phones, phone->value_or("")),
+                          carrier->value_or("")});
   }
   if (out.size() > 8) return validation_error("Too many SIMs", "at most 8");
   return out;
@@ -122,7 +122,7 @@ std::optional<State> state_from(std::string_view s) {
   return std::nullopt;
 }
 
-Result<RegisterRequest> decode_register(std::string_view json) {
+Result<RegisterRequest> decode_register(std::string_view json, const PhoneParser& phones) {
   auto o = root_object(json);
   if (!o) return o.error();
   RegisterRequest r;
@@ -135,7 +135,7 @@ Result<RegisterRequest> decode_register(std::string_view json) {
   r.push_token = *push;
   element sims;
   if (!(*o)["simCards"].get(sims) && !sims.is_null()) {
-    auto s = decode_sims(sims);
+    auto s = decode_sims(sims, phones);
     if (!s) return s.error();
     r.sims = std::move(s).value();
   }
@@ -143,7 +143,7 @@ Result<RegisterRequest> decode_register(std::string_view json) {
   return r;
 }
 
-Result<DevicePatch> decode_device_patch(std::string_view json) {
+Result<DevicePatch> decode_device_patch(std::string_view json, const PhoneParser& phones) {
   auto o = root_object(json);
   if (!o) return o.error();
   DevicePatch p;
@@ -155,7 +155,7 @@ Result<DevicePatch> decode_device_patch(std::string_view json) {
   p.push_token = *push;
   element sims;
   if (!(*o)["simCards"].get(sims) && !sims.is_null()) {
-    auto s = decode_sims(sims);
+    auto s = decode_sims(sims, phones);
     if (!s) return s.error();
     p.sims = std::move(s).value();
   }

@@ -34,7 +34,7 @@ struct RegisterRequest {
   std::optional<std::string> push_token;
   std::vector<SimCard> sims;  // Pulse's SIMs, slot = simNumber - 1
 };
-Result<RegisterRequest> decode_register(std::string_view json);
+Result<RegisterRequest> decode_register(std::string_view json, const PhoneParser& phones);
 
 // PATCH /mobile/v1/device {id, pushToken, simCards}
 struct DevicePatch {
@@ -42,7 +42,7 @@ struct DevicePatch {
   std::optional<std::string> push_token;
   std::optional<std::vector<SimCard>> sims;
 };
-Result<DevicePatch> decode_device_patch(std::string_view json);
+Result<DevicePatch> decode_device_patch(std::string_view json, const PhoneParser& phones);
 
 struct RecipientState {
   std::string phone_number;

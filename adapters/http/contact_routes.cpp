@@ -3,6 +3,7 @@
 #include "adapters/http/request_json.h"
 #include "adapters/http/routes.h"
 #include "adapters/service/contacts.h"
+#include "adapters/service/opt_outs.h"
 #include "domain/ids.h"
 #include "domain/json_writer.h"
 
@@ -51,6 +52,9 @@ void write_contact(JsonWriter& w, const projections::ContactView& v) {
   w.key("fields").begin_object();
   for (const auto& [k, x] : c.extra) w.field(k, x);
   w.end_object();
+  // Absent for contacts stored before numbers were classified.
+  if (c.country) w.field("country", *c.country);
+  if (c.phone_type) w.field("phoneType", *c.phone_type);
   w.field("createdAt", format_iso8601(v.created_at))
       .field("updatedAt", format_iso8601(v.updated_at))
       .end_object();
@@ -136,11 +140,11 @@ void get_list(const Context& ctx, const Req& req, Res& res) {
     // An unencoded "+" in a query string arrives as a space.
     auto raw = req.get_param_value("cursor");
     if (raw.starts_with(' ')) raw[0] = '+';
-    auto phone = parse_phone(raw);
+    auto phone = service::lookup_key(ctx.service.phones, raw);
     if (!phone)
       return reply_error(
           res, validation_error("Invalid query parameter", "cursor must be a contact's phone"));
-    after = phone->e164;
+    after = *phone;
   }
   auto contacts = ctx.app.models().contacts(caller->org, list->id, *limit + 1, after);
   if (!contacts) return reply_error(res, contacts.error());

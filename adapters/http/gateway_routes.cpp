@@ -219,7 +219,7 @@ void delete_device(const Context& ctx, const Req& req, Res& res) {
 // ---- phone side -----------------------------------------------------------------------------
 
 void register_device(const Context& ctx, const Req& req, Res& res) {
-  auto body = decode_device_registration(req.body);
+  auto body = decode_device_registration(req.body, ctx.service.phones);
   if (!body) return reply_error(res, body.error());
   auto r = service::register_device(ctx.service, body->pairing_token, body->device);
   if (!r) return reply_error(res, r.error());

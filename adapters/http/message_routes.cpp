@@ -2,6 +2,7 @@
 // GET /api/messages/{id} with its timeline.
 #include "adapters/http/routes.h"
 #include "adapters/runtime/read_models.h"
+#include "adapters/service/opt_outs.h"
 #include "domain/ids.h"
 #include "domain/json_writer.h"
 #include "domain/phone.h"
@@ -49,11 +50,13 @@ void list_messages(const Context& ctx, const Req& req, Res& res) {
           res, validation_error("Invalid query parameter", "campaignId must be a campaign id"));
   }
   if (req.has_param("phone")) {
-    auto phone = parse_phone(req.get_param_value("phone"));
-    if (!phone)
-      return reply_error(res, validation_error("Invalid query parameter",
-                                               fmt::format("phone: {}", phone.error().details)));
-    q.phone = phone->e164;
+    const auto raw = req.get_param_value("phone");
+    auto phone = service::lookup_key(ctx.service.phones, raw);
+    if (!phone) {
+      auto why = service::phone_field(ctx.service.phones, raw, "phone");
+      return reply_error(res, validation_error("Invalid query parameter", why.error().details));
+    }
+    q.phone = *phone;
   }
   auto from = time_param(req, "from");
   if (!from) return reply_error(res, from.error());

@@ -41,9 +41,11 @@ void list_opt_outs(const Context& ctx, const Req& req, Res& res) {
   if (!limit) return reply_error(res, limit.error());
   std::optional<std::string> after;
   if (req.has_param("cursor")) {
-    auto phone = service::phone_field(req.get_param_value("cursor"), "cursor");
-    if (!phone) return reply_error(res, phone.error());
-    after = phone->e164;
+    const auto raw = req.get_param_value("cursor");
+    auto phone = service::lookup_key(ctx.service.phones, raw);
+    if (!phone)
+      return reply_error(res, service::phone_field(ctx.service.phones, raw, "cursor").error());
+    after = *phone;
   }
   auto list = ctx.app.models().opt_outs(caller->org, *limit + 1, after);
   if (!list) return reply_error(res, list.error());

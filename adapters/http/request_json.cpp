@@ -458,7 +458,8 @@ Result<WebhookRequest> decode_webhook_request(std::string_view json) {
                         raw->enabled};
 }
 
-Result<DeviceRegistrationRequest> decode_device_registration(std::string_view json) {
+Result<DeviceRegistrationRequest> decode_device_registration(std::string_view json,
+                                                             const PhoneParser& phones) {
   auto raw = read_request<RawRegistration>(json);
   if (!raw) return raw.error();
   for (auto [v, n] :
@@ -480,12 +481,12 @@ Result<DeviceRegistrationRequest> decode_device_registration(std::string_view js
     if (card.slot < 0 || card.slot > 7 || !slots.insert(card.slot).second)
       return validation_error("Invalid SIM slot", "slots are 0 to 7, each once");
     if (sim.phone_number && !sim.phone_number->empty()) {
-      auto phone = parse_phone(*sim.phone_number);
+      auto phone = phones.parse(*sim.phone_number);
       if (!phone)
         return validation_error(
             phone.error().message,
             fmt::format("sims[{}].phoneNumber: {}", d.sims.size(), phone.error().details));
-      card.phone_number = phone->e164;
+      card.phone_number = phone->number.e164;
     }
     if (auto st = check_text(sim.carrier, "carrier", 100); !st) return st.error();
     card.carrier = sim.carrier.value_or("");

@@ -78,7 +78,8 @@ struct DeviceRegistrationRequest {
   std::string pairing_token;
   gateway::DeviceProfile device;  // defaults filled in: a name, at least one SIM
 };
-Result<DeviceRegistrationRequest> decode_device_registration(std::string_view json);
+Result<DeviceRegistrationRequest> decode_device_registration(std::string_view json,
+                                                             const PhoneParser& phones);
 struct HeartbeatRequest {
   std::optional<int32_t> battery;
   std::optional<int32_t> signal;

@@ -4,6 +4,7 @@
 
 #include "adapters/auth/crypto.h"
 #include "adapters/codec/json_codec.h"
+#include "adapters/phone/phone_parser.h"
 #include "adapters/webhooks/signing.h"
 #include "adapters/webhooks/url.h"
 #include "domain/ids.h"
@@ -140,7 +141,8 @@ ServicePorts::ServicePorts(App& app, const ServerOptions& options, service::Logi
                                                                  app.clock(),
                                                                  impl_->secrets,
                                                                  impl_->urls,
-                                                                 app.options().decider.plans} {}
+                                                                 app.options().decider.plans,
+                                                                 phone::default_parser()} {}
 
 ServicePorts::~ServicePorts() = default;
 

@@ -124,7 +124,7 @@ void register_phone(const Context& ctx, const Req& req, Res& res) {
   if (!pairing) return reply_error(res, pairing.error());
   if (!*pairing || (*pairing)->used || (*pairing)->expires_at <= ctx.app.clock().now())
     return reply_error(res, invalid);
-  auto body = sg::decode_register(req.body);
+  auto body = sg::decode_register(req.body, ctx.service.phones);
   if (!body) return reply_error(res, body.error());
   if (auto st = check_text("name", body->name); !st) return reply_error(res, st.error());
   for (const auto& sim : body->sims)
@@ -162,7 +162,7 @@ void get_phone(const Context& ctx, const Req& req, Res& res) {
 void patch_phone(const Context& ctx, const Req& req, Res& res) {
   auto p = authorise(ctx, req);
   if (!p) return reply_error(res, p.error());
-  auto body = sg::decode_device_patch(req.body);
+  auto body = sg::decode_device_patch(req.body, ctx.service.phones);
   if (!body) return reply_error(res, body.error());
   if (body->id != p->device.id.value)
     return reply_error(res, Error{Errc::forbidden, "Wrong device id",

@@ -4,13 +4,15 @@
 #include <map>
 
 #include "adapters/service/errors.h"
+#include "adapters/service/opt_outs.h"
 #include "fmt/format.h"
 
 namespace pulse::service {
 namespace {
 
 // Contacts from a JSON body: each valid (else a 400 naming it), duplicates merged.
-Result<std::vector<Contact>> valid_contacts(const std::vector<commands::RawContact>& raw) {
+Result<std::vector<Contact>> valid_contacts(const std::vector<commands::RawContact>& raw,
+                                            const PhoneParser& phones) {
   if (raw.size() > kMaxContactsPerCommand)
     return validation_error(
         "Too many contacts",
@@ -18,7 +20,7 @@ Result<std::vector<Contact>> valid_contacts(const std::vector<commands::RawConta
   std::vector<Contact> out;
   std::map<std::string, size_t> at;
   for (size_t i = 0; i < raw.size(); ++i) {
-    auto c = commands::make_contact(raw[i]);
+    auto c = commands::make_contact(raw[i], phones);
     if (!c)
       return validation_error(c.error().message,
                               fmt::format("contacts[{}]: {}", i, c.error().details));
@@ -73,7 +75,7 @@ Result<projections::ContactListView> create_list(const Deps& d, const OrgId& org
                                                  const std::string& name,
                                                  const std::vector<commands::RawContact>& raw) {
   if (auto st = commands::check_list_name(name); !st) return st.error();
-  auto contacts = valid_contacts(raw);
+  auto contacts = valid_contacts(raw, d.phones);
   if (!contacts) return contacts.error();
   const ContactListId id{make_id(id_prefix::contact_list, d.clock.now(), d.secrets.random64())};
   if (auto st = d.log.execute(org, CreateContactList{id, name, std::move(contacts).value()}); !st)
@@ -88,7 +90,7 @@ Status delete_list(const Deps& d, const OrgId& org, const ContactListId& list) {
 Result<ImportReport> add_contacts(const Deps& d, const OrgId& org, const ContactListId& list,
                                   const std::vector<commands::RawContact>& raw) {
   if (raw.empty()) return validation_error("No contacts", "contacts must have 1 to 500 entries");
-  auto contacts = valid_contacts(raw);
+  auto contacts = valid_contacts(raw, d.phones);
   if (!contacts) return contacts.error();
   auto report = upsert(d, org, list, *contacts, "");
   if (!report) return report.error();
@@ -98,7 +100,7 @@ Result<ImportReport> add_contacts(const Deps& d, const OrgId& org, const Contact
 
 Result<ImportReport> import_csv(const Deps& d, const OrgId& org, const ContactListId& list,
                                 std::string_view csv) {
-  auto plan = commands::plan_import(csv);
+  auto plan = commands::plan_import(csv, d.phones);
   if (!plan) return plan.error();
   auto report =
       upsert(d, org, list, plan->contacts, make_id("imp", d.clock.now(), d.secrets.random64()));
@@ -114,9 +116,9 @@ Result<projections::ContactView> find_contact(const Deps& d, const OrgId& org,
                                               const ContactListId& list,
                                               std::string_view raw_phone) {
   const Error missing = not_found("Contact not found");
-  auto phone = parse_phone(raw_phone);
+  auto phone = lookup_key(d.phones, raw_phone);
   if (!phone) return missing;
-  return present_or(d.reads.contact(org, list, phone->e164), missing);
+  return present_or(d.reads.contact(org, list, *phone), missing);
 }
 
 Result<projections::ContactView> update_contact(const Deps& d, const OrgId& org,
@@ -128,7 +130,7 @@ Result<projections::ContactView> update_contact(const Deps& d, const OrgId& org,
                            changes.name.value_or(old.name),
                            changes.email.value_or(old.email),
                            changes.fields.value_or(old.extra)};
-  auto contact = commands::make_contact(raw);
+  auto contact = commands::make_contact(raw, d.phones);
   if (!contact) return contact.error();
   if (auto st = d.log.execute(org, UpsertContacts{list, "", {std::move(contact).value()}, true});
       !st)

@@ -89,12 +89,12 @@ Result<Received> receive_sms(const Deps& d, const OrgId& org, const DeviceId& de
   }
   // Senders are matched to recipients in E.164; a short code or alphanumeric sender stays as
   // the phone reported it (and can't opt out).
-  auto phone = parse_phone(in.from);
-  Received r{phone ? phone->e164 : in.from, false};
+  auto phone = d.phones.parse(in.from);
+  Received r{phone ? phone->number.e164 : in.from, false};
   if (auto st = d.log.execute(org, ReceiveSms{device, r.from, in.body, received, sim_slot}); !st)
     return st.error();
   if (phone) {
-    auto v = d.reads.opt_out(org, phone->e164);
+    auto v = d.reads.opt_out(org, phone->number.e164);
     if (!v) return v.error();
     r.opted_out = v->has_value();
   }

@@ -62,9 +62,32 @@ std::optional<HashPool::Refused> HashPool::submit(std::function<void()> fn) {
   if (stopping_ || queue_.size() >= options_.max_queued + idle) return Refused::queue_full;
   queue_.push_back(job);
   ready_.notify_one();
-  const bool done = job->finished.wait_for(lock, options_.wait, [&] {
+  const auto deadline = std::chrono::steady_clock::now() + options_.wait;
+  auto finished = [&] {
     return job->state == Job::State::done || job->state == Job::State::abandoned;
-  });
+  };
+  bool done = false;
+  while (!(done = job->finished.wait_until(
+               lock, std::min(deadline, std::chrono::steady_clock::now() + options_.starved_after),
+               finished)) &&
+         std::chrono::steady_clock::now() < deadline) {
+    const auto now = std::chrono::steady_clock::now();
+    if (job->state != Job::State::queued || caller_running_ ||
+        now - last_progress_ < options_.starved_after)
+      continue;
+    // Starved: this caller runs its own job (it stays counted as queued for nobody else).
+    queue_.erase(std::find(queue_.begin(), queue_.end(), job));
+    job->state = Job::State::running;
+    caller_running_ = true;
+    ++run_by_callers_;
+    lock.unlock();
+    job->fn();
+    lock.lock();
+    caller_running_ = false;
+    last_progress_ = std::chrono::steady_clock::now();
+    job->state = Job::State::done;
+    return std::nullopt;
+  }
   if (done && job->state == Job::State::done) return std::nullopt;
   if (job->state == Job::State::queued) queue_.erase(std::find(queue_.begin(), queue_.end(), job));
   job->state = Job::State::abandoned;
@@ -81,10 +104,12 @@ void HashPool::work() {
     queue_.pop_front();
     job->state = Job::State::running;
     ++running_;
+    last_progress_ = std::chrono::steady_clock::now();
     lock.unlock();
     job->fn();
     lock.lock();
     --running_;
+    last_progress_ = std::chrono::steady_clock::now();
     // A job abandoned while running keeps that state: its caller has gone.
     if (job->state == Job::State::running) job->state = Job::State::done;
     job->finished.notify_all();
@@ -94,6 +119,11 @@ void HashPool::work() {
 size_t HashPool::queued() const {
   std::lock_guard lock(mu_);
   return queue_.size();
+}
+
+size_t HashPool::run_by_callers() const {
+  std::lock_guard lock(mu_);
+  return run_by_callers_;
 }
 
 size_t HashPool::running() const {

@@ -5,6 +5,9 @@
 // takes a core from a hash at once, so a flood of log-ins spends only the CPU nobody else wants;
 // the memory stays bounded at one hash per thread. A request queues its hash and waits for the
 // result with a deadline; when `max_queued` hashes wait already it is refused at once.
+// A machine whose cores are all taken by other work would starve the pool for good: when no
+// hash has started or finished for `starved_after`, one waiting caller at a time runs its own
+// hash at its own priority, so log-ins still go through, slowly, instead of all timing out.
 // Owns its threads.
 #include <chrono>
 #include <condition_variable>
@@ -28,6 +31,8 @@ class HashPool {
     size_t max_queued = 8 * for_this_machine();  // waiting for a thread, beyond the idle ones
     // From queueing to the result, the hash included.
     std::chrono::milliseconds wait{3000};
+    // No progress for this long (no job started or finished) while a job waits: starved.
+    std::chrono::milliseconds starved_after{1000};
   };
   // One thread per 2 cores, at least one: a hash keeps a core and its cache busy even at the
   // lowest priority, so on a small machine a single one runs at a time.
@@ -54,6 +59,7 @@ class HashPool {
 
   size_t queued() const;
   size_t running() const;
+  size_t run_by_callers() const;  // jobs a starved pool left to their callers, in all
 
  private:
   struct Job;
@@ -66,6 +72,9 @@ class HashPool {
   std::deque<std::shared_ptr<Job>> queue_;
   size_t running_ = 0;
   bool stopping_ = false;
+  std::chrono::steady_clock::time_point last_progress_ = std::chrono::steady_clock::now();
+  bool caller_running_ = false;
+  size_t run_by_callers_ = 0;
   std::vector<std::thread> threads_;
 };
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "domain/commands.h"
+#include "domain/phone.h"
 #include "domain/plans.h"
 #include "domain/result.h"
 #include "domain/time.h"
@@ -86,6 +87,7 @@ struct Deps {
   Secrets& secrets;
   UrlPolicy& urls;
   const PlanTable& plans;
+  const PhoneParser& phones;  // every phone number from outside goes through it
 };
 
 }  // namespace pulse::service

@@ -31,7 +31,7 @@ Result<SendResult> schedule(const Deps& d, const OrgId& org, const SendSms& cmd,
   if (!when) return when.error();
   std::vector<Contact> contacts;
   for (const auto& r : cmd.recipients)
-    contacts.push_back(Contact{r.phone.e164, "", "", r.name, "", {}});
+    contacts.push_back(Contact{r.phone.e164, "", "", r.name, "", {}, r.country, r.phone_type});
   auto messages = commands::render_messages(cmd.message, contacts);
   if (!messages) return messages.error();
   const auto n = static_cast<int32_t>(cmd.recipients.size());
@@ -62,7 +62,7 @@ Status check_idempotency_key(std::string_view key) {
 Result<SendResult> send_sms(const Deps& d, const OrgId& org, SendInput in) {
   const auto now = d.clock.now();
   auto cmd = commands::make_send_sms(
-      in.request, CampaignId{make_id(id_prefix::campaign, now, d.secrets.random64())});
+      in.request, CampaignId{make_id(id_prefix::campaign, now, d.secrets.random64())}, d.phones);
   if (!cmd) return cmd.error();
   if (in.scheduled_at_invalid) return *in.scheduled_at_invalid;
   if (in.scheduled_at) {

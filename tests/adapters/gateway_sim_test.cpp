@@ -8,6 +8,7 @@
 #include "adapters/gateway/protocol_json.h"
 #include "adapters/gateway/sim_schedule.h"
 #include "adapters/gateway/simulator.h"
+#include "adapters/phone/phone_parser.h"
 #include "domain/phone.h"
 
 using namespace pulse;
@@ -139,7 +140,7 @@ TEST_CASE("gateway protocol: request bodies") {
   CHECK(registration_json("pt_01", device_profile(0)) ==
         R"({"pairingToken":"pt_01","deviceName":"Sim Pixel 1","model":"Pixel 8",)"
         R"("osVersion":"15","appVersion":"1.4.2",)"
-        R"("sims":[{"slot":0,"phoneNumber":"+15550100001","carrier":"T-Mobile"}]})");
+        R"("sims":[{"slot":0,"phoneNumber":"+16505550001","carrier":"T-Mobile"}]})");
   CHECK(heartbeat_json(87, 3, "1.4.2") == R"({"battery":87,"signal":3,"appVersion":"1.4.2"})");
   CHECK(claim_json(10, 20) == R"({"max":10,"waitSeconds":20})");
   const std::vector<Report> reports = {
@@ -237,14 +238,14 @@ TEST_CASE("simulated devices have distinct, valid E.164 numbers") {
   for (int i = 0; i < kMaxDevices; ++i) {
     const auto p = device_profile(i);
     REQUIRE(p.sims.size() == 1);
-    auto phone = parse_phone(p.sims[0].phone_number);
+    auto phone = phone::default_parser().parse(p.sims[0].phone_number);
     REQUIRE(phone);
-    CHECK(phone->e164 == p.sims[0].phone_number);
+    CHECK(phone->number.e164 == p.sims[0].phone_number);
     numbers.insert(p.sims[0].phone_number);
   }
   CHECK(numbers.size() == static_cast<size_t>(kMaxDevices));
   CHECK(device_profile(41).device_name == "Sim Pixel 42");
-  CHECK(device_profile(41).sims[0].phone_number == "+15550100042");
+  CHECK(device_profile(41).sims[0].phone_number == "+16505550042");
 }
 
 // ---- planning a round ----------------------------------------------------------------------

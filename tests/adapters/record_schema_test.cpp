@@ -99,7 +99,7 @@ void compare(simdjson::dom::object schema, const Shape& record, const std::strin
     simdjson::dom::object p;
     if (!it->second || v.get_object().get(p)) continue;
     if (auto nested = object_schema(p))
-      compare(*nested, *it->second, where + "." + name, true, out);
+      compare(*nested, *it->second, where + "." + name, exact, out);
   }
   if (exact)
     for (const auto& [name, _] : record.fields)

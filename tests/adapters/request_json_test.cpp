@@ -5,6 +5,7 @@
 #include <random>
 #include <string>
 
+#include "adapters/phone/phone_parser.h"
 #include "fmt/format.h"
 
 namespace pulse::http {
@@ -176,17 +177,18 @@ TEST_CASE("body decoders name the field that is wrong") {
 
 TEST_CASE("a registration fills in the phone's defaults") {
   auto r = decode_device_registration(
-      R"({"pairingToken":"pt_x","sims":[{"slot":1,"phoneNumber":"+1 415 555 2671"}]})");
+      R"({"pairingToken":"pt_x","sims":[{"slot":1,"phoneNumber":"+1 415 555 2671"}]})",
+      phone::default_parser());
   REQUIRE_MESSAGE(r.ok(), r.error().details);
   CHECK(r->device.device_name == "Android gateway");
   REQUIRE(r->device.sims.size() == 1);
   CHECK(r->device.sims[0].slot == 1);
   CHECK(r->device.sims[0].phone_number == "+14155552671");
-  auto none = decode_device_registration(R"({"pairingToken":"pt_x"})");
+  auto none = decode_device_registration(R"({"pairingToken":"pt_x"})", phone::default_parser());
   REQUIRE(none.ok());
   CHECK(none->device.sims.size() == 1);
-  auto dup =
-      decode_device_registration(R"({"pairingToken":"pt_x","sims":[{"slot":0},{"slot":0}]})");
+  auto dup = decode_device_registration(R"({"pairingToken":"pt_x","sims":[{"slot":0},{"slot":0}]})",
+                                        phone::default_parser());
   REQUIRE_FALSE(dup.ok());
   CHECK(dup.error().message == "Invalid SIM slot");
 }

@@ -1,5 +1,6 @@
 // The SMSGate device API's JSON (adapters/gateway/smsgate_json.h) as SMSGATE.md describes it.
 #include "adapters/gateway/smsgate_json.h"
+#include "adapters/phone/phone_parser.h"
 
 #include <doctest/doctest.h>
 
@@ -13,7 +14,8 @@ TEST_CASE("registration: simNumber is the slot + 1, phone numbers E.164 or none"
   auto r = sg::decode_register(
       R"({"name":"Google/husky","pushToken":"tok","simCards":[)"
       R"({"slotIndex":1,"simNumber":2,"phoneNumber":"+1 (415) 555-2671","carrierName":"T-Mobile","iccid":"89"},)"
-      R"({"slotIndex":0,"phoneNumber":"********2671"}]})");
+      R"({"slotIndex":0,"phoneNumber":"********2671"}]})",
+      pulse::phone::default_parser());
   REQUIRE(r);
   CHECK(r->name == "Google/husky");
   CHECK(r->push_token == "tok");
@@ -24,7 +26,7 @@ TEST_CASE("registration: simNumber is the slot + 1, phone numbers E.164 or none"
   CHECK(r->sims[1].slot == 0);             // no simNumber: slotIndex
   CHECK(r->sims[1].phone_number.empty());  // redacted by the app: no number
 
-  auto bare = sg::decode_register("{}");
+  auto bare = sg::decode_register("{}", pulse::phone::default_parser());
   REQUIRE(bare);
   CHECK(bare->name == "Android gateway");
   CHECK(!bare->push_token);
@@ -37,17 +39,18 @@ TEST_CASE("registration: simNumber is the slot + 1, phone numbers E.164 or none"
                           // the extremes of int64 (once an overflow computing the slot)
                           R"({"simCards":[{"simNumber":-9223372036854775808}]})",
                           R"({"simCards":[{"simNumber":9223372036854775807}]})",
-                          R"({"simCards":[{"slotIndex":-9223372036854775808}]})",
-                          R"({"name":7})", R"({"simCards":{}})", "nope", long_name.c_str()}) {
+                          R"({"simCards":[{"slotIndex":-9223372036854775808}]})", R"({"name":7})",
+                          R"({"simCards":{}})", "nope", long_name.c_str()}) {
     CAPTURE(bad);
-    auto e = sg::decode_register(bad);
+    auto e = sg::decode_register(bad, pulse::phone::default_parser());
     REQUIRE(!e);
     CHECK(e.error().code == Errc::validation);
   }
 }
 
 TEST_CASE("device patch: id, pushToken, simCards") {
-  auto p = sg::decode_device_patch(R"({"id":"dvc_1","simCards":[{"slotIndex":0,"simNumber":1}]})");
+  auto p = sg::decode_device_patch(R"({"id":"dvc_1","simCards":[{"slotIndex":0,"simNumber":1}]})",
+                                   pulse::phone::default_parser());
   REQUIRE(p);
   CHECK(p->id == "dvc_1");
   CHECK(!p->push_token);

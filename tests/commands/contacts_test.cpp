@@ -4,19 +4,34 @@
 #include <fstream>
 #include <sstream>
 
+#include "adapters/phone/phone_parser.h"
 #include "commands/contacts.h"
 #include "commands/decider.h"
 
 using namespace pulse;
 using namespace pulse::commands;
 
+namespace {
+const PhoneParser& kPhones = phone::default_parser();
+}  // namespace
+
 TEST_CASE("contacts are normalised to E.164 and checked") {
-  auto c = make_contact(RawContact{" +1 (415) 555-2671 ", "Ada", "", "", "ada@example.com", {}});
+  auto c = make_contact(RawContact{" +1 (415) 555-2671 ", "Ada", "", "", "ada@example.com", {}},
+                        kPhones);
   REQUIRE(c.ok());
   CHECK(c->phone == "+14155552671");
-  CHECK_FALSE(make_contact(RawContact{"", "A", "", "", "", {}}).ok());
-  CHECK_FALSE(make_contact(RawContact{"+14155552671", "", "", "", "not-an-email", {}}).ok());
-  CHECK_FALSE(make_contact(RawContact{"+14155552671", std::string(201, 'a'), "", "", "", {}}).ok());
+  CHECK(c->country == "US");
+  CHECK(c->phone_type == "fixed_line_or_mobile");
+  // A landline or a service number can't receive the SMS a list is for.
+  auto landline = make_contact(RawContact{"+44 20 7946 0958", "Ada", "", "", "", {}}, kPhones);
+  REQUIRE_FALSE(landline.ok());
+  CHECK(landline.error().details == "fixed_line numbers can't receive SMS: '+44 20 7946 0958'");
+  CHECK_FALSE(make_contact(RawContact{"", "A", "", "", "", {}}, kPhones).ok());
+  CHECK_FALSE(
+      make_contact(RawContact{"+14155552671", "", "", "", "not-an-email", {}}, kPhones).ok());
+  CHECK_FALSE(
+      make_contact(RawContact{"+14155552671", std::string(201, 'a'), "", "", "", {}}, kPhones)
+          .ok());
 }
 
 TEST_CASE("the decider keeps lists: create, upsert, delete; unknown lists are 404") {
@@ -44,13 +59,13 @@ TEST_CASE("the decider keeps lists: create, upsert, delete; unknown lists are 40
 }
 
 TEST_CASE("a malformed CSV file is refused as a whole") {
-  CHECK(plan_import("firstName,lastName\nAda,L\n").error().message == "No phone column");
-  CHECK(plan_import("phone,firstName\n+14155552671,\"Ada\n").error().message ==
+  CHECK(plan_import("firstName,lastName\nAda,L\n", kPhones).error().message == "No phone column");
+  CHECK(plan_import("phone,firstName\n+14155552671,\"Ada\n", kPhones).error().message ==
         "Unbalanced quotes");
-  CHECK(plan_import("").error().message == "The file is empty");
-  CHECK(plan_import(std::string("\xFF\xFEp\0h", 5)).error().message ==
+  CHECK(plan_import("", kPhones).error().message == "The file is empty");
+  CHECK(plan_import(std::string("\xFF\xFEp\0h", 5), kPhones).error().message ==
         "The file is not UTF-8 text");
-  CHECK(plan_import("ph\xC3one,x\n").error().message == "Invalid header line");
+  CHECK(plan_import("ph\xC3one,x\n", kPhones).error().message == "Invalid header line");
 }
 
 TEST_CASE("CSV: extra columns become fields, quotes and CRLF are understood") {
@@ -58,13 +73,16 @@ TEST_CASE("CSV: extra columns become fields, quotes and CRLF are understood") {
       "\xEF\xBB\xBFPhone,First Name,lastName,email,city\r\n"
       "+14155552671,\"Ada, the first\",Lovelace,ada@example.com,\"Lon\"\"don\"\r\n"
       "\r\n"
-      "0044 20 7946 0958,Bob,,,\"multi\nline\"\r\n");
+      "0044 7400 123456,Bob,,,\"multi\nline\"\r\n",
+      kPhones);
   REQUIRE(plan.ok());
   REQUIRE(plan->contacts.size() == 2);
   CHECK(plan->rejected.empty());
   CHECK(plan->contacts[0].first_name == "Ada, the first");
   CHECK(plan->contacts[0].extra.at("city") == "Lon\"don");
-  CHECK(plan->contacts[1].phone == "+442079460958");
+  CHECK(plan->contacts[1].phone == "+447400123456");
+  CHECK(plan->contacts[1].country == "GB");
+  CHECK(plan->contacts[1].phone_type == "mobile");
   CHECK(plan->contacts[1].extra.at("city") == "multi\nline");
   CHECK(plan->rows == std::vector<int64_t>{2, 4});
 }
@@ -74,12 +92,12 @@ TEST_CASE("CSV fixture: 13 kinds of bad rows give the exact report, good rows ar
   REQUIRE(in.good());
   std::ostringstream s;
   s << in.rdbuf();
-  auto plan = plan_import(s.str());
+  auto plan = plan_import(s.str(), kPhones);
   REQUIRE(plan.ok());
   std::vector<std::string> good;
   for (const auto& c : plan->contacts) good.push_back(c.phone);
   CHECK(good ==
-        std::vector<std::string>{"+14155550101", "+14155550102", "+442079460958", "+14155550103"});
+        std::vector<std::string>{"+14155550101", "+14155550102", "+447400123456", "+14155550103"});
   std::vector<std::tuple<int64_t, std::string, std::string>> got;
   for (const auto& r : plan->rejected) got.emplace_back(r.row, r.phone, r.error);
   const std::vector<std::tuple<int64_t, std::string, std::string>> expected{

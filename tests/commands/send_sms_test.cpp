@@ -4,12 +4,14 @@
 
 #include <string>
 
+#include "adapters/phone/phone_parser.h"
 #include "domain/ids.h"
 #include "fmt/format.h"
 
 namespace pulse::commands {
 namespace {
 
+const PhoneParser& kPhones = phone::default_parser();
 const CampaignId kCampaign{make_id(id_prefix::campaign, from_unix_ms(1794736800000), 0x1234567)};
 
 // n recipients with distinct valid numbers: +14155550000, +14155550001, …
@@ -22,13 +24,13 @@ SendSmsRequest request(size_t n, std::string message = "Your order has shipped."
 }
 
 SendSms ok(const SendSmsRequest& r) {
-  auto cmd = make_send_sms(r, kCampaign);
+  auto cmd = make_send_sms(r, kCampaign, kPhones);
   REQUIRE_MESSAGE(cmd.ok(), cmd.error().message, ": ", cmd.error().details);
   return std::move(cmd).value();
 }
 
 Error rejected(const SendSmsRequest& r) {
-  auto cmd = make_send_sms(r, kCampaign);
+  auto cmd = make_send_sms(r, kCampaign, kPhones);
   REQUIRE_FALSE(cmd.ok());
   CHECK(cmd.error().code == Errc::validation);
   return cmd.error();
@@ -87,20 +89,43 @@ TEST_CASE("phone numbers are normalised to E.164") {
   SendSmsRequest r;
   r.message = "Hi";
   r.recipients = {{"+1 (415) 555-2671", "A"},
-                  {"0044 20 7946 0958", "B"},
-                  {"+49.30.1234.5678", "C"},
+                  {"0044 7400 123456", "B"},
+                  {"+49.151.2345.6789", "C"},
                   {"  +33 6 12 34 56 78\t", "D"},
                   {"+14155552671", "E"}};
   const SendSms cmd = ok(r);
   REQUIRE(cmd.recipients.size() == 5);
   CHECK(cmd.recipients[0].phone.e164 == "+14155552671");
-  CHECK(cmd.recipients[1].phone.e164 == "+442079460958");
-  CHECK(cmd.recipients[2].phone.e164 == "+493012345678");
+  CHECK(cmd.recipients[1].phone.e164 == "+447400123456");
+  CHECK(cmd.recipients[2].phone.e164 == "+4915123456789");
   CHECK(cmd.recipients[3].phone.e164 == "+33612345678");
   CHECK(cmd.recipients[4].phone.e164 == "+14155552671");
   // Names are kept as given, in order.
   CHECK(cmd.recipients[0].name == "A");
   CHECK(cmd.recipients[4].name == "E");
+}
+
+TEST_CASE("recipients carry their country and type; numbers that take no SMS are refused") {
+  SendSmsRequest r;
+  r.message = "Hi";
+  r.recipients = {{"+14155552671", "A"}, {"+44 7400 123456", "B"}};
+  const SendSms cmd = ok(r);
+  CHECK(cmd.recipients[0].country == "US");
+  CHECK(cmd.recipients[0].phone_type == "fixed_line_or_mobile");
+  CHECK(cmd.recipients[1].country == "GB");
+  CHECK(cmd.recipients[1].phone_type == "mobile");
+  for (auto [phone, why] :
+       {std::pair{"+44 20 7946 0958", "fixed_line numbers can't receive SMS: '+44 20 7946 0958'"},
+        std::pair{"+1 800 555 1234", "toll_free numbers can't receive SMS: '+1 800 555 1234'"},
+        std::pair{"+999999999999999", "phone number has no known country code: '+999999999999999'"},
+        std::pair{"+15555551234",
+                  "phone number is not a valid number for +1 (US): '+15555551234'"}}) {
+    r.recipients = {{"+14155552671", "A"}, {phone, "B"}};
+    auto refused = make_send_sms(r, kCampaign, kPhones);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().message == "Invalid phone number");
+    CHECK(refused.error().details == fmt::format("recipients[1].phone: {}", why));
+  }
 }
 
 TEST_CASE("recipient names are at most 200 bytes") {

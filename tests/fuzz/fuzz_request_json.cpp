@@ -11,6 +11,7 @@
 
 #include "adapters/gateway/protocol_json.h"
 #include "adapters/http/request_json.h"
+#include "adapters/phone/phone_parser.h"
 #include "domain/phone.h"
 #include "tests/fuzz/fuzz_check.h"
 
@@ -61,15 +62,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)http::decode_contact_patch(body);
   (void)http::decode_campaign_request(body);
   (void)http::decode_webhook_request(body);
-  if (auto r = http::decode_device_registration(body)) {
+  if (auto r = http::decode_device_registration(body, pulse::phone::default_parser())) {
     const auto& sims = r->device.sims;
     PULSE_FUZZ_CHECK(!sims.empty() && sims.size() <= 8 && !r->device.device_name.empty(), body);
     std::set<int> slots;
     for (const auto& s : sims) {
       PULSE_FUZZ_CHECK(s.slot >= 0 && s.slot <= 7 && slots.insert(s.slot).second, body);
       if (!s.phone_number.empty()) {
-        auto p = pulse::parse_phone(s.phone_number);
-        PULSE_FUZZ_CHECK(p && p->e164 == s.phone_number, s.phone_number);
+        auto p = pulse::phone::default_parser().parse(s.phone_number);
+        PULSE_FUZZ_CHECK(p && p->number.e164 == s.phone_number, s.phone_number);
       }
     }
   }

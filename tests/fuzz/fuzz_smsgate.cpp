@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "adapters/gateway/smsgate_json.h"
+#include "adapters/phone/phone_parser.h"
 #include "domain/phone.h"
 #include "tests/fuzz/fuzz_check.h"
 
@@ -23,8 +24,8 @@ void check_sims(const std::vector<pulse::SimCard>& sims, std::string_view body) 
   for (const auto& s : sims) {
     PULSE_FUZZ_CHECK(s.slot >= 0 && s.slot <= 7 && slots.insert(s.slot).second, body);
     if (!s.phone_number.empty()) {
-      auto p = pulse::parse_phone(s.phone_number);
-      PULSE_FUZZ_CHECK(p && p->e164 == s.phone_number, s.phone_number);
+      auto p = pulse::phone::default_parser().parse(s.phone_number);
+      PULSE_FUZZ_CHECK(p && p->number.e164 == s.phone_number, s.phone_number);
     }
   }
 }
@@ -33,11 +34,11 @@ void check_sims(const std::vector<pulse::SimCard>& sims, std::string_view body) 
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view body(reinterpret_cast<const char*>(data), size);
-  if (auto r = sg::decode_register(body)) {
+  if (auto r = sg::decode_register(body, pulse::phone::default_parser())) {
     PULSE_FUZZ_CHECK(!r->name.empty() && !r->sims.empty(), body);
     check_sims(r->sims, body);
   }
-  if (auto p = sg::decode_device_patch(body); p && p->sims) check_sims(*p->sims, body);
+  if (auto p = sg::decode_device_patch(body, pulse::phone::default_parser()); p && p->sims) check_sims(*p->sims, body);
 
   constexpr size_t kMaxItems = 100, kMaxRecipients = 10;
   if (auto patches = sg::decode_message_patch(body, kMaxItems, kMaxRecipients)) {

@@ -92,7 +92,7 @@ corpora = {
     "codec": [p.read_bytes() for p in goldens],
     "csv": [p.read_bytes() for p in sorted((root / "tests/data").rglob("*.csv"))]
     + test_literals("domain/csv_test.cpp"),
-    "phone": phone_like + test_literals("domain/phone_test.cpp"),
+    "phone": phone_like + test_literals("adapters/phone_parser_test.cpp"),
     "time": times + test_literals("domain/time_test.cpp"),
     "template": [s.encode() for s in golden_strings if "{{" in s]
     + test_literals("domain/template_test.cpp"),

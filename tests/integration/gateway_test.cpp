@@ -31,7 +31,7 @@ std::string send_body(int n, int first) {
   std::string b = R"({"recipients":[)";
   for (int i = 0; i < n; ++i)
     b += fmt::format(R"({}{{"phone":"+1415{:07}","name":"Person{} Last"}})", i ? "," : "",
-                     first + i, first + i);
+                     2'000'000 + first + i, first + i);
   return b + R"(],"message":"Hi {{firstName}}, your order shipped."})";
 }
 

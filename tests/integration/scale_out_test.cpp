@@ -32,8 +32,8 @@ constexpr int kPerSend = 500;
 std::string send_body(int n, int first) {
   std::string b = R"({"recipients":[)";
   for (int i = 0; i < n; ++i)
-    b += fmt::format(R"({}{{"phone":"+1415{:07}","name":"P{}"}})", i ? "," : "", first + i,
-                     first + i);
+    b += fmt::format(R"({}{{"phone":"+1415{:07}","name":"P{}"}})", i ? "," : "",
+                     2'000'000 + first + i, first + i);
   return b + R"(],"message":"Hi {{firstName}}"})";
 }
 

@@ -289,7 +289,7 @@ class ServerProcess {
 
   // Pairs a gateway for the account through the real routes (pairing token, register); the
   // registration counts as its first heartbeat, so it is online at once.
-  void connect_device(Account& a, const std::string& phone = "+15550100001") const {
+  void connect_device(Account& a, const std::string& phone = "+16505550101") const {
     auto c = client(a);
     auto pairing = c->Post("/api/devices/pairing", "{}", "application/json");
     if (!pairing || pairing->status != 201)

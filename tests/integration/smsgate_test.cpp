@@ -428,8 +428,8 @@ TEST_CASE("the SMSGate app over HTTPS: code, SSE, messages, states, webhooks, un
     CHECK(alias->body == "[]");
   }
   auto sent = api->Post("/api/sms/send",
-                        R"({"recipients":[{"phone":"+14150000001"},{"phone":"+14150000002"},)"
-                        R"({"phone":"+14150000003"}],"message":"Your code is 4242"})",
+                        R"({"recipients":[{"phone":"+14152000001"},{"phone":"+14152000002"},)"
+                        R"({"phone":"+14152000003"}],"message":"Your code is 4242"})",
                         "application/json");
   REQUIRE(sent);
   REQUIRE_MESSAGE(sent->status == 201, sent->body);
@@ -464,23 +464,23 @@ TEST_CASE("the SMSGate app over HTTPS: code, SSE, messages, states, webhooks, un
       CHECK(m["dataMessage"].error() == simdjson::NO_SUCH_FIELD);
     }
   }
-  const auto m1 = ids["+14150000001"], m2 = ids["+14150000002"], m3 = ids["+14150000003"];
+  const auto m1 = ids["+14152000001"], m2 = ids["+14152000002"], m3 = ids["+14152000003"];
   REQUIRE((!m1.empty() && !m2.empty() && !m3.empty()));
   CHECK(message_status(*server, account, m1) == "sending");
 
   // m1: Processed (nothing yet), Sent, then Delivered; the /messages alias takes PATCH too.
   auto p1 = app.patch("/mobile/v1/message", bearer,
-                      state_patch(m1, "+14150000001", "Processed", {"Pending", "Processed"}));
+                      state_patch(m1, "+14152000001", "Processed", {"Pending", "Processed"}));
   REQUIRE(p1);
   CHECK(p1->status == 204);
   CHECK(message_status(*server, account, m1) == "sending");
   auto p2 = app.patch("/mobile/v1/messages", bearer,
-                      state_patch(m1, "+14150000001", "Sent", {"Pending", "Processed", "Sent"}));
+                      state_patch(m1, "+14152000001", "Sent", {"Pending", "Processed", "Sent"}));
   REQUIRE(p2);
   CHECK(p2->status == 204);
   CHECK(message_status(*server, account, m1) == "sent");
   const auto delivered1 =
-      state_patch(m1, "+14150000001", "Delivered", {"Pending", "Processed", "Sent", "Delivered"});
+      state_patch(m1, "+14152000001", "Delivered", {"Pending", "Processed", "Sent", "Delivered"});
   auto p3 = app.patch("/mobile/v1/message", bearer, delivered1);
   REQUIRE(p3);
   CHECK(p3->status == 204);
@@ -488,12 +488,12 @@ TEST_CASE("the SMSGate app over HTTPS: code, SSE, messages, states, webhooks, un
   // Idempotent, forward-only: the same report again, and a late Sent, change nothing.
   CHECK(app.patch("/mobile/v1/message", bearer, delivered1)->status == 204);
   CHECK(app.patch("/mobile/v1/message", bearer,
-                  state_patch(m1, "+14150000001", "Sent", {"Pending", "Sent"}))
+                  state_patch(m1, "+14152000001", "Sent", {"Pending", "Sent"}))
             ->status == 204);
   CHECK(message_status(*server, account, m1) == "delivered");
   // m2 fails on the phone and keeps its error.
   auto f = app.patch("/mobile/v1/message", bearer,
-                     state_patch(m2, "+14150000002", "Failed", {"Pending", "Processed", "Failed"},
+                     state_patch(m2, "+14152000002", "Failed", {"Pending", "Processed", "Failed"},
                                  "RESULT_ERROR_GENERIC_FAILURE"));
   REQUIRE(f);
   CHECK(f->status == 204);
@@ -503,10 +503,10 @@ TEST_CASE("the SMSGate app over HTTPS: code, SSE, messages, states, webhooks, un
   for (
       const auto& body :
       {std::string("not json"), std::string("{}"), std::string("[]"),
-       state_patch(m3, "+14150000003", "Exploded", {"Pending"}),
+       state_patch(m3, "+14152000003", "Exploded", {"Pending"}),
        R"([{"id":")" + m3 + R"(","state":"Sent","recipients":[],"states":{}}])",
        R"([{"id":")" + m3 +
-           R"(","state":"Sent","recipients":[{"phoneNumber":"+14150000003","state":"Sent"}],"states":{"Sent":"yesterday"}}])"}) {
+           R"(","state":"Sent","recipients":[{"phoneNumber":"+14152000003","state":"Sent"}],"states":{"Sent":"yesterday"}}])"}) {
     CAPTURE(body);
     auto res = app.patch("/mobile/v1/message", bearer, body);
     REQUIRE(res);
@@ -523,7 +523,7 @@ TEST_CASE("the SMSGate app over HTTPS: code, SSE, messages, states, webhooks, un
                              R"(],"states":{}}])");
     REQUIRE(res);
     CHECK(res->status == 400);
-    const auto one = state_patch(m3, "+14150000003", "Sent", {"Sent"});
+    const auto one = state_patch(m3, "+14152000003", "Sent", {"Sent"});
     std::string many = "[";
     for (int i = 0; i < 101; ++i) many += (i ? "," : "") + one.substr(1, one.size() - 2);
     many += "]";
@@ -545,7 +545,7 @@ TEST_CASE("the SMSGate app over HTTPS: code, SSE, messages, states, webhooks, un
     const Registered other_phone{pulse::testing::json_field(reg->body, "id"),
                                  pulse::testing::json_field(reg->body, "token"), ""};
     auto s = server->client(other)->Post(
-        "/api/sms/send", R"({"recipients":[{"phone":"+14150000009"}],"message":"Theirs"})",
+        "/api/sms/send", R"({"recipients":[{"phone":"+14152000009"}],"message":"Theirs"})",
         "application/json");
     REQUIRE(s);
     REQUIRE(s->status == 201);
@@ -555,7 +555,7 @@ TEST_CASE("the SMSGate app over HTTPS: code, SSE, messages, states, webhooks, un
     REQUIRE(list.size() == 1);
     const auto their_id = str(list.at(0)["id"]);
     auto res = app.patch("/mobile/v1/message", bearer,
-                         state_patch(their_id, "+14150000009", "Delivered", {"Sent", "Delivered"}));
+                         state_patch(their_id, "+14152000009", "Delivered", {"Sent", "Delivered"}));
     REQUIRE(res);
     CHECK(res->status == 204);
     CHECK(message_status(*server, other, their_id) == "sending");
@@ -578,7 +578,7 @@ TEST_CASE("the SMSGate app over HTTPS: code, SSE, messages, states, webhooks, un
     CHECK(str(list.at(0)["id"]) == m3);
   }
   CHECK(app.patch("/mobile/v1/message", bearer,
-                  state_patch(m3, "+14150000003", "Delivered", {"Pending", "Sent", "Delivered"}))
+                  state_patch(m3, "+14152000003", "Delivered", {"Pending", "Sent", "Delivered"}))
             ->status == 204);
 
   // The campaign completes; m2 kept its error.
@@ -674,7 +674,7 @@ TEST_CASE("pulse gateway-sim --protocol smsgate works a campaign over HTTPS") {
       std::chrono::seconds(30)));
   std::string recipients;
   for (int i = 0; i < 6; ++i)
-    recipients += fmt::format(R"({}{{"phone":"+1415000{:04}"}})", i ? "," : "", i);
+    recipients += fmt::format(R"({}{{"phone":"+1415200{:04}"}})", i ? "," : "", i);
   auto sent =
       api->Post("/api/sms/send",
                 R"({"recipients":[)" + recipients + R"(],"message":"From a simulated phone"})",

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "adapters/phone/phone_parser.h"
 #include "adapters/service/ports.h"
 #include "fmt/format.h"
 
@@ -147,7 +148,7 @@ struct World {
   FakeSecrets secrets;
   FakeUrls urls;
   PlanTable plans{};
-  Deps deps{log, reads, clock, secrets, urls, plans};
+  Deps deps{log, reads, clock, secrets, urls, plans, phone::default_parser()};
   const OrgId org{"org_test"};
 };
 

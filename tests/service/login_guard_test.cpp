@@ -144,7 +144,8 @@ TEST_CASE("hash pool: runs jobs on its own threads at the lowest priority") {
 }
 
 TEST_CASE("hash pool: a full queue refuses at once; the running and queued jobs finish") {
-  HashPool pool({.threads = 1, .max_queued = 1, .wait = Millis{30000}});
+  HashPool pool(
+      {.threads = 1, .max_queued = 1, .wait = Millis{30000}, .starved_after = Millis{60000}});
   std::promise<void> open;
   const std::shared_future<void> gate = open.get_future().share();
   std::variant<int, HashPool::Refused> first, second;
@@ -191,6 +192,58 @@ TEST_CASE("hash pool: past the deadline a queued job is dropped, a running one i
   open.set_value();
   REQUIRE(eventually([&] { return pool.running() == 0; }));
   CHECK_FALSE(ran);
+}
+
+TEST_CASE("hash pool: starved of the CPU, one waiting caller at a time runs its own job") {
+  // The held job stands for a pool thread that never gets a core: nothing starts or finishes.
+  HashPool pool(
+      {.threads = 1, .max_queued = 4, .wait = Millis{30000}, .starved_after = Millis{50}});
+  std::promise<void> open;
+  const std::shared_future<void> gate = open.get_future().share();
+  std::variant<int, HashPool::Refused> held;
+  std::thread a([&] { held = pool.run(held_by(gate, 1)); });
+  REQUIRE(eventually([&] { return pool.running() == 1; }));
+  // The next callers run their own jobs, one at a time, long before the deadline.
+  std::atomic<int> inside{0};
+  std::atomic<bool> overlapped{false};
+  auto job = [&](int result) {
+    return std::function<int()>([&, result] {
+      if (++inside > 1) overlapped = true;
+      std::this_thread::sleep_for(Millis{20});
+      --inside;
+      return result;
+    });
+  };
+  std::vector<std::variant<int, HashPool::Refused>> got(3);
+  std::vector<std::thread> callers;
+  for (int i = 0; i < 3; ++i) callers.emplace_back([&, i] { got[i] = pool.run(job(10 + i)); });
+  for (auto& c : callers) c.join();
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE(std::holds_alternative<int>(got[i]));
+    CHECK(std::get<int>(got[i]) == 10 + i);
+  }
+  CHECK_FALSE(overlapped);
+  CHECK(pool.run_by_callers() == 3);
+  CHECK(pool.running() == 1);  // the held one is still the pool's
+  open.set_value();
+  a.join();
+  REQUIRE(std::holds_alternative<int>(held));
+  CHECK(std::get<int>(held) == 1);
+}
+
+TEST_CASE("hash pool: a pool that makes progress keeps its jobs") {
+  HashPool pool(
+      {.threads = 1, .max_queued = 8, .wait = Millis{30000}, .starved_after = Millis{200}});
+  const auto caller = std::this_thread::get_id();
+  for (int i = 0; i < 5; ++i) {
+    auto on_pool = pool.run<bool>([caller] {
+      std::this_thread::sleep_for(Millis{5});
+      return std::this_thread::get_id() != caller;
+    });
+    REQUIRE(std::holds_alternative<bool>(on_pool));
+    CHECK(std::get<bool>(on_pool));
+  }
+  CHECK(pool.run_by_callers() == 0);
 }
 
 TEST_CASE("log-in guard: throttle, then lock-out, then the hash; refusals say when") {

@@ -11,7 +11,7 @@ using testing::kNow;
 using testing::World;
 
 commands::SendSmsRequest two_recipients() {
-  return {{{"+14155552671", "Ada"}, {"+442079460958", ""}}, "Hi {{firstName}}", std::nullopt};
+  return {{{"+14155552671", "Ada"}, {"+447400123456", ""}}, "Hi {{firstName}}", std::nullopt};
 }
 
 TEST_CASE("an immediate send appends one SendSms and answers its campaign") {
@@ -25,6 +25,10 @@ TEST_CASE("an immediate send appends one SendSms and answers its campaign") {
   CHECK(cmd->campaign_id.value == sent->campaign_id.value);
   CHECK(cmd->recipients.size() == 2);
   CHECK(cmd->recipients[0].phone.e164 == "+14155552671");
+  CHECK(cmd->recipients[0].country == "US");
+  CHECK(cmd->recipients[0].phone_type == "fixed_line_or_mobile");
+  CHECK(cmd->recipients[1].country == "GB");
+  CHECK(cmd->recipients[1].phone_type == "mobile");
   CHECK_FALSE(cmd->idempotency_key);
   CHECK(sent->recipients == 2);
   CHECK_FALSE(sent->replayed);
@@ -127,7 +131,10 @@ TEST_CASE("a scheduled send runs the campaign workflow: draft, messages, launch"
   REQUIRE(queued);
   REQUIRE(queued->messages.size() == 2);
   CHECK(queued->messages[0].body == "Hi Ada");
-  CHECK(queued->messages[1].phone == "+442079460958");
+  CHECK(queued->messages[1].phone == "+447400123456");
+  // The classification travels with the scheduled messages too.
+  CHECK(queued->messages[1].country == "GB");
+  CHECK(queued->messages[1].phone_type == "mobile");
   CHECK(w.log.appended[2].as<LaunchCampaign>());
   CHECK(sent->recipients == 2);
 
