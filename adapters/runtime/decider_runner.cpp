@@ -1,5 +1,8 @@
 #include "adapters/runtime/decider_runner.h"
 
+#include <future>
+#include <optional>
+
 #include "adapters/codec/json_codec.h"
 #include "adapters/runtime/logging.h"
 #include "commands/gateway.h"
@@ -468,22 +471,34 @@ Status DeciderRunner::process(std::vector<log::StoredRecord>& batch) {
   std::map<int32_t, int64_t> events_end;  // per partition, after this batch's append
   // The events first: once they are durable the state may follow; if we die in between, the
   // commands are decided again, to the same events, which are not appended twice.
-  // Each partition's events in one transaction of its writer (all or none visible).
+  // Each partition's events in one transaction of its writer (all or none visible). The
+  // partitions' appends run side by side: Kafka commits the transactions in parallel, the
+  // embedded log shares one sync among them.
   std::map<int32_t, std::vector<log::Record>> per_partition;
   for (auto& r : out) per_partition[log_.partition_for(r.key).value].push_back(std::move(r));
+  std::vector<std::pair<int32_t, std::future<Result<std::vector<LogPosition>>>>> appends;
   for (auto& [p, records] : per_partition) {
     auto w = writers_.find(p);
     if (w == writers_.end())
       return Error{Errc::internal, "No event writer",
                    fmt::format("partition {} is decided without a writer", p)};
-    auto appended = w->second->append(records);
+    log::PartitionWriter* writer = w->second.get();
+    const auto how = per_partition.size() > 1 ? std::launch::async : std::launch::deferred;
+    appends.emplace_back(
+        p, std::async(how, [writer, &records = records] { return writer->append(records); }));
+  }
+  std::optional<Error> failed;
+  for (auto& [p, pending] : appends) {
+    auto appended = pending.get();
     if (!appended) {
       if (appended.error().code == Errc::conflict) fenced_.insert(p);
-      return appended.error();
+      if (!failed) failed = appended.error();
+      continue;
     }
     if (auto last = appended_last.find(p); last != appended_last.end()) emitted_[p] = last->second;
     for (const auto& pos : *appended) events_end[pos.partition.value] = pos.offset.value + 1;
   }
+  if (failed) return *failed;
   for (auto& [p, end] : events_end) unwritten_events_end_[p] = end;
   for (auto& [key, _] : dirty) unwritten_.insert(key);
   for (auto& [p, next] : next_offsets) unwritten_next_[p] = next;

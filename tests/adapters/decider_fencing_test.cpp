@@ -146,9 +146,9 @@ std::vector<log::Record> commands(int n, int first) {
   std::vector<log::Record> out;
   for (int i = 0; i < n; ++i) {
     const auto at = from_unix_ms(1'800'000'000'000 + first + i);
-    CommandEnvelope env{
-        CommandId{make_id(id_prefix::command, at, static_cast<uint64_t>(first + i))},
-        OrgId{"org_fencing"}, at, SendSms{}};
+    CommandEnvelope env{CommandId{make_id(id_prefix::command, at,
+                                          static_cast<uint64_t>(first) + static_cast<uint64_t>(i))},
+                        OrgId{"org_fencing"}, at, SendSms{}};
     out.push_back(log::Record{partition_key(env), codec::encode(env)});
   }
   return out;
