@@ -208,7 +208,13 @@ Result<bool> export_range(log::Log& log, std::map<int32_t, int64_t>& next,
                           const std::map<int32_t, int64_t>& stop, const EventFilter& filter,
                           Output& out) {
   for (auto& [p, from] : next) {
-    const int64_t end = stop.at(p);
+    int64_t end = stop.at(p);
+    if (from >= end) continue;
+    // On Kafka the offsets after the last event may be transaction markers, which no reader
+    // returns: read up to the last record only.
+    auto last = log.last_record(log::kEventsTopic, Partition{p});
+    if (!last) return last.error();
+    end = std::min(end, *last ? (*last)->offset.value + 1 : 0);
     if (from >= end) continue;
     auto reader = log.reader(log::kEventsTopic, {log::Assignment{Partition{p}, Offset{from}}});
     if (!reader) return reader.error();

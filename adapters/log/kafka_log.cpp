@@ -249,7 +249,9 @@ class KafkaReader final : public Reader {
       auto next = next_.find(msg->partition);
       // A group member may still get a record fetched for a partition it just gave up.
       if (grouped_ && (next == next_.end() || msg->offset < next->second)) continue;
-      if (next == next_.end() || msg->offset != next->second) {
+      // Offsets may jump forward: transaction markers and aborted transactions' records
+      // (read_committed) are never returned. Never backward.
+      if (next == next_.end() || msg->offset < next->second) {
         return Error{
             Errc::internal, "Event log corrupt",
             topic_ + "/" + std::to_string(msg->partition) + ": expected offset " +
@@ -309,6 +311,151 @@ class KafkaReader final : public Reader {
   bool closing_ = false;
   bool rebalanced_ = false;     // set by the rebalance callback inside a poll
   std::optional<Error> error_;  // from the rebalance callback, for the next poll
+};
+
+struct ErrorDeleter {
+  void operator()(rd_kafka_error_t* p) const { rd_kafka_error_destroy(p); }
+};
+using ErrorPtr = std::unique_ptr<rd_kafka_error_t, ErrorDeleter>;
+
+std::string err_text(const rd_kafka_error_t* e) {
+  return std::string(rd_kafka_error_name(e)) + ": " + rd_kafka_error_string(e);
+}
+
+// The transactional.id of a partition's writer: the same in every process, so that a new
+// owner's producer fences the previous owner's.
+std::string transactional_id(std::string_view topic, Partition p) {
+  return "pulse:" + std::string(topic) + ":" + std::to_string(p.value);
+}
+
+// One partition's writer: a transactional producer, one transaction per append. Opening it
+// (init_transactions) bumps the producer epoch of its transactional.id: the coordinator aborts
+// what an earlier writer left open and refuses that writer's transactions and produces from
+// then on (PRODUCER_FENCED / INVALID_PRODUCER_EPOCH, fatal for its producer). Owns a librdkafka
+// producer handle and its threads.
+class KafkaPartitionWriter final : public PartitionWriter {
+ public:
+  KafkaPartitionWriter(KafkaPtr producer, std::string topic, Partition partition,
+                       milliseconds timeout, const std::atomic<bool>& reachable)
+      : producer_(std::move(producer)),
+        topic_(std::move(topic)),
+        partition_(partition),
+        timeout_(timeout),
+        reachable_(reachable),
+        rkt_(rd_kafka_topic_new(producer_.get(), topic_.c_str(), nullptr)) {}
+
+  ~KafkaPartitionWriter() override {
+    // Whatever is still queued belongs to a transaction that is never committed.
+    rd_kafka_purge(producer_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    rd_kafka_poll(producer_.get(), 0);  // frees the purged records' delivery slots
+    rkt_.reset();
+  }
+
+  Status init() {
+    if (!rkt_) return unavailable("cannot create a handle for topic " + topic_);
+    ErrorPtr e(rd_kafka_init_transactions(producer_.get(), to_ms(timeout_)));
+    if (e) {
+      return unavailable("init_transactions for " + transactional_id(topic_, partition_) + ": " +
+                         err_text(e.get()));
+    }
+    return ok_status();
+  }
+
+  Result<std::vector<LogPosition>> append(std::span<const Record> records) override {
+    if (records.empty()) return std::vector<LogPosition>{};
+    if (fenced_) return *fenced_;
+    if (!reachable_.load(std::memory_order_acquire)) {
+      return unavailable(
+          "no Kafka broker answers for every partition (health probe); nothing "
+          "was appended");
+    }
+    rd_kafka_t* rk = producer_.get();
+    if (ErrorPtr e(rd_kafka_begin_transaction(rk)); e) return failed("begin", e.get());
+    auto delivery = std::make_shared<Delivery>();
+    delivery->pending = records.size();
+    delivery->offsets.assign(records.size(), -1);
+    for (size_t i = 0; i < records.size(); ++i) {
+      const Record& r = records[i];
+      auto slot = std::make_unique<DeliverySlot>(DeliverySlot{delivery, i, partition_.value});
+      const auto deadline = Clock::now() + timeout_;
+      for (;;) {
+        if (rd_kafka_produce(rkt_.get(), partition_.value, RD_KAFKA_MSG_F_COPY,
+                             const_cast<char*>(r.value.data()), r.value.size(), r.key.data(),
+                             r.key.size(), slot.get()) == 0) {
+          static_cast<void>(slot.release());  // the delivery report callback owns it now
+          break;
+        }
+        const rd_kafka_resp_err_t err = rd_kafka_last_error();
+        if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && Clock::now() < deadline) {
+          rd_kafka_poll(rk, 10);
+          continue;
+        }
+        ErrorPtr e(rd_kafka_error_new(err, "%s", "produce"));
+        return failed("produce", e.get());
+      }
+    }
+    // Commits once every record is acknowledged; serves their delivery reports meanwhile.
+    ErrorPtr e(rd_kafka_commit_transaction(rk, to_ms(timeout_)));
+    if (e) return failed("commit", e.get());
+    // Committed: every record was acknowledged; its report may still wait to be served.
+    const auto deadline = Clock::now() + timeout_;
+    std::unique_lock lock(delivery->mu);
+    while (delivery->pending > 0 && Clock::now() < deadline) {
+      lock.unlock();
+      rd_kafka_poll(rk, 10);
+      lock.lock();
+    }
+    std::vector<LogPosition> positions;
+    positions.reserve(records.size());
+    for (size_t i = 0; i < records.size(); ++i) {
+      if (delivery->offsets[i] < 0) {
+        return Error{Errc::internal, "Kafka delivery report missing",
+                     "a committed record of " + topic_ + " has no offset"};
+      }
+      positions.push_back(LogPosition{partition_, Offset{delivery->offsets[i]}});
+    }
+    return positions;
+  }
+
+ private:
+  // A failed step of a transaction: fenced (fatal), or aborted so that nothing of it is ever
+  // visible. A commit that timed out may still complete; it is aborted here too, so its
+  // outcome is known: nothing was appended.
+  Error failed(std::string_view step, const rd_kafka_error_t* e) {
+    const std::string what = std::string(step) + " of a transaction on " +
+                             transactional_id(topic_, partition_) + ": " + err_text(e);
+    if (rd_kafka_error_is_fatal(e) || rd_kafka_error_code(e) == RD_KAFKA_RESP_ERR__FENCED) {
+      fenced_ =
+          Error{Errc::conflict, "Partition writer fenced",
+                what + "; a newer writer owns " + topic_ + "/" + std::to_string(partition_.value) +
+                    ", nothing of this transaction is visible"};
+      return *fenced_;
+    }
+    ErrorPtr aborted(rd_kafka_abort_transaction(producer_.get(), to_ms(timeout_)));
+    rd_kafka_poll(producer_.get(), 0);
+    if (aborted) {
+      if (rd_kafka_error_is_fatal(aborted.get()) ||
+          rd_kafka_error_code(aborted.get()) == RD_KAFKA_RESP_ERR__FENCED) {
+        fenced_ = Error{Errc::conflict, "Partition writer fenced",
+                        what + "; abort: " + err_text(aborted.get())};
+        return *fenced_;
+      }
+      // Not known to be aborted: the writer can't be used again (the caller opens a new one,
+      // which aborts it).
+      fenced_ = unavailable(what + "; abort failed: " + err_text(aborted.get()) +
+                            "; the transaction is aborted when the partition's next writer opens");
+      return *fenced_;
+    }
+    return unavailable(what + "; the transaction was aborted: nothing was appended");
+  }
+
+  KafkaPtr producer_;
+  std::string topic_;
+  Partition partition_;
+  milliseconds timeout_;
+  const std::atomic<bool>& reachable_;
+  TopicPtr rkt_;                 // destroyed before producer_
+  std::optional<Error> fenced_;  // every append fails with it once set
 };
 
 // The producer side. Owns an idempotent librdkafka producer and a thread that serves its
@@ -444,6 +591,106 @@ class KafkaLog final : public Log {
     return Offset{high};
   }
 
+  Result<std::unique_ptr<PartitionWriter>> partition_writer(std::string_view topic,
+                                                            Partition partition) override {
+    const auto timeout = options_.delivery_timeout + kDeliveryMargin;
+    auto conf = make_conf({
+        {"bootstrap.servers", options_.brokers},
+        {"client.id", options_.client_id + "-writer-" + std::to_string(partition.value)},
+        {"transactional.id", transactional_id(topic, partition)},
+        {"enable.idempotence", "true"},
+        {"acks", "all"},
+        {"linger.ms", "2"},
+        {"compression.type", "none"},
+        {"message.timeout.ms", std::to_string(options_.delivery_timeout.count())},
+        // How long the coordinator lets a transaction stay open before aborting it: a writer
+        // that dies mid-transaction holds read_committed readers back this long at most (a new
+        // writer of the partition aborts it at once).
+        {"transaction.timeout.ms", std::to_string(timeout.count())},
+        {"allow.auto.create.topics", "false"},
+        {"reconnect.backoff.max.ms", "1000"},
+    });
+    if (!conf) return conf.error();
+    rd_kafka_conf_set_dr_msg_cb(conf->get(), on_delivery);
+    auto producer = make_handle(RD_KAFKA_PRODUCER, std::move(conf).value());
+    if (!producer) return producer.error();
+    auto w = std::make_unique<KafkaPartitionWriter>(std::move(producer).value(), std::string(topic),
+                                                    partition, timeout, reachable_);
+    if (auto st = w->init(); !st) return st.error();
+    return std::unique_ptr<PartitionWriter>(std::move(w));
+  }
+
+  // Reads back from the end in growing windows: the offsets at the end may all be transaction
+  // markers or aborted records, which no reader returns.
+  Result<std::optional<StoredRecord>> last_record(std::string_view topic,
+                                                  Partition partition) override {
+    auto end = end_offset(topic, partition);
+    if (!end) return end.error();
+    const std::string name(topic);
+    int64_t window = 16;
+    for (int64_t to = end->value; to > 0; window *= 8) {
+      const int64_t from = std::max<int64_t>(0, to - window);
+      auto conf = make_conf({
+          {"bootstrap.servers", options_.brokers},
+          {"client.id", options_.client_id + "-reader"},
+          {"group.id", unique_group_id(options_.reader_salt)},
+          {"enable.auto.commit", "false"},
+          {"enable.auto.offset.store", "false"},
+          {"enable.partition.eof", "true"},
+          {"isolation.level", "read_committed"},
+          {"auto.offset.reset", "error"},
+          {"fetch.wait.max.ms", std::to_string(options_.fetch_wait.count())},
+      });
+      if (!conf) return conf.error();
+      auto consumer = make_handle(RD_KAFKA_CONSUMER, std::move(conf).value());
+      if (!consumer) return consumer.error();
+      rd_kafka_poll_set_consumer(consumer->get());
+      PartitionListPtr list(rd_kafka_topic_partition_list_new(1));
+      rd_kafka_topic_partition_list_add(list.get(), name.c_str(), partition.value)->offset = from;
+      if (auto err = rd_kafka_assign(consumer->get(), list.get()); err) {
+        return unavailable("assign " + name + ": " + err_text(err));
+      }
+      std::optional<StoredRecord> last;
+      const auto deadline = Clock::now() + options_.connect_timeout;
+      for (bool eof = false; !eof;) {
+        if (Clock::now() >= deadline) {
+          rd_kafka_consumer_close(consumer->get());
+          return unavailable("could not read to the end of " + name + "/" +
+                             std::to_string(partition.value));
+        }
+        MessagePtr msg(rd_kafka_consumer_poll(consumer->get(), 100));
+        if (!msg || msg->err == RD_KAFKA_RESP_ERR__TRANSPORT) continue;
+        if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+          eof = true;  // at the end (at or past `to`: records appended since are not wanted)
+          continue;
+        }
+        if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+          rd_kafka_consumer_close(consumer->get());
+          return unavailable("read " + name + ": " + err_text(msg->err));
+        }
+        if (msg->offset >= to) {
+          eof = true;
+          continue;
+        }
+        StoredRecord rec;
+        rec.partition = partition;
+        rec.offset = Offset{msg->offset};
+        rd_kafka_timestamp_type_t ts_type;
+        const int64_t ts = rd_kafka_message_timestamp(msg.get(), &ts_type);
+        rec.timestamp_ms = ts < 0 ? 0 : ts;
+        if (msg->key != nullptr) rec.key.assign(static_cast<const char*>(msg->key), msg->key_len);
+        if (msg->payload != nullptr) {
+          rec.value.assign(static_cast<const char*>(msg->payload), msg->len);
+        }
+        last = std::move(rec);
+      }
+      rd_kafka_consumer_close(consumer->get());
+      if (last) return last;
+      to = from;
+    }
+    return std::optional<StoredRecord>{};
+  }
+
   Result<std::unique_ptr<Reader>> reader(std::string_view topic,
                                          std::vector<Assignment> assignments) override {
     for (const Assignment& a : assignments) {
@@ -461,6 +708,8 @@ class KafkaLog final : public Log {
         {"enable.auto.commit", "false"},
         {"enable.auto.offset.store", "false"},
         {"enable.partition.eof", "false"},
+        // Records of aborted (fenced) transactions are never seen; nor are those of open ones.
+        {"isolation.level", "read_committed"},
         // An offset outside the log (truncated by retention, or from another cluster) is an
         // error for the caller, never a silent jump.
         {"auto.offset.reset", "error"},
@@ -495,6 +744,7 @@ class KafkaLog final : public Log {
         {"enable.auto.commit", "false"},
         {"enable.auto.offset.store", "false"},
         {"enable.partition.eof", "false"},
+        {"isolation.level", "read_committed"},
         {"auto.offset.reset", "error"},
         {"reconnect.backoff.max.ms", "1000"},
         {"fetch.wait.max.ms", std::to_string(options_.fetch_wait.count())},
@@ -668,6 +918,9 @@ class KafkaLog final : public Log {
   std::thread prober_;  // joined before poller_
 };
 
+// Kafka protocol API key of AddPartitionsToTxn (rdkafka_protocol.h is not installed).
+constexpr int16_t kAddPartitionsToTxn = 24;
+
 class MockCluster final : public MockKafkaCluster {
  public:
   MockCluster(KafkaPtr handle, MockClusterPtr cluster)
@@ -682,6 +935,13 @@ class MockCluster final : public MockKafkaCluster {
                           : rd_kafka_mock_broker_set_up(cluster_.get(), broker_id);
     // Only an unknown broker id fails: a test bug.
     if (err) std::abort();
+  }
+
+  void fence_next_transactions(int count) override {
+    for (int i = 0; i < count; ++i) {
+      rd_kafka_mock_push_request_errors(cluster_.get(), kAddPartitionsToTxn, 1,
+                                        RD_KAFKA_RESP_ERR_PRODUCER_FENCED);
+    }
   }
 
  private:

@@ -53,6 +53,13 @@ class MockKafkaCluster {
   // Broker ids start at 1. A down broker drops its connections and refuses new ones; its
   // partitions keep it as leader (no failover), so their appends fail until it is up again.
   virtual void set_broker_down(int broker_id, bool down) = 0;
+  // Answers the next `count` AddPartitionsToTxn requests (a transaction's first request to
+  // its coordinator, whoever sends it) with PRODUCER_FENCED: what a real coordinator answers
+  // a writer whose transactional.id a newer producer initialised since. librdkafka 2.0's mock
+  // coordinator gives that newer producer a new producer id instead of bumping the epoch, so
+  // it never fences anyone by itself (nor writes transaction markers: aborted records stay
+  // visible there).
+  virtual void fence_next_transactions(int count) = 0;
 };
 
 }  // namespace pulse::log

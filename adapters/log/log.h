@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -43,9 +44,25 @@ class Reader {
  public:
   virtual ~Reader() = default;
   // Up to `max` records, waiting up to `timeout` when none is available. Records of one
-  // partition come in offset order with no gaps. An error is a lost connection or a
-  // corrupt log, never "nothing yet" (that is an empty vector).
+  // partition come in increasing offset order with no record left out; Kafka skips the offsets
+  // of transaction markers and of aborted transactions' records (the embedded log has no
+  // gaps). An error is a lost connection or a corrupt log, never "nothing yet" (that is an
+  // empty vector).
   virtual Result<std::vector<StoredRecord>> poll(size_t max, std::chrono::milliseconds timeout) = 0;
+};
+
+// Appends to one partition of one topic for the partition's single writer (its decider).
+// Opening one fences every writer opened before it for the same topic and partition, in any
+// process: their appends fail with Errc::conflict from then on, and none of their records
+// becomes visible to readers unless its append had succeeded before (Kafka: a transactional
+// producer with transactional.id "pulse:<topic>:<partition>", one transaction per append,
+// readers at isolation.level=read_committed). Owned by one thread at a time.
+class PartitionWriter {
+ public:
+  virtual ~PartitionWriter() = default;
+  // As Log::append, for records of this writer's partition only, all or none of them visible.
+  // Errc::conflict: fenced by a newer writer; this one fails every append from then on.
+  virtual Result<std::vector<LogPosition>> append(std::span<const Record> records) = 0;
 };
 
 // A consumer group's hand-over of partitions to a reader (Kafka's group protocol). Both are
@@ -76,8 +93,18 @@ class Log {
   virtual Result<std::vector<LogPosition>> append(std::string_view topic,
                                                   std::span<const Record> records) = 0;
 
-  // The offset the next appended record of the partition will get.
+  // The offset the next appended record of the partition will get (Kafka: the last stable
+  // offset; transaction markers occupy offsets, so the last record may be further back).
   virtual Result<Offset> end_offset(std::string_view topic, Partition partition) = 0;
+
+  // The last record of the partition that readers see, if any.
+  virtual Result<std::optional<StoredRecord>> last_record(std::string_view topic,
+                                                          Partition partition);
+
+  // The writer of one partition (see PartitionWriter). The default fences nothing: the
+  // embedded log is written by one process, which holds its lock.
+  virtual Result<std::unique_ptr<PartitionWriter>> partition_writer(std::string_view topic,
+                                                                    Partition partition);
 
   virtual Result<std::unique_ptr<Reader>> reader(std::string_view topic,
                                                  std::vector<Assignment> assignments) = 0;

@@ -1,5 +1,8 @@
 #include "adapters/runtime/decider_runner.h"
 
+#include <future>
+#include <optional>
+
 #include "adapters/codec/json_codec.h"
 #include "adapters/runtime/logging.h"
 #include "commands/gateway.h"
@@ -136,24 +139,38 @@ Status DeciderRunner::open_reader() {
   return ok_status();
 }
 
+Status DeciderRunner::open_writers(const std::vector<Partition>& ps) {
+  std::map<int32_t, std::unique_ptr<log::PartitionWriter>> writers;
+  for (auto p : ps) {
+    if (auto it = writers_.find(p.value); it != writers_.end()) {
+      writers[p.value] = std::move(it->second);
+      continue;
+    }
+    auto w = log_.partition_writer(log::kEventsTopic, p);
+    if (!w) return w.error();
+    writers[p.value] = std::move(w).value();
+  }
+  writers_ = std::move(writers);
+  return ok_status();
+}
+
+Result<std::optional<EventEnvelope>> DeciderRunner::last_event(Partition p) {
+  auto last = log_.last_record(log::kEventsTopic, p);
+  if (!last) return last.error();
+  if (!last->has_value()) return std::optional<EventEnvelope>{};
+  auto event = codec::decode<EventEnvelope>((*last)->value);
+  if (!event) return event.error();
+  return std::optional<EventEnvelope>{std::move(event).value()};
+}
+
 Status DeciderRunner::load_emitted() {
   // What pulse.events already holds: its last event per partition. Events re-derived after a
   // crash (or a failed commit) at or below it were appended before and are not appended again.
   emitted_.clear();
   for (auto p : partitions_) {
-    auto end = log_.end_offset(log::kEventsTopic, p);
-    if (!end) return end.error();
-    if (end->value == 0) continue;
-    auto reader = log_.reader(log::kEventsTopic, {{p, Offset{end->value - 1}}});
-    if (!reader) return reader.error();
-    auto last = (*reader)->poll(1, std::chrono::seconds(10));
+    auto last = last_event(p);
     if (!last) return last.error();
-    if (last->empty())
-      return Error{Errc::unavailable, "Event log unavailable",
-                   fmt::format("could not read the last event of partition {}", p.value)};
-    auto event = codec::decode<EventEnvelope>(last->front().value);
-    if (!event) return event.error();
-    emitted_[p.value] = event->source;
+    if (*last) emitted_[p.value] = (*last)->source;
   }
   return ok_status();
 }
@@ -166,6 +183,8 @@ void DeciderRunner::set_owned() {
 Result<std::vector<log::Assignment>> DeciderRunner::take_over(const std::vector<Partition>& ps) {
   if (auto st = flush(); !st) return st.error();
   cache_.clear();
+  // Fence the previous owners first: nothing of theirs is appended after catch_up's read.
+  if (auto st = open_writers(ps); !st) return st.error();
   std::vector<log::Assignment> out;
   std::string names;
   for (auto p : ps) {
@@ -193,6 +212,7 @@ void DeciderRunner::release(const std::vector<Partition>& ps) {
   for (auto p : ps) {
     deadlines_.set(p, std::nullopt);  // the new owner's ticker ticks it
     emitted_.erase(p.value);
+    writers_.erase(p.value);
     if (auto t = timers_.find(p.value); t != timers_.end()) {
       for (const auto& [ms, key] : t->second) deadline_of_.erase(key);
       timers_.erase(t);
@@ -207,18 +227,13 @@ Result<int64_t> DeciderRunner::catch_up(Partition p) {
   // The last event of the partition tells which command was decided last (every batch ends
   // with an event or a CommandDecided mark): that command, or the next one when all of its
   // events are in the log.
-  auto end = log_.end_offset(log::kEventsTopic, p);
-  if (!end) return end.error();
+  // The end of what is read below: one past the last event (transaction markers may follow).
+  auto last_rec = log_.last_record(log::kEventsTopic, p);
+  if (!last_rec) return last_rec.error();
+  const Offset end{*last_rec ? (*last_rec)->offset.value + 1 : 0};
   std::optional<EventEnvelope> last;
-  if (end->value > 0) {
-    auto reader = log_.reader(log::kEventsTopic, {{p, Offset{end->value - 1}}});
-    if (!reader) return reader.error();
-    auto rec = (*reader)->poll(1, std::chrono::seconds(10));
-    if (!rec) return rec.error();
-    if (rec->empty())
-      return Error{Errc::unavailable, "Event log unavailable",
-                   fmt::format("could not read the last event of partition {}", p.value)};
-    auto event = codec::decode<EventEnvelope>(rec->front().value);
+  if (*last_rec) {
+    auto event = codec::decode<EventEnvelope>((*last_rec)->value);
     if (!event) return event.error();
     last = std::move(event).value();
   }
@@ -256,19 +271,19 @@ Result<int64_t> DeciderRunner::catch_up(Partition p) {
   std::map<std::string, commands::DeciderState> states;
   for (const auto& op : ops) states[op.key.substr(2)] = commands::DeciderState{};
   int64_t evolved = 0;
-  if (from < end->value) {
+  if (from < end.value) {
     auto reader = log_.reader(log::kEventsTopic, {{p, Offset{from}}});
     if (!reader) return reader.error();
     int64_t next = from;
-    while (next < end->value) {
+    while (next < end.value) {
       auto batch = (*reader)->poll(1024, std::chrono::seconds(10));
       if (!batch) return batch.error();
       if (batch->empty())
         return Error{Errc::unavailable, "Event log unavailable",
-                     fmt::format("partition {} stopped at {} of {}", p.value, next, end->value)};
+                     fmt::format("partition {} stopped at {} of {}", p.value, next, end.value)};
       for (auto& rec : *batch) {
         next = rec.offset.value + 1;
-        if (rec.offset.value >= end->value) break;
+        if (rec.offset.value >= end.value) break;
         auto event = codec::decode<EventEnvelope>(rec.value);
         if (!event) return event.error();
         const auto cmd = event->source.command.offset.value;
@@ -293,7 +308,7 @@ Result<int64_t> DeciderRunner::catch_up(Partition p) {
   }
   for (auto& [key, st] : states) ops.push_back({state_key(key), codec::encode(st)});
   ops.push_back({position_key(p), std::to_string(required)});
-  ops.push_back({events_key(p), std::to_string(end->value)});
+  ops.push_back({events_key(p), std::to_string(end.value)});
   if (auto st = state_.write(ops); !st) return st.error();
   log_line("decider", "partition {}: caught up from command {} to {} ({} events evolved)", p.value,
            decided, required, evolved);
@@ -301,6 +316,9 @@ Result<int64_t> DeciderRunner::catch_up(Partition p) {
 }
 
 Status DeciderRunner::start() {
+  if (options_.group.empty()) {
+    if (auto st = open_writers(partitions_); !st) return st;
+  }
   if (auto st = load_emitted(); !st) return st;
   if (auto st = open_reader(); !st) return st;
   if (auto st = load_timers(); !st) return st;
@@ -330,8 +348,15 @@ void DeciderRunner::step() {
     worker_.pause(std::chrono::milliseconds(500));
     // Start again from what is committed: the in-memory state may be ahead of it.
     discard_unwritten();
+    drop_fenced();
     while (!worker_.stopping()) {
-      auto reopened = load_emitted();
+      // A writer that failed may be left mid-transaction: open its partitions' writers again.
+      Status reopened = ok_status();
+      if (options_.group.empty()) {
+        writers_.clear();
+        reopened = open_writers(partitions_);
+      }
+      if (reopened) reopened = load_emitted();
       if (reopened) reopened = open_reader();
       if (reopened) reopened = load_timers();
       if (reopened) break;
@@ -339,6 +364,24 @@ void DeciderRunner::step() {
       worker_.pause(std::chrono::seconds(1));
     }
   }
+}
+
+void DeciderRunner::drop_fenced() {
+  if (fenced_.empty()) return;
+  std::vector<Partition> ps;
+  for (auto p : fenced_) ps.push_back(Partition{p});
+  fenced_.clear();
+  if (!options_.group.empty()) {
+    // The group moved them (this node missed it): rejoining it (open_reader) releases them.
+    log_line("decider", "fenced on {} partition(s): rejoining the group", ps.size());
+    return;
+  }
+  // Explicit partitions: another process decides them now; taking them back would fence it in
+  // turn. They stay with it until this process restarts.
+  for (auto p : ps)
+    log_line("decider", "partition {} fenced: another decider owns it; no longer deciding it",
+             p.value);
+  release(ps);
 }
 
 Status DeciderRunner::process(std::vector<log::StoredRecord>& batch) {
@@ -428,12 +471,34 @@ Status DeciderRunner::process(std::vector<log::StoredRecord>& batch) {
   std::map<int32_t, int64_t> events_end;  // per partition, after this batch's append
   // The events first: once they are durable the state may follow; if we die in between, the
   // commands are decided again, to the same events, which are not appended twice.
-  if (!out.empty()) {
-    auto appended = log_.append(log::kEventsTopic, out);
-    if (!appended) return appended.error();
-    for (const auto& [p, source] : appended_last) emitted_[p] = source;
+  // Each partition's events in one transaction of its writer (all or none visible). The
+  // partitions' appends run side by side: Kafka commits the transactions in parallel, the
+  // embedded log shares one sync among them.
+  std::map<int32_t, std::vector<log::Record>> per_partition;
+  for (auto& r : out) per_partition[log_.partition_for(r.key).value].push_back(std::move(r));
+  std::vector<std::pair<int32_t, std::future<Result<std::vector<LogPosition>>>>> appends;
+  for (auto& [p, records] : per_partition) {
+    auto w = writers_.find(p);
+    if (w == writers_.end())
+      return Error{Errc::internal, "No event writer",
+                   fmt::format("partition {} is decided without a writer", p)};
+    log::PartitionWriter* writer = w->second.get();
+    const auto how = per_partition.size() > 1 ? std::launch::async : std::launch::deferred;
+    appends.emplace_back(
+        p, std::async(how, [writer, &records = records] { return writer->append(records); }));
+  }
+  std::optional<Error> failed;
+  for (auto& [p, pending] : appends) {
+    auto appended = pending.get();
+    if (!appended) {
+      if (appended.error().code == Errc::conflict) fenced_.insert(p);
+      if (!failed) failed = appended.error();
+      continue;
+    }
+    if (auto last = appended_last.find(p); last != appended_last.end()) emitted_[p] = last->second;
     for (const auto& pos : *appended) events_end[pos.partition.value] = pos.offset.value + 1;
   }
+  if (failed) return *failed;
   for (auto& [p, end] : events_end) unwritten_events_end_[p] = end;
   for (auto& [key, _] : dirty) unwritten_.insert(key);
   for (auto& [p, next] : next_offsets) unwritten_next_[p] = next;

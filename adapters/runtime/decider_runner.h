@@ -51,6 +51,12 @@ class DeciderRunner {
 
  private:
   Status open_reader();
+  // Opens the event writers of `ps` (fencing their previous owners) and closes the others.
+  Status open_writers(const std::vector<Partition>& ps);
+  // The last event of partition `p` in pulse.events, if any.
+  Result<std::optional<EventEnvelope>> last_event(Partition p);
+  // After a failed step: a partition whose writer was fenced has a newer decider elsewhere.
+  void drop_fenced();
   // Consumer group hand-overs (on the worker thread, inside a poll).
   Result<std::vector<log::Assignment>> take_over(const std::vector<Partition>& ps);
   void release(const std::vector<Partition>& ps);
@@ -84,6 +90,11 @@ class DeciderRunner {
   const DeciderOptions options_;
   std::vector<Partition> partitions_;  // worker thread only
   std::unique_ptr<log::Reader> reader_;
+  // Per owned partition: the only writer of its events. Opened before the partition's state
+  // is caught up from pulse.events, so a previous owner still deciding it (cut off from the
+  // group, a zombie) can't append after that read: its appends are fenced.
+  std::map<int32_t, std::unique_ptr<log::PartitionWriter>> writers_;
+  std::set<int32_t> fenced_;  // partitions whose writer was fenced in the current step
   std::map<std::string, commands::DeciderState> cache_;  // by log key
   // Not yet written (see flush): changed states, and per partition the next command offset and
   // the end of this decider's appended events that they correspond to.

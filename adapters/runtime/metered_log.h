@@ -3,6 +3,8 @@
 // pulse_log_append_failures_total) and forwards everything else. Owns the log it wraps.
 #include <chrono>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "adapters/log/log.h"
 #include "adapters/runtime/metrics.h"
@@ -24,14 +26,22 @@ class MeteredLog final : public log::Log {
                                           std::span<const log::Record> records) override {
     const auto start = std::chrono::steady_clock::now();
     auto r = inner_->append(topic, records);
-    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
-    const Labels labels{{"topic", std::string(topic)}};
-    metrics_.observe("pulse_log_append_duration_seconds", labels, took.count());
-    if (!r) metrics_.add("pulse_log_append_failures_total", labels);
+    observe(topic, start, r.ok());
     return r;
   }
   Result<Offset> end_offset(std::string_view topic, Partition partition) override {
     return inner_->end_offset(topic, partition);
+  }
+  Result<std::optional<log::StoredRecord>> last_record(std::string_view topic,
+                                                       Partition partition) override {
+    return inner_->last_record(topic, partition);
+  }
+  Result<std::unique_ptr<log::PartitionWriter>> partition_writer(std::string_view topic,
+                                                                 Partition partition) override {
+    auto w = inner_->partition_writer(topic, partition);
+    if (!w) return w.error();
+    return std::unique_ptr<log::PartitionWriter>(
+        std::make_unique<Writer>(std::move(w).value(), *this, std::string(topic)));
   }
   Result<std::unique_ptr<log::Reader>> reader(std::string_view topic,
                                               std::vector<log::Assignment> assignments) override {
@@ -45,6 +55,31 @@ class MeteredLog final : public log::Log {
   bool reachable() const override { return inner_->reachable(); }
 
  private:
+  // A partition writer's appends count as appends to its topic.
+  class Writer final : public log::PartitionWriter {
+   public:
+    Writer(std::unique_ptr<log::PartitionWriter> inner, MeteredLog& log, std::string topic)
+        : inner_(std::move(inner)), log_(log), topic_(std::move(topic)) {}
+    Result<std::vector<LogPosition>> append(std::span<const log::Record> records) override {
+      const auto start = std::chrono::steady_clock::now();
+      auto r = inner_->append(records);
+      log_.observe(topic_, start, r.ok());
+      return r;
+    }
+
+   private:
+    std::unique_ptr<log::PartitionWriter> inner_;
+    MeteredLog& log_;
+    std::string topic_;
+  };
+
+  void observe(std::string_view topic, std::chrono::steady_clock::time_point start, bool ok) {
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+    const Labels labels{{"topic", std::string(topic)}};
+    metrics_.observe("pulse_log_append_duration_seconds", labels, took.count());
+    if (!ok) metrics_.add("pulse_log_append_failures_total", labels);
+  }
+
   std::unique_ptr<log::Log> inner_;
   Metrics& metrics_;
 };

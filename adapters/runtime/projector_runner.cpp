@@ -121,16 +121,32 @@ Status ProjectorRunner::process(std::vector<log::StoredRecord>& batch) {
   return ok_status();
 }
 
-Status ProjectorRunner::wait_caught_up(std::chrono::steady_clock::time_point deadline) {
-  std::map<int32_t, int64_t> ends;
+Result<std::map<int32_t, int64_t>> ProjectorRunner::ends(const std::map<int32_t, int64_t>& next) {
+  std::map<int32_t, int64_t> out;
   for (auto p : partitions_) {
     auto end = log_.end_offset(log::kEventsTopic, p);
     if (!end) return end.error();
-    ends[p.value] = end->value;
+    out[p.value] = end->value;
+    auto n = next.find(p.value);
+    if (n != next.end() && n->second >= end->value) continue;
+    auto last = log_.last_record(log::kEventsTopic, p);
+    if (!last) return last.error();
+    out[p.value] = *last ? (*last)->offset.value + 1 : 0;
   }
+  return out;
+}
+
+Status ProjectorRunner::wait_caught_up(std::chrono::steady_clock::time_point deadline) {
+  std::map<int32_t, int64_t> applied;
+  {
+    std::lock_guard lock(applied_mu_);
+    applied = applied_;
+  }
+  auto ends = this->ends(applied);
+  if (!ends) return ends.error();
   std::unique_lock lock(applied_mu_);
   const bool done = applied_cv_.wait_until(lock, deadline, [&] {
-    for (auto& [p, end] : ends)
+    for (auto& [p, end] : *ends)
       if (applied_[p] < end) return false;
     return true;
   });
@@ -143,15 +159,13 @@ Status ProjectorRunner::wait_caught_up(std::chrono::steady_clock::time_point dea
 Result<int64_t> ProjectorRunner::catch_up(std::optional<TimePoint> until) {
   until_ = until;
   if (auto st = load_positions(); !st) return st.error();
-  std::map<int32_t, int64_t> ends;
-  for (auto p : partitions_) {
-    auto end = log_.end_offset(log::kEventsTopic, p);
-    if (!end) return end.error();
-    ends[p.value] = end->value;
-  }
+  std::map<int32_t, int64_t> next;
+  for (auto p : partitions_) next[p.value] = positions_[p.value].next_offset;
+  auto ends = this->ends(next);
+  if (!ends) return ends.error();
   int64_t applied = 0;
   auto done = [&] {
-    for (auto& [p, end] : ends)
+    for (auto& [p, end] : *ends)
       if (positions_[p].next_offset < end) return false;
     return true;
   };

@@ -46,6 +46,10 @@ class ProjectorRunner {
   int64_t applied() const { return applied_events_; }
 
  private:
+  // Per partition, where reading the events topic ends for now: its end offset, or, for a
+  // partition not read that far (`next` below it), one past its last record: on Kafka the
+  // offsets after the last event may be transaction markers, which no reader returns.
+  Result<std::map<int32_t, int64_t>> ends(const std::map<int32_t, int64_t>& next);
   Status load_positions();
   void step();
   Status process(std::vector<log::StoredRecord>& batch);
