@@ -140,7 +140,8 @@ ServicePorts::ServicePorts(App& app, const ServerOptions& options, service::Logi
                                                                  app.clock(),
                                                                  impl_->secrets,
                                                                  impl_->urls,
-                                                                 app.options().decider.plans} {}
+                                                                 app.options().decider.plans,
+                                                                 app.sealer()} {}
 
 ServicePorts::~ServicePorts() = default;
 

@@ -12,6 +12,7 @@
 #include "domain/commands.h"
 #include "domain/plans.h"
 #include "domain/result.h"
+#include "domain/sealed.h"
 #include "domain/time.h"
 #include "projections/read_model.h"
 
@@ -86,6 +87,8 @@ struct Deps {
   Secrets& secrets;
   UrlPolicy& urls;
   const PlanTable& plans;
+  // Seals the secrets that commands carry (nonces from `secrets`); the data keys' owner.
+  const Sealer& sealer;
 };
 
 }  // namespace pulse::service
