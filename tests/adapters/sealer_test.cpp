@@ -14,6 +14,7 @@
 #include "adapters/codec/json_codec.h"
 #include "adapters/store/data_dir.h"
 #include "domain/webhooks.h"
+#include "fmt/format.h"
 #include "projections/webhook_views.h"
 
 namespace pulse::auth {
