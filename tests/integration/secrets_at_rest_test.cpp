@@ -7,6 +7,7 @@
 #include <rocksdb/db.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -376,4 +377,59 @@ TEST_CASE("a log written before sealing (a secret in clear) still delivers, sign
   CHECK(code == 0);
   CHECK(events.find(R"("secret":{"keyId":"dk_)") != std::string::npos);
   CHECK(events.find(fresh) == std::string::npos);
+
+  // The search finds what is there (the clear secret of the old record, in the log and the
+  // views, raw and through RocksDB) and nothing of the sealed one.
+  CHECK(server.terminate() == 0);
+  size_t files = 0, values = 0;
+  CHECK_FALSE(file_leaks(data, {clear}, files).empty());
+  CHECK(file_leaks(data, {fresh}, files).empty());
+  CHECK_FALSE(rocksdb_leaks(data / "log", {clear}, values).empty());
+  CHECK_FALSE(rocksdb_leaks(data / "views", {clear}, values).empty());
+  for (const char* store : {"log", "views", "state", "webhooks"})
+    CHECK(rocksdb_leaks(data / store, {fresh}, values).empty());
+}
+
+TEST_CASE("pulse admin rotate-data-key: the next start seals with a new key, old secrets open") {
+  TempDir dir;
+  const auto data = dir.path() / "data";
+  Subscriber sub;
+  Account a;
+  std::string old_hook, old_secret;
+  {
+    ServerProcess server(data, {"--allow-private-webhooks"});
+    a = server.signup({}, false);
+    auto c = server.client(a);
+    old_hook = create(*c, sub, "before", old_secret);
+    CHECK(server.terminate() == 0);
+  }
+  auto [code, out] = pulse::testing::run_command(
+      {PULSE_BINARY, "admin", "rotate-data-key", "--data-dir", data.string()});
+  CHECK_MESSAGE(code == 0, out);
+  CHECK(out.find("1 older key(s) kept") != std::string::npos);
+  const auto keys = read_file(data / "secrets" / "data-keys");
+  REQUIRE(std::count(keys.begin(), keys.end(), '\n') == 2);
+  const auto fresh_id = keys.substr(0, keys.find(' '));
+  const auto old_id = keys.substr(keys.find('\n') + 1, fresh_id.size());
+
+  ServerProcess server(data, {"--allow-private-webhooks"});
+  CHECK(server.output().find("pulse: data key " + fresh_id) != std::string::npos);
+  auto c = server.client(a);
+  std::string new_secret;
+  const auto new_hook = create(*c, sub, "after", new_secret);
+  sub.set_secrets("before", {old_secret});
+  sub.set_secrets("after", {new_secret});
+  ping(*c, old_hook);
+  ping(*c, new_hook);
+  CHECK(pulse::testing::eventually(
+      [&] { return sub.verified("before") == 1 && sub.verified("after") == 1; },
+      std::chrono::seconds(10)));
+  CHECK(sub.refused() == 0);
+  auto [events_code, events] = pulse::testing::run_command(
+      {PULSE_BINARY, "events", "--data-dir", data.string(), "--type", "WebhookCreated"});
+  CHECK(events_code == 0);
+  CHECK(events.find(R"("keyId":")" + old_id) != std::string::npos);
+  CHECK(events.find(R"("keyId":")" + fresh_id) != std::string::npos);
+  const auto modes = loose_modes(data);
+  CHECK_MESSAGE(modes.empty(), modes.front());
 }
