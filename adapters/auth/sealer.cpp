@@ -196,7 +196,7 @@ Result<SealedValue> AesGcmSealer::seal(std::string_view clear, std::string_view 
       EVP_EncryptUpdate(ctx.get(), o, &n, bytes(clear), static_cast<int>(clear.size())) == 1 &&
       EVP_EncryptFinal_ex(ctx.get(), o + n, &m) == 1 &&
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTagBytes, o + clear.size()) == 1;
-  if (!ok || static_cast<size_t>(n + m) != clear.size())
+  if (!ok || static_cast<size_t>(n) + static_cast<size_t>(m) != clear.size())
     return Error{Errc::internal, "Cannot seal", "AES-256-GCM failed"};
   return SealedValue{key.id, std::string(nonce_hex), base64url(out)};
 }

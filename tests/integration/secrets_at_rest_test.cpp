@@ -316,8 +316,10 @@ TEST_CASE("webhook secrets are sealed at rest: files, RocksDB values, events, du
     CHECK_MESSAGE(dumped.empty(), dumped.front());
   }
   // Sealing takes nothing from determinism: the rebuild is byte for byte the same.
-  auto [replay_code, replay] = pulse::testing::run_command(
+  const auto replayed = pulse::testing::run_command(
       {PULSE_BINARY, "replay", "--data-dir", data.string(), "--verify"});
+  const int replay_code = replayed.first;  // named: the MESSAGE macros capture it
+  const std::string& replay = replayed.second;
   CHECK_MESSAGE(replay_code == 0, replay);
   CHECK(replay.find("identical") != std::string::npos);
 }
@@ -403,8 +405,10 @@ TEST_CASE("pulse admin rotate-data-key: the next start seals with a new key, old
     old_hook = create(*c, sub, "before", old_secret);
     CHECK(server.terminate() == 0);
   }
-  auto [code, out] = pulse::testing::run_command(
+  const auto rotated = pulse::testing::run_command(
       {PULSE_BINARY, "admin", "rotate-data-key", "--data-dir", data.string()});
+  const int code = rotated.first;  // named: the MESSAGE macros capture it
+  const std::string& out = rotated.second;
   CHECK_MESSAGE(code == 0, out);
   CHECK(out.find("1 older key(s) kept") != std::string::npos);
   const auto keys = read_file(data / "secrets" / "data-keys");
