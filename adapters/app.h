@@ -7,6 +7,8 @@
 //   state/  decider state and the command offsets it consumed
 //   views/  read models and the event offsets the projector consumed
 //   webhooks/ webhook dispatch state: deliveries, attempts, what is due
+//   secrets/  the JWT secret and the data keys that seal secrets at rest (adapters/auth/sealer.h),
+//             unless the environment gives them
 // Deleting views/ and restarting rebuilds every read model from the event log.
 #include <filesystem>
 #include <memory>
