@@ -1,10 +1,30 @@
 #include "adapters/app.h"
 
+#include "adapters/auth/sealer.h"
 #include "adapters/log/embedded_log.h"
 #include "adapters/log/kafka_log.h"
 #include "adapters/runtime/metered_log.h"
 
 namespace pulse {
+namespace {
+
+// A read-only server writes nothing and sends nothing, so it holds no data key.
+class NoSealer final : public Sealer {
+ public:
+  Result<SealedValue> seal(std::string_view, std::string_view, std::string_view) const override {
+    return refused();
+  }
+  Result<std::string> open(const SealedValue&, std::string_view) const override {
+    return refused();
+  }
+
+ private:
+  static Error refused() {
+    return Error{Errc::unavailable, "Read-only server", "it holds no data key"};
+  }
+};
+
+}  // namespace
 
 Result<std::unique_ptr<log::Log>> open_log(const AppOptions& options, RandomSource& random) {
   if (!options.kafka.empty()) {
@@ -36,7 +56,15 @@ Result<std::unique_ptr<App>> App::open_read_only(std::unique_ptr<App> app) {
 Result<std::unique_ptr<App>> App::open(const AppOptions& options, const TimeSource& clock,
                                        RandomSource& random) {
   std::unique_ptr<App> app(new App(options, clock, random));
-  if (options.read_only) return open_read_only(std::move(app));
+  if (options.read_only) {
+    app->options_.sealer = std::make_shared<NoSealer>();
+    return open_read_only(std::move(app));
+  }
+  if (!app->options_.sealer) {
+    auto sealer = auth::open_sealer(options.data_dir, nullptr);
+    if (!sealer) return sealer.error();
+    app->options_.sealer = std::move(sealer).value();
+  }
   auto log = open_log(options, random);
   if (!log) return log.error();
   app->log_ = std::make_unique<runtime::MeteredLog>(std::move(log).value(), *app->metrics_);
@@ -75,7 +103,8 @@ Result<std::unique_ptr<App>> App::open(const AppOptions& options, const TimeSour
     wh.allow_private = options.allow_private_webhooks;
     App* self = app.get();
     app->dispatcher_ = std::make_unique<webhooks::Dispatcher>(
-        app->log_.get(), *app->views_, *app->webhook_state_, partitions, clock, random, wh, [self] {
+        app->log_.get(), *app->views_, *app->webhook_state_, partitions, clock, random,
+        *app->options_.sealer, wh, [self] {
           return self->projector_ &&
                  self->projector_
                      ->wait_caught_up(std::chrono::steady_clock::now() + std::chrono::seconds(1))

@@ -7,6 +7,8 @@
 //   state/  decider state and the command offsets it consumed
 //   views/  read models and the event offsets the projector consumed
 //   webhooks/ webhook dispatch state: deliveries, attempts, what is due
+//   secrets/  the JWT secret and the data keys that seal secrets at rest (adapters/auth/sealer.h),
+//             unless the environment gives them
 // Deleting views/ and restarting rebuilds every read model from the event log.
 #include <filesystem>
 #include <memory>
@@ -26,6 +28,7 @@
 #include "commands/decider.h"
 #include "domain/ids.h"
 #include "domain/random.h"
+#include "domain/sealed.h"
 #include "domain/time.h"
 
 namespace pulse {
@@ -51,6 +54,10 @@ struct AppOptions {
   // are projected into the outbox but nothing is sent.
   webhooks::DispatcherOptions webhooks;
   bool webhook_dispatch = true;
+  // Seals and opens the secrets records carry (adapters/auth/sealer.h). Empty: the data
+  // directory's keys (DATA_DIR/secrets/data-keys, created on first start); `pulse serve` gives
+  // PULSE_DATA_KEY's when it is set.
+  std::shared_ptr<const Sealer> sealer;
 };
 
 class App {
@@ -77,6 +84,7 @@ class App {
   // Wakes gateways waiting for work (long poll) when messages are queued.
   runtime::Signal& work_signal() { return *work_signal_; }
   const TimeSource& clock() const { return clock_; }
+  const Sealer& sealer() const { return *options_.sealer; }
   // Webhook deliveries and their attempts; nullptr on a read-only server.
   webhooks::DeliveryStore* deliveries() { return deliveries_.get(); }
   // Until the read models have caught up with the event log as it was at start-up.

@@ -28,7 +28,9 @@ commands:
                it, and it is exempt from the per-address cap)
                [--max-connections N (default min(4096, open-file limit / 4))]
                [--max-connections-per-address 64] (beyond them, closed at accept)
-               env: PULSE_JWT_SECRET (else DATA_DIR/secrets/jwt-secret), PULSE_ADMIN_TOKEN
+               env: PULSE_JWT_SECRET (else DATA_DIR/secrets/jwt-secret), PULSE_ADMIN_TOKEN,
+               PULSE_DATA_KEY (hex or base64 keys, comma-separated, the first seals; else
+               DATA_DIR/secrets/data-keys)
   events       print the event log as NDJSON          --data-dir DIR [--kafka BROKERS]
                [--from OFFSET|P:O,…|TIME] [--to OFFSET|P:O,…|TIME] [--org ID] [--type T,…]
                [--follow]
@@ -47,7 +49,8 @@ commands:
                [--protocol pulse|smsgate (the SMSGate app's /mobile/v1 device API)]
                [--code DIGITS (smsgate, one phone: the pairing code a person read off the
                dashboard; then no --api-key)]
-  admin        operator commands: set-plan --org ORG --plan PLAN  [--server URL]
+  admin        operator commands: set-plan --org ORG --plan PLAN  [--server URL],
+               rotate-data-key [--data-dir DIR]
                (with PULSE_ADMIN_TOKEN)
   bench        benchmarks against raw baselines       [--quick] [--only FIGURE,...]
 )";

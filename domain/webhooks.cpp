@@ -13,6 +13,10 @@ bool is_webhook_event_type(std::string_view type) {
          kWebhookEventTypes.end();
 }
 
+std::string webhook_secret_context(const WebhookId& webhook) {
+  return "pulse/webhook-secret/" + webhook.value;
+}
+
 std::string delivery_id(std::string_view event_id, int32_t item, const WebhookId& webhook) {
   // evt_<p>-<o>-<i> -> dlv_<p>-<o>-<i>-<item>_<webhook body>
   const auto source = event_id.substr(event_id.find('_') + 1);

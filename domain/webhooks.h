@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "domain/ids.h"
+#include "domain/sealed.h"
 #include "domain/time.h"
 #include "domain/type_list.h"
 
@@ -26,18 +27,21 @@ inline constexpr size_t kMaxWebhooksPerOrg = 20;
 // A rotated-out secret keeps verifying (and signing) for this long.
 inline constexpr Millis kSecretOverlap{24LL * 3600'000};
 
+// What a webhook's signing secret is sealed for (domain/sealed.h): it opens for this endpoint only.
+std::string webhook_secret_context(const WebhookId& webhook);
+
 // ---- commands -------------------------------------------------------------------------------
 
-// The secret enters the log: the dispatcher needs it in clear to sign, and replaying the log
-// must rebuild it.
+// The secret enters the log sealed (v2; v1 held it in clear): replaying the log rebuilds the
+// read models with the same ciphertext, and only the dispatcher opens it, to sign.
 struct CreateWebhook {
   static constexpr std::string_view kType = "CreateWebhook";
-  static constexpr int kVersion = 1;
+  static constexpr int kVersion = 2;  // v2: secret sealed
   WebhookId webhook_id;
   std::string url;
   std::vector<std::string> events;
   std::string description;
-  std::string secret;  // "whsec_<base64 of 24 random bytes>"
+  SecretValue secret;  // "whsec_<base64 of 24 random bytes>", sealed
   template <class Self, class F>
   static void fields(Self& s, F&& f) {
     f("webhookId", s.webhook_id), f("url", s.url), f("events", s.events),
@@ -72,9 +76,9 @@ struct DeleteWebhook {
 
 struct RotateWebhookSecret {
   static constexpr std::string_view kType = "RotateWebhookSecret";
-  static constexpr int kVersion = 1;
+  static constexpr int kVersion = 2;  // v2: secret sealed
   WebhookId webhook_id;
-  std::string secret;  // the new one
+  SecretValue secret;  // the new one
   template <class Self, class F>
   static void fields(Self& s, F&& f) {
     f("webhookId", s.webhook_id), f("secret", s.secret);
@@ -133,12 +137,12 @@ struct ReplayWebhook {
 
 struct WebhookCreated {
   static constexpr std::string_view kType = "WebhookCreated";
-  static constexpr int kVersion = 1;
+  static constexpr int kVersion = 2;  // v2: secret sealed
   WebhookId webhook_id;
   std::string url;
   std::vector<std::string> events;
   std::string description;
-  std::string secret;
+  SecretValue secret;
   template <class Self, class F>
   static void fields(Self& s, F&& f) {
     f("webhookId", s.webhook_id), f("url", s.url), f("events", s.events),
@@ -174,9 +178,9 @@ struct WebhookDeleted {
 
 struct WebhookSecretRotated {
   static constexpr std::string_view kType = "WebhookSecretRotated";
-  static constexpr int kVersion = 1;
+  static constexpr int kVersion = 2;  // v2: secret sealed
   WebhookId webhook_id;
-  std::string secret;
+  SecretValue secret;
   TimePoint previous_valid_until;  // the old secret still signs until then
   template <class Self, class F>
   static void fields(Self& s, F&& f) {

@@ -7,19 +7,22 @@
 #include <vector>
 
 #include "domain/ids.h"
+#include "domain/sealed.h"
 #include "domain/time.h"
 
 namespace pulse::projections {
 
+// The secrets are copied from the events as they are there: sealed (or, from events written
+// before sealing, in clear); the dispatcher opens them to sign.
 struct WebhookView {
   static constexpr std::string_view kType = "WebhookView";
-  static constexpr int kVersion = 1;
+  static constexpr int kVersion = 2;  // v2: secrets sealed
   WebhookId id;
   std::string url;
   std::vector<std::string> events;
   std::string description;
-  std::string secret;
-  std::optional<std::string> previous_secret;  // still signs until previous_valid_until
+  SecretValue secret;
+  std::optional<SecretValue> previous_secret;  // still signs until previous_valid_until
   std::optional<TimePoint> previous_valid_until;
   bool enabled = true;
   std::optional<std::string> disabled_reason;  // set when Pulse disabled it (410, failing)
@@ -40,7 +43,7 @@ struct WebhookView {
 // projector finds the subscribers of an event with one read.
 struct WebhookSet {
   static constexpr std::string_view kType = "WebhookSet";
-  static constexpr int kVersion = 1;
+  static constexpr int kVersion = 2;  // v2: WebhookView v2
   std::vector<WebhookView> webhooks;  // in creation order
   auto operator<=>(const WebhookSet&) const = default;
   template <class Self, class F>

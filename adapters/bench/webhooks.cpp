@@ -8,6 +8,7 @@
 #include <mutex>
 #include <random>
 
+#include "adapters/auth/crypto.h"
 #include "adapters/bench/figures.h"
 #include "adapters/bench/harness.h"
 #include "adapters/codec/json_codec.h"
@@ -129,10 +130,14 @@ std::vector<Row> webhooks(const Settings& s) {
     if (auto st = provision(**app, {org}); !st) return fail(st.error().details);
     const auto url = fmt::format("http://127.0.0.1:{}/hook", sub.port());
     auto now = clock.now();
-    std::vector<CommandEnvelope> cmds = {CommandEnvelope{
-        CommandId{make_id(id_prefix::command, now, 1)}, org, now,
-        CreateWebhook{
-            hook, url, {"message.sent"}, "bench", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}}};
+    // Sealed, as the API creates it: the dispatcher opens it for every delivery.
+    auto secret =
+        (*app)->sealer().seal("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                              webhook_secret_context(hook), auth::random_hex(kSealNonceBytes));
+    if (!secret) return fail(secret.error().details);
+    std::vector<CommandEnvelope> cmds = {
+        CommandEnvelope{CommandId{make_id(id_prefix::command, now, 1)}, org, now,
+                        CreateWebhook{hook, url, {"message.sent"}, "bench", *secret}}};
     // n test pings: each event becomes one delivery, signed and posted by the dispatcher.
     for (int i = 0; i < n; ++i) {
       now = clock.now();

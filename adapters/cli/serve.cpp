@@ -16,6 +16,7 @@
 
 #include "adapters/app.h"
 #include "adapters/auth/crypto.h"
+#include "adapters/auth/sealer.h"
 #include "adapters/cli/args.h"
 #include "adapters/cli/plans_config.h"
 #include "adapters/http/api_server.h"
@@ -246,6 +247,23 @@ int serve(const Args& args) {
     options.kafka_fetch_wait = Millis{*n};
   }
 
+  // The data keys that seal webhook secrets: PULSE_DATA_KEY's, or the data directory's.
+  std::string data_key_note;
+  if (!options.read_only) {
+    const char* env = std::getenv("PULSE_DATA_KEY");
+    if (env && !*env) env = nullptr;
+    auto sealer = auth::open_sealer(options.data_dir, env);
+    if (!sealer) return fail(sealer.error());
+    data_key_note =
+        fmt::format("pulse: data key {} ({})\n", (*sealer)->current_key_id(),
+                    env ? "PULSE_DATA_KEY" : auth::data_keys_path(options.data_dir).string());
+    if (!env && !options.kafka.empty() && !kafka->mock)
+      data_key_note +=
+          "pulse: warning: nodes sharing a Kafka log must hold the same data keys; without "
+          "PULSE_DATA_KEY each node seals with its own, and the others cannot sign its webhooks\n";
+    options.sealer = std::move(sealer).value();
+  }
+
   // Every connection, log segment and store file is a descriptor: take all the system allows.
   http::raise_descriptor_limit();
   runtime::SystemTimeSource clock;
@@ -261,6 +279,7 @@ int serve(const Args& args) {
                options.kafka.empty() ? "embedded (" + (options.data_dir / "log").string() + ")"
                                      : "kafka " + options.kafka,
                (*app)->options().partitions, options.roles.to_string());
+  fmt::print("{}", data_key_note);
   std::fflush(stdout);
   if (auto st = (*app)->wait_ready(std::chrono::steady_clock::now() + std::chrono::minutes(30));
       !st)

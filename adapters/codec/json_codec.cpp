@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <variant>
 
 #include "adapters/codec/thread_parser.h"
 #include "domain/json_writer.h"
@@ -95,6 +96,9 @@ void write_value(JsonWriter& w, const T& v) {
     w.value(format_iso8601(v));
   } else if constexpr (kIs<T, commands::CopyOnWrite>) {
     write_value(w, v.get());
+  } else if constexpr (kIs<T, std::variant>) {
+    // A string or a described record (SecretValue): each as it is written alone.
+    std::visit([&](const auto& x) { write_value(w, x); }, v);
   } else if constexpr (kIs<T, std::optional>) {
     if (v)
       write_value(w, *v);
@@ -210,6 +214,23 @@ void read_value(element e, T& out, const std::string& path, std::optional<Error>
     std::decay_t<decltype(out.get())> v{};
     if (!e.is_null()) read_value(e, v, path, err);
     if (!err) out.mut() = std::move(v);
+  } else if constexpr (kIs<T, std::variant>) {
+    // std::variant<std::string, R>: a JSON string is the first, an object the record.
+    static_assert(std::variant_size_v<T> == 2 &&
+                      std::is_same_v<std::variant_alternative_t<0, T>, std::string> &&
+                      Described<std::variant_alternative_t<1, T>>,
+                  "a variant field is a string or a described record");
+    if (e.is_string()) {
+      std::string s;
+      read_value(e, s, path, err);
+      if (!err) out = std::move(s);
+    } else if (e.is_object()) {
+      std::variant_alternative_t<1, T> r{};
+      read_value(e, r, path, err);
+      if (!err) out = std::move(r);
+    } else {
+      return fail("a string or an object");
+    }
   } else if constexpr (kIs<T, std::optional>) {
     if (e.is_null()) {
       out.reset();

@@ -142,7 +142,8 @@ ServicePorts::ServicePorts(App& app, const ServerOptions& options, service::Logi
                                                                  impl_->secrets,
                                                                  impl_->urls,
                                                                  app.options().decider.plans,
-                                                                 phone::default_parser()} {}
+                                                                 phone::default_parser(),
+                                                                 app.sealer()} {}
 
 ServicePorts::~ServicePorts() = default;
 

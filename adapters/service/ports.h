@@ -13,6 +13,7 @@
 #include "domain/phone.h"
 #include "domain/plans.h"
 #include "domain/result.h"
+#include "domain/sealed.h"
 #include "domain/time.h"
 #include "projections/read_model.h"
 
@@ -88,6 +89,8 @@ struct Deps {
   UrlPolicy& urls;
   const PlanTable& plans;
   const PhoneParser& phones;  // every phone number from outside goes through it
+  // Seals the secrets that commands carry (nonces from `secrets`); the data keys' owner.
+  const Sealer& sealer;
 };
 
 }  // namespace pulse::service

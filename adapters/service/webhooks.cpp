@@ -35,6 +35,19 @@ Status check_description(const std::optional<std::string>& d) {
   return ok_status();
 }
 
+// A new signing secret for `webhook`: in clear for the caller (shown once), sealed for the log.
+struct NewSecret {
+  std::string clear;
+  SealedValue sealed;
+};
+Result<NewSecret> new_secret(const Deps& d, const WebhookId& webhook) {
+  auto clear = d.secrets.webhook_secret();
+  auto sealed =
+      d.sealer.seal(clear, webhook_secret_context(webhook), d.secrets.random_hex(kSealNonceBytes));
+  if (!sealed) return sealed.error();
+  return NewSecret{std::move(clear), std::move(sealed).value()};
+}
+
 }  // namespace
 
 Result<projections::WebhookView> find_webhook(const Deps& d, const OrgId& org,
@@ -57,14 +70,15 @@ Result<CreatedWebhook> create_webhook(const Deps& d, const OrgId& org, const Web
   if (auto st = check_text("url", *in.url); !st) return st.error();
   if (auto st = d.urls.check(*in.url); !st) return st.error();
   const WebhookId id{make_id(id_prefix::webhook, d.clock.now(), d.secrets.random64())};
-  auto secret = d.secrets.webhook_secret();
+  auto secret = new_secret(d, id);
+  if (!secret) return secret.error();
   if (auto st = d.log.execute(
-          org, CreateWebhook{id, *in.url, *events, in.description.value_or(""), secret});
+          org, CreateWebhook{id, *in.url, *events, in.description.value_or(""), secret->sealed});
       !st)
     return st.error();
   auto view = find_webhook(d, org, id.value);
   if (!view) return view.error();
-  return CreatedWebhook{std::move(view).value(), std::move(secret)};
+  return CreatedWebhook{std::move(view).value(), std::move(secret->clear)};
 }
 
 Result<projections::WebhookView> update_webhook(const Deps& d, const OrgId& org,
@@ -95,11 +109,13 @@ Result<RotatedSecret> rotate_webhook_secret(const Deps& d, const OrgId& org,
                                             const std::string& id) {
   auto view = find_webhook(d, org, id);
   if (!view) return view.error();
-  auto secret = d.secrets.webhook_secret();
-  if (auto st = d.log.execute(org, RotateWebhookSecret{view->id, secret}); !st) return st.error();
+  auto secret = new_secret(d, view->id);
+  if (!secret) return secret.error();
+  if (auto st = d.log.execute(org, RotateWebhookSecret{view->id, secret->sealed}); !st)
+    return st.error();
   auto after = find_webhook(d, org, view->id.value);
   if (!after) return after.error();
-  return RotatedSecret{std::move(after).value(), std::move(secret)};
+  return RotatedSecret{std::move(after).value(), std::move(secret->clear)};
 }
 
 Result<projections::WebhookView> ping_webhook(const Deps& d, const OrgId& org,

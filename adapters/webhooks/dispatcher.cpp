@@ -85,6 +85,7 @@ struct Dispatcher::Impl {
   std::mutex due_mu;
   std::map<std::string, DueSet> due_mem;  // by endpoint
   RandomSource& random;                   // retry jitter and command ids
+  const Sealer& sealer;                   // opens the endpoints' secrets, to sign
 
   std::mutex jobs_mu;
   std::condition_variable jobs_cv;
@@ -95,7 +96,7 @@ struct Dispatcher::Impl {
   std::vector<std::thread> workers;
 
   Impl(log::Log* l, store::KvStore& v, store::KvStore& s, int32_t p, const TimeSource& c,
-       RandomSource& rnd, DispatcherOptions o, std::function<bool()> r)
+       RandomSource& rnd, const Sealer& sl, DispatcherOptions o, std::function<bool()> r)
       : log(l),
         views(v),
         store(s),
@@ -103,7 +104,8 @@ struct Dispatcher::Impl {
         clock(c),
         options(std::move(o)),
         ready(std::move(r)),
-        random(rnd) {}
+        random(rnd),
+        sealer(sl) {}
 
   // ---- the outbox, taken over ------------------------------------------------------------
 
@@ -364,6 +366,25 @@ struct Dispatcher::Impl {
       out.response = url.error().details;
       return out;
     }
+    // The secrets in force, opened in memory only for this request (the view holds them sealed,
+    // or in clear when they were created before sealing).
+    const auto now = clock.now();
+    const auto context = webhook_secret_context(wh.id);
+    std::vector<std::string> secrets;
+    auto current = reveal(sealer, wh.secret, context);
+    if (!current) {
+      out.response = fmt::format("not sent: {}", current.error().details);
+      return out;
+    }
+    secrets.push_back(std::move(current).value());
+    if (wh.previous_secret && wh.previous_valid_until && now < *wh.previous_valid_until) {
+      auto previous = reveal(sealer, *wh.previous_secret, context);
+      if (!previous) {
+        out.response = fmt::format("not sent: {}", previous.error().details);
+        return out;
+      }
+      secrets.push_back(std::move(previous).value());
+    }
     // Checked again now: DNS may have changed since the endpoint was created. The request
     // goes to the address checked, not to a second lookup.
     auto ip = resolve_public(*url, options.allow_private);
@@ -388,11 +409,7 @@ struct Dispatcher::Impl {
       }
     }
     client->set_hostname_addr_map({{url->host, *ip}});
-    const auto now = clock.now();
     const int64_t timestamp = to_unix_ms(now) / 1000;
-    std::vector<std::string> secrets = {wh.secret};
-    if (wh.previous_secret && wh.previous_valid_until && now < *wh.previous_valid_until)
-      secrets.push_back(*wh.previous_secret);
     std::string standard, raw;
     for (const auto& s : secrets) {
       standard += (standard.empty() ? "" : " ") + standard_signature(s, d.id, timestamp, d.payload);
@@ -537,9 +554,9 @@ struct Dispatcher::Impl {
 
 Dispatcher::Dispatcher(log::Log* log, store::KvStore& views, store::KvStore& state,
                        int32_t partitions, const TimeSource& clock, RandomSource& random,
-                       DispatcherOptions options, std::function<bool()> ready)
-    : impl_(std::make_unique<Impl>(log, views, state, partitions, clock, random, std::move(options),
-                                   std::move(ready))) {}
+                       const Sealer& sealer, DispatcherOptions options, std::function<bool()> ready)
+    : impl_(std::make_unique<Impl>(log, views, state, partitions, clock, random, sealer,
+                                   std::move(options), std::move(ready))) {}
 
 Dispatcher::~Dispatcher() {
   stop();

@@ -13,6 +13,7 @@
 #include "adapters/store/kv_store.h"
 #include "adapters/webhooks/delivery_store.h"
 #include "domain/random.h"
+#include "domain/sealed.h"
 #include "domain/time.h"
 #include "domain/webhooks.h"
 
@@ -35,10 +36,10 @@ class Dispatcher {
  public:
   // `ready` blocks until the read models have caught up with the log (bounded, true when they
   // have); the dispatcher sends nothing, and places its first cursors, only then.
-  // `random` jitters the retry delays.
+  // `random` jitters the retry delays; `sealer` opens the endpoints' secrets to sign.
   Dispatcher(log::Log* log, store::KvStore& views, store::KvStore& state, int32_t partitions,
-             const TimeSource& clock, RandomSource& random, DispatcherOptions options,
-             std::function<bool()> ready);
+             const TimeSource& clock, RandomSource& random, const Sealer& sealer,
+             DispatcherOptions options, std::function<bool()> ready);
   ~Dispatcher();
 
   // On a store that has never dispatched, the cursors start at the outbox's current end:

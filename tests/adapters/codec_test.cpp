@@ -427,6 +427,11 @@ TEST_CASE("missing, null or ill-typed fields are refused as corrupt, never misre
       "SendSms:data.deviceId",     "SendSms:data.idempotencyKey", "SendSms:data.requestHash",
       "data.recipients[].country", "data.recipients[].phoneType", "data.messages[].country",
       "data.messages[].phoneType", "data.contacts[].country",     "data.contacts[].phoneType"};
+  // Secret fields (SecretValue): sealed, an object, since v2; a string (the clear secret of a
+  // record written before sealing) reads too, so the object turned into a string is accepted.
+  const std::set<std::string> sealed_or_clear = {
+      "CreateWebhook:data.secret", "RotateWebhookSecret:data.secret", "WebhookCreated:data.secret",
+      "WebhookSecretRotated:data.secret"};
   int mutations = 0;
   for (const auto& g : goldens()) {
     simdjson::dom::parser parser;
@@ -447,6 +452,11 @@ TEST_CASE("missing, null or ill-typed fields are refused as corrupt, never misre
         REQUIRE(json != g.bytes);
         ++mutations;
         const Decoded d = decode_as(g.kind, json);
+        if (sealed_or_clear.count(g.type + ":" + plain) && m == Mutation::wrong_type &&
+            g.version >= 2) {
+          REQUIRE_FALSE(d.error.has_value());
+          continue;
+        }
         if (omittable.count(plain) + omittable.count(g.type + ":" + plain) > 0 &&
             m != Mutation::wrong_type) {
           REQUIRE_FALSE(d.error.has_value());

@@ -17,6 +17,7 @@
 #include <thread>
 #include <utility>
 
+#include "adapters/auth/sealer.h"
 #include "adapters/codec/json_codec.h"
 #include "adapters/runtime/read_models.h"
 #include "adapters/webhooks/delivery_store.h"
@@ -422,24 +423,27 @@ TEST_CASE("the dispatcher retries on the clock, keeps one webhook-id, and record
   options.policy.jitter = 0;
   options.threads = 2;
   options.poll = Millis{5};
-  project(*views, {{1, WebhookCreated{kHook,
-                                      fmt::format("http://127.0.0.1:{}/hook", port),
-                                      {},
-                                      "",
-                                      "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}},
-                   {2, WebhookPinged{kHook}}});
+  // The secret sealed, as the API writes it: the dispatcher opens it to sign.
+  const auth::AesGcmSealer sealer({auth::new_data_key()});
+  const auto sealed = sealer.seal("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                                  webhook_secret_context(kHook), std::string(24, '0'));
+  REQUIRE(sealed.ok());
+  project(
+      *views,
+      {{1, WebhookCreated{kHook, fmt::format("http://127.0.0.1:{}/hook", port), {}, "", *sealed}},
+       {2, WebhookPinged{kHook}}});
   DeliveryStore store(*state);
   const auto id = delivery_id("evt_0-2-0", 0, kHook);
   {
     // A store that never dispatched starts at the outbox's end: the ping above is not sent.
-    Dispatcher d(nullptr, *views, *state, 1, clock, random, options, [] { return true; });
+    Dispatcher d(nullptr, *views, *state, 1, clock, random, sealer, options, [] { return true; });
     REQUIRE(d.start().ok());
     REQUIRE(eventually([&] { return state->get(keys::cursor(0))->has_value(); }));
     d.stop();
     CHECK(calls == 0);
     CHECK_FALSE(store.get(id)->has_value());
   }
-  Dispatcher d(nullptr, *views, *state, 1, clock, random, options, [] { return true; });
+  Dispatcher d(nullptr, *views, *state, 1, clock, random, sealer, options, [] { return true; });
   REQUIRE(d.start().ok());
   project(*views, {{3, WebhookPinged{kHook}}});
   d.outbox_signal().notify();

@@ -28,8 +28,10 @@ WebhookId wh(int i) {
   return WebhookId{make_id(id_prefix::webhook, kNow, static_cast<uint64_t>(i))};
 }
 
+const SealedValue kSealed{"dk_0123456789abcdef", "000102030405060708090a0b", "Y2lwaGVy"};
+
 CreateWebhook create(int i) {
-  return CreateWebhook{wh(i), "https://hooks.example.com/p", {"message.sent"}, "", "whsec_AAAA"};
+  return CreateWebhook{wh(i), "https://hooks.example.com/p", {"message.sent"}, "", kSealed};
 }
 
 DeciderState org() {
@@ -46,7 +48,7 @@ TEST_CASE("a webhook is created once, within the organisation's limit") {
   REQUIRE(r.ok());
   REQUIRE(r->size() == 1);
   const auto& e = std::get<WebhookCreated>(r->front());
-  CHECK(e.secret == "whsec_AAAA");
+  CHECK(e.secret == SecretValue{kSealed});  // the ciphertext, as the command sealed it
   CHECK(e.events == std::vector<std::string>{"message.sent"});
   REQUIRE(s.org.webhooks);
   CHECK(s.org.webhooks->at(wh(1).value).enabled);

@@ -267,6 +267,11 @@ class ServerProcess {
 
   int port() const { return port_; }
   pid_t pid() const { return pid_; }
+  // What the server printed on stdout so far.
+  std::string output() {
+    std::lock_guard lock(mu_);
+    return output_;
+  }
   std::string base_url() const { return scheme_ + "://127.0.0.1:" + std::to_string(port_); }
 
   // With --tls-cert the server speaks HTTPS; its test certificate is self-signed.

@@ -140,6 +140,24 @@ class FakeUrls final : public UrlPolicy {
   }
 };
 
+// "Seals" by reversing the text: enough to tell a sealed field from a clear one, and to check
+// the context and nonce the service passed. The real one is tested in tests/adapters.
+class FakeSealer final : public Sealer {
+ public:
+  Result<SealedValue> seal(std::string_view clear, std::string_view context,
+                           std::string_view nonce_hex) const override {
+    return SealedValue{"dk_test", std::string(nonce_hex),
+                       std::string(context) + "|" + std::string(clear.rbegin(), clear.rend())};
+  }
+  Result<std::string> open(const SealedValue& sealed, std::string_view context) const override {
+    const std::string prefix = std::string(context) + "|";
+    if (sealed.key_id != "dk_test" || !sealed.ciphertext.starts_with(prefix))
+      return Error{Errc::internal, "Cannot open a sealed secret", sealed.key_id};
+    const auto body = sealed.ciphertext.substr(prefix.size());
+    return std::string(body.rbegin(), body.rend());
+  }
+};
+
 // One fake world per test.
 struct World {
   FakeLog log;
@@ -148,7 +166,8 @@ struct World {
   FakeSecrets secrets;
   FakeUrls urls;
   PlanTable plans{};
-  Deps deps{log, reads, clock, secrets, urls, plans, phone::default_parser()};
+  FakeSealer sealer;
+  Deps deps{log, reads, clock, secrets, urls, plans, phone::default_parser(), sealer};
   const OrgId org{"org_test"};
 };
 

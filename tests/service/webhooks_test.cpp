@@ -58,7 +58,14 @@ TEST_CASE("creating a webhook checks its fields, then its URL, and returns the s
   CHECK(created->view.id.value == kHook);
   const auto* cmd = w.log.appended.at(0).as<CreateWebhook>();
   REQUIRE(cmd);
-  CHECK(cmd->secret == "whsec_1");
+  // The command carries it sealed for this webhook, with a nonce from the injected randomness.
+  const auto* sealed = std::get_if<SealedValue>(&cmd->secret);
+  REQUIRE(sealed);
+  CHECK(sealed->nonce == std::string(2 * kSealNonceBytes, 'a'));
+  CHECK(sealed->ciphertext.find("whsec_1") == std::string::npos);
+  CHECK(reveal(w.sealer, cmd->secret, webhook_secret_context(WebhookId{kHook})).value() ==
+        "whsec_1");
+  CHECK_FALSE(reveal(w.sealer, cmd->secret, webhook_secret_context(WebhookId{"wh_other"})).ok());
   CHECK(cmd->events == std::vector<std::string>{"message.sent", "message.failed"});  // deduped
 }
 
@@ -79,7 +86,10 @@ TEST_CASE("update, rotate, ping and delete act on a webhook of the organisation"
   auto rotated = rotate_webhook_secret(w.deps, w.org, kHook);
   REQUIRE(rotated.ok());
   CHECK(rotated->secret == "whsec_1");
-  CHECK(w.log.appended.at(1).as<RotateWebhookSecret>()->secret == "whsec_1");
+  const auto& rotated_cmd = *w.log.appended.at(1).as<RotateWebhookSecret>();
+  CHECK(std::holds_alternative<SealedValue>(rotated_cmd.secret));
+  CHECK(reveal(w.sealer, rotated_cmd.secret, webhook_secret_context(WebhookId{kHook})).value() ==
+        "whsec_1");
   CHECK(ping_webhook(w.deps, w.org, kHook).ok());
   CHECK(w.log.appended.at(2).as<PingWebhook>());
   CHECK(delete_webhook(w.deps, w.org, kHook).ok());
