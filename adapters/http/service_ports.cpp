@@ -136,14 +136,10 @@ struct ServicePorts::Impl {
 };
 
 ServicePorts::ServicePorts(App& app, const ServerOptions& options, service::LoginGuard& logins)
-    : impl_(std::make_unique<Impl>(app, options, logins)), deps_{impl_->commands,
-                                                                 impl_->reads,
-                                                                 app.clock(),
-                                                                 impl_->secrets,
-                                                                 impl_->urls,
-                                                                 app.options().decider.plans,
-                                                                 phone::default_parser(),
-                                                                 app.sealer()} {}
+    : impl_(std::make_unique<Impl>(app, options, logins)),
+      deps_{impl_->commands,         impl_->reads, app.clock(),
+            impl_->secrets,          impl_->urls,  app.options().decider.plans,
+            phone::default_parser(), app.sealer()} {}
 
 ServicePorts::~ServicePorts() = default;
 
