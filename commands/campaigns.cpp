@@ -116,7 +116,8 @@ Decision decide_control(const OrgState& org, const CommandEnvelope& env, const C
   if (q.hold == std::string(campaign_status::draft))
     return discard_draft(c.campaign_id.value, q, env.at, "cancelled");
   // Everything still queued fails now; leased messages keep their lease and may still report.
-  auto events = fail_unclaimed(c.campaign_id.value, q, q.total, env.at, std::string(kCancelledError));
+  auto events =
+      fail_unclaimed(c.campaign_id.value, q, q.total, env.at, std::string(kCancelledError));
   events.push_back(CampaignCancelled{c.campaign_id});
   return events;
 }
@@ -168,24 +169,28 @@ Result<std::vector<Event>> decide_campaign(const DeciderConfig& config, const De
       env.body);
 }
 
-std::vector<Event> discard_draft(const std::string& campaign, const CampaignQueue& q,
-                                 TimePoint at, std::string_view reason) {
+std::vector<Event> discard_draft(const std::string& campaign, const CampaignQueue& q, TimePoint at,
+                                 std::string_view reason) {
   const int32_t queued = q.filled.value_or(0);
   auto events = fail_unclaimed(campaign, q, queued, at, std::string(kCancelledError));
   // The month its last chunk counted in (a draft lives seconds, not months).
-  events.push_back(CampaignDiscarded{CampaignId{campaign}, queued, utc_month(q.filled_at.value_or(at)),
-                                     std::string(reason)});
+  events.push_back(CampaignDiscarded{CampaignId{campaign}, queued,
+                                     utc_month(q.filled_at.value_or(at)), std::string(reason)});
   events.push_back(CampaignCancelled{CampaignId{campaign}});
   return events;
 }
 
+namespace {
+
 // A draft's deadline. A draft kept by a state written before drafts had one is due at once:
 // whatever was filling it is gone.
-static std::optional<TimePoint> draft_deadline(const DeciderConfig& config, const CampaignQueue& q) {
+std::optional<TimePoint> draft_deadline(const DeciderConfig& config, const CampaignQueue& q) {
   if (q.hold != std::string(campaign_status::draft)) return std::nullopt;
   if (!q.filled_at) return TimePoint{};
   return *q.filled_at + config.gateway.draft_timeout;
 }
+
+}  // namespace
 
 std::vector<Event> abandoned_drafts(const DeciderConfig& config, const OrgState& org,
                                     TimePoint at) {

@@ -31,12 +31,11 @@ void evolve_campaigns(OrgState& org, const Event& event, TimePoint at);
 
 // Cancels a draft that was never launched: fails the messages it queued, gives them back to the
 // quota (CampaignDiscarded) and cancels it. `reason`: "abandoned" | "cancelled".
-std::vector<Event> discard_draft(const std::string& campaign, const CampaignQueue& q,
-                                 TimePoint at, std::string_view reason);
+std::vector<Event> discard_draft(const std::string& campaign, const CampaignQueue& q, TimePoint at,
+                                 std::string_view reason);
 // The drafts whose filling made no progress for config.gateway.draft_timeout by `at`: discarded
 // by the clock (their request died).
-std::vector<Event> abandoned_drafts(const DeciderConfig& config, const OrgState& org,
-                                    TimePoint at);
+std::vector<Event> abandoned_drafts(const DeciderConfig& config, const OrgState& org, TimePoint at);
 // When the earliest draft times out, if any.
 std::optional<TimePoint> next_draft_timeout(const DeciderConfig& config, const OrgState& org);
 

@@ -97,9 +97,8 @@ Decision decide_register(const UserState& user, const RegisterUser& cmd) {
   if (user.registered)
     return Error{Errc::conflict, "Email already registered",
                  "Log in, or sign up with another address."};
-  return std::vector<Event>{
-      UserRegistered{cmd.user_id, cmd.email, cmd.name, cmd.password_hash, cmd.default_org,
-                     cmd.organization_name, cmd.first_key}};
+  return std::vector<Event>{UserRegistered{cmd.user_id, cmd.email, cmd.name, cmd.password_hash,
+                                           cmd.default_org, cmd.organization_name, cmd.first_key}};
 }
 
 Decision decide_claim(const UserState& user, const ClaimOrganization& cmd) {

@@ -76,7 +76,6 @@ struct ClaimOrganization {
   }
 };
 
-
 struct CreateOrganization {
   static constexpr std::string_view kType = "CreateOrganization";
   static constexpr int kVersion = 1;

@@ -150,10 +150,12 @@ static void apply_views(ReadModelTx& tx, const EventEnvelope& env) {
                                        e.password_hash, e.default_org, env.at};
                    tx.put(table::user_by_id(user.id), user);
                    tx.put(table::user_by_email(user.email), user);
-                   add_pending_organization(
-                       tx, env,
-                       {e.default_org, default_organization_name(e.organization_name, e.name),
-                        e.user_id, e.first_key, {}});
+                   add_pending_organization(tx, env,
+                                            {e.default_org,
+                                             default_organization_name(e.organization_name, e.name),
+                                             e.user_id,
+                                             e.first_key,
+                                             {}});
                  },
                  [&](const OrganizationClaimed& e) {
                    add_pending_organization(

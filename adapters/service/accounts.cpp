@@ -101,8 +101,8 @@ Result<SignedUp> sign_up(const Deps& d, const SignUp& in) {
   if (!hashed) return hashed.error();
   auto minted = mint_key(d, "Default key");
   const auto org_name = default_organization_name(in.organization_name, in.name);
-  if (auto st = d.log.execute(org, RegisterUser{user, *email, in.name, std::move(*hashed), org,
-                                                org_name, minted.key});
+  if (auto st = d.log.execute(
+          org, RegisterUser{user, *email, in.name, std::move(*hashed), org, org_name, minted.key});
       !st)
     return st.error();
   if (auto st = finish_organization(d, org, CreateOrganization{org_name, user, minted.key}); !st)
@@ -147,8 +147,7 @@ Result<projections::OrganizationView> create_organization(const Deps& d,
   if (!*found) return Error{Errc::unauthorized, "Invalid or expired token", ""};
   const OrgId org{make_id(id_prefix::org, d.clock.now(), d.secrets.random64())};
   const auto allowance = d.plans[plan].organizations;
-  if (auto st =
-          d.log.execute(org, ClaimOrganization{*user, (*found)->email, org, allowance, name});
+  if (auto st = d.log.execute(org, ClaimOrganization{*user, (*found)->email, org, allowance, name});
       !st)
     return st.error();
   if (auto st = finish_organization(d, org, CreateOrganization{name, *user, {}}); !st)

@@ -160,8 +160,8 @@ class Load:
                 return
 
     def organizations(self):
-        token = login(self.api, self.setup["owner"])
-        while token and not self.stop.is_set():
+        token = self.setup["user_token"]  # a log-in's token: only users create organisations
+        while not self.stop.is_set():
             status, _ = self.api.call("POST", "/api/organizations", {"name": "Branch"}, token)
             if status is None:
                 self.stats["org_interrupted"] += 1
@@ -180,7 +180,8 @@ class Load:
 
     def run(self):
         threads = [threading.Thread(target=f, daemon=True)
-                   for f in (self.signups, self.organizations, self.campaigns, self.campaigns)]
+                   for f in (self.signups, self.signups, self.signups, self.organizations,
+                             self.organizations, self.campaigns, self.campaigns)]
         for t in threads:
             t.start()
         return threads
@@ -227,6 +228,7 @@ def main():
     setup = {"owner": "owner@example.com", "org": body.get("organizationId")}
     _, tok = api.call("POST", "/api/auth/token", {"apiKey": body["apiKey"]})
     setup["token"] = tok["token"]
+    setup["user_token"] = login(api, setup["owner"])  # signed with the stored JWT secret
     for name, n in (("big", CONTACTS), ("probe", 2)):
         status, lst = api.call("POST", "/api/contacts", {"name": name}, setup["token"])
         assert status == 201, (status, lst)
@@ -329,6 +331,12 @@ def main():
         failures.append(f"replay --verify exit {verify.returncode}: {verify.stdout[-300:]}"
                         f"{verify.stderr[-300:]}")
 
+    # What the process manager finished: organisations whose request died between the commands.
+    finished_by_pm = 0
+    with open(os.path.join(root, "serve.log")) as f:
+        for line in f:
+            if "workflows: created " in line:
+                finished_by_pm += int(line.split("workflows: created ")[1].split()[0])
     summary = {
         "rounds": a.rounds, "seed": a.seed, "seconds": round(time.time() - started),
         "signups_interrupted": stats["signup_interrupted"],
@@ -336,7 +344,8 @@ def main():
         "campaigns_interrupted": stats["campaign_interrupted"],
         "campaigns_drafted": len(drafted), "campaigns_launched": len(launched & drafted),
         "campaigns_discarded": len(discarded), "campaigns_half_filled_at_crash": half_done,
-        "organizations_wanted": len(wanted), "stuck_drafts": len(stuck_drafts),
+        "organizations_wanted": len(wanted), "organizations_finished_by_pm": finished_by_pm,
+        "stuck_drafts": len(stuck_drafts),
         "stuck_organizations": len(stuck_orgs), "locked_out_accounts": locked_out,
         "usage": usage, "replay_verify": verify.returncode, "failures": len(failures),
     }

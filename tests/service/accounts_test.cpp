@@ -106,7 +106,6 @@ TEST_CASE("organisations are created by users within their plan's allowance") {
   CHECK(w.log.appended[1].as<CreateOrganization>()->name == "Acme");
 }
 
-
 TEST_CASE("sign-up's first command carries the whole workflow, for the process manager") {
   World w;
   auto done = sign_up(w.deps, {"ada@example.com", "correct horse", "Ada", "Acme"});
@@ -145,10 +144,10 @@ TEST_CASE("sign-up succeeds when the process manager created its organisation fi
 TEST_CASE("the process manager creates pending organisations once their grace has passed") {
   World w;
   projections::PendingOrganizationView fresh{OrgId{"org_fresh"}, "Fresh", UserId{"usr_a"},
-                                              std::nullopt, kNow - Millis{1000}};
+                                             std::nullopt, kNow - Millis{1000}};
   NewApiKey k{ApiKeyId{"key_1"}, "Default key", "hash", "pk_live_aaaa…aaaa"};
   projections::PendingOrganizationView stale{OrgId{"org_stale"}, "Stale", UserId{"usr_b"}, k,
-                                              kNow - Millis{6000}};
+                                             kNow - Millis{6000}};
   w.reads.pending = {fresh, stale};
   auto done = finish_pending_organizations(w.deps, Millis{5000});
   REQUIRE(done.ok());
