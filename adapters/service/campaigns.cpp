@@ -21,9 +21,9 @@ Status run_campaign(const Deps& d, const OrgId& org, const DraftCampaign& draft,
       auto view = d.reads.campaign(org, draft.campaign_id);
       if (view && *view && (*view)->status == campaign_status::cancelled) cancelled = ok_status();
     }
-    e.details = fmt::format(
-        "{} (campaign {} {})", e.details, draft.campaign_id.value,
-        cancelled ? "was cancelled: nothing of it is sent" : "may be left as a draft: cancel it");
+    e.details = fmt::format("{} (campaign {} {})", e.details, draft.campaign_id.value,
+                            cancelled ? "was cancelled: nothing of it is sent"
+                                      : "is left as a draft until the draft timeout discards it");
     return e;
   };
   for (size_t k = 0; k < messages.size(); k += kMaxCampaignMessagesPerCommand) {

@@ -216,8 +216,9 @@ TEST_CASE("a campaign whose every contact opted out completes when launched") {
   const CampaignId id{make_id(id_prefix::campaign, kT0, 79)};
   w.must(DraftCampaign{id, "C", "campaign", "hi", "", "", 1, 1, std::nullopt}, kT0);
   w.must(QueueCampaignMessages{id, 0, {{"+14155550001", "A", "hi A"}}}, kT0);
-  // Empty, but a draft: the clock (or any report) does not complete it before its launch.
-  for (const auto& e : w.tick(at(200))) CHECK_FALSE(std::holds_alternative<CampaignCompleted>(e));
+  // Empty, but a draft: the clock (or any report) does not complete it before its launch (nor,
+  // within the draft timeout, discard it).
+  for (const auto& e : w.tick(at(50))) CHECK_FALSE(std::holds_alternative<CampaignCompleted>(e));
   REQUIRE(w.state.org.queues.count(id.value));
   auto launched = w.must(LaunchCampaign{id}, at(1));
   REQUIRE(launched.size() == 2);
@@ -266,6 +267,7 @@ TEST_CASE("a launched campaign has no draft deadline; cancelling a draft gives i
   CHECK(w.state.org.month_messages == 3);
   CHECK(w.tick(at(3600)).size() <= 1);  // the device's presence, nothing of the campaign
   CHECK(w.state.org.month_messages == 3);
+  w.must(DeviceHeartbeat{d, {}, {}, ""}, at(3600));
   const CampaignId id{make_id(id_prefix::campaign, kT0, 92)};
   w.must(DraftCampaign{id, "C", "campaign", "hi", "", "", 2, 2, std::nullopt}, at(3600));
   w.must(QueueCampaignMessages{id, 0, {{"+14155550001", "", "x"}}}, at(3600));

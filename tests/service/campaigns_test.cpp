@@ -93,7 +93,7 @@ TEST_CASE("a failure past the draft cancels the half-filled campaign") {
     };
     auto c = create_campaign(w.deps, w.org, {"Spring", "Hi", kList, std::nullopt});
     REQUIRE_FALSE(c.ok());
-    CHECK(c.error().details.ends_with("may be left as a draft: cancel it)"));
+    CHECK(c.error().details.ends_with("is left as a draft until the draft timeout discards it)"));
     CHECK(w.log.all<ControlCampaign>().size() == 1);
   }
   SUBCASE("a refused draft needs no compensation") {
