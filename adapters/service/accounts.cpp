@@ -58,13 +58,20 @@ Result<int> finish_pending_organizations(const Deps& d, Millis grace) {
   if (!pending) return pending.error();
   const auto now = d.clock.now();
   int created = 0;
+  std::optional<Error> failed;
   for (const auto& p : *pending) {
     if (p.since + grace > now) continue;  // its request may still be running
-    if (auto st = finish_organization(d, p.org, CreateOrganization{p.name, p.owner, p.first_key});
-        !st)
-      return st.error();
-    ++created;
+    auto st = finish_organization(d, p.org, CreateOrganization{p.name, p.owner, p.first_key});
+    if (st) {
+      ++created;
+      continue;
+    }
+    // A log that is down fails the others too: next pass. A refusal (which the decider has no
+    // reason for) must not hold back the organisations after it.
+    if (st.error().code == Errc::unavailable) return st.error();
+    failed = st.error();
   }
+  if (failed) return *failed;
   return created;
 }
 

@@ -159,6 +159,17 @@ TEST_CASE("the process manager creates pending organisations once their grace ha
   CHECK(c->name == "Stale");
   CHECK(c->owner.value == "usr_b");
   CHECK(c->first_key == k);
+  // A refused one doesn't hold back the others; a log that is down stops the pass.
+  w.log.appended.clear();
+  w.log.outcome = [](size_t index, const Command&) -> Status {
+    if (index == 0) return Error{Errc::forbidden, "Refused", ""};
+    return ok_status();
+  };
+  projections::PendingOrganizationView later = stale;
+  later.org = OrgId{"org_later"};
+  w.reads.pending = {stale, later};
+  CHECK_FALSE(finish_pending_organizations(w.deps, Millis{5000}).ok());
+  CHECK(w.log.appended.size() == 2);
   // A log that is down: reported, tried again on the next pass.
   w.log.outcome = [](size_t, const Command&) -> Status {
     return Error{Errc::unavailable, "Log unavailable", ""};
