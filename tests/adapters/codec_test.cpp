@@ -408,7 +408,13 @@ TEST_CASE("missing, null or ill-typed fields are refused as corrupt, never misre
                                           "UserRegistered:data.name",
                                           "ApiKeyCreated:data.name",
                                           "CreateApiKey:data.key.name",
-                                          "CreateOrganization:data.firstKey.name"};
+                                          "CreateOrganization:data.firstKey.name",
+                                          "RegisterUser:data.organizationName",
+                                          "UserRegistered:data.organizationName",
+                                          "RegisterUser:data.firstKey.name",
+                                          "UserRegistered:data.firstKey.name",
+                                          "ClaimOrganization:data.name",
+                                          "OrganizationClaimed:data.name"};
   // Fields that default to null (std::optional): absent or null, they re-encode as null.
   const std::set<std::string> nullable = {
       "CreateOrganization:data.firstKey", "CampaignCreated:data.expiresAt",
@@ -423,7 +429,8 @@ TEST_CASE("missing, null or ill-typed fields are refused as corrupt, never misre
       "WebhookUpdated:data.description",  "WebhookUpdated:data.enabled"};
   // Fields written only when set (SendSms v2): absent or null, they re-encode absent.
   const std::set<std::string> omittable = {"SendSms:data.deviceId", "SendSms:data.idempotencyKey",
-                                           "SendSms:data.requestHash"};
+                                           "SendSms:data.requestHash", "RegisterUser:data.firstKey",
+                                           "UserRegistered:data.firstKey"};
   int mutations = 0;
   for (const auto& g : goldens()) {
     simdjson::dom::parser parser;
