@@ -21,6 +21,7 @@ Usage: crash_matrix.py PULSE [--rounds N] [--seed S] [--keep]
 Exit 0 when every check holds; 1 with the failed checks listed. Prints one JSON summary line.
 """
 import argparse
+import atexit
 import json
 import os
 import random
@@ -214,6 +215,8 @@ def main():
     if a.draft_timeout:
         extra += ["--draft-timeout-seconds", str(a.draft_timeout)]
     server = Server(a.pulse, data_dir, plans, extra)
+    # A failed check or setup must not leave the server running.
+    atexit.register(lambda: server.proc and server.proc.poll() is None and server.kill9())
     started = time.time()
     stats = {"signup_attempts": [], "signup_interrupted": 0, "org_interrupted": 0,
              "campaign_interrupted": 0}
