@@ -113,11 +113,12 @@ Decision decide_control(const OrgState& org, const CommandEnvelope& env, const C
     return std::vector<Event>{CampaignResumed{c.campaign_id}};
   }
   if (c.action != "cancel") return validation_error("Invalid action", "pause, resume or cancel");
+  // A draft never went out: its messages go back to the quota.
+  if (q.hold == std::string(campaign_status::draft))
+    return discard_draft(c.campaign_id.value, q, env.at, "cancelled");
   // Everything still queued fails now; leased messages keep their lease and may still report.
-  const int32_t queued_end =
-      q.hold == std::string(campaign_status::draft) ? q.filled.value_or(0) : q.total;
   auto events =
-      fail_unclaimed(c.campaign_id.value, q, queued_end, env.at, std::string(kCancelledError));
+      fail_unclaimed(c.campaign_id.value, q, q.total, env.at, std::string(kCancelledError));
   events.push_back(CampaignCancelled{c.campaign_id});
   return events;
 }
@@ -170,7 +171,46 @@ Result<std::vector<Event>> decide_campaign(const DeciderConfig& config, const De
       env.body);
 }
 
-void evolve_campaigns(OrgState& org, const Event& event) {
+std::vector<Event> discard_draft(const std::string& campaign, const CampaignQueue& q, TimePoint at,
+                                 std::string_view reason) {
+  const int32_t queued = q.filled.value_or(0);
+  auto events = fail_unclaimed(campaign, q, queued, at, std::string(kCancelledError));
+  // The month its last chunk counted in (a draft lives seconds, not months).
+  events.push_back(CampaignDiscarded{CampaignId{campaign}, queued,
+                                     utc_month(q.filled_at.value_or(at)), std::string(reason)});
+  events.push_back(CampaignCancelled{CampaignId{campaign}});
+  return events;
+}
+
+namespace {
+
+// A draft's deadline. A draft kept by a state written before drafts had one is due at once:
+// whatever was filling it is gone.
+std::optional<TimePoint> draft_deadline(const DeciderConfig& config, const CampaignQueue& q) {
+  if (q.hold != std::string(campaign_status::draft)) return std::nullopt;
+  if (!q.filled_at) return TimePoint{};
+  return *q.filled_at + config.gateway.draft_timeout;
+}
+
+}  // namespace
+
+std::vector<Event> abandoned_drafts(const DeciderConfig& config, const OrgState& org,
+                                    TimePoint at) {
+  std::vector<Event> out;
+  for (const auto& [id, q] : org.queues)
+    if (auto due = draft_deadline(config, q); due && *due <= at)
+      for (auto& e : discard_draft(id, q, at, "abandoned")) out.push_back(std::move(e));
+  return out;
+}
+
+std::optional<TimePoint> next_draft_timeout(const DeciderConfig& config, const OrgState& org) {
+  std::optional<TimePoint> next;
+  for (const auto& [id, q] : org.queues)
+    if (auto due = draft_deadline(config, q); due && (!next || *due < *next)) next = due;
+  return next;
+}
+
+void evolve_campaigns(OrgState& org, const Event& event, TimePoint at) {
   auto queue = [&](const CampaignId& id) -> CampaignQueue* {
     auto it = org.queues.find(id.value);
     return it == org.queues.end() ? nullptr : &it->second;
@@ -181,13 +221,16 @@ void evolve_campaigns(OrgState& org, const Event& event) {
                    q.total = e.total_messages;
                    q.hold = std::string(campaign_status::draft);
                    q.filled = 0;
+                   q.filled_at = at;
                    q.scheduled_at = e.scheduled_at;
                    org.queues[e.campaign_id.value] = q;
                    ++org.campaigns;
                  },
                  [&](const MessagesQueued& e) {
-                   if (auto* q = queue(e.campaign_id); q && q->filled)
+                   if (auto* q = queue(e.campaign_id); q && q->filled) {
                      *q->filled += static_cast<int32_t>(e.messages.size());
+                     q->filled_at = at;
+                   }
                  },
                  [&](const RecipientsSuppressed& e) {
                    // A draft's (a send's CampaignCreated already counts only the others).
@@ -195,6 +238,7 @@ void evolve_campaigns(OrgState& org, const Event& event) {
                      const auto n = static_cast<int32_t>(e.phones.size());
                      q->total -= n;
                      q->skipped = q->skipped.value_or(0) + n;
+                     q->filled_at = at;
                    }
                  },
                  [&](const CampaignScheduled& e) {
@@ -203,6 +247,7 @@ void evolve_campaigns(OrgState& org, const Event& event) {
                      q->scheduled_at = e.scheduled_at;
                      q->filled.reset();
                      q->skipped.reset();
+                     q->filled_at.reset();
                    }
                  },
                  [&](const CampaignStarted& e) {
@@ -210,6 +255,7 @@ void evolve_campaigns(OrgState& org, const Event& event) {
                      q->hold.reset();
                      q->filled.reset();
                      q->skipped.reset();
+                     q->filled_at.reset();
                      q->scheduled_at.reset();
                      q->expires_at = e.expires_at;
                    }
@@ -222,6 +268,11 @@ void evolve_campaigns(OrgState& org, const Event& event) {
                    if (auto* q = queue(e.campaign_id)) q->hold.reset();
                  },
                  [&](const CampaignCancelled& e) { org.queues.erase(e.campaign_id.value); },
+                 [&](const CampaignDiscarded& e) {
+                   if (org.month == e.month)
+                     org.month_messages = std::max<int64_t>(0, org.month_messages - e.messages);
+                   org.messages -= e.messages;
+                 },
                  // The other capabilities' events, MessagesQueued and RecipientsSuppressed aside.
                  [&](const NoneOf<CampaignEvents> auto&) {},
              },

@@ -26,7 +26,18 @@ Result<std::vector<CampaignMessage>> render_messages(const std::string& message,
 Result<std::vector<Event>> decide_campaign(const DeciderConfig& config, const DeciderState& state,
                                            const CommandEnvelope& cmd);
 // Applies a campaign event (a no-op for others); MessagesQueued advances a draft's fill.
-void evolve_campaigns(OrgState& org, const Event& event);
+// `at` is the event's time (a draft's last progress).
+void evolve_campaigns(OrgState& org, const Event& event, TimePoint at);
+
+// Cancels a draft that was never launched: fails the messages it queued, gives them back to the
+// quota (CampaignDiscarded) and cancels it. `reason`: "abandoned" | "cancelled".
+std::vector<Event> discard_draft(const std::string& campaign, const CampaignQueue& q, TimePoint at,
+                                 std::string_view reason);
+// The drafts whose filling made no progress for config.gateway.draft_timeout by `at`: discarded
+// by the clock (their request died).
+std::vector<Event> abandoned_drafts(const DeciderConfig& config, const OrgState& org, TimePoint at);
+// When the earliest draft times out, if any.
+std::optional<TimePoint> next_draft_timeout(const DeciderConfig& config, const OrgState& org);
 
 // CampaignStarted for every scheduled campaign whose time has come.
 std::vector<Event> due_campaigns(const DeciderConfig& config, const OrgState& org, TimePoint at);

@@ -97,8 +97,8 @@ Decision decide_register(const UserState& user, const RegisterUser& cmd) {
   if (user.registered)
     return Error{Errc::conflict, "Email already registered",
                  "Log in, or sign up with another address."};
-  return std::vector<Event>{
-      UserRegistered{cmd.user_id, cmd.email, cmd.name, cmd.password_hash, cmd.default_org}};
+  return std::vector<Event>{UserRegistered{cmd.user_id, cmd.email, cmd.name, cmd.password_hash,
+                                           cmd.default_org, cmd.organization_name, cmd.first_key}};
 }
 
 Decision decide_claim(const UserState& user, const ClaimOrganization& cmd) {
@@ -108,7 +108,7 @@ Decision decide_claim(const UserState& user, const ClaimOrganization& cmd) {
     return Error{Errc::forbidden, "Organization limit reached",
                  fmt::format("Your plan allows {}; upgrade to create more.",
                              plural(cmd.allowance, "organization"))};
-  return std::vector<Event>{OrganizationClaimed{cmd.user_id, cmd.email, cmd.new_org}};
+  return std::vector<Event>{OrganizationClaimed{cmd.user_id, cmd.email, cmd.new_org, cmd.name}};
 }
 
 Decision decide_create_org(const OrgState& org, const CreateOrganization& cmd) {
@@ -191,7 +191,7 @@ Decision decide(const DeciderConfig& config, const DeciderState& state,
 void evolve(const DeciderConfig& config, DeciderState& state, const Event& event, TimePoint at) {
   evolve_gateway(config, state.org, event, at);
   evolve_contacts(state.org, event);
-  evolve_campaigns(state.org, event);
+  evolve_campaigns(state.org, event, at);
   evolve_opt_outs(state.org, event, at);
   evolve_webhooks(state.org, event);
   auto& org = state.org;

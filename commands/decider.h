@@ -66,6 +66,7 @@ struct CampaignQueue {
   std::optional<TimePoint> scheduled_at;  // when a scheduled campaign starts
   std::optional<std::string> device;      // pinned: only this device may claim
   std::optional<int32_t> skipped;         // a draft's recipients left out: opted out
+  std::optional<TimePoint> filled_at;     // a draft's last progress (drafted or a chunk queued)
   bool dispatching() const { return !hold; }
   auto operator<=>(const CampaignQueue&) const = default;
   template <class Self, class F>
@@ -73,7 +74,7 @@ struct CampaignQueue {
     f("total", s.total), f("nextIndex", s.next_index), f("requeued", s.requeued),
         f("finished", s.finished), f("expiresAt", s.expires_at), f("hold", s.hold),
         f("filled", s.filled), f("scheduledAt", s.scheduled_at), f("device", s.device),
-        f("skipped", s.skipped);
+        f("skipped", s.skipped), f("filledAt", s.filled_at);
   }
 };
 
@@ -220,6 +221,9 @@ struct GatewayConfig {
   int64_t device_per_minute = 30;       // pacing of each device (kUnlimited: none)
   int64_t sim_per_day = 1000;           // cap of each SIM (kUnlimited: none)
   Millis delivery_window{10 * 60'000};  // how long delivery reports are awaited after sent
+  // A draft campaign whose filling made no progress for this long is discarded (its request
+  // died): the clock cancels it and gives its messages back to the month's quota.
+  Millis draft_timeout{60'000};
   auto operator<=>(const GatewayConfig&) const = default;
 };
 

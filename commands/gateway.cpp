@@ -67,7 +67,7 @@ class Scratch {
 
   void emit(Event e) {
     evolve_gateway(config_, org_, e, at_);
-    evolve_campaigns(org_, e);
+    evolve_campaigns(org_, e, at_);
     if (!events_.empty()) {
       auto& last = events_.back();
       if (merge_into<MessagesSent>(last, e) || merge_into<MessagesDelivered>(last, e) ||
@@ -444,6 +444,7 @@ std::vector<Event> decide_tick(const DeciderConfig& config, const DeciderState& 
     if (q.expires_at && *q.expires_at <= at)
       for (auto& e : fail_unclaimed(campaign, q, q.total, at, "expired before it could be sent"))
         s.emit(std::move(e));
+  for (auto& e : abandoned_drafts(config, s.org(), at)) s.emit(std::move(e));
   s.complete_finished();
   return s.take();
 }
@@ -462,6 +463,7 @@ std::optional<TimePoint> next_deadline(const DeciderConfig& config, const Decide
   for (const auto& [id, q] : org.queues)
     if (q.expires_at && (q.next_index < q.total || !q.requeued.empty())) consider(*q.expires_at);
   if (auto start = next_campaign_start(org)) consider(*start);
+  if (auto draft = next_draft_timeout(config, org)) consider(*draft);
   return next;
 }
 

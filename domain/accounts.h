@@ -13,48 +13,66 @@
 
 namespace pulse {
 
+// The name of a sign-up's organisation when the form left it empty.
+inline std::string default_organization_name(std::string_view given, std::string_view user_name) {
+  if (!given.empty()) return std::string(given);
+  if (user_name.empty()) return "My organization";
+  return std::string(user_name) + "'s organization";
+}
+
 // ---- commands
-
-// Keyed by the e-mail address (see partition_key), so one decider sees every sign-up of an
-// address and two racing sign-ups can't both pass.
-struct RegisterUser {
-  static constexpr std::string_view kType = "RegisterUser";
-  static constexpr int kVersion = 1;
-  UserId user_id;
-  std::string email;  // lower-cased
-  std::string name;
-  std::string password_hash;  // "scrypt$N$r$p$salt$hash"
-  OrgId default_org;          // created next by CreateOrganization
-  template <class Self, class F>
-  static void fields(Self& s, F&& f) {
-    f("userId", s.user_id), f("email", s.email), f("name", s.name, field::defaulted),
-        f("passwordHash", s.password_hash), f("defaultOrgId", s.default_org);
-  }
-};
-
-// A user claims one more organisation of their allowance (user aggregate, keyed by e-mail).
-struct ClaimOrganization {
-  static constexpr std::string_view kType = "ClaimOrganization";
-  static constexpr int kVersion = 1;
-  UserId user_id;
-  std::string email;
-  OrgId new_org;
-  int64_t allowance = kUnlimited;  // from the plan of the organisation the user acts in
-  template <class Self, class F>
-  static void fields(Self& s, F&& f) {
-    f("userId", s.user_id), f("email", s.email), f("newOrgId", s.new_org),
-        f("allowance", s.allowance);
-  }
-};
 
 struct NewApiKey {
   ApiKeyId id;
   std::string name;
   std::string key_hash;  // hex SHA-256 of the key
   std::string hint;      // "pk_live_4f8a…1c3e"
+  auto operator<=>(const NewApiKey&) const = default;
   template <class Self, class F>
   static void fields(Self& s, F&& f) {
     f("id", s.id), f("name", s.name, field::defaulted), f("keyHash", s.key_hash), f("hint", s.hint);
+  }
+};
+
+// Keyed by the e-mail address (see partition_key), so one decider sees every sign-up of an
+// address and two racing sign-ups can't both pass.
+// Sign-up is two commands on two partitions (this one, then the organisation's
+// CreateOrganization). Since v2 this one carries the whole workflow: the organisation's name and
+// first key, so that the process manager can finish it from the log alone after a crash.
+struct RegisterUser {
+  static constexpr std::string_view kType = "RegisterUser";
+  static constexpr int kVersion = 2;  // v2: organizationName, firstKey
+  UserId user_id;
+  std::string email;  // lower-cased
+  std::string name;
+  std::string password_hash;  // "scrypt$N$r$p$salt$hash"
+  OrgId default_org;          // created next by CreateOrganization
+  std::string organization_name;
+  std::optional<NewApiKey> first_key;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("userId", s.user_id), f("email", s.email), f("name", s.name, field::defaulted),
+        f("passwordHash", s.password_hash), f("defaultOrgId", s.default_org),
+        f("organizationName", s.organization_name, field::defaulted),
+        f("firstKey", s.first_key, field::omit_empty);
+  }
+};
+
+// A user claims one more organisation of their allowance (user aggregate, keyed by e-mail).
+// Followed by the new organisation's CreateOrganization; since v2 it carries its name, so that
+// the process manager can create it from the log alone after a crash.
+struct ClaimOrganization {
+  static constexpr std::string_view kType = "ClaimOrganization";
+  static constexpr int kVersion = 2;  // v2: name
+  UserId user_id;
+  std::string email;
+  OrgId new_org;
+  int64_t allowance = kUnlimited;  // from the plan of the organisation the user acts in
+  std::string name;                // of the new organisation
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("userId", s.user_id), f("email", s.email), f("newOrgId", s.new_org),
+        f("allowance", s.allowance), f("name", s.name, field::defaulted);
   }
 };
 
@@ -106,28 +124,34 @@ struct SetPlan {
 
 struct UserRegistered {
   static constexpr std::string_view kType = "UserRegistered";
-  static constexpr int kVersion = 1;
+  static constexpr int kVersion = 2;  // v2: organizationName, firstKey (see RegisterUser)
   UserId user_id;
   std::string email;
   std::string name;
   std::string password_hash;
   OrgId default_org;
+  std::string organization_name;
+  std::optional<NewApiKey> first_key;
   template <class Self, class F>
   static void fields(Self& s, F&& f) {
     f("userId", s.user_id), f("email", s.email), f("name", s.name, field::defaulted),
-        f("passwordHash", s.password_hash), f("defaultOrgId", s.default_org);
+        f("passwordHash", s.password_hash), f("defaultOrgId", s.default_org),
+        f("organizationName", s.organization_name, field::defaulted),
+        f("firstKey", s.first_key, field::omit_empty);
   }
 };
 
 struct OrganizationClaimed {
   static constexpr std::string_view kType = "OrganizationClaimed";
-  static constexpr int kVersion = 1;
+  static constexpr int kVersion = 2;  // v2: name (see ClaimOrganization)
   UserId user_id;
   std::string email;
   OrgId org;
+  std::string name;
   template <class Self, class F>
   static void fields(Self& s, F&& f) {
-    f("userId", s.user_id), f("email", s.email), f("orgId", s.org);
+    f("userId", s.user_id), f("email", s.email), f("orgId", s.org),
+        f("name", s.name, field::defaulted);
   }
 };
 

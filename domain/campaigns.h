@@ -176,9 +176,28 @@ struct CampaignCancelled {
   }
 };
 
+// A draft cancelled before it was launched: the request filling it died (the clock discards it
+// once its filling stopped for the draft timeout) or gave up. Between the MessagesFailed
+// (error "cancelled") of the messages it had queued and its CampaignCancelled. Those messages
+// were never going to be sent: they leave the month's quota (of `month`) and the queued and
+// failed counters of /api/stats.
+struct CampaignDiscarded {
+  static constexpr std::string_view kType = "CampaignDiscarded";
+  static constexpr int kVersion = 1;
+  CampaignId campaign_id;
+  int32_t messages = 0;  // queued before it stopped, now given back
+  std::string month;     // "2026-11": the UTC month whose quota counted them
+  std::string reason;    // "abandoned" (its filling stopped) | "cancelled" (its request gave up)
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("campaignId", s.campaign_id), f("messages", s.messages), f("month", s.month),
+        f("reason", s.reason);
+  }
+};
+
 using CampaignCommands =
     Types<DraftCampaign, QueueCampaignMessages, LaunchCampaign, ControlCampaign>;
 using CampaignEvents = Types<CampaignDrafted, CampaignScheduled, CampaignStarted, CampaignPaused,
-                             CampaignResumed, CampaignCancelled>;
+                             CampaignResumed, CampaignCancelled, CampaignDiscarded>;
 
 }  // namespace pulse

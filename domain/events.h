@@ -176,6 +176,7 @@ using Event = std::variant<
     // contacts and campaigns
     ContactListCreated, ContactsUpserted, ContactsRemoved, ContactListDeleted, CampaignDrafted,
     CampaignScheduled, CampaignStarted, CampaignPaused, CampaignResumed, CampaignCancelled,
+    CampaignDiscarded,
     // opt-outs and inbound SMS, send options
     OptOutAdded, OptOutRemoved, SmsReceived, RecipientsSuppressed, CampaignPinned,
     IdempotencyKeyRecorded, SendReplayed,

@@ -84,6 +84,8 @@ bool apply_campaigns(ReadModelTx& tx, const EventEnvelope& env) {
                           transition(tx, env, e, "cancelled");
                           return true;
                         },
+                        // Its counters: apply_messages.
+                        [&](const CampaignDiscarded&) { return true; },
                         [&](const NoneOf<CampaignEvents> auto&) { return false; },
                     },
                     env.body);

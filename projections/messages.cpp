@@ -56,6 +56,19 @@ void apply_messages(ReadModelTx& tx, const EventEnvelope& env) {
             day.suppressed += static_cast<int64_t>(e.phones.size());
             tx.put(table::day_stats(org, day.day), day);
           },
+          [&](const CampaignDiscarded& e) {
+            // Its messages leave the day they were queued on (the campaign's) and the failures
+            // its cancel just counted (today's).
+            auto c = tx.get(table::campaign(org, e.campaign_id));
+            if (!c || e.messages == 0) return;
+            auto queued = day_stats(tx, org, utc_day_of(c->created_at));
+            queued.queued -= e.messages;
+            queued.segments -= c->segments;
+            tx.put(table::day_stats(org, queued.day), queued);
+            auto failed = day_stats(tx, org, utc_day_of(env.at));
+            failed.failed -= e.messages;
+            tx.put(table::day_stats(org, failed.day), failed);
+          },
           [&](const CampaignPinned& e) {
             auto x = campaign_extras(tx, org, e.campaign_id);
             x.device_id = e.device_id.value;

@@ -81,8 +81,18 @@ void on_messages_queued(ReadModelTx& tx, const EventEnvelope& env, const Message
   }
 }
 
+// Registered or claimed: pending until its CreateOrganization, which may have been projected
+// already (another partition, in a rebuild).
+void add_pending_organization(ReadModelTx& tx, const EventEnvelope& env,
+                              PendingOrganizationView v) {
+  if (tx.get(table::organization(v.org))) return;
+  v.since = env.at;
+  tx.put(table::pending_organization(v.org), v);
+}
+
 void on_organization_created(ReadModelTx& tx, const EventEnvelope& env,
                              const OrganizationCreated& e) {
+  tx.erase(table::pending_organization(env.org));
   if (tx.get(table::organization(env.org))) return;
   tx.put(table::organization(env.org),
          OrganizationView{env.org, e.name, e.plan, e.owner, env.at, env.at});
@@ -142,8 +152,18 @@ static void apply_views(ReadModelTx& tx, const EventEnvelope& env) {
                                        e.password_hash, e.default_org, env.at};
                    tx.put(table::user_by_id(user.id), user);
                    tx.put(table::user_by_email(user.email), user);
+                   add_pending_organization(tx, env,
+                                            {e.default_org,
+                                             default_organization_name(e.organization_name, e.name),
+                                             e.user_id,
+                                             e.first_key,
+                                             {}});
                  },
-                 [&](const OrganizationClaimed&) {},
+                 [&](const OrganizationClaimed& e) {
+                   add_pending_organization(
+                       tx, env,
+                       {e.org, e.name.empty() ? "My organization" : e.name, e.user_id, {}, {}});
+                 },
                  [&](const OrganizationCreated& e) { on_organization_created(tx, env, e); },
                  [&](const ApiKeyCreated& e) { on_api_key_created(tx, env, e); },
                  [&](const ApiKeyRevoked& e) { on_api_key_revoked(tx, env, e); },

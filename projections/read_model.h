@@ -148,6 +148,25 @@ struct OrganizationView {
   auto operator<=>(const OrganizationView&) const = default;
 };
 
+// An organisation a user registered or claimed whose CreateOrganization is not in the log yet:
+// the process manager (adapters/runtime/workflows.h) appends it. Kept in any order of the two
+// partitions: the organisation's creation removes it, and it is not added once that is there.
+struct PendingOrganizationView {
+  static constexpr std::string_view kType = "PendingOrganizationView";
+  static constexpr int kVersion = 1;
+  OrgId org;
+  std::string name;
+  UserId owner;
+  std::optional<NewApiKey> first_key;
+  TimePoint since;  // the time of the command that registered or claimed it
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("org", s.org), f("name", s.name), f("ownerUserId", s.owner),
+        f("firstKey", s.first_key, field::omit_empty), f("since", s.since);
+  }
+  auto operator<=>(const PendingOrganizationView&) const = default;
+};
+
 struct MembershipView {
   static constexpr std::string_view kType = "MembershipView";
   static constexpr int kVersion = 1;
@@ -419,6 +438,12 @@ inline Key<UserView> user_by_id(const UserId& id) {
 inline Key<OrganizationView> organization(const OrgId& org) {
   return {join({"org", org.value})};
 }
+inline Key<PendingOrganizationView> pending_organization(const OrgId& org) {
+  return {join({"porg", org.value})};
+}
+inline Prefix<PendingOrganizationView> pending_organizations() {
+  return {"porg/"};
+}
 inline Key<MembershipView> membership(const UserId& user, const OrgId& org) {
   return {join({"mem", user.value, org.value})};
 }
@@ -503,7 +528,8 @@ using ValueCodec =
     CodecSet<CampaignView, MessageView, CommandOutcome, UserView, OrganizationView, MembershipView,
              ApiKeyView, DeviceView, PairingView, DeviceCredentialView, ReportRejectionsView,
              ClaimView, QueueView, ContactListView, ContactView, OptOutView, TimelineEntry,
-             DayStatsView, CampaignExtrasView, IdempotencyView, WebhookSet, OutboxRecord>;
+             DayStatsView, CampaignExtrasView, IdempotencyView, WebhookSet, OutboxRecord,
+             PendingOrganizationView>;
 
 // The projector's transaction: typed reads and writes over a Kv. A read that fails means the
 // store is broken; the projector stops (projector_store_failed).

@@ -482,6 +482,7 @@ template struct Codec<projections::CampaignExtrasView>;
 template struct Codec<projections::IdempotencyView>;
 template struct Codec<projections::WebhookSet>;
 template struct Codec<projections::OutboxRecord>;
+template struct Codec<projections::PendingOrganizationView>;
 template struct Codec<DeliveryState>;
 template struct Codec<EndpointHealth>;
 

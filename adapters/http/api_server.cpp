@@ -17,6 +17,8 @@
 #include "adapters/http/service_ports.h"
 #include "adapters/runtime/logging.h"
 #include "adapters/runtime/metrics.h"
+#include "adapters/runtime/worker.h"
+#include "adapters/service/accounts.h"
 #include "domain/ids.h"
 #include "fmt/format.h"
 
@@ -138,6 +140,10 @@ FrontDoorOptions front_door_options(const ServerOptions& o, httplib::Server& ser
 }
 }  // namespace
 
+// How long a sign-up's own request has to create its organisation before the process manager
+// does (it runs longer than a request waits for its writes).
+constexpr Millis kWorkflowGrace{5000};
+
 struct ApiServer::Impl {
   App& app;
   ServerOptions options;
@@ -151,6 +157,8 @@ struct ApiServer::Impl {
   std::atomic<bool> stopping{false};
   ServicePorts ports;
   Context ctx;
+  // The process manager of sign-ups and organisation creations (owns a thread).
+  runtime::Worker workflows;
 
   Impl(App& a, ServerOptions o)
       : app(a),
@@ -180,6 +188,21 @@ struct ApiServer::Impl {
           {{{"state", "busy"}}, double(front_door.busy_connections())}};
     });
     routes();
+    if (app.options().roles.api && !app.options().read_only) start_workflows();
+  }
+
+  // Every API node runs it: two of them appending the same CreateOrganization is harmless (the
+  // second is a conflict, which finish_organization takes as done).
+  void start_workflows() {
+    workflows.start([this] {
+      auto done = service::finish_pending_organizations(ports.deps(), kWorkflowGrace);
+      if (!done)
+        runtime::log_line("workflows", "pending organisations: {} ({})", done.error().message,
+                          done.error().details);
+      else if (*done > 0)
+        runtime::log_line("workflows", "created {} pending organisation(s)", *done);
+      workflows.pause(std::chrono::seconds(1));
+    });
   }
 
   // The gauge's collector reads the front door, which goes away with this.
@@ -366,6 +389,7 @@ void ApiServer::stop() {
   if (!impl_) return;
   // Held long polls return at once, so stopping doesn't wait out their waits.
   impl_->stopping = true;
+  impl_->workflows.stop();
   impl_->app.work_signal().notify();
   impl_->front_door.stop();
 }

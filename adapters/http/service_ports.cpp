@@ -100,6 +100,9 @@ class ModelReads final : public service::Reads {
   Result<std::optional<projections::OrganizationView>> organization(const OrgId& org) override {
     return m_.organization(org);
   }
+  Result<std::vector<projections::PendingOrganizationView>> pending_organizations() override {
+    return m_.pending_organizations();
+  }
   Result<std::optional<projections::ApiKeyView>> api_key(const OrgId& org,
                                                          const ApiKeyId& id) override {
     return m_.api_key(org, id);

@@ -112,6 +112,10 @@ Result<std::optional<projections::OrganizationView>> ReadModels::organization(co
   return get_value(kv_, codec_, table::organization(org));
 }
 
+Result<std::vector<projections::PendingOrganizationView>> ReadModels::pending_organizations() {
+  return scan_all(kv_, codec_, table::pending_organizations());
+}
+
 Result<std::optional<projections::MembershipView>> ReadModels::membership(const UserId& user,
                                                                           const OrgId& org) {
   return get_value(kv_, codec_, table::membership(user, org));

@@ -54,6 +54,8 @@ class ReadModels {
   Result<std::optional<projections::UserView>> user_by_email(std::string_view email);
   Result<std::optional<projections::UserView>> user(const UserId& id);
   Result<std::optional<projections::OrganizationView>> organization(const OrgId& org);
+  // Organisations registered or claimed whose creation is not in the log yet.
+  Result<std::vector<projections::PendingOrganizationView>> pending_organizations();
   Result<std::optional<projections::MembershipView>> membership(const UserId& user,
                                                                 const OrgId& org);
   Result<std::vector<projections::MembershipView>> memberships(const UserId& user);

@@ -43,6 +43,38 @@ MintedKey mint_key(const Deps& d, std::string name) {
 
 }  // namespace
 
+Status finish_organization(const Deps& d, const OrgId& org, const CreateOrganization& cmd) {
+  auto st = d.log.execute(org, cmd);
+  // The process manager got there first, with the same command (it takes it from the log).
+  if (!st && st.error().code == Errc::conflict) {
+    auto found = d.reads.organization(org);
+    if (found && *found && (*found)->owner == cmd.owner) return ok_status();
+  }
+  return st;
+}
+
+Result<int> finish_pending_organizations(const Deps& d, Millis grace) {
+  auto pending = d.reads.pending_organizations();
+  if (!pending) return pending.error();
+  const auto now = d.clock.now();
+  int created = 0;
+  std::optional<Error> failed;
+  for (const auto& p : *pending) {
+    if (p.since + grace > now) continue;  // its request may still be running
+    auto st = finish_organization(d, p.org, CreateOrganization{p.name, p.owner, p.first_key});
+    if (st) {
+      ++created;
+      continue;
+    }
+    // A log that is down fails the others too: next pass. A refusal (which the decider has no
+    // reason for) must not hold back the organisations after it.
+    if (st.error().code == Errc::unavailable) return st.error();
+    failed = st.error();
+  }
+  if (failed) return *failed;
+  return created;
+}
+
 Result<std::string> normalise_email(std::string email) {
   if (auto st = check_text("email", email); !st) return st.error();
   std::transform(email.begin(), email.end(), email.begin(),
@@ -70,17 +102,17 @@ Result<SignedUp> sign_up(const Deps& d, const SignUp& in) {
   const UserId user{make_id(id_prefix::user, now, d.secrets.random64())};
   const OrgId org{make_id(id_prefix::org, now, d.secrets.random64())};
   // The user first (one decider per e-mail address: two racing sign-ups can't both pass), then
-  // the organisation with its first API key.
+  // the organisation with its first API key. The first command carries both, so that the
+  // process manager creates the organisation if this process dies in between.
   auto hashed = d.secrets.hash_password(in.password);
   if (!hashed) return hashed.error();
-  if (auto st = d.log.execute(org, RegisterUser{user, *email, in.name, std::move(*hashed), org});
+  auto minted = mint_key(d, "Default key");
+  const auto org_name = default_organization_name(in.organization_name, in.name);
+  if (auto st = d.log.execute(
+          org, RegisterUser{user, *email, in.name, std::move(*hashed), org, org_name, minted.key});
       !st)
     return st.error();
-  auto minted = mint_key(d, "Default key");
-  std::string org_name = in.organization_name;
-  if (org_name.empty())
-    org_name = in.name.empty() ? "My organization" : in.name + "'s organization";
-  if (auto st = d.log.execute(org, CreateOrganization{org_name, user, minted.key}); !st)
+  if (auto st = finish_organization(d, org, CreateOrganization{org_name, user, minted.key}); !st)
     return st.error();
   return SignedUp{user, org, std::move(minted.secret)};
 }
@@ -122,9 +154,11 @@ Result<projections::OrganizationView> create_organization(const Deps& d,
   if (!*found) return Error{Errc::unauthorized, "Invalid or expired token", ""};
   const OrgId org{make_id(id_prefix::org, d.clock.now(), d.secrets.random64())};
   const auto allowance = d.plans[plan].organizations;
-  if (auto st = d.log.execute(org, ClaimOrganization{*user, (*found)->email, org, allowance}); !st)
+  if (auto st = d.log.execute(org, ClaimOrganization{*user, (*found)->email, org, allowance, name});
+      !st)
     return st.error();
-  if (auto st = d.log.execute(org, CreateOrganization{name, *user, {}}); !st) return st.error();
+  if (auto st = finish_organization(d, org, CreateOrganization{name, *user, {}}); !st)
+    return st.error();
   return present_or(d.reads.organization(org), not_found("Organization not found"));
 }
 

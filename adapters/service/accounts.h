@@ -51,6 +51,15 @@ Result<projections::OrganizationView> create_organization(const Deps& d,
                                                           const std::optional<UserId>& user,
                                                           Plan plan, const std::string& name);
 
+// Appends an organisation's CreateOrganization; a conflict because the same owner's organisation
+// exists already (the process manager created it) is success.
+Status finish_organization(const Deps& d, const OrgId& org, const CreateOrganization& cmd);
+
+// The process manager of sign-ups and organisation creations: appends the CreateOrganization of
+// every organisation registered or claimed at least `grace` before now whose creation is not in
+// the log (the process that took the request died in between). Returns how many it created.
+Result<int> finish_pending_organizations(const Deps& d, Millis grace);
+
 // The operator's plan change; returns the organisation as it is now.
 Result<projections::OrganizationView> set_plan(const Deps& d, const OrgId& org,
                                                const std::string& plan);

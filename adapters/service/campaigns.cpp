@@ -12,13 +12,18 @@ namespace pulse::service {
 Status run_campaign(const Deps& d, const OrgId& org, const DraftCampaign& draft,
                     const std::vector<CampaignMessage>& messages) {
   if (auto st = d.log.execute(org, draft); !st) return st;
-  // Past the draft, a failure leaves a half-filled campaign: cancel it (best effort; the log
-  // orders the cancel after anything already appended) and say which one it was.
+  // Past the draft, a failure leaves a half-filled campaign: cancel it (the log orders the cancel
+  // after anything already appended) and say which one it was. When this process dies instead,
+  // the decider's clock discards the draft once its filling stopped for the draft timeout.
   auto abandon = [&](Error e) -> Status {
-    const auto cancelled = d.log.execute(org, ControlCampaign{draft.campaign_id, "cancel"});
-    e.details = fmt::format(
-        "{} (campaign {} {})", e.details, draft.campaign_id.value,
-        cancelled ? "was cancelled: nothing of it is sent" : "may be left as a draft: cancel it");
+    auto cancelled = d.log.execute(org, ControlCampaign{draft.campaign_id, "cancel"});
+    if (!cancelled) {  // the clock may have discarded it already
+      auto view = d.reads.campaign(org, draft.campaign_id);
+      if (view && *view && (*view)->status == campaign_status::cancelled) cancelled = ok_status();
+    }
+    e.details = fmt::format("{} (campaign {} {})", e.details, draft.campaign_id.value,
+                            cancelled ? "was cancelled: nothing of it is sent"
+                                      : "is left as a draft until the draft timeout discards it");
     return e;
   };
   for (size_t k = 0; k < messages.size(); k += kMaxCampaignMessagesPerCommand) {

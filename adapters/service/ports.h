@@ -47,6 +47,7 @@ class Reads {
                                                                           std::string_view key) = 0;
   virtual Result<std::optional<projections::UserView>> user(const UserId& id) = 0;
   virtual Result<std::optional<projections::OrganizationView>> organization(const OrgId& org) = 0;
+  virtual Result<std::vector<projections::PendingOrganizationView>> pending_organizations() = 0;
   virtual Result<std::optional<projections::ApiKeyView>> api_key(const OrgId& org,
                                                                  const ApiKeyId& id) = 0;
   virtual Result<std::optional<projections::OptOutView>> opt_out(const OrgId& org,

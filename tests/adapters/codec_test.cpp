@@ -408,7 +408,13 @@ TEST_CASE("missing, null or ill-typed fields are refused as corrupt, never misre
                                           "UserRegistered:data.name",
                                           "ApiKeyCreated:data.name",
                                           "CreateApiKey:data.key.name",
-                                          "CreateOrganization:data.firstKey.name"};
+                                          "CreateOrganization:data.firstKey.name",
+                                          "RegisterUser:data.organizationName",
+                                          "UserRegistered:data.organizationName",
+                                          "RegisterUser:data.firstKey.name",
+                                          "UserRegistered:data.firstKey.name",
+                                          "ClaimOrganization:data.name",
+                                          "OrganizationClaimed:data.name"};
   // Fields that default to null (std::optional): absent or null, they re-encode as null.
   const std::set<std::string> nullable = {
       "CreateOrganization:data.firstKey", "CampaignCreated:data.expiresAt",
@@ -424,9 +430,10 @@ TEST_CASE("missing, null or ill-typed fields are refused as corrupt, never misre
   // Fields written only when set (SendSms v2): absent or null, they re-encode absent.
   // A phone's classification (country, phoneType) likewise, in every record that carries one.
   const std::set<std::string> omittable = {
-      "SendSms:data.deviceId",     "SendSms:data.idempotencyKey", "SendSms:data.requestHash",
-      "data.recipients[].country", "data.recipients[].phoneType", "data.messages[].country",
-      "data.messages[].phoneType", "data.contacts[].country",     "data.contacts[].phoneType"};
+      "SendSms:data.deviceId",       "SendSms:data.idempotencyKey",  "SendSms:data.requestHash",
+      "RegisterUser:data.firstKey",  "UserRegistered:data.firstKey", "data.recipients[].country",
+      "data.recipients[].phoneType", "data.messages[].country",      "data.messages[].phoneType",
+      "data.contacts[].country",     "data.contacts[].phoneType"};
   // Secret fields (SecretValue): sealed, an object, since v2; a string (the clear secret of a
   // record written before sealing) reads too, so the object turned into a string is accepted.
   const std::set<std::string> sealed_or_clear = {

@@ -216,11 +216,79 @@ TEST_CASE("a campaign whose every contact opted out completes when launched") {
   const CampaignId id{make_id(id_prefix::campaign, kT0, 79)};
   w.must(DraftCampaign{id, "C", "campaign", "hi", "", "", 1, 1, std::nullopt}, kT0);
   w.must(QueueCampaignMessages{id, 0, {{"+14155550001", "A", "hi A"}}}, kT0);
-  // Empty, but a draft: the clock (or any report) does not complete it before its launch.
-  for (const auto& e : w.tick(at(200))) CHECK_FALSE(std::holds_alternative<CampaignCompleted>(e));
+  // Empty, but a draft: the clock (or any report) does not complete it before its launch (nor,
+  // within the draft timeout, discard it).
+  for (const auto& e : w.tick(at(50))) CHECK_FALSE(std::holds_alternative<CampaignCompleted>(e));
   REQUIRE(w.state.org.queues.count(id.value));
   auto launched = w.must(LaunchCampaign{id}, at(1));
   REQUIRE(launched.size() == 2);
   CHECK(std::holds_alternative<CampaignCompleted>(launched[1]));
   CHECK_FALSE(w.state.org.queues.count(id.value));
+}
+
+// A draft whose request died: the clock discards it from the log's own times, and its messages
+// leave the month's quota. Deterministic: the same log decides the same events.
+TEST_CASE("a draft whose filling stopped is discarded by the clock and gives its quota back") {
+  World w;
+  w.config.gateway.draft_timeout = Millis{60'000};
+  const CampaignId id{make_id(id_prefix::campaign, kT0, 91)};
+  w.must(DraftCampaign{id, "C", "campaign", "hi", "", "", 1200, 1200, at(3600)}, kT0);
+  CHECK(next_deadline(w.config, w.state) == kT0 + Millis{60'000});
+  QueueCampaignMessages q{id, 0, {}};
+  for (int i = 0; i < 500; ++i)
+    q.messages.push_back(CampaignMessage{fmt::format("+1415555{:04}", i), "N", "hi"});
+  w.must(q, at(10));
+  // Progress moves the deadline: measured from the last chunk.
+  CHECK(next_deadline(w.config, w.state) == at(70));
+  CHECK(w.state.org.month_messages == 500);
+  CHECK(w.tick(at(69)).empty());
+  auto events = w.tick(at(70));
+  REQUIRE(events.size() == 3);
+  CHECK(std::get<MessagesFailed>(events[0]).messages.size() == 500);
+  CHECK(std::get<MessagesFailed>(events[0]).messages.front().error == "cancelled");
+  const auto& discarded = std::get<CampaignDiscarded>(events[1]);
+  CHECK(discarded.messages == 500);
+  CHECK(discarded.reason == "abandoned");
+  CHECK(discarded.month == utc_month(at(10)));
+  CHECK(std::holds_alternative<CampaignCancelled>(events[2]));
+  CHECK(w.state.org.month_messages == 0);
+  CHECK_FALSE(w.state.org.queues.count(id.value));
+  CHECK_FALSE(next_deadline(w.config, w.state));
+  // The request's next chunk or launch, if it was only slow, is refused.
+  CHECK(w.run(QueueCampaignMessages{id, 500, {{"+14155550001", "", "x"}}}, at(71)).error().code ==
+        Errc::conflict);
+  CHECK(w.run(LaunchCampaign{id}, at(71)).error().code == Errc::conflict);
+}
+
+TEST_CASE("a launched campaign has no draft deadline; cancelling a draft gives its quota back") {
+  World w;
+  auto d = w.pair(1, kT0);
+  w.campaign(3, kT0);
+  CHECK(w.state.org.month_messages == 3);
+  CHECK(w.tick(at(3600)).size() <= 1);  // the device's presence, nothing of the campaign
+  CHECK(w.state.org.month_messages == 3);
+  w.must(DeviceHeartbeat{d, {}, {}, ""}, at(3600));
+  const CampaignId id{make_id(id_prefix::campaign, kT0, 92)};
+  w.must(DraftCampaign{id, "C", "campaign", "hi", "", "", 2, 2, std::nullopt}, at(3600));
+  w.must(QueueCampaignMessages{id, 0, {{"+14155550001", "", "x"}}}, at(3600));
+  CHECK(w.state.org.month_messages == 4);
+  auto events = w.must(ControlCampaign{id, "cancel"}, at(3601));
+  REQUIRE(events.size() == 3);
+  CHECK(std::get<CampaignDiscarded>(events[1]).reason == "cancelled");
+  CHECK(w.state.org.month_messages == 3);
+  // Only the launched campaign's messages are handed out.
+  const auto claimed = w.claim(d, 10, at(3602));
+  CHECK(claimed.size() == 3);
+  for (const auto& m : claimed) CHECK(m.id.value != derive_id(id_prefix::message, id.value, 0));
+}
+
+TEST_CASE("a draft kept by a state from before draft deadlines is due at once") {
+  World w;
+  const CampaignId id{make_id(id_prefix::campaign, kT0, 93)};
+  w.must(DraftCampaign{id, "C", "campaign", "hi", "", "", 2, 2, at(3600)}, kT0);
+  w.state.org.queues[id.value].filled_at.reset();
+  CHECK(next_deadline(w.config, w.state) == TimePoint{});
+  auto events = w.tick(at(1));
+  REQUIRE(events.size() == 2);  // nothing was queued: no failures
+  CHECK(std::get<CampaignDiscarded>(events[0]).messages == 0);
 }

@@ -212,6 +212,34 @@ TEST_CASE("campaign_of refuses ids that are not derived message ids") {
   CHECK_FALSE(campaign_of(MessageId{id}).has_value());
 }
 
+TEST_CASE("pending organisations: kept until created, in either order of the two partitions") {
+  const UserId user{make_id(id_prefix::user, kT0, 5)};
+  const NewApiKey key{ApiKeyId{make_id(id_prefix::api_key, kT0, 6)}, "Default key", "h", "pk…"};
+  const UserRegistered registered{user, "ada@example.com", "Ada", "scrypt$h", kOrg, "", key};
+  // Registered first (the live order): pending until its organisation is created.
+  TestTx live;
+  apply(live, envelope(registered, 0));
+  auto pending = live.get(table::pending_organization(kOrg));
+  REQUIRE(pending.has_value());
+  CHECK(pending->name == "Ada's organization");
+  CHECK(pending->owner == user);
+  CHECK(pending->first_key == key);
+  CHECK(pending->since == kT0);
+  apply(live, envelope(OrganizationCreated{"Ada's organization", user, Plan::free}, 0, kT1));
+  CHECK_FALSE(live.get(table::pending_organization(kOrg)).has_value());
+  // A rebuild may project the organisation's partition first: nothing is left pending either.
+  TestTx rebuilt;
+  apply(rebuilt, envelope(OrganizationCreated{"Ada's organization", user, Plan::free}, 0, kT1));
+  apply(rebuilt, envelope(registered, 0));
+  CHECK_FALSE(rebuilt.get(table::pending_organization(kOrg)).has_value());
+  // A claim names its organisation (v1 claims have no name).
+  const OrgId second{make_id(id_prefix::org, kT0, 9)};
+  apply(live, envelope(OrganizationClaimed{user, "ada@example.com", second, "Branch"}, 0));
+  CHECK(live.get(table::pending_organization(second))->name == "Branch");
+  apply(live, envelope(OrganizationClaimed{user, "ada@example.com", second, ""}, 0));
+  CHECK(live.get(table::pending_organization(second))->name == "My organization");
+}
+
 TEST_CASE("accounts: users, organisations with their owner, API keys and plans") {
   TestTx tx;
   const UserId user{make_id(id_prefix::user, kT0, 5)};

@@ -106,5 +106,89 @@ TEST_CASE("organisations are created by users within their plan's allowance") {
   CHECK(w.log.appended[1].as<CreateOrganization>()->name == "Acme");
 }
 
+TEST_CASE("sign-up's first command carries the whole workflow, for the process manager") {
+  World w;
+  auto done = sign_up(w.deps, {"ada@example.com", "correct horse", "Ada", "Acme"});
+  REQUIRE(done.ok());
+  const auto* user = w.log.appended[0].as<RegisterUser>();
+  const auto* org = w.log.appended[1].as<CreateOrganization>();
+  CHECK(user->organization_name == "Acme");
+  REQUIRE(user->first_key);
+  CHECK(*user->first_key == *org->first_key);
+}
+
+TEST_CASE("sign-up succeeds when the process manager created its organisation first") {
+  World w;
+  // The organisation the process manager created, owned by the user sign-up registers.
+  w.log.outcome = [&](size_t index, const Command& c) -> Status {
+    if (index == 0) {
+      const auto& r = std::get<RegisterUser>(c);
+      projections::OrganizationView v;
+      v.id = r.default_org;
+      v.owner = r.user_id;
+      w.reads.organizations[r.default_org.value] = v;
+      return ok_status();
+    }
+    return Error{Errc::conflict, "Organization already exists", "Its id is taken."};
+  };
+  CHECK(sign_up(w.deps, {"ada@example.com", "correct horse", "Ada", ""}).ok());
+  // Someone else's organisation under that id is still a conflict.
+  World other;
+  other.log.outcome = [&](size_t index, const Command&) -> Status {
+    if (index == 0) return ok_status();
+    return Error{Errc::conflict, "Organization already exists", "Its id is taken."};
+  };
+  CHECK_FALSE(sign_up(other.deps, {"ada@example.com", "correct horse", "Ada", ""}).ok());
+}
+
+TEST_CASE("the process manager creates pending organisations once their grace has passed") {
+  World w;
+  projections::PendingOrganizationView fresh{OrgId{"org_fresh"}, "Fresh", UserId{"usr_a"},
+                                             std::nullopt, kNow - Millis{1000}};
+  NewApiKey k{ApiKeyId{"key_1"}, "Default key", "hash", "pk_live_aaaa…aaaa"};
+  projections::PendingOrganizationView stale{OrgId{"org_stale"}, "Stale", UserId{"usr_b"}, k,
+                                             kNow - Millis{6000}};
+  w.reads.pending = {fresh, stale};
+  auto done = finish_pending_organizations(w.deps, Millis{5000});
+  REQUIRE(done.ok());
+  CHECK(*done == 1);
+  REQUIRE(w.log.appended.size() == 1);
+  CHECK(w.log.appended[0].org.value == "org_stale");
+  const auto* c = w.log.appended[0].as<CreateOrganization>();
+  REQUIRE(c);
+  CHECK(c->name == "Stale");
+  CHECK(c->owner.value == "usr_b");
+  CHECK(c->first_key == k);
+  // A refused one doesn't hold back the others; a log that is down stops the pass.
+  w.log.appended.clear();
+  w.log.outcome = [](size_t index, const Command&) -> Status {
+    if (index == 0) return Error{Errc::forbidden, "Refused", ""};
+    return ok_status();
+  };
+  projections::PendingOrganizationView later = stale;
+  later.org = OrgId{"org_later"};
+  w.reads.pending = {stale, later};
+  CHECK_FALSE(finish_pending_organizations(w.deps, Millis{5000}).ok());
+  CHECK(w.log.appended.size() == 2);
+  // A log that is down: reported, tried again on the next pass.
+  w.log.outcome = [](size_t, const Command&) -> Status {
+    return Error{Errc::unavailable, "Log unavailable", ""};
+  };
+  CHECK_FALSE(finish_pending_organizations(w.deps, Millis{5000}).ok());
+}
+
+TEST_CASE("creating an organisation claims it with its name, then creates it") {
+  World w;
+  projections::UserView u;
+  u.id = UserId{"usr_a"};
+  u.email = "ada@example.com";
+  w.reads.users["usr_a"] = u;
+  auto created = create_organization(w.deps, UserId{"usr_a"}, Plan::pro, "Branch");
+  (void)created;  // the fake reads have no organisation view to return
+  REQUIRE(w.log.appended.size() == 2);
+  CHECK(w.log.appended[0].as<ClaimOrganization>()->name == "Branch");
+  CHECK(w.log.appended[1].as<CreateOrganization>()->name == "Branch");
+}
+
 }  // namespace
 }  // namespace pulse::service

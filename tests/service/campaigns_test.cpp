@@ -84,6 +84,22 @@ TEST_CASE("a failure past the draft cancels the half-filled campaign") {
     CHECK(cancel->action == "cancel");
     CHECK(w.log.all<LaunchCampaign>().empty());
   }
+  SUBCASE("the clock discarded the draft first (this request was too slow)") {
+    const auto id = make_id(id_prefix::campaign, kNow, 1);
+    const Error not_draft{Errc::conflict, "Campaign is not a draft", id};
+    w.log.outcome = [&](size_t i, const Command&) -> Status {
+      if (i < 2) return ok_status();
+      projections::CampaignView v;
+      v.id = CampaignId{id};
+      v.status = "cancelled";
+      w.reads.campaigns[id] = v;
+      return not_draft;  // the second chunk, and the cancel
+    };
+    auto c = create_campaign(w.deps, w.org, {"Spring", "Hi", kList, std::nullopt});
+    REQUIRE_FALSE(c.ok());
+    CHECK(c.error().code == Errc::conflict);
+    CHECK(c.error().details.ends_with("was cancelled: nothing of it is sent)"));
+  }
   SUBCASE("the launch is refused and so is the cancel") {
     w.log.outcome = [&](size_t, const Command& c) -> Status {
       if (std::holds_alternative<LaunchCampaign>(c)) return no_device;
@@ -93,7 +109,7 @@ TEST_CASE("a failure past the draft cancels the half-filled campaign") {
     };
     auto c = create_campaign(w.deps, w.org, {"Spring", "Hi", kList, std::nullopt});
     REQUIRE_FALSE(c.ok());
-    CHECK(c.error().details.ends_with("may be left as a draft: cancel it)"));
+    CHECK(c.error().details.ends_with("is left as a draft until the draft timeout discards it)"));
     CHECK(w.log.all<ControlCampaign>().size() == 1);
   }
   SUBCASE("a refused draft needs no compensation") {

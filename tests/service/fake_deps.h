@@ -90,6 +90,10 @@ class FakeReads final : public Reads {
   Result<std::optional<projections::OrganizationView>> organization(const OrgId& org) override {
     return find(organizations, org.value);
   }
+  std::vector<projections::PendingOrganizationView> pending;
+  Result<std::vector<projections::PendingOrganizationView>> pending_organizations() override {
+    return pending;
+  }
   Result<std::optional<projections::ApiKeyView>> api_key(const OrgId&,
                                                          const ApiKeyId& id) override {
     return find(keys, id.value);
