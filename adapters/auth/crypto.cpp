@@ -95,6 +95,19 @@ std::string base64url(std::string_view bytes) {
   return s;
 }
 
+std::optional<std::string> base64_decode(std::string_view text) {
+  if (text.size() % 4 != 0) return std::nullopt;
+  std::string out(text.size() / 4 * 3, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(text.data()),
+                                static_cast<int>(text.size()));
+  if (n < 0) return std::nullopt;
+  size_t len = static_cast<size_t>(n);
+  for (size_t i = text.size(); i > 0 && text[i - 1] == '='; --i) --len;  // padding
+  out.resize(len);
+  return out;
+}
+
 std::optional<std::string> base64url_decode(std::string_view text) {
   std::string s(text);
   for (auto& c : s) {

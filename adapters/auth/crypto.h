@@ -13,7 +13,8 @@ std::string sha256_hex(std::string_view data);
 std::string hmac_sha256(std::string_view key, std::string_view data);
 std::string to_hex(std::string_view bytes);
 std::string base64(std::string_view bytes);
-std::string base64url(std::string_view bytes);  // no padding
+std::optional<std::string> base64_decode(std::string_view text);  // padded, as base64() writes
+std::string base64url(std::string_view bytes);                    // no padding
 std::optional<std::string> base64url_decode(std::string_view text);
 bool constant_time_equal(std::string_view a, std::string_view b);
 

@@ -1,28 +1,9 @@
 #include "adapters/webhooks/signing.h"
 
-#include <openssl/evp.h>
-
 #include "adapters/auth/crypto.h"
 #include "fmt/format.h"
 
 namespace pulse::webhooks {
-namespace {
-
-std::optional<std::string> base64_decode(std::string_view text) {
-  if (text.size() % 4 != 0) return std::nullopt;
-  std::string out(text.size() / 4 * 3, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(text.data()),
-                                static_cast<int>(text.size()));
-  if (n < 0) return std::nullopt;
-  size_t len = static_cast<size_t>(n);
-  for (size_t i = text.size(); i > 0 && text[i - 1] == '='; --i) --len;  // padding
-  out.resize(len);
-  return out;
-}
-
-}  // namespace
-
 std::string new_secret() {
   std::string bytes;
   const auto hex = auth::random_hex(24);
@@ -33,7 +14,7 @@ std::string new_secret() {
 
 std::optional<std::string> secret_key(std::string_view secret) {
   if (!secret.starts_with("whsec_")) return std::nullopt;
-  return base64_decode(secret.substr(6));
+  return auth::base64_decode(secret.substr(6));
 }
 
 std::string standard_signature(std::string_view secret, std::string_view id, int64_t timestamp,

@@ -26,33 +26,15 @@
 #include "adapters/runtime/decider_runner.h"
 #include "adapters/store/kv_store.h"
 #include "domain/ids.h"
+#include "tests/support/temp_dir.h"
 
 namespace pulse::runtime {
 namespace {
 
+using pulse::testing::TempDir;
+
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
-
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = std::filesystem::temp_directory_path() /
-            ("pulse-fencing-" + std::to_string(std::random_device{}()) + "-" +
-             std::to_string(counter++));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 template <typename T>
 T must(Result<T> r) {
@@ -247,7 +229,7 @@ TEST_CASE("kafka partition writer: a newer writer fences the older one; nothing 
 }
 
 TEST_CASE("decider: a zombie that keeps deciding after a takeover is fenced; each command once") {
-  TempDir dir;
+  TempDir dir{"pulse-fencing"};
   auto cluster = must(log::MockKafkaCluster::start(1, 1));
   auto log_a = must(log::open_kafka_log(options(*cluster, 1)));
   auto log_b = must(log::open_kafka_log(options(*cluster, 1)));

@@ -10,31 +10,12 @@
 
 #include "adapters/log/embedded_log.h"
 #include "tests/adapters/log_conformance.h"
+#include "tests/support/temp_dir.h"
 
 namespace pulse::log {
 namespace {
 
-// A fresh directory per fixture (so per SUBCASE), removed when the fixture goes.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = std::filesystem::temp_directory_path() /
-            ("pulse-embedded-log-" + std::to_string(std::random_device{}()) + "-" +
-             std::to_string(counter++));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using pulse::testing::TempDir;
 
 class EmbeddedFixture final : public testing::LogFixture {
  public:

@@ -14,31 +14,12 @@
 #include "domain/ids.h"
 #include "fmt/format.h"
 #include "projections/read_model.h"
+#include "tests/support/temp_dir.h"
 
 namespace pulse::runtime {
 namespace {
 
-namespace fs = std::filesystem;
-
-// A directory under the system temp dir, removed with everything in it on destruction.
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    path_ = fs::temp_directory_path() /
-            fmt::format("pulse-read-models-test-{}-{:08x}", ::getpid(), rd());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using pulse::testing::TempDir;
 
 const TimePoint kT0 = from_unix_ms(1794736800000);  // 2026-11-15T10:00:00Z
 const OrgId kOrgA{make_id(id_prefix::org, from_unix_ms(1700000000000), 1)};

@@ -16,9 +16,12 @@
 #include "domain/webhooks.h"
 #include "fmt/format.h"
 #include "projections/webhook_views.h"
+#include "tests/support/temp_dir.h"
 
 namespace pulse::auth {
 namespace {
+
+using pulse::testing::TempDir;
 
 namespace fs = std::filesystem;
 
@@ -32,19 +35,6 @@ std::string nonce(int i) {
 AesGcmSealer sealer_of(std::vector<DataKey> keys) {
   return AesGcmSealer(std::move(keys));
 }
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::random_device rd;
-    path = fs::temp_directory_path() / fmt::format("pulse-sealer-{}", rd());
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 mode_t mode_of(const fs::path& p) {
   struct stat st {};
@@ -188,8 +178,8 @@ TEST_CASE("PULSE_DATA_KEY: keys in hex or base64, the first seals, the others op
 
 TEST_CASE("the data directory's keys: created 0600 once, rotated with the old ones kept") {
   store::create_private_files();
-  TempDir dir;
-  const auto data = dir.path / "data";
+  TempDir dir{"pulse-sealer"};
+  const auto data = dir.path() / "data";
   REQUIRE(store::make_private(data).ok());
   CHECK_FALSE(load_data_keys(data, false).ok());  // not created unless asked
   auto first = load_data_keys(data, true);

@@ -27,30 +27,16 @@
 #include "fmt/format.h"
 #include "projections/read_model.h"
 #include "tests/support/eventually.h"
+#include "tests/support/temp_dir.h"
 
 namespace pulse::webhooks {
 namespace {
 
+using pulse::testing::TempDir;
+
 using pulse::testing::eventually;
 
 namespace fs = std::filesystem;
-
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    path_ =
-        fs::temp_directory_path() / fmt::format("pulse-webhooks-test-{}-{:08x}", ::getpid(), rd());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 class FakeClock final : public TimeSource {
  public:
@@ -288,7 +274,7 @@ TEST_CASE("webhook URLs with a literal address are refused unless private ones a
 }
 
 TEST_CASE("the projector writes one outbox record per subscribed endpoint, the same on rebuild") {
-  TempDir dir;
+  TempDir dir{"pulse-webhooks-test"};
   auto views = open(dir.path() / "a");
   const DeviceId device{make_id(id_prefix::device, kT0, 3)};
   const WebhookId other{make_id(id_prefix::webhook, kT0, 9)};
@@ -327,7 +313,7 @@ TEST_CASE("the projector writes one outbox record per subscribed endpoint, the s
 }
 
 TEST_CASE("a cancel notifies campaign.cancelled with the campaign as the cancel left it") {
-  TempDir dir;
+  TempDir dir{"pulse-webhooks-test"};
   auto views = open(dir.path());
   const CampaignId campaign{make_id(id_prefix::campaign, kT0, 7)};
   const WebhookId completed_only{make_id(id_prefix::webhook, kT0, 9)};
@@ -396,7 +382,7 @@ TEST_CASE("the contract lists the event types a subscriber can subscribe to, in 
 }
 
 TEST_CASE("the dispatcher retries on the clock, keeps one webhook-id, and records every attempt") {
-  TempDir dir;
+  TempDir dir{"pulse-webhooks-test"};
   auto views = open(dir.path() / "views");
   auto state = open(dir.path() / "webhooks");
   std::mutex mu;

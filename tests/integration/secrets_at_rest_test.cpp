@@ -30,25 +30,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string base64_decode(std::string_view in) {
-  static const std::string chars =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  int val = 0, bits = -8;
-  for (char c : in) {
-    if (c == '=') break;
-    const auto pos = chars.find(c);
-    if (pos == std::string::npos) return {};
-    val = (val << 6) + static_cast<int>(pos);
-    bits += 6;
-    if (bits >= 0) {
-      out.push_back(static_cast<char>((val >> bits) & 0xff));
-      bits -= 8;
-    }
-  }
-  return out;
-}
-
 // A subscriber on 127.0.0.1, port 0: a request to /<name> verifies when every secret set for
 // that name signed it (Standard Webhooks and X-Pulse-Signature).
 class Subscriber {
@@ -63,7 +44,7 @@ class Subscriber {
       std::lock_guard lock(mu_);
       bool ok = !secrets_[name].empty();
       for (const auto& s : secrets_[name]) {
-        const auto key = base64_decode(s.substr(6));
+        const auto key = pulse::auth::base64_decode(s.substr(6)).value_or("");
         const auto v1 = "v1," + pulse::auth::base64(
                                     pulse::auth::hmac_sha256(key, id + "." + ts + "." + req.body));
         const auto hex = "sha256=" + pulse::auth::to_hex(pulse::auth::hmac_sha256(s, req.body));
@@ -117,7 +98,7 @@ std::string read_file(const fs::path& p) {
 // What must never be at rest: the secret as the API shows it, its base64 part, and the HMAC key
 // it encodes (the raw bytes a careless encoder could write).
 std::vector<std::string> forms_of(const std::string& secret) {
-  return {secret, secret.substr(6), base64_decode(secret.substr(6))};
+  return {secret, secret.substr(6), pulse::auth::base64_decode(secret.substr(6)).value_or("")};
 }
 
 // Where `text` holds one of the secrets' forms: "<what> holds <secret>", or empty.

@@ -26,27 +26,9 @@
 #include <vector>
 
 #include "domain/json_writer.h"
+#include "tests/support/temp_dir.h"
 
 namespace pulse::testing {
-
-// A fresh directory under the system temp dir, removed when this goes away.
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    path_ = std::filesystem::temp_directory_path() /
-            ("pulse-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 // Starts `args` (args[0] is the program's path) with stdout and stderr on the given descriptors
 // (-1: this process's) and the given environment (nullptr: this process's); returns its pid.

@@ -27,25 +27,6 @@ using pulse::testing::eventually;
 
 using Clock = std::chrono::steady_clock;
 
-std::string base64_decode(std::string_view in) {
-  static const std::string chars =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  int val = 0, bits = -8;
-  for (char c : in) {
-    if (c == '=') break;
-    const auto pos = chars.find(c);
-    if (pos == std::string::npos) return {};
-    val = (val << 6) + static_cast<int>(pos);
-    bits += 6;
-    if (bits >= 0) {
-      out.push_back(static_cast<char>((val >> bits) & 0xff));
-      bits -= 8;
-    }
-  }
-  return out;
-}
-
 std::vector<std::string> split(std::string_view s, std::string_view sep) {
   std::vector<std::string> out;
   for (size_t at = 0;;) {
@@ -67,7 +48,7 @@ bool verify_standard(const std::string& secret, const httplib::Request& req,
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
   if (std::abs(now - std::stoll(ts)) > 300) return false;
-  const auto key = base64_decode(secret.substr(6));
+  const auto key = pulse::auth::base64_decode(secret.substr(6)).value_or("");
   const auto expected =
       pulse::auth::base64(pulse::auth::hmac_sha256(key, id + "." + ts + "." + body));
   for (const auto& sig : split(req.get_header_value("webhook-signature"), " "))
