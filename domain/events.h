@@ -163,26 +163,26 @@ using SendEvents =
     Types<CampaignCreated, MessagesQueued, CommandRejected, CampaignCompleted, CommandDecided,
           RecipientsSuppressed, CampaignPinned, IdempotencyKeyRecorded, SendReplayed>;
 
-using Event = std::variant<
-    CampaignCreated, MessagesQueued, CommandRejected,
-    // accounts
-    UserRegistered, OrganizationClaimed, OrganizationCreated, ApiKeyCreated, ApiKeyRevoked,
-    PlanChanged,
-    // gateways
-    PairingCreated, DeviceRegistered, DeviceUpdated, DeviceUnpaired, HeartbeatReceived,
-    DeviceConnected, DeviceDisconnected, MessagesClaimed, MessagesRequeued, MessagesSent,
-    MessagesDelivered, MessagesFailed, MessagesSettled, ReportsRejected, CampaignCompleted,
-    CommandDecided,
-    // contacts and campaigns
-    ContactListCreated, ContactsUpserted, ContactsRemoved, ContactListDeleted, CampaignDrafted,
-    CampaignScheduled, CampaignStarted, CampaignPaused, CampaignResumed, CampaignCancelled,
-    CampaignDiscarded,
-    // opt-outs and inbound SMS, send options
-    OptOutAdded, OptOutRemoved, SmsReceived, RecipientsSuppressed, CampaignPinned,
-    IdempotencyKeyRecorded, SendReplayed,
-    // webhooks
-    WebhookCreated, WebhookUpdated, WebhookDeleted, WebhookSecretRotated, WebhookPinged,
-    WebhookDisabled, WebhookRedeliveryRequested, WebhookReplayRequested>;
+using Event = std::variant<CampaignCreated, MessagesQueued, CommandRejected,
+                           // accounts
+                           UserRegistered, OrganizationClaimed, OrganizationCreated, ApiKeyCreated,
+                           ApiKeyRevoked, PlanChanged,
+                           // gateways
+                           PairingCreated, DeviceRegistered, DeviceUpdated, DeviceUnpaired,
+                           HeartbeatReceived, DeviceConnected, DeviceDisconnected, MessagesClaimed,
+                           MessagesRequeued, MessagesSent, MessagesDelivered, MessagesFailed,
+                           MessagesSettled, ReportsRejected, CampaignCompleted, CommandDecided,
+                           // contacts and campaigns
+                           ContactListCreated, ContactsUpserted, ContactsRemoved,
+                           ContactListDeleted, CampaignDrafted, CampaignScheduled, CampaignStarted,
+                           CampaignPaused, CampaignResumed, CampaignCancelled, CampaignDiscarded,
+                           // opt-outs and inbound SMS, send options
+                           OptOutAdded, OptOutRemoved, SmsReceived, RecipientsSuppressed,
+                           CampaignPinned, IdempotencyKeyRecorded, SendReplayed,
+                           // webhooks
+                           WebhookCreated, WebhookUpdated, WebhookDeleted, WebhookSecretRotated,
+                           WebhookPinged, WebhookDisabled, WebhookRedeliveryRequested,
+                           WebhookReplayRequested>;
 
 // (command partition, command offset, index within the command's events).
 struct EventSource {

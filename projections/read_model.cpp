@@ -140,45 +140,44 @@ static void apply_views(ReadModelTx& tx, const EventEnvelope& env) {
   apply_messages(tx, env);
   if (apply_gateway(tx, env)) return;
   if (apply_contacts(tx, env) || apply_campaigns(tx, env)) return;
-  std::visit(Overloaded{
-                 [&](const CampaignCreated& e) { on_campaign_created(tx, env, e); },
-                 [&](const MessagesQueued& e) { on_messages_queued(tx, env, e); },
-                 [&](const CommandRejected& e) {
-                   tx.put(table::outcome(env.org, env.command_id),
-                          CommandOutcome{e.command_type, e.code, e.error, e.details});
-                 },
-                 [&](const UserRegistered& e) {
-                   const UserView user{e.user_id,       e.email,       e.name,
-                                       e.password_hash, e.default_org, env.at};
-                   tx.put(table::user_by_id(user.id), user);
-                   tx.put(table::user_by_email(user.email), user);
-                   add_pending_organization(tx, env,
-                                            {e.default_org,
-                                             default_organization_name(e.organization_name, e.name),
-                                             e.user_id,
-                                             e.first_key,
-                                             {}});
-                 },
-                 [&](const OrganizationClaimed& e) {
-                   add_pending_organization(
-                       tx, env,
-                       {e.org, e.name.empty() ? "My organization" : e.name, e.user_id, {}, {}});
-                 },
-                 [&](const OrganizationCreated& e) { on_organization_created(tx, env, e); },
-                 [&](const ApiKeyCreated& e) { on_api_key_created(tx, env, e); },
-                 [&](const ApiKeyRevoked& e) { on_api_key_revoked(tx, env, e); },
-                 [&](const PlanChanged& e) { on_plan_changed(tx, env, e); },
-                 // Sending's other events: apply_messages and apply_gateway above.
-                 [&](const CampaignCompleted&) {},
-                 [&](const CommandDecided&) {},
-                 [&](const RecipientsSuppressed&) {},
-                 [&](const CampaignPinned&) {},
-                 [&](const IdempotencyKeyRecorded&) {},
-                 [&](const SendReplayed&) {},
-                 // The other capabilities' events: their projectors above.
-                 [&](const NoneOf<SendEvents, AccountEvents> auto&) {},
-             },
-             env.body);
+  std::visit(
+      Overloaded{
+          [&](const CampaignCreated& e) { on_campaign_created(tx, env, e); },
+          [&](const MessagesQueued& e) { on_messages_queued(tx, env, e); },
+          [&](const CommandRejected& e) {
+            tx.put(table::outcome(env.org, env.command_id),
+                   CommandOutcome{e.command_type, e.code, e.error, e.details});
+          },
+          [&](const UserRegistered& e) {
+            const UserView user{e.user_id, e.email, e.name, e.password_hash, e.default_org, env.at};
+            tx.put(table::user_by_id(user.id), user);
+            tx.put(table::user_by_email(user.email), user);
+            add_pending_organization(tx, env,
+                                     {e.default_org,
+                                      default_organization_name(e.organization_name, e.name),
+                                      e.user_id,
+                                      e.first_key,
+                                      {}});
+          },
+          [&](const OrganizationClaimed& e) {
+            add_pending_organization(
+                tx, env, {e.org, e.name.empty() ? "My organization" : e.name, e.user_id, {}, {}});
+          },
+          [&](const OrganizationCreated& e) { on_organization_created(tx, env, e); },
+          [&](const ApiKeyCreated& e) { on_api_key_created(tx, env, e); },
+          [&](const ApiKeyRevoked& e) { on_api_key_revoked(tx, env, e); },
+          [&](const PlanChanged& e) { on_plan_changed(tx, env, e); },
+          // Sending's other events: apply_messages and apply_gateway above.
+          [&](const CampaignCompleted&) {},
+          [&](const CommandDecided&) {},
+          [&](const RecipientsSuppressed&) {},
+          [&](const CampaignPinned&) {},
+          [&](const IdempotencyKeyRecorded&) {},
+          [&](const SendReplayed&) {},
+          // The other capabilities' events: their projectors above.
+          [&](const NoneOf<SendEvents, AccountEvents> auto&) {},
+      },
+      env.body);
 }
 
 std::optional<CampaignId> campaign_of(const MessageId& id) {

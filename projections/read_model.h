@@ -90,8 +90,7 @@ struct MessageView {
         f("createdAt", s.created_at), f("updatedAt", s.updated_at), f("sentAt", s.sent_at),
         f("deliveredAt", s.delivered_at), f("error", s.error), f("deviceId", s.device_id),
         f("simSlot", s.sim_slot), f("attempts", s.attempts, field::defaulted),
-        f("country", s.country, field::omit_empty),
-        f("phoneType", s.phone_type, field::omit_empty);
+        f("country", s.country, field::omit_empty), f("phoneType", s.phone_type, field::omit_empty);
   }
   auto operator<=>(const MessageView&) const = default;
 };

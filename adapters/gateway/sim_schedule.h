@@ -47,8 +47,8 @@ class SimRng {
 uint64_t outcome_seed(uint64_t seed, int index);
 uint64_t backoff_seed(uint64_t seed, int index);
 
-// "Sim Pixel <index+1>", a Pixel model, Android 13–15, one SIM +1650555<4 digits> (valid US numbers) on a carrier;
-// a function of the index alone. Up to kMaxDevices distinct numbers.
+// "Sim Pixel <index+1>", a Pixel model, Android 13–15, one SIM +1650555<4 digits> (valid US
+// numbers) on a carrier; a function of the index alone. Up to kMaxDevices distinct numbers.
 inline constexpr int kMaxDevices = 9999;
 DeviceProfile device_profile(int index);
 

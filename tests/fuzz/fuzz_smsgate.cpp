@@ -38,7 +38,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     PULSE_FUZZ_CHECK(!r->name.empty() && !r->sims.empty(), body);
     check_sims(r->sims, body);
   }
-  if (auto p = sg::decode_device_patch(body, pulse::phone::default_parser()); p && p->sims) check_sims(*p->sims, body);
+  if (auto p = sg::decode_device_patch(body, pulse::phone::default_parser()); p && p->sims)
+    check_sims(*p->sims, body);
 
   constexpr size_t kMaxItems = 100, kMaxRecipients = 10;
   if (auto patches = sg::decode_message_patch(body, kMaxItems, kMaxRecipients)) {
