@@ -115,6 +115,19 @@ Result<ConfPtr> make_conf(const std::vector<std::pair<std::string, std::string>>
   return conf;
 }
 
+// A consumed message as the log interface's record.
+StoredRecord stored_record(const rd_kafka_message_t& msg) {
+  StoredRecord rec;
+  rec.partition = Partition{msg.partition};
+  rec.offset = Offset{msg.offset};
+  rd_kafka_timestamp_type_t ts_type;
+  const int64_t ts = rd_kafka_message_timestamp(&msg, &ts_type);
+  rec.timestamp_ms = ts < 0 ? 0 : ts;
+  if (msg.key != nullptr) rec.key.assign(static_cast<const char*>(msg.key), msg.key_len);
+  if (msg.payload != nullptr) rec.value.assign(static_cast<const char*>(msg.payload), msg.len);
+  return rec;
+}
+
 Result<KafkaPtr> make_handle(rd_kafka_type_t type, ConfPtr conf) {
   char errstr[512];
   rd_kafka_t* rk = rd_kafka_new(type, conf.get(), errstr, sizeof errstr);
@@ -259,17 +272,7 @@ class KafkaReader final : public Reader {
                 ", got " + std::to_string(msg->offset)};
       }
       next->second = msg->offset + 1;
-      StoredRecord rec;
-      rec.partition = Partition{msg->partition};
-      rec.offset = Offset{msg->offset};
-      rd_kafka_timestamp_type_t ts_type;
-      const int64_t ts = rd_kafka_message_timestamp(msg.get(), &ts_type);
-      rec.timestamp_ms = ts < 0 ? 0 : ts;
-      if (msg->key != nullptr) rec.key.assign(static_cast<const char*>(msg->key), msg->key_len);
-      if (msg->payload != nullptr) {
-        rec.value.assign(static_cast<const char*>(msg->payload), msg->len);
-      }
-      out.push_back(std::move(rec));
+      out.push_back(stored_record(*msg));
     }
     return out;
   }
@@ -620,6 +623,31 @@ class KafkaLog final : public Log {
     return std::unique_ptr<PartitionWriter>(std::move(w));
   }
 
+  // A reader's consumer: assigned partitions, never a group member, committed reads only;
+  // `partition_eof` to be told when a partition's end is reached.
+  Result<ConfPtr> reader_conf(bool partition_eof) const {
+    return make_conf({
+        {"bootstrap.servers", options_.brokers},
+        {"client.id", options_.client_id + "-reader"},
+        // Required by the consumer API; never joined (assign, not subscribe) and never
+        // committed to, so a unique id keeps readers from touching each other.
+        {"group.id", unique_group_id(options_.reader_salt)},
+        {"enable.auto.commit", "false"},
+        {"enable.auto.offset.store", "false"},
+        {"enable.partition.eof", partition_eof ? "true" : "false"},
+        // Records of aborted (fenced) transactions are never seen; nor are those of open ones.
+        {"isolation.level", "read_committed"},
+        // An offset outside the log (truncated by retention, or from another cluster) is an
+        // error for the caller, never a silent jump.
+        {"auto.offset.reset", "error"},
+        {"reconnect.backoff.max.ms", "1000"},
+        // A real broker answers a fetch as soon as a record arrives; the mock broker holds it
+        // for the full wait, so this bounds a reader's latency there.
+        {"fetch.wait.max.ms", std::to_string(options_.fetch_wait.count())},
+        {"fetch.error.backoff.ms", "100"},
+    });
+  }
+
   // Reads back from the end in growing windows: the offsets at the end may all be transaction
   // markers or aborted records, which no reader returns.
   Result<std::optional<StoredRecord>> last_record(std::string_view topic,
@@ -630,17 +658,7 @@ class KafkaLog final : public Log {
     int64_t window = 16;
     for (int64_t to = end->value; to > 0; window *= 8) {
       const int64_t from = std::max<int64_t>(0, to - window);
-      auto conf = make_conf({
-          {"bootstrap.servers", options_.brokers},
-          {"client.id", options_.client_id + "-reader"},
-          {"group.id", unique_group_id(options_.reader_salt)},
-          {"enable.auto.commit", "false"},
-          {"enable.auto.offset.store", "false"},
-          {"enable.partition.eof", "true"},
-          {"isolation.level", "read_committed"},
-          {"auto.offset.reset", "error"},
-          {"fetch.wait.max.ms", std::to_string(options_.fetch_wait.count())},
-      });
+      auto conf = reader_conf(/*partition_eof=*/true);
       if (!conf) return conf.error();
       auto consumer = make_handle(RD_KAFKA_CONSUMER, std::move(conf).value());
       if (!consumer) return consumer.error();
@@ -672,17 +690,7 @@ class KafkaLog final : public Log {
           eof = true;
           continue;
         }
-        StoredRecord rec;
-        rec.partition = partition;
-        rec.offset = Offset{msg->offset};
-        rd_kafka_timestamp_type_t ts_type;
-        const int64_t ts = rd_kafka_message_timestamp(msg.get(), &ts_type);
-        rec.timestamp_ms = ts < 0 ? 0 : ts;
-        if (msg->key != nullptr) rec.key.assign(static_cast<const char*>(msg->key), msg->key_len);
-        if (msg->payload != nullptr) {
-          rec.value.assign(static_cast<const char*>(msg->payload), msg->len);
-        }
-        last = std::move(rec);
+        last = stored_record(*msg);
       }
       rd_kafka_consumer_close(consumer->get());
       if (last) return last;
@@ -699,26 +707,7 @@ class KafkaLog final : public Log {
                      "partition " + std::to_string(a.partition.value) + " out of range"};
       }
     }
-    auto conf = make_conf({
-        {"bootstrap.servers", options_.brokers},
-        {"client.id", options_.client_id + "-reader"},
-        // Required by the consumer API; never joined (assign, not subscribe) and never
-        // committed to, so a unique id keeps readers from touching each other.
-        {"group.id", unique_group_id(options_.reader_salt)},
-        {"enable.auto.commit", "false"},
-        {"enable.auto.offset.store", "false"},
-        {"enable.partition.eof", "false"},
-        // Records of aborted (fenced) transactions are never seen; nor are those of open ones.
-        {"isolation.level", "read_committed"},
-        // An offset outside the log (truncated by retention, or from another cluster) is an
-        // error for the caller, never a silent jump.
-        {"auto.offset.reset", "error"},
-        {"reconnect.backoff.max.ms", "1000"},
-        // A real broker answers a fetch as soon as a record arrives; the mock broker holds it
-        // for the full wait, so this bounds a reader's latency there.
-        {"fetch.wait.max.ms", std::to_string(options_.fetch_wait.count())},
-        {"fetch.error.backoff.ms", "100"},
-    });
+    auto conf = reader_conf(/*partition_eof=*/false);
     if (!conf) return conf.error();
     auto consumer = make_handle(RD_KAFKA_CONSUMER, std::move(conf).value());
     if (!consumer) return consumer.error();
