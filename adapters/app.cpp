@@ -89,27 +89,38 @@ Result<std::unique_ptr<App>> App::open(const AppOptions& options, const TimeSour
 
   std::vector<Partition> all;
   for (int32_t p = 0; p < partitions; ++p) all.push_back(Partition{p});
-  if (roles.dispatcher) {
-    // The delivery log lives with the dispatcher: other nodes answer its routes with a 503.
+  // With Kafka, the delivery log is pulse.webhook-deliveries: every API node and dispatcher
+  // keeps a copy of it. With the embedded log, it lives with the one dispatcher.
+  const bool kafka = !options.kafka.empty();
+  if (roles.dispatcher || (kafka && roles.api)) {
     auto webhook_state = store::KvStore::open(options.data_dir / "webhooks");
     if (!webhook_state) return webhook_state.error();
     app->webhook_state_ = std::move(webhook_state).value();
     app->deliveries_ = std::make_unique<webhooks::DeliveryStore>(*app->webhook_state_);
+    if (kafka) {
+      app->delivery_replica_ =
+          std::make_unique<webhooks::DeliveryReplica>(*app->log_, *app->webhook_state_, partitions);
+      if (auto st = app->delivery_replica_->start(); !st) return st.error();
+    }
   }
   if (roles.dispatcher && options.webhook_dispatch) {
     // The dispatcher reads the outbox from this node's read models (roles.cpp: dispatcher
-    // implies projector). Dispatchers don't split partitions yet: run one per cluster.
+    // implies projector). With Kafka, dispatchers share the outbox partitions through the
+    // consumer group "pulse-webhook-dispatchers"; run as many as you like.
     auto wh = options.webhooks;
     wh.allow_private = options.allow_private_webhooks;
+    if (kafka) wh.group = "pulse-webhook-dispatchers";
     App* self = app.get();
     app->dispatcher_ = std::make_unique<webhooks::Dispatcher>(
         app->log_.get(), *app->views_, *app->webhook_state_, partitions, clock, random,
-        *app->options_.sealer, wh, [self] {
+        *app->options_.sealer, wh,
+        [self] {
           return self->projector_ &&
                  self->projector_
                      ->wait_caught_up(std::chrono::steady_clock::now() + std::chrono::seconds(1))
                      .ok();
-        });
+        },
+        app->delivery_replica_.get());
   }
   if (roles.projector) {
     // Every partition: an API node answers any organisation from its own replica.
@@ -142,6 +153,7 @@ Result<std::unique_ptr<App>> App::open(const AppOptions& options, const TimeSour
 App::~App() {
   // Stop producers and consumers before the stores and the log they use go away.
   if (dispatcher_) dispatcher_->stop();
+  if (delivery_replica_) delivery_replica_->stop();
   if (ticker_) ticker_->stop();
   if (decider_) decider_->stop();
   if (projector_) projector_->stop();

@@ -6,7 +6,8 @@
 //   log/    the embedded event log (pulse.commands, pulse.events); absent with --kafka
 //   state/  decider state and the command offsets it consumed
 //   views/  read models and the event offsets the projector consumed
-//   webhooks/ webhook dispatch state: deliveries, attempts, what is due
+//   webhooks/ webhook dispatch state: deliveries, attempts, what is due (with Kafka, a copy of
+//             pulse.webhook-deliveries, on every node that dispatches or serves the API)
 //   secrets/  the JWT secret and the data keys that seal secrets at rest (adapters/auth/sealer.h),
 //             unless the environment gives them
 // Deleting views/ and restarting rebuilds every read model from the event log.
@@ -23,6 +24,7 @@
 #include "adapters/runtime/ticker.h"
 #include "adapters/runtime/watermarks.h"
 #include "adapters/store/kv_store.h"
+#include "adapters/webhooks/delivery_replica.h"
 #include "adapters/webhooks/delivery_store.h"
 #include "adapters/webhooks/dispatcher.h"
 #include "commands/decider.h"
@@ -87,6 +89,7 @@ class App {
   const Sealer& sealer() const { return *options_.sealer; }
   // Webhook deliveries and their attempts; nullptr on a read-only server.
   webhooks::DeliveryStore* deliveries() { return deliveries_.get(); }
+  webhooks::Dispatcher* dispatcher() { return dispatcher_.get(); }
   // Until the read models have caught up with the event log as it was at start-up.
   Status wait_ready(std::chrono::steady_clock::time_point deadline) {
     return projector_ ? projector_->wait_caught_up(deadline) : ok_status();
@@ -116,6 +119,7 @@ class App {
   // webhook dispatch
   std::unique_ptr<store::KvStore> webhook_state_;
   std::unique_ptr<webhooks::DeliveryStore> deliveries_;
+  std::unique_ptr<webhooks::DeliveryReplica> delivery_replica_;  // Kafka only
   std::unique_ptr<webhooks::Dispatcher> dispatcher_;
 };
 

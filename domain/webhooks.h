@@ -279,6 +279,30 @@ struct DeliveryState {
   }
 };
 
+// A change to the dispatchers' store (data-dir/webhooks): a key set to a value, or deleted.
+struct DeliveryStoreWrite {
+  std::string key;
+  std::optional<std::string> value;  // nullopt: deleted
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("key", s.key), f("value", s.value);
+  }
+};
+
+// One write of a dispatcher to its store, as a record of pulse.webhook-deliveries (Kafka): the
+// partition's owner appends it, and every node that keeps a copy of the store applies it in
+// offset order (DeliveryReplica). The values are the store's own (DeliveryState, EndpointHealth
+// and the outbox cursor), so a copy is the owner's store byte for byte.
+struct DeliveryChanges {
+  static constexpr std::string_view kType = "WebhookDeliveryChanges";
+  static constexpr int kVersion = 1;
+  std::vector<DeliveryStoreWrite> writes;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("writes", s.writes);
+  }
+};
+
 // How long an endpoint may fail before it is disabled, per endpoint.
 struct EndpointHealth {
   static constexpr std::string_view kType = "WebhookEndpointHealth";

@@ -485,5 +485,6 @@ template struct Codec<projections::OutboxRecord>;
 template struct Codec<projections::PendingOrganizationView>;
 template struct Codec<DeliveryState>;
 template struct Codec<EndpointHealth>;
+template struct Codec<DeliveryChanges>;
 
 }  // namespace pulse::codec

@@ -77,6 +77,16 @@ void register_collectors(App& app) {
           return std::vector<Metrics::Sample>{{{}, static_cast<double>(decider->owned().size())}};
         });
   }
+  if (auto* dispatcher = app.dispatcher()) {
+    m.collect("pulse_webhook_partitions",
+              "Outbox partitions whose webhooks this node delivers (1 per partition).",
+              [dispatcher] {
+                std::vector<Metrics::Sample> out;
+                for (auto p : dispatcher->active_partitions())
+                  out.push_back({partition_label(p), 1.0});
+                return out;
+              });
+  }
   // Described so that dashboards can name it, but nothing sets it yet: the webhook dispatcher
   // would report with app.metrics().set("pulse_webhook_outbox_depth", {}, depth). No sample.
   m.describe("pulse_webhook_outbox_depth",

@@ -12,11 +12,11 @@
 namespace pulse::http {
 namespace {
 
-// On a node without the dispatcher role (pulse serve --roles): the attempts are recorded where
-// the deliveries are made.
+// On a node that keeps no copy of the dispatchers' store: the embedded log's nodes without the
+// dispatcher role, and read-only servers.
 Error no_delivery_log() {
   return Error{Errc::unavailable, "Delivery log not on this node",
-               "It is kept by the node with the dispatcher role; ask that node."};
+               "It is kept by the dispatcher (and, with Kafka, by every API node); ask one."};
 }
 
 using Req = httplib::Request;

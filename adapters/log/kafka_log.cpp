@@ -753,7 +753,8 @@ class KafkaLog final : public Log {
   // Creates the topics when missing and checks their partition counts.
   Status prepare_topics() {
     const auto deadline = Clock::now() + options_.connect_timeout;
-    const std::vector<std::string> wanted{std::string(kCommandsTopic), std::string(kEventsTopic)};
+    const std::vector<std::string> wanted{std::string(kCommandsTopic), std::string(kEventsTopic),
+                                          std::string(kDeliveriesTopic)};
     auto counts = partition_counts(deadline);
     if (!counts) return counts.error();
     std::vector<std::string> missing;
@@ -983,7 +984,7 @@ Result<std::unique_ptr<MockKafkaCluster>> MockKafkaCluster::start(int brokers, i
   if (!handle) return handle.error();
   MockClusterPtr cluster(rd_kafka_mock_cluster_new(handle->get(), brokers));
   if (!cluster) return Error{Errc::internal, "Mock Kafka cluster failed to start", ""};
-  for (std::string_view topic : {kCommandsTopic, kEventsTopic}) {
+  for (std::string_view topic : {kCommandsTopic, kEventsTopic, kDeliveriesTopic}) {
     const auto err = rd_kafka_mock_topic_create(cluster.get(), std::string(topic).c_str(),
                                                 partitions, std::min(brokers, 3));
     if (err) {

@@ -45,8 +45,9 @@ Result<std::unique_ptr<Log>> open_kafka_log(const KafkaOptions& options);
 // Owns a librdkafka handle and its threads.
 class MockKafkaCluster {
  public:
-  // Creates pulse.commands and pulse.events with `partitions` partitions: the mock broker
-  // does not implement the CreateTopics admin request (librdkafka 2.0).
+  // Creates pulse.commands, pulse.events and pulse.webhook-deliveries with `partitions`
+  // partitions: the mock broker does not implement the CreateTopics admin request
+  // (librdkafka 2.0).
   static Result<std::unique_ptr<MockKafkaCluster>> start(int brokers = 1, int32_t partitions = 4);
   virtual ~MockKafkaCluster() = default;
   virtual std::string bootstrap_servers() const = 0;

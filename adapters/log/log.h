@@ -19,6 +19,9 @@ namespace pulse::log {
 
 inline constexpr std::string_view kCommandsTopic = "pulse.commands";
 inline constexpr std::string_view kEventsTopic = "pulse.events";
+// The webhook dispatchers' state changes (Kafka only): partition p holds those of the deliveries
+// of outbox partition p, appended by its one owner among the dispatchers.
+inline constexpr std::string_view kDeliveriesTopic = "pulse.webhook-deliveries";
 
 struct Record {
   std::string key;    // the organisation id: picks the partition

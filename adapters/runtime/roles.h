@@ -8,9 +8,10 @@
 //   ticker     appends ClockTicks for the partitions this node decides (needs decider), so
 //              exactly one ticker acts per partition
 //   dispatcher webhook delivery (implies projector: it reads the outbox from its own read
-//              models). Dispatchers don't split partitions yet: run exactly one per cluster
-//              (two would both deliver every webhook; harmless for subscribers that dedupe by
-//              webhook-id, but twice the traffic), and serve the delivery log from it.
+//              models). With Kafka, dispatchers share the outbox partitions through the
+//              consumer group "pulse-webhook-dispatchers", each partition's delivery state
+//              moving with it (pulse.webhook-deliveries); every API node answers the
+//              delivery log from its copy of that topic.
 // Every node serves /healthz, /readyz and /metrics.
 #include <string>
 #include <string_view>

@@ -29,6 +29,9 @@ std::string health(const OrgId& org, const WebhookId& webhook) {
 std::string cursor(int32_t partition) {
   return fmt::format("c/{:05}", partition);
 }
+std::string applied(int32_t partition) {
+  return fmt::format("o/{:05}", partition);
+}
 }  // namespace keys
 
 Result<std::optional<DeliveryState>> DeliveryStore::get(std::string_view id) {

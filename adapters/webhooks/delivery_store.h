@@ -12,6 +12,8 @@
 //   e/<org>/<webhook>                                EndpointHealth
 //   c/<partition, 5 digits>                          the last outbox key taken over
 //   _init                                            set once the cursors were placed
+//   o/<partition, 5 digits>                          with Kafka: the last pulse.webhook-deliveries
+//                                                    offset applied (DeliveryReplica)
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,6 +33,7 @@ std::string listing_prefix(const OrgId& org, const WebhookId& webhook);
 std::string listing(const DeliveryState& d);
 std::string health(const OrgId& org, const WebhookId& webhook);
 std::string cursor(int32_t partition);
+std::string applied(int32_t partition);
 inline constexpr std::string_view kInit = "_init";
 }  // namespace keys
 

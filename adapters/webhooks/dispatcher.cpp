@@ -4,6 +4,7 @@
 
 #include <httplib.h>
 
+#include <atomic>
 #include <charconv>
 #include <condition_variable>
 #include <deque>
@@ -19,6 +20,7 @@
 #include "adapters/runtime/logging.h"
 #include "adapters/runtime/read_models.h"
 #include "adapters/runtime/worker.h"
+#include "adapters/webhooks/delivery_replica.h"
 #include "adapters/webhooks/signing.h"
 #include "adapters/webhooks/url.h"
 #include "domain/ids.h"
@@ -65,7 +67,7 @@ struct Dispatcher::Impl {
   std::function<bool()> ready;
   runtime::Signal signal;
   runtime::Worker scheduler;
-  bool initialized = false;
+  std::atomic<bool> initialized{false};
 
   std::mutex store_mu;  // every read-modify-write of a delivery
   // Under store_mu: in-flight deliveries that handover changed meanwhile (a worker re-reads
@@ -81,11 +83,13 @@ struct Dispatcher::Impl {
     bool add = false;
     int64_t ms = 0;
     std::string id;
+    int32_t partition = 0;  // of the delivery's organisation
   };
   std::mutex due_mu;
-  std::map<std::string, DueSet> due_mem;  // by endpoint
-  RandomSource& random;                   // retry jitter and command ids
-  const Sealer& sealer;                   // opens the endpoints' secrets, to sign
+  std::map<std::string, DueSet> due_mem;              // by endpoint
+  std::map<std::string, int32_t> endpoint_partition;  // under due_mu: each endpoint's partition
+  RandomSource& random;                               // retry jitter and command ids
+  const Sealer& sealer;                               // opens the endpoints' secrets, to sign
 
   std::mutex jobs_mu;
   std::condition_variable jobs_cv;
@@ -95,8 +99,25 @@ struct Dispatcher::Impl {
   bool stopping = false;
   std::vector<std::thread> workers;
 
+  // ---- the partitions this dispatcher owns ------------------------------------------------
+  // Alone: all of them, active once initialized. In a group: those the group assigned, each
+  // with its writer of pulse.webhook-deliveries (opening it fenced the previous owner's), active
+  // once this node's copy of the store holds every change the previous owners made.
+  DeliveryReplica* replica;
+  struct Owned {
+    std::shared_ptr<log::PartitionWriter> writer;
+    std::shared_ptr<std::mutex> write_mu;  // one append at a time; taken to give the partition up
+    int64_t restore_through = -1;          // the partition's last record when it was assigned
+    bool active = false;
+  };
+  mutable std::mutex own_mu;
+  std::map<int32_t, Owned> owned;
+  runtime::Worker membership;
+  std::unique_ptr<log::Reader> group_reader;
+
   Impl(log::Log* l, store::KvStore& v, store::KvStore& s, int32_t p, const TimeSource& c,
-       RandomSource& rnd, const Sealer& sl, DispatcherOptions o, std::function<bool()> r)
+       RandomSource& rnd, const Sealer& sl, DispatcherOptions o, std::function<bool()> r,
+       DeliveryReplica* rep)
       : log(l),
         views(v),
         store(s),
@@ -105,21 +126,76 @@ struct Dispatcher::Impl {
         options(std::move(o)),
         ready(std::move(r)),
         random(rnd),
-        sealer(sl) {}
+        sealer(sl),
+        replica(rep) {}
+
+  bool grouped() const { return !options.group.empty(); }
+
+  int32_t partition_of(const OrgId& org) const {
+    return log ? log->partition_for(org.value).value : 0;
+  }
+
+  bool active(int32_t p) const {
+    if (!grouped()) return initialized;
+    std::lock_guard lock(own_mu);
+    auto it = owned.find(p);
+    return it != owned.end() && it->second.active;
+  }
+
+  // Makes `ops` (changes of deliveries of partition p) durable. In a group, through the
+  // partition's writer; Errc::conflict when this dispatcher no longer owns p.
+  Status persist(int32_t p, const std::vector<store::WriteOp>& ops) {
+    if (!grouped()) return store.kv().write(ops);
+    std::shared_ptr<log::PartitionWriter> writer;
+    std::shared_ptr<std::mutex> write_mu;
+    {
+      std::lock_guard lock(own_mu);
+      auto it = owned.find(p);
+      if (it == owned.end() || !it->second.writer)
+        return Error{Errc::conflict, "Outbox partition moved",
+                     fmt::format("partition {} is delivered by another dispatcher now", p)};
+      writer = it->second.writer;
+      write_mu = it->second.write_mu;
+    }
+    DeliveryChanges changes;
+    changes.writes.reserve(ops.size());
+    for (const auto& op : ops) changes.writes.push_back({op.key, op.value});
+    const log::Record record{"", codec::encode(changes)};
+    std::lock_guard lock(*write_mu);
+    auto at = writer->append(std::span(&record, 1));
+    if (!at) {
+      // Fenced, or the outcome is unknown: the writer is done for. The partition is taken up
+      // again (a new writer, and the store caught up with whatever was appended).
+      std::lock_guard own_lock(own_mu);
+      if (auto it = owned.find(p); it != owned.end() && it->second.writer == writer) {
+        it->second.writer.reset();
+        it->second.active = false;
+      }
+      return at.error();
+    }
+    return replica->apply_own(Partition{p}, at->front().offset, ops);
+  }
 
   // ---- the outbox, taken over ------------------------------------------------------------
+
+  // The newest outbox key of partition p ("" when it has none).
+  Result<std::string> outbox_end(int32_t p) {
+    projections::ScanRange newest;
+    newest.reverse = true;
+    newest.limit = 1;
+    auto page = projections::scan_page(
+        views, codec::value_codec(), projections::table::outbox(Partition{p}), newest,
+        [](std::string_view, const projections::OutboxRecord&) { return true; });
+    if (!page) return page.error();
+    return page->last_key;
+  }
 
   Status place_cursors() {
     std::vector<store::WriteOp> ops;
     for (int32_t p = 0; p < partitions; ++p) {
-      projections::ScanRange newest;
-      newest.reverse = true;
-      newest.limit = 1;
-      auto page = projections::scan_page(
-          views, codec::value_codec(), projections::table::outbox(Partition{p}), newest,
-          [](std::string_view, const projections::OutboxRecord&) { return true; });
-      if (!page) return page.error();
-      if (!page->last_key.empty()) ops.push_back({keys::cursor(p), page->last_key});
+      auto end = outbox_end(p);
+      if (!end) return end.error();
+      if (!end->empty()) ops.push_back({keys::cursor(p), *end});
     }
     ops.push_back({std::string(keys::kInit), std::string("1")});
     return store.kv().write(ops, true);
@@ -129,6 +205,11 @@ struct Dispatcher::Impl {
     // The read models first: after views/ was deleted, the endpoints are back only once the
     // projector has caught up, and a delivery must not find its endpoint "deleted" meanwhile.
     while (!scheduler.stopping() && !ready()) {
+    }
+    if (grouped()) {
+      // Cursors and due deliveries come per partition, as the group assigns them.
+      initialized = true;
+      return ok_status();
     }
     auto init = store.kv().get(keys::kInit);
     if (!init) return init.error();
@@ -141,15 +222,16 @@ struct Dispatcher::Impl {
 
   // Applies a state change and keeps the due index in step, in one write; `mem` collects the
   // same changes for the in-memory mirror, applied once the write succeeded (commit_due).
-  static void stage(std::vector<store::WriteOp>& ops, std::vector<DueChange>& mem,
-                    const std::optional<DeliveryState>& before, const DeliveryState& after) {
+  void stage(std::vector<store::WriteOp>& ops, std::vector<DueChange>& mem,
+             const std::optional<DeliveryState>& before, const DeliveryState& after) const {
+    const int32_t p = partition_of(after.org);
     if (before && before->next_at && before->status == "pending") {
       ops.push_back({keys::due(*before->next_at, before->id), std::nullopt});
-      mem.push_back({false, to_unix_ms(*before->next_at), before->id});
+      mem.push_back({false, to_unix_ms(*before->next_at), before->id, p});
     }
     if (after.status == "pending" && after.next_at) {
       ops.push_back({keys::due(*after.next_at, after.id), std::string()});
-      mem.push_back({true, to_unix_ms(*after.next_at), after.id});
+      mem.push_back({true, to_unix_ms(*after.next_at), after.id, p});
     }
     ops.push_back({keys::delivery(after.id), codec::encode(after)});
   }
@@ -157,11 +239,216 @@ struct Dispatcher::Impl {
   void commit_due(const std::vector<DueChange>& mem) {
     std::lock_guard lock(due_mu);
     for (const auto& c : mem) {
-      auto& set = due_mem[endpoint_of(c.id)];
+      const auto endpoint = endpoint_of(c.id);
+      endpoint_partition[endpoint] = c.partition;
+      // A partition given up meanwhile keeps nothing here: its next owner has it.
+      if (c.add && grouped() && !active(c.partition)) continue;
+      auto& set = due_mem[endpoint];
       if (c.add)
         set.emplace(c.ms, c.id);
       else
         set.erase({c.ms, c.id});
+    }
+  }
+
+  // ---- partitions taken and given up (a group) --------------------------------------------
+
+  // The group's assignment (on the membership thread): a writer per partition, which fences the
+  // previous owner's, and where its records end; active later, in activate().
+  Result<std::vector<log::Assignment>> take(const std::vector<Partition>& ps) {
+    std::vector<log::Assignment> from;
+    for (auto p : ps) {
+      auto writer = log->partition_writer(log::kDeliveriesTopic, p);
+      if (!writer) return writer.error();
+      auto last = log->last_record(log::kDeliveriesTopic, p);
+      if (!last) return last.error();
+      auto end = log->end_offset(log::kDeliveriesTopic, p);
+      if (!end) return end.error();
+      std::lock_guard lock(own_mu);
+      auto& o = owned[p.value];
+      o.writer = std::move(writer).value();
+      o.write_mu = std::make_shared<std::mutex>();
+      o.restore_through = *last ? (*last)->offset.value : -1;
+      o.active = false;
+      from.push_back({p, *end});  // the group reader keeps the membership; records are unused
+    }
+    if (!ps.empty())
+      runtime::log_line("webhooks", "delivering outbox partitions {}", partition_list(ps));
+    signal.notify();
+    return from;
+  }
+
+  // A new writer for an owned partition whose writer failed.
+  Status reopen(int32_t p) {
+    auto writer = log->partition_writer(log::kDeliveriesTopic, Partition{p});
+    if (!writer) return writer.error();
+    auto last = log->last_record(log::kDeliveriesTopic, Partition{p});
+    if (!last) return last.error();
+    std::lock_guard lock(own_mu);
+    auto it = owned.find(p);
+    if (it == owned.end()) return ok_status();  // given up meanwhile
+    it->second.writer = std::move(writer).value();
+    it->second.restore_through = *last ? (*last)->offset.value : -1;
+    return ok_status();
+  }
+
+  void give_up(const std::vector<Partition>& ps) {
+    for (auto p : ps) {
+      std::optional<Owned> gone;
+      {
+        std::lock_guard lock(own_mu);
+        auto it = owned.find(p.value);
+        if (it == owned.end()) continue;
+        gone = std::move(it->second);
+        owned.erase(it);
+      }
+      // An append in progress ends before the next owner can be assigned the partition.
+      if (gone->write_mu) {
+        std::lock_guard wait(*gone->write_mu);
+      }
+      std::lock_guard lock(due_mu);
+      for (const auto& [endpoint, partition] : endpoint_partition)
+        if (partition == p.value) due_mem.erase(endpoint);
+    }
+    if (!ps.empty())
+      runtime::log_line("webhooks", "gave up outbox partitions {}", partition_list(ps));
+  }
+
+  static std::string partition_list(const std::vector<Partition>& ps) {
+    std::string out;
+    for (auto p : ps) out += (out.empty() ? "" : ",") + std::to_string(p.value);
+    return out;
+  }
+
+  std::vector<Partition> all_owned() const {
+    std::lock_guard lock(own_mu);
+    std::vector<Partition> out;
+    for (const auto& [p, o] : owned) out.push_back(Partition{p});
+    return out;
+  }
+
+  // A partition assigned, or whose writer failed: once this node's copy of the store holds
+  // every record written before (the replica passed restore_through), its outbox cursor and due
+  // deliveries are loaded and it is delivered.
+  void activate_ready() {
+    std::vector<std::pair<int32_t, int64_t>> waiting;
+    {
+      std::lock_guard lock(own_mu);
+      for (const auto& [p, o] : owned)
+        if (!o.active) waiting.emplace_back(p, o.restore_through);
+    }
+    for (auto [p, through] : waiting) {
+      bool has_writer = false;
+      {
+        std::lock_guard lock(own_mu);
+        auto it = owned.find(p);
+        has_writer = it != owned.end() && it->second.writer;
+      }
+      if (!has_writer) {
+        // Its writer failed: open another (fencing whatever the failed one left open).
+        auto st = reopen(p);
+        if (!st) {
+          runtime::log_line("webhooks", "outbox partition {}: {}: {}", p, st.error().message,
+                            st.error().details);
+          continue;
+        }
+        std::lock_guard lock(own_mu);
+        auto it = owned.find(p);
+        if (it == owned.end()) continue;  // given up meanwhile
+        through = it->second.restore_through;
+      }
+      if (replica->next(Partition{p}).value <= through) continue;
+      if (auto st = activate(p); !st)
+        runtime::log_line("webhooks", "outbox partition {}: {}: {}", p, st.error().message,
+                          st.error().details);
+    }
+  }
+
+  Status activate(int32_t p) {
+    {
+      // Another owner may have changed the endpoints' health since this node last wrote it.
+      std::lock_guard lock(store_mu);
+      health_mem.clear();
+    }
+    auto cursor = store.kv().get(keys::cursor(p));
+    if (!cursor) return cursor.error();
+    if (!*cursor) {
+      // No dispatcher has delivered this partition: start at the outbox's end, as a first
+      // start alone does; written, so that every later owner continues from here.
+      auto end = outbox_end(p);
+      if (!end) return end.error();
+      if (auto st = persist(p, {{keys::cursor(p), *end}}); !st) return st;
+    }
+    // The partition's due deliveries (q/<endpoint>/…), found by each endpoint's partition.
+    std::map<std::string, DueSet> found;
+    std::map<std::string, int32_t> partition_by_endpoint;
+    {
+      std::lock_guard lock(due_mu);
+      partition_by_endpoint = endpoint_partition;
+    }
+    Status lookup = ok_status();
+    auto scanned = store.kv().scan(keys::kDuePrefix, "", false, [&](std::string_view key, auto) {
+      const auto rest = key.substr(keys::kDuePrefix.size());
+      const auto slash = rest.find('/');
+      const std::string endpoint(rest.substr(0, slash));
+      const auto tail = rest.substr(slash + 1);
+      const std::string id(tail.substr(14));
+      auto known = partition_by_endpoint.find(endpoint);
+      if (known == partition_by_endpoint.end()) {
+        auto d = store.get(id);
+        if (!d) {
+          lookup = d.error();
+          return false;
+        }
+        if (!*d) return true;
+        known = partition_by_endpoint.emplace(endpoint, partition_of((*d)->org)).first;
+      }
+      if (known->second != p) return true;
+      int64_t ms = 0;
+      std::from_chars(tail.data(), tail.data() + 13, ms);
+      found[endpoint].emplace(ms, id);
+      return true;
+    });
+    if (!scanned) return scanned;
+    if (!lookup) return lookup;
+    {
+      std::lock_guard lock(own_mu);
+      auto it = owned.find(p);
+      if (it == owned.end() || !it->second.writer) return ok_status();  // given up meanwhile
+      it->second.active = true;
+    }
+    {
+      std::lock_guard lock(due_mu);
+      for (auto& [endpoint, partition] : partition_by_endpoint)
+        endpoint_partition[endpoint] = partition;
+      for (auto& [endpoint, set] : found) due_mem[endpoint].insert(set.begin(), set.end());
+    }
+    signal.notify();
+    return ok_status();
+  }
+
+  void membership_step() {
+    if (!group_reader) {
+      log::GroupHandlers handlers;
+      handlers.assigned = [this](const std::vector<Partition>& ps) { return take(ps); };
+      handlers.revoked = [this](const std::vector<Partition>& ps) { give_up(ps); };
+      auto reader = log->group_reader(log::kDeliveriesTopic, options.group, std::move(handlers));
+      if (!reader) {
+        runtime::log_line("webhooks", "dispatcher group: {}: {}", reader.error().message,
+                          reader.error().details);
+        membership.pause(std::chrono::seconds(1));
+        return;
+      }
+      group_reader = std::move(reader).value();
+    }
+    // Polled to stay in the group (and be told of rebalances); the records are the replica's.
+    auto records = group_reader->poll(64, std::chrono::milliseconds(200));
+    if (!records) {
+      runtime::log_line("webhooks", "dispatcher group: {}: {}; rejoining", records.error().message,
+                        records.error().details);
+      group_reader.reset();  // leaves the group
+      give_up(all_owned());
+      membership.pause(std::chrono::seconds(1));
     }
   }
 
@@ -181,6 +468,7 @@ struct Dispatcher::Impl {
   }
 
   Result<bool> handover(int32_t p) {
+    if (!active(p)) return false;
     auto cursor = store.kv().get(keys::cursor(p));
     if (!cursor) return cursor.error();
     projections::ScanRange next;  // strictly after the cursor
@@ -261,7 +549,7 @@ struct Dispatcher::Impl {
     std::vector<DueChange> mem;
     for (auto& [id, before] : first) stage(ops, mem, before, touched.at(id));
     ops.push_back({keys::cursor(p), last});
-    if (auto w = store.kv().write(ops); !w) return w.error();
+    if (auto w = persist(p, ops); !w) return w.error();
     commit_due(mem);
     return true;
   }
@@ -274,12 +562,24 @@ struct Dispatcher::Impl {
   std::optional<TimePoint> dispatch_due(bool self_serve = false) {
     const int64_t now = to_unix_ms(clock.now());
     std::optional<int64_t> next;
+    std::set<int32_t> live;  // in a group: the partitions delivered here now
+    if (grouped()) {
+      std::lock_guard lock(own_mu);
+      for (const auto& [p, o] : owned)
+        if (o.active) live.insert(p);
+    }
     std::lock_guard due_lock(due_mu);
     std::lock_guard lock(jobs_mu);
     int queued = 0;
     for (auto it = due_mem.begin(); it != due_mem.end();) {
       auto& [endpoint, set] = *it;
-      if (set.empty()) {
+      bool gone = set.empty();
+      if (grouped() && !gone) {
+        // Given up (or its writer failed): its next owner, or its reactivation, has it.
+        auto p = endpoint_partition.find(endpoint);
+        gone = p == endpoint_partition.end() || !live.count(p->second);
+      }
+      if (gone) {
         it = due_mem.erase(it);
         continue;
       }
@@ -313,6 +613,7 @@ struct Dispatcher::Impl {
       }
     }
     const auto generation = signal.generation();
+    if (grouped()) activate_ready();
     for (int32_t p = 0; p < partitions; ++p) {
       for (;;) {
         auto more = handover(p);
@@ -439,6 +740,8 @@ struct Dispatcher::Impl {
   void attempt(Clients& clients, const std::string& id) {
     auto d = store.get(id);
     if (!d || !*d || (*d)->status != "pending") return;
+    const int32_t partition = partition_of((*d)->org);
+    if (!active(partition)) return;  // another dispatcher delivers it now
     const auto* set = endpoints(clients, (*d)->org);
     if (!set) return;
     const projections::WebhookView* wh = nullptr;
@@ -502,10 +805,13 @@ struct Dispatcher::Impl {
       std::vector<DueChange> mem;
       stage(ops, mem, before, after);
       if (health.failing_since != failing_before) ops.push_back({endpoint, codec::encode(health)});
-      if (auto st = store.kv().write(ops); !st)
+      if (auto st = persist(partition, ops); !st) {
+        // Not recorded: the partition's next owner makes this attempt again.
         runtime::log_line("webhooks", "{}: {}", st.error().message, st.error().details);
-      else
+        health_mem.erase(endpoint);
+      } else {
         commit_due(mem);
+      }
     }
     if (action != EndpointAction::none && wh) disable(**d, action);
   }
@@ -554,23 +860,30 @@ struct Dispatcher::Impl {
 
 Dispatcher::Dispatcher(log::Log* log, store::KvStore& views, store::KvStore& state,
                        int32_t partitions, const TimeSource& clock, RandomSource& random,
-                       const Sealer& sealer, DispatcherOptions options, std::function<bool()> ready)
+                       const Sealer& sealer, DispatcherOptions options, std::function<bool()> ready,
+                       DeliveryReplica* replica)
     : impl_(std::make_unique<Impl>(log, views, state, partitions, clock, random, sealer,
-                                   std::move(options), std::move(ready))) {}
+                                   std::move(options), std::move(ready), replica)) {}
 
 Dispatcher::~Dispatcher() {
   stop();
 }
 
 Status Dispatcher::start() {
+  if (impl_->grouped() && (!impl_->log || !impl_->replica))
+    return Error{Errc::internal, "Dispatcher group without its log",
+                 "dispatchers in a group need the Kafka log and a delivery replica"};
   for (int i = 0; i < impl_->options.threads; ++i)
     impl_->workers.emplace_back([this] { impl_->work(); });
   impl_->scheduler.start([this] { impl_->step(); });
+  if (impl_->grouped()) impl_->membership.start([this] { impl_->membership_step(); });
   return ok_status();
 }
 
 void Dispatcher::stop() {
   if (!impl_) return;
+  impl_->membership.stop();
+  impl_->group_reader.reset();  // leaves the group: the partitions move at once
   impl_->scheduler.stop();
   {
     std::lock_guard lock(impl_->jobs_mu);
@@ -584,6 +897,13 @@ void Dispatcher::stop() {
 
 runtime::Signal& Dispatcher::outbox_signal() {
   return impl_->signal;
+}
+
+std::vector<int32_t> Dispatcher::active_partitions() const {
+  std::vector<int32_t> out;
+  for (int32_t p = 0; p < impl_->partitions; ++p)
+    if (impl_->active(p)) out.push_back(p);
+  return out;
 }
 
 }  // namespace pulse::webhooks
