@@ -19,7 +19,8 @@ commands:
                gateways: [--presence-window-seconds 90] [--lease-seconds 60]
                [--device-rate-per-minute 30] [--sim-daily-cap 1000] [--max-attempts 3]
                [--delivery-window-seconds 600] [--message-ttl-seconds 86400]
-               [--draft-timeout-seconds 60]
+               [--draft-timeout-seconds 60] [--import-timeout-seconds 60] (a workflow
+               of several commands that makes no progress for so long is discarded)
                [--read-only] (serve DATA_DIR/views as they are, e.g. from replay --until)
                [--tls-cert FILE --tls-key FILE] (HTTPS, PEM; the SMSGate app needs it)
                [--public-url URL] (how phones and links reach this server, e.g.

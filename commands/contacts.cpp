@@ -39,6 +39,46 @@ Error list_not_found() {
                "It does not exist in this organization."};
 }
 
+const ContactImport* open_import(const OrgState& org, const std::string& id) {
+  if (!org.imports) return nullptr;
+  auto it = org.imports->find(id);
+  return it == org.imports->end() ? nullptr : &it->second;
+}
+
+ContactImportDiscarded discarded(const std::string& id, const ContactImport& imp,
+                                 std::string_view reason) {
+  return ContactImportDiscarded{ContactListId{imp.list}, id, imp.chunks, imp.contacts,
+                                std::string(reason)};
+}
+
+// A chunk is staged only in order, into the list its import opened with; the last one
+// completes the import.
+Decision decide_stage(const OrgState& org, const StageContactImport& c) {
+  if (c.contacts.size() > kMaxContactsPerCommand)
+    return validation_error("Too many contacts",
+                            fmt::format("at most {} per chunk", kMaxContactsPerCommand));
+  const auto* imp = open_import(org, c.import_id);
+  if (c.chunk == 0 && imp)
+    return Error{Errc::conflict, "Contact import already started", c.import_id};
+  if (c.chunk != 0 && !imp)
+    return Error{Errc::conflict, "Contact import is not open",
+                 fmt::format("{} was discarded (no chunk for the import timeout, or its list was "
+                             "deleted) or completed: nothing more can be staged; import the "
+                             "file again",
+                             c.import_id)};
+  if (imp && imp->list != c.list_id.value)
+    return Error{Errc::conflict, "Contact import is for another list", imp->list};
+  if (imp && c.chunk != imp->chunks)
+    return Error{Errc::conflict, "Chunks out of order",
+                 fmt::format("expected chunk {} of {}", imp->chunks, c.import_id)};
+  std::vector<Event> events{ContactsStaged{c.list_id, c.import_id, c.chunk, c.contacts}};
+  if (c.final_chunk)
+    events.push_back(ContactImportCompleted{
+        c.list_id, c.import_id, c.chunk + 1,
+        (imp ? imp->contacts : 0) + static_cast<int32_t>(c.contacts.size())});
+  return events;
+}
+
 }  // namespace
 
 Status check_list_name(std::string_view name) {
@@ -231,7 +271,18 @@ Decision decide_contacts(const OrgState& org, const CommandEnvelope& env) {
           },
           [&](const DeleteContactList& c) -> Decision {
             if (!exists(c.list_id)) return list_not_found();
-            return std::vector<Event>{ContactListDeleted{c.list_id}};
+            // Its open imports end with it: their staged contacts have nowhere to go.
+            std::vector<Event> events;
+            if (org.imports)
+              for (const auto& [id, imp] : *org.imports)
+                if (imp.list == c.list_id.value)
+                  events.push_back(discarded(id, imp, import_discard::list_deleted));
+            events.push_back(ContactListDeleted{c.list_id});
+            return events;
+          },
+          [&](const StageContactImport& c) -> Decision {
+            if (!exists(c.list_id)) return list_not_found();
+            return decide_stage(org, c);
           },
           // Unreachable: decide() routes only ContactCommands here.
           [&](const NoneOf<ContactCommands> auto&) -> Decision { return misrouted(env); },
@@ -239,13 +290,55 @@ Decision decide_contacts(const OrgState& org, const CommandEnvelope& env) {
       env.body);
 }
 
-void evolve_contacts(OrgState& org, const Event& event) {
-  if (const auto* e = std::get_if<ContactListCreated>(&event)) {
-    if (!org.contact_lists) org.contact_lists.emplace();
-    org.contact_lists->insert(e->list_id.value);
-  } else if (const auto* e = std::get_if<ContactListDeleted>(&event)) {
-    if (org.contact_lists) org.contact_lists->erase(e->list_id.value);
-  }
+void evolve_contacts(OrgState& org, const Event& event, TimePoint at) {
+  auto end_import = [&](const std::string& id) {
+    if (!org.imports) return;
+    org.imports->erase(id);
+    if (org.imports->empty()) org.imports.reset();
+  };
+  std::visit(Overloaded{
+                 [&](const ContactListCreated& e) {
+                   if (!org.contact_lists) org.contact_lists.emplace();
+                   org.contact_lists->insert(e.list_id.value);
+                 },
+                 [&](const ContactsUpserted&) {},
+                 [&](const ContactsRemoved&) {},
+                 [&](const ContactListDeleted& e) {
+                   if (org.contact_lists) org.contact_lists->erase(e.list_id.value);
+                 },
+                 [&](const ContactsStaged& e) {
+                   if (!org.imports) org.imports.emplace();
+                   auto& imp = (*org.imports)[e.import_id];
+                   imp.list = e.list_id.value;
+                   imp.chunks = e.chunk + 1;
+                   imp.contacts += static_cast<int32_t>(e.contacts.size());
+                   imp.staged_at = at;
+                 },
+                 [&](const ContactImportCompleted& e) { end_import(e.import_id); },
+                 [&](const ContactImportDiscarded& e) { end_import(e.import_id); },
+                 // The other capabilities' events.
+                 [&](const NoneOf<ContactEvents> auto&) {},
+             },
+             event);
+}
+
+std::vector<Event> abandoned_imports(const DeciderConfig& config, const OrgState& org,
+                                     TimePoint at) {
+  std::vector<Event> out;
+  if (org.imports)
+    for (const auto& [id, imp] : *org.imports)
+      if (imp.staged_at + config.gateway.import_timeout <= at)
+        out.push_back(discarded(id, imp, import_discard::abandoned));
+  return out;
+}
+
+std::optional<TimePoint> next_import_timeout(const DeciderConfig& config, const OrgState& org) {
+  std::optional<TimePoint> next;
+  if (org.imports)
+    for (const auto& [id, imp] : *org.imports)
+      if (const auto due = imp.staged_at + config.gateway.import_timeout; !next || due < *next)
+        next = due;
+  return next;
 }
 
 }  // namespace pulse::commands

@@ -2,6 +2,7 @@
 // Contact lists: stateless validation of contacts and CSV imports (the HTTP layer's part), and
 // the decider's part (lists exist; contacts are facts the projector merges by phone).
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,6 +49,14 @@ struct ImportPlan {
 Result<ImportPlan> plan_import(std::string_view csv, const PhoneParser& phones);
 
 Result<std::vector<Event>> decide_contacts(const OrgState& org, const CommandEnvelope& cmd);
-void evolve_contacts(OrgState& org, const Event& event);
+// Applies a contact event; `at` is its time (an import's last progress).
+void evolve_contacts(OrgState& org, const Event& event, TimePoint at);
+
+// The imports that staged nothing for config.gateway.import_timeout by `at`: discarded by the
+// clock (their request died).
+std::vector<Event> abandoned_imports(const DeciderConfig& config, const OrgState& org,
+                                     TimePoint at);
+// When the earliest open import times out, if any.
+std::optional<TimePoint> next_import_timeout(const DeciderConfig& config, const OrgState& org);
 
 }  // namespace pulse::commands

@@ -190,7 +190,7 @@ Decision decide(const DeciderConfig& config, const DeciderState& state,
 
 void evolve(const DeciderConfig& config, DeciderState& state, const Event& event, TimePoint at) {
   evolve_gateway(config, state.org, event, at);
-  evolve_contacts(state.org, event);
+  evolve_contacts(state.org, event, at);
   evolve_campaigns(state.org, event, at);
   evolve_opt_outs(state.org, event, at);
   evolve_webhooks(state.org, event);

@@ -158,6 +158,21 @@ struct WebhookState {
   }
 };
 
+// A CSV import being staged (domain/contacts.h): the staged contacts themselves live only in
+// the events and the projector's staging keys; the decider keeps what ordering and the clock
+// need.
+struct ContactImport {
+  std::string list;
+  int32_t chunks = 0;    // staged so far: the next chunk's number
+  int32_t contacts = 0;  // staged so far
+  TimePoint staged_at;   // its last progress (the first or the latest chunk)
+  auto operator<=>(const ContactImport&) const = default;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("list", s.list), f("chunks", s.chunks), f("contacts", s.contacts), f("stagedAt", s.staged_at);
+  }
+};
+
 // What the decider remembers of one organisation.
 struct OrgState {
   bool exists = false;
@@ -178,6 +193,8 @@ struct OrgState {
   CopyOnWrite<std::map<std::string, IdempotentSend>> idempotency;  // by Idempotency-Key
   // By webhook id. Optional only so that states stored before webhooks existed still read.
   std::optional<std::map<std::string, WebhookState>> webhooks;
+  // Open CSV imports by import id; unset when there are none (and in states written before).
+  std::optional<std::map<std::string, ContactImport>> imports;
   auto operator<=>(const OrgState&) const = default;
   template <class Self, class F>
   static void fields(Self& s, F&& f) {
@@ -185,7 +202,8 @@ struct OrgState {
         f("messages", s.messages), f("month", s.month), f("monthMessages", s.month_messages),
         f("pairings", s.pairings), f("devices", s.devices), f("queues", s.queues),
         f("leases", s.leases), f("awaiting", s.awaiting), f("contactLists", s.contact_lists),
-        f("optOuts", s.opt_outs), f("idempotency", s.idempotency), f("webhooks", s.webhooks);
+        f("optOuts", s.opt_outs), f("idempotency", s.idempotency), f("webhooks", s.webhooks),
+        f("imports", s.imports, field::omit_empty);
   }
 };
 
@@ -224,6 +242,9 @@ struct GatewayConfig {
   // A draft campaign whose filling made no progress for this long is discarded (its request
   // died): the clock cancels it and gives its messages back to the month's quota.
   Millis draft_timeout{60'000};
+  // A CSV import that staged nothing for this long is discarded the same way (serve
+  // --import-timeout-seconds): nothing of its file reaches the list.
+  Millis import_timeout{60'000};
   auto operator<=>(const GatewayConfig&) const = default;
 };
 

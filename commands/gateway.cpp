@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "commands/campaigns.h"
+#include "commands/contacts.h"
 #include "domain/overloaded.h"
 #include "fmt/format.h"
 
@@ -445,6 +446,7 @@ std::vector<Event> decide_tick(const DeciderConfig& config, const DeciderState& 
       for (auto& e : fail_unclaimed(campaign, q, q.total, at, "expired before it could be sent"))
         s.emit(std::move(e));
   for (auto& e : abandoned_drafts(config, s.org(), at)) s.emit(std::move(e));
+  for (auto& e : abandoned_imports(config, s.org(), at)) s.emit(std::move(e));
   s.complete_finished();
   return s.take();
 }
@@ -464,6 +466,7 @@ std::optional<TimePoint> next_deadline(const DeciderConfig& config, const Decide
     if (q.expires_at && (q.next_index < q.total || !q.requeued.empty())) consider(*q.expires_at);
   if (auto start = next_campaign_start(org)) consider(*start);
   if (auto draft = next_draft_timeout(config, org)) consider(*draft);
+  if (auto stale = next_import_timeout(config, org)) consider(*stale);
   return next;
 }
 

@@ -71,7 +71,9 @@ using Command = std::variant<SendSms,
                              AddOptOut, RemoveOptOut, ReceiveSms,
                              // webhooks
                              CreateWebhook, UpdateWebhook, DeleteWebhook, RotateWebhookSecret,
-                             PingWebhook, DisableWebhook, RedeliverWebhook, ReplayWebhook>;
+                             PingWebhook, DisableWebhook, RedeliverWebhook, ReplayWebhook,
+                             // contact imports
+                             StageContactImport>;
 
 struct CommandEnvelope {
   CommandId id;

@@ -139,11 +139,88 @@ struct ContactListDeleted {
   }
 };
 
+// ---- CSV imports larger than one command -------------------------------------------------
+// One workflow: chunks are staged (invisible in the list, not counted) and the last one
+// completes the import, which applies every staged contact at once. An import that stops
+// making progress (its request died) is discarded by the decider's clock; deleting the list
+// discards its open imports. So after any crash a file is in the list whole or not at all.
+
+// Chunk `chunk` (0, 1, … in order) of import `import_id` into `list_id`. The first chunk opens
+// the import; `final` marks the file's last chunk, whose events complete it.
+struct StageContactImport {
+  static constexpr std::string_view kType = "StageContactImport";
+  static constexpr int kVersion = 1;
+  ContactListId list_id;
+  std::string import_id;
+  int32_t chunk = 0;
+  std::vector<Contact> contacts;
+  bool final_chunk = false;  // "final"
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("listId", s.list_id), f("importId", s.import_id), f("chunk", s.chunk),
+        f("contacts", s.contacts), f("final", s.final_chunk);
+  }
+};
+
+// A chunk of an import, staged: not in the list until its ContactImportCompleted.
+struct ContactsStaged {
+  static constexpr std::string_view kType = "ContactsStaged";
+  static constexpr int kVersion = 1;
+  ContactListId list_id;
+  std::string import_id;
+  int32_t chunk = 0;
+  std::vector<Contact> contacts;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("listId", s.list_id), f("importId", s.import_id), f("chunk", s.chunk),
+        f("contacts", s.contacts);
+  }
+};
+
+// Every contact staged by the import goes into the list (merged by phone, as upserts).
+struct ContactImportCompleted {
+  static constexpr std::string_view kType = "ContactImportCompleted";
+  static constexpr int kVersion = 1;
+  ContactListId list_id;
+  std::string import_id;
+  int32_t chunks = 0;
+  int32_t contacts = 0;  // staged in all
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("listId", s.list_id), f("importId", s.import_id), f("chunks", s.chunks),
+        f("contacts", s.contacts);
+  }
+};
+
+// What the import staged is dropped; nothing of it reaches the list.
+struct ContactImportDiscarded {
+  static constexpr std::string_view kType = "ContactImportDiscarded";
+  static constexpr int kVersion = 1;
+  ContactListId list_id;
+  std::string import_id;
+  int32_t chunks = 0;  // staged before the discard
+  int32_t contacts = 0;
+  std::string reason;  // import_discard::abandoned | import_discard::list_deleted
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("listId", s.list_id), f("importId", s.import_id), f("chunks", s.chunks),
+        f("contacts", s.contacts), f("reason", s.reason);
+  }
+};
+
+namespace import_discard {
+// No chunk came for the import timeout: the request staging it died.
+inline constexpr std::string_view abandoned = "abandoned";
+inline constexpr std::string_view list_deleted = "list_deleted";
+}  // namespace import_discard
+
 // Contacts per command/event, so that no record grows past what a Kafka broker accepts.
 inline constexpr size_t kMaxContactsPerCommand = 500;
 
-using ContactCommands = Types<CreateContactList, UpsertContacts, RemoveContacts, DeleteContactList>;
+using ContactCommands =
+    Types<CreateContactList, UpsertContacts, RemoveContacts, DeleteContactList, StageContactImport>;
 using ContactEvents =
-    Types<ContactListCreated, ContactsUpserted, ContactsRemoved, ContactListDeleted>;
+    Types<ContactListCreated, ContactsUpserted, ContactsRemoved, ContactListDeleted, ContactsStaged,
+          ContactImportCompleted, ContactImportDiscarded>;
 
 }  // namespace pulse

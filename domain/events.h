@@ -164,6 +164,8 @@ using SendEvents =
           RecipientsSuppressed, CampaignPinned, IdempotencyKeyRecorded, SendReplayed>;
 
 using Event = std::variant<CampaignCreated, MessagesQueued, CommandRejected,
+                           // contact imports
+                           ContactsStaged, ContactImportCompleted, ContactImportDiscarded,
                            // accounts
                            UserRegistered, OrganizationClaimed, OrganizationCreated, ApiKeyCreated,
                            ApiKeyRevoked, PlanChanged,

@@ -492,6 +492,15 @@ inline Key<ContactView> contact(const OrgId& org, const ContactListId& list,
 inline Prefix<ContactView> contacts(const OrgId& org, const ContactListId& list) {
   return {join({"lc", org.value, list.value, ""})};
 }
+// The contacts an open CSV import staged (ContactsStaged), by phone: not part of any list until
+// its ContactImportCompleted moves them in, and dropped when it is discarded.
+inline Key<ContactView> staged_contact(const OrgId& org, std::string_view import_id,
+                                       std::string_view phone) {
+  return {join({"li", org.value, import_id, phone})};
+}
+inline Prefix<ContactView> staged_contacts(const OrgId& org, std::string_view import_id) {
+  return {join({"li", org.value, import_id, ""})};
+}
 inline Key<OptOutView> opt_out(const OrgId& org, std::string_view phone) {
   return {join({"oo", org.value, phone})};
 }

@@ -82,6 +82,7 @@ const std::vector<std::string> kServeFlags = {"--listen",
                                               "--delivery-window-seconds",
                                               "--message-ttl-seconds",
                                               "--draft-timeout-seconds",
+                                              "--import-timeout-seconds",
                                               "--device-rate-per-minute",
                                               "--sim-daily-cap",
                                               "--max-attempts",
@@ -125,7 +126,8 @@ int serve(const Args& args) {
                                    std::tuple{"--lease-seconds", &gw.lease, 1},
                                    std::tuple{"--delivery-window-seconds", &gw.delivery_window, 0},
                                    std::tuple{"--message-ttl-seconds", &gw.message_ttl, 1},
-                                   std::tuple{"--draft-timeout-seconds", &gw.draft_timeout, 1}}) {
+                                   std::tuple{"--draft-timeout-seconds", &gw.draft_timeout, 1},
+                                   std::tuple{"--import-timeout-seconds", &gw.import_timeout, 1}}) {
     if (!args.has(flag)) continue;
     auto n = parse_int(args.get(flag));
     if (!n || *n < min) return fail(validation_error(fmt::format("Invalid {}", flag), "seconds"));

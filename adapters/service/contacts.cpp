@@ -1,6 +1,7 @@
 #include "adapters/service/contacts.h"
 
 #include <algorithm>
+#include <cassert>
 #include <map>
 
 #include "adapters/service/errors.h"
@@ -33,24 +34,59 @@ Result<std::vector<Contact>> valid_contacts(const std::vector<commands::RawConta
   return out;
 }
 
-// Appends `contacts` to the list in commands of at most kMaxContactsPerCommand, counting new
-// and known phones; then reads the list's size.
-Result<ImportReport> upsert(const Deps& d, const OrgId& org, const ContactListId& list,
-                            const std::vector<Contact>& contacts, const std::string& import_id) {
+// Counts the phones new to the list and the ones it has.
+Result<ImportReport> count_known(const Deps& d, const OrgId& org, const ContactListId& list,
+                                 const std::vector<Contact>& contacts) {
   ImportReport r;
   for (const auto& c : contacts) {
     auto known = d.reads.contact(org, list, c.phone);
     if (!known) return known.error();
     ++(*known ? r.updated : r.imported);
   }
-  for (size_t k = 0; k < contacts.size(); k += kMaxContactsPerCommand) {
+  return r;
+}
+
+// At most kMaxContactsPerCommand contacts: one command, applied whole or not at all.
+Result<ImportReport> upsert(const Deps& d, const OrgId& org, const ContactListId& list,
+                            const std::vector<Contact>& contacts, const std::string& import_id) {
+  assert(contacts.size() <= kMaxContactsPerCommand);
+  auto r = count_known(d, org, list, contacts);
+  if (!r) return r.error();
+  if (contacts.empty()) return r;  // a file whose rows were all rejected
+  if (auto st = d.log.execute(org, UpsertContacts{list, import_id, contacts, false}); !st)
+    return st.error();
+  return r;
+}
+
+// More contacts than one command holds: one import workflow. Its chunks are staged (nothing
+// of them is in the list) and the last one completes it, so the list gets the whole file at
+// once. When this request fails midway, or its process dies, no chunk follows and the
+// decider's clock discards the import after the import timeout: nothing of the file is kept.
+Result<ImportReport> stage_import(const Deps& d, const OrgId& org, const ContactListId& list,
+                                  const std::vector<Contact>& contacts,
+                                  const std::string& import_id) {
+  auto r = count_known(d, org, list, contacts);
+  if (!r) return r.error();
+  int32_t chunk = 0;
+  for (size_t k = 0; k < contacts.size(); k += kMaxContactsPerCommand, ++chunk) {
     const auto end = std::min(contacts.size(), k + kMaxContactsPerCommand);
-    UpsertContacts cmd{list,
-                       import_id,
-                       {contacts.begin() + static_cast<ptrdiff_t>(k),
-                        contacts.begin() + static_cast<ptrdiff_t>(end)},
-                       false};
-    if (auto st = d.log.execute(org, std::move(cmd)); !st) return st.error();
+    const bool last = end == contacts.size();
+    StageContactImport cmd{list,
+                           import_id,
+                           chunk,
+                           {contacts.begin() + static_cast<ptrdiff_t>(k),
+                            contacts.begin() + static_cast<ptrdiff_t>(end)},
+                           last};
+    if (auto st = d.log.execute(org, std::move(cmd)); !st) {
+      auto e = st.error();
+      // The last chunk's own outcome is the import's (a 503 may still complete it).
+      if (!last)
+        e.details = fmt::format(
+            "{} (import {} stopped after {} of {} contacts: nothing of the file is in the list, "
+            "and what was staged is discarded)",
+            e.details, import_id, k, contacts.size());
+      return e;
+    }
   }
   return r;
 }
@@ -102,8 +138,10 @@ Result<ImportReport> import_csv(const Deps& d, const OrgId& org, const ContactLi
                                 std::string_view csv) {
   auto plan = commands::plan_import(csv, d.phones);
   if (!plan) return plan.error();
-  auto report =
-      upsert(d, org, list, plan->contacts, make_id("imp", d.clock.now(), d.secrets.random64()));
+  const auto import_id = make_id("imp", d.clock.now(), d.secrets.random64());
+  auto report = plan->contacts.size() <= kMaxContactsPerCommand
+                    ? upsert(d, org, list, plan->contacts, import_id)
+                    : stage_import(d, org, list, plan->contacts, import_id);
   if (!report) return report.error();
   report->rejected = std::move(plan->rejected);
   std::sort(report->rejected.begin(), report->rejected.end(),

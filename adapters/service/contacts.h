@@ -1,6 +1,6 @@
 #pragma once
-// Contact lists: create one (with its first contacts), add contacts, import a CSV file in
-// chunks that share one import id, change or remove one contact, delete a list.
+// Contact lists: create one (with its first contacts), add contacts, import a CSV file (whole
+// or not at all), change or remove one contact, delete a list.
 #include <string>
 #include <string_view>
 #include <utility>
@@ -32,7 +32,8 @@ struct ImportReport {
 Result<ImportReport> add_contacts(const Deps& d, const OrgId& org, const ContactListId& list,
                                   const std::vector<commands::RawContact>& contacts);
 // A CSV file: checked whole first (a malformed file imports nothing), then its good rows go in
-// commands of kMaxContactsPerCommand that share one import id.
+// whole: one command up to kMaxContactsPerCommand rows, else an import workflow whose chunks
+// are staged and applied at once by its last one (a crash or a failure midway leaves nothing).
 Result<ImportReport> import_csv(const Deps& d, const OrgId& org, const ContactListId& list,
                                 std::string_view csv);
 

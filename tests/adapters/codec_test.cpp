@@ -709,6 +709,19 @@ TEST_CASE("DeciderState round-trips") {
   CHECK(bad.error().details == "DeciderState.org.plan must be free, pro or enterprise");
 }
 
+// Open CSV imports: written only while there are some, so states without them keep their bytes.
+TEST_CASE("DeciderState with open imports round-trips; without them \"imports\" is absent") {
+  commands::DeciderState s;
+  s.org.exists = true;
+  CHECK(encode(s).find("imports") == std::string::npos);
+  s.org.imports.emplace();
+  (*s.org.imports)["imp_01m80zvb19jvjvzb"] =
+      commands::ContactImport{"cl_01m80zvb19jvjvzb", 3, 1500, kT};
+  check_round_trip(s, decode<commands::DeciderState>);
+  CHECK(encode(s).find(R"("imports":{"imp_01m80zvb19jvjvzb":{"list":"cl_01m80zvb19jvjvzb",)"
+                       R"("chunks":3,"contacts":1500,"stagedAt":")") != std::string::npos);
+}
+
 TEST_CASE("CampaignView round-trips, with and without optional times") {
   auto v = campaign_view();
   check_round_trip(v, decode<projections::CampaignView>);

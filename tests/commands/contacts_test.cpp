@@ -7,6 +7,8 @@
 #include "adapters/phone/phone_parser.h"
 #include "commands/contacts.h"
 #include "commands/decider.h"
+#include "fmt/format.h"
+#include "tests/support/decider_world.h"
 
 using namespace pulse;
 using namespace pulse::commands;
@@ -122,4 +124,123 @@ TEST_CASE("CSV fixture: 13 kinds of bad rows give the exact report, good rows ar
     INFO("rejection ", i);
     CHECK(got[i] == expected[i]);
   }
+}
+
+// ---- CSV imports larger than one command: staged, then completed or discarded whole ----------
+
+namespace {
+
+struct ImportWorld : pulse::testing::DeciderWorld {
+  static std::vector<Contact> contacts(int from, int n) {
+    std::vector<Contact> out;
+    for (int i = from; i < from + n; ++i) out.push_back(Contact{fmt::format("+1415555{:04}", i)});
+    return out;
+  }
+  ContactListId list(int i) {
+    const ContactListId id{
+        make_id(id_prefix::contact_list, pulse::testing::kT0, static_cast<uint64_t>(i))};
+    must(CreateContactList{id, "L", {}}, pulse::testing::kT0);
+    return id;
+  }
+  Result<std::vector<Event>> stage(const ContactListId& l, const std::string& import, int chunk,
+                                   int n, bool last, TimePoint t) {
+    return run(StageContactImport{l, import, chunk, contacts(chunk * 500, n), last}, t);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a large import is staged chunk by chunk, in order, and completed by its last chunk") {
+  using pulse::testing::at;
+  ImportWorld w;
+  const auto list = w.list(1);
+  const std::string imp = "imp_01m80zvb19jvjvzb";
+  auto first = w.stage(list, imp, 0, 500, false, at(1));
+  REQUIRE(first.ok());
+  REQUIRE(first->size() == 1);
+  const auto& staged = std::get<ContactsStaged>(first->at(0));
+  CHECK(staged.chunk == 0);
+  CHECK(staged.contacts.size() == 500);
+  REQUIRE(w.state.org.imports);
+  CHECK(w.state.org.imports->at(imp) == ContactImport{list.value, 1, 500, at(1)});
+  // Out of order, twice, or into another list: refused, and nothing changes.
+  CHECK(w.stage(list, imp, 2, 500, false, at(2)).error().message == "Chunks out of order");
+  CHECK(w.stage(list, imp, 0, 500, false, at(2)).error().message ==
+        "Contact import already started");
+  const auto other = w.list(2);
+  CHECK(w.stage(other, imp, 1, 500, false, at(2)).error().message ==
+        "Contact import is for another list");
+  CHECK(w.run(StageContactImport{list, imp, 1, ImportWorld::contacts(0, 501), false}, at(2))
+            .error()
+            .code == Errc::validation);
+  CHECK(w.state.org.imports->at(imp).chunks == 1);
+  // The last chunk stages and completes in one append.
+  auto last = w.stage(list, imp, 1, 120, true, at(3));
+  REQUIRE(last.ok());
+  REQUIRE(last->size() == 2);
+  CHECK(std::get<ContactsStaged>(last->at(0)).chunk == 1);
+  const auto& done = std::get<ContactImportCompleted>(last->at(1));
+  CHECK(done.list_id == list);
+  CHECK(done.import_id == imp);
+  CHECK(done.chunks == 2);
+  CHECK(done.contacts == 620);
+  // Nothing left open (and the stored state has no "imports" again), no deadline.
+  CHECK_FALSE(w.state.org.imports);
+  CHECK_FALSE(next_deadline(w.config, w.state));
+  CHECK(w.stage(list, imp, 2, 1, true, at(4)).error().message == "Contact import is not open");
+  // Unknown lists are 404 as for upserts.
+  const ContactListId missing{make_id(id_prefix::contact_list, pulse::testing::kT0, 99)};
+  CHECK(w.stage(missing, "imp_01m80zvb19jvjvzc", 0, 1, false, at(4)).error().code ==
+        Errc::not_found);
+}
+
+// The process manager is the decider's clock: time enters only with the ClockTick command, so
+// replaying the log discards the same imports.
+TEST_CASE("an import whose chunks stopped coming is discarded by the clock") {
+  using pulse::testing::at;
+  ImportWorld w;
+  w.config.gateway.import_timeout = Millis{60'000};
+  const auto list = w.list(1);
+  const std::string imp = "imp_01m80zvb19jvjvzb";
+  REQUIRE(w.stage(list, imp, 0, 500, false, at(0)).ok());
+  CHECK(next_deadline(w.config, w.state) == at(60));
+  REQUIRE(w.stage(list, imp, 1, 500, false, at(10)).ok());
+  // Progress moves the deadline: measured from the last chunk.
+  CHECK(next_deadline(w.config, w.state) == at(70));
+  CHECK(w.tick(at(69)).empty());
+  auto events = w.tick(at(70));
+  REQUIRE(events.size() == 1);
+  const auto& d = std::get<ContactImportDiscarded>(events[0]);
+  CHECK(d.list_id == list);
+  CHECK(d.import_id == imp);
+  CHECK(d.chunks == 2);
+  CHECK(d.contacts == 1000);
+  CHECK(d.reason == import_discard::abandoned);
+  CHECK_FALSE(w.state.org.imports);
+  CHECK_FALSE(next_deadline(w.config, w.state));
+  // The request, if it was only slow, finds its next chunk refused: the file is not imported.
+  CHECK(w.stage(list, imp, 2, 10, true, at(71)).error().code == Errc::conflict);
+  CHECK(w.count<ContactImportCompleted>() == 0);
+}
+
+TEST_CASE("deleting a list discards its open imports, not the other lists'") {
+  using pulse::testing::at;
+  ImportWorld w;
+  const auto list = w.list(1);
+  const auto other = w.list(2);
+  REQUIRE(w.stage(list, "imp_01m80zvb19jvjvza", 0, 500, false, at(1)).ok());
+  REQUIRE(w.stage(list, "imp_01m80zvb19jvjvzb", 0, 30, false, at(1)).ok());
+  REQUIRE(w.stage(other, "imp_01m80zvb19jvjvzc", 0, 500, false, at(1)).ok());
+  auto events = w.must(DeleteContactList{list}, at(2));
+  REQUIRE(events.size() == 3);
+  CHECK(std::get<ContactImportDiscarded>(events[0]).import_id == "imp_01m80zvb19jvjvza");
+  CHECK(std::get<ContactImportDiscarded>(events[0]).reason == import_discard::list_deleted);
+  CHECK(std::get<ContactImportDiscarded>(events[1]).contacts == 30);
+  CHECK(std::holds_alternative<ContactListDeleted>(events[2]));
+  REQUIRE(w.state.org.imports);
+  CHECK(w.state.org.imports->size() == 1);
+  CHECK(w.state.org.imports->count("imp_01m80zvb19jvjvzc") == 1);
+  // The other list's import completes as usual.
+  CHECK(w.stage(other, "imp_01m80zvb19jvjvzc", 1, 1, true, at(3)).ok());
+  CHECK_FALSE(w.state.org.imports);
 }

@@ -3,10 +3,11 @@
 
 Runs the real `pulse serve` on a temporary data directory, drives the workflows of several
 commands over HTTP from client threads (sign-up, organisation creation, campaign creation on a
-5,000-contact list: a draft, 10 chunks, a launch), kills the server with SIGKILL at a random
+5,000-contact list: a draft, 10 chunks, a launch; CSV imports of 2,000 rows into new lists: 4
+staged chunks, the last completing the import), kills the server with SIGKILL at a random
 point of each round and restarts it. After the last round it lets the server settle (the
-process manager finishes pending organisations, the clock discards abandoned drafts), stops it
-and checks, from the event log (`pulse events`) and the REST API:
+process manager finishes pending organisations, the clock discards abandoned drafts and
+imports), stops it and checks, from the event log (`pulse events`) and the REST API:
 
 - every organisation registered or claimed was created (no account without its organisation,
   and every signed-up account that logs in reaches its organisation);
@@ -15,9 +16,12 @@ and checks, from the event log (`pulse events`) and the REST API:
 - /api/stats counts exactly the messages of campaigns that were not discarded, and so does the
   plan's monthly usage (probed through the quota: restarted with a limit of usage + 1, a
   2-message campaign is refused with "1 SMS remaining");
+- every CSV import that staged a chunk ended completed or discarded, and every import's list
+  holds all of the file's contacts (completed, and every import answered 200) or none of them;
 - `pulse replay --verify` rebuilds the read models identically.
 
 Usage: crash_matrix.py PULSE [--rounds N] [--seed S] [--keep]
+                       [--workflows signup,org,campaign,import] [--import-timeout S]
 Exit 0 when every check holds; 1 with the failed checks listed. Prints one JSON summary line.
 """
 import argparse
@@ -38,6 +42,8 @@ import urllib.request
 from datetime import datetime, timedelta, timezone
 
 CONTACTS = 5000
+IMPORT_ROWS = 2000  # 4 chunks of 500: one staged workflow
+WORKFLOWS = ("signup", "org", "campaign", "import")
 PASSWORD = "correct horse battery"
 
 
@@ -179,10 +185,32 @@ class Load:
                 self.stats["campaign_interrupted"] += 1
                 return
 
-    def run(self):
+    def imports(self):
+        """A new list, then a 2,000-row file into it: the list must end with all or none."""
+        token = self.setup["token"]
+        body = csv(IMPORT_ROWS)
+        while not self.stop.is_set():
+            status, lst = self.api.call("POST", "/api/contacts", {"name": "import"}, token)
+            if status is None:
+                return
+            if status != 201:
+                continue
+            self.stats["import_lists"].append(lst["id"])
+            status, rep = self.api.call("POST", f"/api/contacts/{lst['id']}/import", body, token,
+                                        ctype="text/csv", timeout=120)
+            if status is None:
+                self.stats["imports_cut_off"] += 1
+                return
+            if status == 200:
+                self.stats["imports_answered"][lst["id"]] = rep
+            else:
+                self.stats["import_errors"].append(status)
+
+    def run(self, workflows):
+        chosen = {"signup": [self.signups] * 3, "org": [self.organizations] * 2,
+                  "campaign": [self.campaigns] * 2, "import": [self.imports] * 2}
         threads = [threading.Thread(target=f, daemon=True)
-                   for f in (self.signups, self.signups, self.signups, self.organizations,
-                             self.organizations, self.campaigns, self.campaigns)]
+                   for w in workflows for f in chosen[w]]
         for t in threads:
             t.start()
         return threads
@@ -202,7 +230,14 @@ def main():
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("--draft-timeout", type=int, default=2,
                     help="--draft-timeout-seconds for the server (0: don't pass the flag)")
+    ap.add_argument("--import-timeout", type=int, default=2,
+                    help="--import-timeout-seconds for the server (0: don't pass the flag)")
+    ap.add_argument("--workflows", default=",".join(WORKFLOWS),
+                    help="comma-separated, of " + ",".join(WORKFLOWS))
     a = ap.parse_args()
+    workflows = [w for w in a.workflows.split(",") if w]
+    if not workflows or any(w not in WORKFLOWS for w in workflows):
+        ap.error(f"--workflows takes some of {','.join(WORKFLOWS)}")
     rng = random.Random(a.seed)
     root = tempfile.mkdtemp(prefix="pulse-crash-")
     data_dir = os.path.join(root, "pulse-data")
@@ -214,12 +249,15 @@ def main():
     extra = ["--trusted-proxy", "127.0.0.1/32"]
     if a.draft_timeout:
         extra += ["--draft-timeout-seconds", str(a.draft_timeout)]
+    if a.import_timeout:
+        extra += ["--import-timeout-seconds", str(a.import_timeout)]
     server = Server(a.pulse, data_dir, plans, extra)
     # A failed check or setup must not leave the server running.
     atexit.register(lambda: server.proc and server.proc.poll() is None and server.kill9())
     started = time.time()
     stats = {"signup_attempts": [], "signup_interrupted": 0, "org_interrupted": 0,
-             "campaign_interrupted": 0}
+             "campaign_interrupted": 0, "import_lists": [], "imports_cut_off": 0,
+             "imports_answered": {}, "import_errors": []}
     failures = []
 
     # Setup: the account that creates organisations and campaigns, a 5,000-contact list and a
@@ -243,7 +281,7 @@ def main():
     # The rounds: load, a SIGKILL at a random point, a restart.
     for _ in range(a.rounds):
         load = Load(api, setup, stats, rng)
-        threads = load.run()
+        threads = load.run(workflows)
         time.sleep(rng.uniform(0.3, 2.5))
         server.kill9()
         load.stop.set()
@@ -264,11 +302,18 @@ def main():
         wanted = {e["data"]["defaultOrgId"] for e in evs if e["type"] == "UserRegistered"}
         wanted |= {e["data"]["orgId"] for e in evs if e["type"] == "OrganizationClaimed"}
         created = {e["orgId"] for e in evs if e["type"] == "OrganizationCreated"}
-        if (drafted <= ended and wanted <= created) or time.time() > deadline:
+        staged = {e["data"]["importId"] for e in evs if e["type"] == "ContactsStaged"}
+        closed = {e["data"]["importId"] for e in evs
+                  if e["type"] in ("ContactImportCompleted", "ContactImportDiscarded")}
+        if (drafted <= ended and wanted <= created and staged <= closed) or \
+                time.time() > deadline:
             break
         api = server.start()
     stuck_drafts = sorted(drafted - ended)
     stuck_orgs = sorted(wanted - created)
+    stuck_imports = sorted(staged - closed)
+    if stuck_imports:
+        failures.append(f"{len(stuck_imports)} import(s) left open: {stuck_imports[:3]}")
     if stuck_drafts:
         failures.append(f"{len(stuck_drafts)} campaign(s) left as drafts: {stuck_drafts[:3]}")
     if stuck_orgs:
@@ -325,6 +370,38 @@ def main():
             locked_out += 1
     if locked_out:
         failures.append(f"{locked_out} signed-up account(s) locked out (no organisation)")
+
+    # Imports: each list the import threads made holds the whole file or nothing of it.
+    completed = {e["data"]["listId"]: e["data"] for e in evs
+                 if e["type"] == "ContactImportCompleted"}
+    discarded_imports = [e["data"] for e in evs if e["type"] == "ContactImportDiscarded"]
+    staged_lists = {e["data"]["listId"] for e in evs if e["type"] == "ContactsStaged"}
+    import_lists = {e["data"]["listId"] for e in evs
+                    if e["type"] == "ContactListCreated" and e["data"]["name"] == "import"}
+    import_lists |= set(stats["import_lists"])
+    partial = 0
+    for lid in sorted(import_lists):
+        status, lst = api.call("GET", f"/api/contacts/{lid}?limit=1", token=setup["token"])
+        if status != 200:
+            failures.append(f"import list {lid}: GET answered {status}")
+            continue
+        n = lst["contactCount"]
+        if n not in (0, IMPORT_ROWS):
+            partial += 1
+            failures.append(f"import list {lid} holds {n} of the file's {IMPORT_ROWS} contacts")
+        elif lid in completed and n != IMPORT_ROWS:
+            failures.append(f"import list {lid}: import completed, list holds {n}")
+        elif lid in stats["imports_answered"] and n != IMPORT_ROWS:
+            failures.append(f"import list {lid}: import answered 200, list holds {n}")
+        elif lid not in completed and n != 0:
+            failures.append(f"import list {lid}: no import completed, list holds {n}")
+    for lid, rep in stats["imports_answered"].items():
+        if (rep.get("imported"), rep.get("rejected"), rep.get("contactCount")) != \
+                (IMPORT_ROWS, [], IMPORT_ROWS):
+            failures.append(f"import into {lid} answered {str(rep)[:200]}")
+    for lid, d in completed.items():
+        if lid in import_lists and d["contacts"] != IMPORT_ROWS:
+            failures.append(f"import into {lid} completed with {d['contacts']} contacts")
     server.stop()
 
     verify = subprocess.run([a.pulse, "replay", "--data-dir", data_dir, "--into",
@@ -341,7 +418,8 @@ def main():
             if "workflows: created " in line:
                 finished_by_pm += int(line.split("workflows: created ")[1].split()[0])
     summary = {
-        "rounds": a.rounds, "seed": a.seed, "seconds": round(time.time() - started),
+        "rounds": a.rounds, "seed": a.seed, "workflows": ",".join(workflows),
+        "seconds": round(time.time() - started),
         "signups_interrupted": stats["signup_interrupted"],
         "orgs_interrupted": stats["org_interrupted"],
         "campaigns_interrupted": stats["campaign_interrupted"],
@@ -350,6 +428,14 @@ def main():
         "organizations_wanted": len(wanted), "organizations_finished_by_pm": finished_by_pm,
         "stuck_drafts": len(stuck_drafts),
         "stuck_organizations": len(stuck_orgs), "locked_out_accounts": locked_out,
+        "import_lists": len(import_lists), "imports_staged": len(staged_lists & import_lists),
+        "imports_completed": len(set(completed) & import_lists),
+        "imports_answered": len(stats["imports_answered"]),
+        "imports_cut_off": stats["imports_cut_off"],
+        "imports_refused": len(stats["import_errors"]),
+        "imports_discarded_abandoned": sum(1 for d in discarded_imports
+                                           if d["reason"] == "abandoned"),
+        "imports_partial": partial, "stuck_imports": len(stuck_imports),
         "usage": usage, "replay_verify": verify.returncode, "failures": len(failures),
     }
     print(json.dumps(summary))

@@ -3,7 +3,9 @@
 #include <doctest/doctest.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <map>
+#include <memory>
 #include <set>
 #include <thread>
 
@@ -442,4 +444,55 @@ TEST_CASE("a 50,000-row CSV imports in one request") {
   MESSAGE("50,000 rows imported in ",
           std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count(),
           " ms");
+}
+
+// One import workflow under kill -9: the server dies with part of a file staged; after a
+// restart the decider's clock discards it (--import-timeout-seconds) and the list has none of
+// it. Read-your-writes holds for the rest: the file imported again arrives whole.
+TEST_CASE("a CSV import cut off by kill -9 leaves nothing; the clock discards what it staged") {
+  TempDir dir;
+  const auto data = dir.path() / "data";
+  const std::vector<std::string> flags = {"--import-timeout-seconds", "1"};
+  auto server = std::make_unique<ServerProcess>(data, flags);
+  Account account = server->signup({}, /*with_device=*/false);
+  simdjson::dom::parser parser;
+  auto c = server->client(account);
+  auto created = c->Post("/api/contacts", R"({"name":"Cut off"})", "application/json");
+  REQUIRE(created);
+  REQUIRE(created->status == 201);
+  const std::string id{std::string_view(parse(parser, created->body)["id"])};
+  auto count_events = [&](std::string_view type) {
+    auto [code, out] = pulse::testing::run_command(
+        {PULSE_BINARY, "events", "--data-dir", data.string(), "--type", std::string(type)});
+    REQUIRE(code == 0);
+    return std::count(out.begin(), out.end(), '\n');
+  };
+  const std::string file = csv(50000);  // 100 chunks: seconds of work
+  std::thread request([&] {
+    auto importer = server->client(account);
+    importer->set_read_timeout(120, 0);
+    auto r = importer->Post(("/api/contacts/" + id + "/import").c_str(), file, "text/csv");
+    CHECK_FALSE(r);  // the server died under it
+  });
+  CHECK(eventually([&] { return count_events("ContactsStaged") > 0; }, std::chrono::seconds(30)));
+  server->kill9();
+  request.join();
+  CHECK(count_events("ContactImportCompleted") == 0);
+  server = std::make_unique<ServerProcess>(data, flags);
+  CHECK(eventually([&] { return count_events("ContactImportDiscarded") == 1; },
+                   std::chrono::seconds(30)));
+  c = server->client(account);
+  auto list = c->Get(("/api/contacts/" + id).c_str());
+  REQUIRE(list);
+  REQUIRE(list->status == 200);
+  CHECK(int64_t(parse(parser, list->body)["contactCount"]) == 0);
+  auto again = c->Post(("/api/contacts/" + id + "/import").c_str(), csv(1200), "text/csv");
+  REQUIRE(again);
+  REQUIRE_MESSAGE(again->status == 200, again->body);
+  CHECK(int64_t(parse(parser, again->body)["contactCount"]) == 1200);
+  CHECK(server->terminate() == 0);
+  auto [code, out] =
+      pulse::testing::run_command({PULSE_BINARY, "replay", "--data-dir", data.string(), "--into",
+                                   (dir.path() / "rebuilt").string(), "--verify"});
+  CHECK_MESSAGE(code == 0, out);
 }

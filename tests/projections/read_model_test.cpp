@@ -42,6 +42,7 @@ class TestTx {
   }
   QueueView queue(const OrgId& org) { return get(table::queue(org)).value_or(QueueView{}); }
   size_t puts() const { return kv_.puts(); }
+  const auto& data() const { return kv_.data(); }
 
  private:
   MemoryKv kv_;
@@ -370,6 +371,83 @@ TEST_CASE("contact lists: counts, merge by phone, replace, remove, delete with t
   apply(tx, envelope(ContactListDeleted{list}, 0));
   CHECK((tx.count("ls/") == 0));
   CHECK((tx.count("lc/") == 0));
+}
+
+TEST_CASE("a staged import is invisible until it completes, then the list gets it whole") {
+  TestTx tx;
+  const ContactListId list{"cl_01m80zvb19jvjvzb"};
+  const std::string imp = "imp_01m80zvb19jvjvzb";
+  apply(tx, envelope(ContactListCreated{list, "Newsletter"}, 0));
+  apply(tx, envelope(ContactsUpserted{list, "", {Contact{"+14155550001", "Ada"}}, false}, 0));
+  apply(tx, envelope(ContactsStaged{list,
+                                    imp,
+                                    0,
+                                    {Contact{"+14155550001", "", "Lovelace"},
+                                     Contact{"+14155550002", "Bob", "", "", "", {{"city", "L"}}}}},
+                     0, kT1));
+  apply(tx, envelope(ContactsStaged{list, imp, 1, {Contact{"+14155550003", "Cy"}}}, 0, kT1));
+  // Staged: not in the list, not counted, kept apart.
+  CHECK((*tx.get(table::contact_list(kOrg, list))).contact_count == 1);
+  CHECK_FALSE(tx.get(table::contact(kOrg, list, "+14155550002")));
+  CHECK(tx.get(table::contact(kOrg, list, "+14155550001"))->contact.last_name.empty());
+  CHECK(tx.count("li/") == 3);
+  const TimePoint t2 = kT1 + Millis{1000};
+  apply(tx, envelope(ContactImportCompleted{list, imp, 2, 3}, 1, t2));
+  const auto after = *tx.get(table::contact_list(kOrg, list));
+  CHECK(after.contact_count == 3);
+  CHECK(after.updated_at == t2);
+  auto ada = *tx.get(table::contact(kOrg, list, "+14155550001"));
+  CHECK(ada.contact.first_name == "Ada");  // merged, as an upsert
+  CHECK(ada.contact.last_name == "Lovelace");
+  CHECK(ada.updated_at == t2);
+  auto bob = *tx.get(table::contact(kOrg, list, "+14155550002"));
+  CHECK(bob.contact.extra.at("city") == "L");
+  CHECK(bob.created_at == t2);  // in the list from the completion on
+  CHECK(tx.count("li/") == 0);
+}
+
+TEST_CASE("a discarded import leaves the list as it was; a deleted list's imports go too") {
+  TestTx tx;
+  const ContactListId list{"cl_01m80zvb19jvjvzb"};
+  apply(tx, envelope(ContactListCreated{list, "Newsletter"}, 0));
+  const auto before = *tx.get(table::contact_list(kOrg, list));
+  apply(tx, envelope(ContactsStaged{list, "imp_01m80zvb19jvjvza", 0, {Contact{"+14155550001"}}}, 0,
+                     kT1));
+  apply(tx, envelope(ContactsStaged{list, "imp_01m80zvb19jvjvzb", 0, {Contact{"+14155550002"}}}, 0,
+                     kT1));
+  apply(tx, envelope(ContactImportDiscarded{list, "imp_01m80zvb19jvjvza", 1, 1, "abandoned"}, 0));
+  CHECK(tx.count("li/") == 1);
+  CHECK(*tx.get(table::contact_list(kOrg, list)) == before);
+  CHECK(tx.count("lc/") == 0);
+  // A completion after a discard (never decided so) would find nothing staged.
+  apply(tx,
+        envelope(ContactImportDiscarded{list, "imp_01m80zvb19jvjvzb", 1, 1, "list_deleted"}, 0));
+  apply(tx, envelope(ContactListDeleted{list}, 1));
+  CHECK(tx.count("li/") == 0);
+  CHECK(tx.count("ls/") == 0);
+}
+
+// Replaying the same events rebuilds the same bytes, staging keys included, whether imports
+// interleave or not: the projector reads nothing but the events and its own store.
+TEST_CASE("imports project deterministically") {
+  auto run = [](TestTx& tx) {
+    const ContactListId list{"cl_01m80zvb19jvjvzb"};
+    apply(tx, envelope(ContactListCreated{list, "L"}, 0));
+    for (int chunk = 0; chunk < 3; ++chunk)
+      for (const char* imp : {"imp_01m80zvb19jvjvza", "imp_01m80zvb19jvjvzb"}) {
+        std::vector<Contact> cs;
+        for (int i = 0; i < 50; ++i)
+          cs.push_back(Contact{"+1415555" + std::to_string(1000 + chunk * 100 + i), imp});
+        apply(tx, envelope(ContactsStaged{list, imp, chunk, cs}, 0, kT1 + Millis{chunk}));
+      }
+    apply(tx, envelope(ContactImportCompleted{list, "imp_01m80zvb19jvjvza", 3, 150}, 0, kT1));
+  };
+  TestTx a, b;
+  run(a);
+  run(b);
+  CHECK(a.count("lc/") == 150);
+  CHECK(a.count("li/") == 150);  // the other import, still open
+  CHECK(a.data() == b.data());
 }
 
 TEST_CASE("campaign lifecycle: only running campaigns count as queued work") {

@@ -17,7 +17,7 @@ void project_list(World& w) {
   w.reads.lists[kList.value] = projections::ContactListView{kList, "Customers", 3, kNow, kNow};
 }
 
-TEST_CASE("a CSV import goes in chunks of 500 that share one import id") {
+TEST_CASE("a CSV import of more than 500 rows is one workflow: staged chunks, the last final") {
   World w;
   project_list(w);
   std::string csv = "phone,firstName\n";
@@ -33,27 +33,57 @@ TEST_CASE("a CSV import goes in chunks of 500 that share one import id") {
   REQUIRE(report->rejected.size() == 1);
   CHECK(report->rejected[0].row == 1102);
   CHECK(report->contact_count == 3);  // as the read model says afterwards
-  const auto chunks = w.log.all<UpsertContacts>();
+  CHECK(w.log.all<UpsertContacts>().empty());
+  const auto chunks = w.log.all<StageContactImport>();
   REQUIRE(chunks.size() == 3);
+  for (int32_t i = 0; i < 3; ++i) {
+    CHECK(chunks[i]->chunk == i);
+    CHECK(chunks[i]->final_chunk == (i == 2));
+    CHECK(chunks[i]->list_id == kList);
+  }
   CHECK(chunks[0]->contacts.size() == 500);
   CHECK(chunks[2]->contacts.size() == 100);
-  CHECK_FALSE(chunks[0]->import_id.empty());
+  CHECK(chunks[2]->contacts.back().phone == "+14155551099");
+  CHECK(is_valid_id("imp", chunks[0]->import_id));
   CHECK(chunks[0]->import_id == chunks[2]->import_id);
 }
 
-TEST_CASE("a failing chunk stops the import with its error") {
+TEST_CASE("a CSV import of up to 500 rows stays one command; none when every row is refused") {
   World w;
   project_list(w);
   std::string csv = "phone\n";
-  for (int i = 0; i < 700; ++i) csv += fmt::format("+1415555{:04}\n", i);
+  for (int i = 0; i < 500; ++i) csv += fmt::format("+1415555{:04}\n", i);
+  auto report = import_csv(w.deps, w.org, kList, csv);
+  REQUIRE(report.ok());
+  CHECK(report->imported == 500);
+  const auto upserts = w.log.all<UpsertContacts>();
+  REQUIRE(upserts.size() == 1);
+  CHECK(upserts[0]->contacts.size() == 500);
+  CHECK_FALSE(upserts[0]->import_id.empty());
+  CHECK(w.log.all<StageContactImport>().empty());
+  auto refused = import_csv(w.deps, w.org, kList, "phone\nnope\n");
+  REQUIRE(refused.ok());
+  CHECK(refused->rejected.size() == 1);
+  CHECK(w.log.appended.size() == 1);
+}
+
+TEST_CASE("a failing chunk stops the import with its error: nothing of the file is kept") {
+  World w;
+  project_list(w);
+  std::string csv = "phone\n";
+  for (int i = 0; i < 1200; ++i) csv += fmt::format("+1415555{:04}\n", i);
   w.log.outcome = [](size_t i, const Command&) -> Status {
-    if (i == 1) return Error{Errc::quota_exceeded, "Contact limit reached", ""};
+    if (i == 1) return Error{Errc::conflict, "Contact import is not open", "imp_x was discarded"};
     return ok_status();
   };
   auto report = import_csv(w.deps, w.org, kList, csv);
   REQUIRE_FALSE(report.ok());
-  CHECK(report.error().code == Errc::quota_exceeded);
+  CHECK(report.error().code == Errc::conflict);
+  CHECK(report.error().details.find("stopped after 500 of 1200 contacts: nothing of the file is "
+                                    "in the list") != std::string::npos);
+  // No final chunk: the decider's clock discards what was staged.
   CHECK(w.log.appended.size() == 2);
+  for (const auto* c : w.log.all<StageContactImport>()) CHECK_FALSE(c->final_chunk);
 }
 
 TEST_CASE("contacts from a JSON body: 1 to 500, each valid, duplicates merged") {
