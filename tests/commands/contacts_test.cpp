@@ -137,7 +137,7 @@ struct ImportWorld : pulse::testing::DeciderWorld {
     return out;
   }
   ContactListId list(int i) {
-    const ContactListId id{
+    ContactListId id{
         make_id(id_prefix::contact_list, pulse::testing::kT0, static_cast<uint64_t>(i))};
     must(CreateContactList{id, "L", {}}, pulse::testing::kT0);
     return id;

@@ -491,8 +491,8 @@ TEST_CASE("a CSV import cut off by kill -9 leaves nothing; the clock discards wh
   REQUIRE_MESSAGE(again->status == 200, again->body);
   CHECK(int64_t(parse(parser, again->body)["contactCount"]) == 1200);
   CHECK(server->terminate() == 0);
-  auto [code, out] =
+  const auto verified =
       pulse::testing::run_command({PULSE_BINARY, "replay", "--data-dir", data.string(), "--into",
                                    (dir.path() / "rebuilt").string(), "--verify"});
-  CHECK_MESSAGE(code == 0, out);
+  CHECK_MESSAGE(verified.first == 0, verified.second);
 }
