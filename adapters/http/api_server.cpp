@@ -157,6 +157,7 @@ struct ApiServer::Impl {
   std::atomic<bool> stopping{false};
   ServicePorts ports;
   Context ctx;
+  Router router{server};  // every route of the API, for 405's Allow
   // The process manager of sign-ups and organisation creations (owns a thread).
   runtime::Worker workflows;
 
@@ -227,33 +228,41 @@ struct ApiServer::Impl {
     server.Put(kRefusedPath, refused);
     server.Patch(kRefusedPath, refused);
     server.Delete(kRefusedPath, refused);
-    server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+    router.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
       reply(res, 200, R"({"status":"ok"})");
     });
-    add_ops_routes(server, ctx);
+    add_ops_routes(router, ctx);
     // A node without the api role (a decider) serves only /healthz, /readyz and /metrics.
     if (app.options().roles.api || app.options().read_only) {
-      add_auth_routes(server, ctx);
-      add_gateway_routes(server, ctx);
-      add_sms_routes(server, ctx);
-      add_contact_routes(server, ctx);
-      add_campaign_routes(server, ctx);
-      add_opt_out_routes(server, ctx);
-      add_message_routes(server, ctx);
-      add_stats_routes(server, ctx);
-      add_webhook_routes(server, ctx);
-      add_smsgate_routes(server, ctx);
-      add_docs_routes(server, ctx);
-      add_stream_routes(server, ctx);
-      add_dashboard_routes(server, ctx);
+      add_auth_routes(router, ctx);
+      add_gateway_routes(router, ctx);
+      add_sms_routes(router, ctx);
+      add_contact_routes(router, ctx);
+      add_campaign_routes(router, ctx);
+      add_opt_out_routes(router, ctx);
+      add_message_routes(router, ctx);
+      add_stats_routes(router, ctx);
+      add_webhook_routes(router, ctx);
+      add_smsgate_routes(router, ctx);
+      add_docs_routes(router, ctx);
+      add_stream_routes(router, ctx);
+      add_dashboard_routes(router, ctx);
     }
 
     server.set_error_handler(httplib::Server::HandlerWithResponse(
-        [](const httplib::Request& req, httplib::Response& res) {
+        [this](const httplib::Request& req, httplib::Response& res) {
           if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
           Error e{res.status == 404 ? Errc::not_found : Errc::validation,
                   res.status == 404 ? "Not found" : "Bad request",
                   fmt::format("{} {}", req.method, req.path)};
+          // No route took the request: a known path asked with a method it does not take.
+          if (res.status == 404)
+            if (auto allow = router.allowed(req.path); !allow.empty()) {
+              res.status = 405;
+              res.set_header("Allow", allow);
+              e = validation_error("Method not allowed", fmt::format("{} {}: this path takes {}",
+                                                                     req.method, req.path, allow));
+            }
           if (res.status == 413)
             e = validation_error("Request body too large",
                                  fmt::format("at most {} bytes", limits::kLargestBody));

@@ -241,7 +241,7 @@ void set_plan(const Context& ctx, const Req& req, Res& res) {
 
 }  // namespace
 
-void add_auth_routes(httplib::Server& server, const Context& ctx) {
+void add_auth_routes(Router& server, const Context& ctx) {
   server.Post("/api/auth/signup", bind<signup>(ctx));
   server.Post("/api/auth/login", bind<login>(ctx));
   server.Post("/api/auth/token", bind<token>(ctx));

@@ -39,7 +39,7 @@ void control(const Context& ctx, const Req& req, Res& res) {
 
 }  // namespace
 
-void add_campaign_routes(httplib::Server& server, const Context& ctx) {
+void add_campaign_routes(Router& server, const Context& ctx) {
   using enum service::CampaignAction;
   server.Post("/api/campaigns", bind<post_campaign>(ctx));
   server.Post(R"(/api/campaigns/([^/]+)/pause)", bind<control<pause>>(ctx));

@@ -242,7 +242,7 @@ void import_csv(const Context& ctx, const Req& req, Res& res) {
 
 }  // namespace
 
-void add_contact_routes(httplib::Server& server, const Context& ctx) {
+void add_contact_routes(Router& server, const Context& ctx) {
   server.Post("/api/contacts", bind<create_list>(ctx));
   server.Get("/api/contacts", bind<list_lists>(ctx));
   server.Get(R"(/api/contacts/([^/]+))", bind<get_list>(ctx));

@@ -247,7 +247,7 @@ void start_browser_session(const Context& ctx, const Req& req, Res& res, const U
                  std::string(kCsrfCookie) + "=" + csrf + cookie_attributes(req, false, max_age));
 }
 
-void add_dashboard_routes(httplib::Server& server, const Context& ctx) {
+void add_dashboard_routes(Router& server, const Context& ctx) {
   server.Post("/api/auth/logout", [&ctx](const Req& req, Res& res) { logout(ctx, req, res); });
   server.Get("/", [](const Req&, Res& res) {
     res.status = 302;

@@ -54,13 +54,19 @@ void serve_asset(httplib::Response& res, std::string_view body, const char* type
 
 }  // namespace
 
-void add_docs_routes(httplib::Server& server, const Context&) {
+void add_docs_routes(Router& server, const Context&) {
   server.Get("/openapi.yaml", [](const httplib::Request&, httplib::Response& res) {
     serve_asset(res, asset(pulse_asset_openapi_yaml, pulse_asset_openapi_yaml_end),
                 "application/yaml");
   });
   server.Get("/reference", [](const httplib::Request&, httplib::Response& res) {
     serve_asset(res, kReferencePage, "text/html; charset=utf-8");
+  });
+  // The page's URLs are relative to /reference: /reference/ sends the browser there (a
+  // relative Location, so a proxy's prefix is kept).
+  server.Get("/reference/", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 308;
+    res.set_header("Location", "../reference");
   });
   server.Get("/reference/redoc.standalone.js", [](const httplib::Request&, httplib::Response& res) {
     serve_asset(res, asset(pulse_asset_redoc_js, pulse_asset_redoc_js_end),

@@ -401,7 +401,7 @@ void inbound(const Context& ctx, const Req& req, Res& res) {
 
 }  // namespace
 
-void add_gateway_routes(httplib::Server& server, const Context& ctx) {
+void add_gateway_routes(Router& server, const Context& ctx) {
   server.Post("/api/devices/pairing", bind<create_pairing>(ctx));
   server.Get(R"(/api/devices/pairing/([^/]+)/qr\.svg)", bind<pairing_qr>(ctx));
   server.Get("/api/devices", bind<list_devices>(ctx));

@@ -125,7 +125,7 @@ void get_message(const Context& ctx, const Req& req, Res& res) {
 
 }  // namespace
 
-void add_message_routes(httplib::Server& server, const Context& ctx) {
+void add_message_routes(Router& server, const Context& ctx) {
   server.Get("/api/messages", bind<list_messages>(ctx));
   server.Get(R"(/api/messages/([^/]+))", bind<get_message>(ctx));
 }

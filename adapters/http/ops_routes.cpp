@@ -151,7 +151,7 @@ Status readiness(App& app) {
 
 }  // namespace
 
-void add_ops_routes(httplib::Server& server, const Context& ctx) {
+void add_ops_routes(Router& server, const Context& ctx) {
   register_collectors(ctx.app);
   server.Get("/metrics", [&ctx](const httplib::Request&, httplib::Response& res) {
     res.status = 200;

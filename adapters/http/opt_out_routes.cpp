@@ -72,7 +72,7 @@ void remove_opt_out(const Context& ctx, const Req& req, Res& res) {
 
 }  // namespace
 
-void add_opt_out_routes(httplib::Server& server, const Context& ctx) {
+void add_opt_out_routes(Router& server, const Context& ctx) {
   server.Get("/api/opt-outs", bind<list_opt_outs>(ctx));
   server.Post("/api/opt-outs", bind<add_opt_out>(ctx));
   server.Delete(R"(/api/opt-outs/([^/]+))", bind<remove_opt_out>(ctx));

@@ -12,6 +12,7 @@
 #include "adapters/app.h"
 #include "adapters/http/api_server.h"
 #include "adapters/http/limits.h"
+#include "adapters/http/router.h"
 #include "adapters/service/ports.h"
 #include "domain/commands.h"
 #include "domain/result.h"
@@ -66,27 +67,27 @@ auto bind(const Context& ctx) {
   return [&ctx](const httplib::Request& req, httplib::Response& res) { H(ctx, req, res); };
 }
 
-void add_sms_routes(httplib::Server& server, const Context& ctx);
+void add_sms_routes(Router& server, const Context& ctx);
 // GET /openapi.yaml and GET /reference (the API reference, rendered offline by Redoc).
-void add_docs_routes(httplib::Server& server, const Context& ctx);
-void add_auth_routes(httplib::Server& server, const Context& ctx);
-void add_gateway_routes(httplib::Server& server, const Context& ctx);
+void add_docs_routes(Router& server, const Context& ctx);
+void add_auth_routes(Router& server, const Context& ctx);
+void add_gateway_routes(Router& server, const Context& ctx);
 // GET /metrics (Prometheus) and GET /readyz; registers the scrape-time gauges.
-void add_ops_routes(httplib::Server& server, const Context& ctx);
+void add_ops_routes(Router& server, const Context& ctx);
 // Contact lists (contact_routes.cpp) and campaigns (campaign_routes.cpp).
-void add_contact_routes(httplib::Server& server, const Context& ctx);
-void add_campaign_routes(httplib::Server& server, const Context& ctx);
-void add_opt_out_routes(httplib::Server& server, const Context& ctx);
-void add_message_routes(httplib::Server& server, const Context& ctx);
-void add_stats_routes(httplib::Server& server, const Context& ctx);
-void add_webhook_routes(httplib::Server& server, const Context& ctx);
+void add_contact_routes(Router& server, const Context& ctx);
+void add_campaign_routes(Router& server, const Context& ctx);
+void add_opt_out_routes(Router& server, const Context& ctx);
+void add_message_routes(Router& server, const Context& ctx);
+void add_stats_routes(Router& server, const Context& ctx);
+void add_webhook_routes(Router& server, const Context& ctx);
 // The SMSGate app's device API under /mobile/v1 (smsgate_routes.cpp, gateway/SMSGATE.md), and
 // the single-use numeric code POST /api/devices/pairing answers beside its pairing token.
-void add_smsgate_routes(httplib::Server& server, const Context& ctx);
+void add_smsgate_routes(Router& server, const Context& ctx);
 Result<std::string> create_pairing_code(const Context& ctx, const OrgId& org, TimePoint expires);
 // The dashboard under /app (its pages and POST /api/auth/logout; dashboard_routes.cpp) and the
 // organisation's live changes, GET /api/stream (stream_routes.cpp).
-void add_dashboard_routes(httplib::Server& server, const Context& ctx);
-void add_stream_routes(httplib::Server& server, const Context& ctx);
+void add_dashboard_routes(Router& server, const Context& ctx);
+void add_stream_routes(Router& server, const Context& ctx);
 
 }  // namespace pulse::http

@@ -99,7 +99,7 @@ void list_campaigns(const Context& ctx, const httplib::Request& req, httplib::Re
 }
 }  // namespace
 
-void add_sms_routes(httplib::Server& server, const Context& ctx) {
+void add_sms_routes(Router& server, const Context& ctx) {
   server.Post("/api/sms/send", bind<send_sms>(ctx));
   server.Get("/api/campaigns", bind<list_campaigns>(ctx));
   server.Get(R"(/api/campaigns/([^/]+))", bind<get_campaign>(ctx));

@@ -391,7 +391,7 @@ Result<std::string> create_pairing_code(const Context& ctx, const OrgId& org, Ti
   return code;
 }
 
-void add_smsgate_routes(httplib::Server& server, const Context& ctx) {
+void add_smsgate_routes(Router& server, const Context& ctx) {
   auto streams = std::make_shared<Streams>();
   const auto h = [&ctx](void (*f)(const Context&, const Req&, Res&)) {
     return [&ctx, f](const Req& req, Res& res) { f(ctx, req, res); };

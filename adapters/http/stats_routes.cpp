@@ -141,7 +141,7 @@ void org_stats(const Context& ctx, const Req& req, Res& res) {
 
 }  // namespace
 
-void add_stats_routes(httplib::Server& server, const Context& ctx) {
+void add_stats_routes(Router& server, const Context& ctx) {
   server.Get(R"(/api/campaigns/([^/]+)/stats)", bind<campaign_stats>(ctx));
   server.Get("/api/stats", bind<org_stats>(ctx));
 }

@@ -202,7 +202,7 @@ void stream(const Context& ctx, const Req& req, Res& res) {
 
 }  // namespace
 
-void add_stream_routes(httplib::Server& server, const Context& ctx) {
+void add_stream_routes(Router& server, const Context& ctx) {
   server.Get("/api/stream", [&ctx](const Req& req, Res& res) { stream(ctx, req, res); });
 }
 

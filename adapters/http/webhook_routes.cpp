@@ -242,7 +242,7 @@ void replay(const Context& ctx, const Req& req, Res& res) {
 
 }  // namespace
 
-void add_webhook_routes(httplib::Server& server, const Context& ctx) {
+void add_webhook_routes(Router& server, const Context& ctx) {
   server.Post("/api/webhooks", bind<create>(ctx));
   server.Get("/api/webhooks", bind<list>(ctx));
   server.Get(R"(/api/webhooks/([^/]+))", bind<get>(ctx));

@@ -211,6 +211,50 @@ TEST_CASE("bad input: a 400 with the documented error shape, and nothing appende
         events_before + 2);  // CampaignCreated + MessagesQueued
 }
 
+TEST_CASE("a known path asked with another method: 405 with Allow; an unknown path: 404") {
+  TempDir dir;
+  ServerProcess server(dir.path() / "data");
+  auto c = server.client(server.signup());
+  // Not recorded for the contract tests: these method/path pairs are absent from the OpenAPI
+  // document on purpose.
+  c->set_logger(httplib::Logger());
+  simdjson::dom::parser parser;
+  struct Case {
+    std::string method, path;
+    int status;
+    std::string allow;
+  };
+  const std::vector<Case> cases = {
+      {"POST", "/api/stats", 405, "GET, HEAD"},
+      {"GET", "/api/sms/send", 405, "POST"},
+      {"DELETE", "/api/campaigns", 405, "GET, HEAD, POST"},
+      {"PUT", "/api/webhooks/wh_x", 405, "GET, HEAD, PATCH, DELETE"},
+      {"DELETE", "/api/campaigns/cmp_x/pause", 405, "POST"},
+      {"GET", "/api/nowhere", 404, ""},
+      {"DELETE", "/api/nowhere", 404, ""},
+  };
+  for (const auto& k : cases) {
+    CAPTURE(k.method);
+    CAPTURE(k.path);
+    httplib::Request req;
+    req.method = k.method;
+    req.path = k.path;
+    if (k.method != "GET" && k.method != "DELETE") req.body = "{}";
+    req.set_header("Content-Type", "application/json");
+    auto res = c->send(req);
+    REQUIRE(res);
+    CHECK(res->status == k.status);
+    CHECK(res->get_header_value("Allow") == k.allow);
+    auto doc = parse(parser, res->body);
+    CHECK(std::string_view(doc["error"]) == (k.status == 405 ? "Method not allowed" : "Not found"));
+  }
+  // The reference's page takes its URLs relative to /reference.
+  auto slash = c->Get("/reference/");
+  REQUIRE(slash);
+  CHECK(slash->status == 308);
+  CHECK(slash->get_header_value("Location") == "../reference");
+}
+
 TEST_CASE("kill -9 mid-stream: every acknowledged command is applied exactly once") {
   TempDir dir;
   const auto data = dir.path() / "data";

@@ -183,7 +183,7 @@ function checkDocument() {
 function registeredRoutes() {
   const dir = path.join(root, 'adapters', 'http');
   const routes = [];
-  const re = /server\.(Get|Post|Put|Patch|Delete|Options)\(\s*(?:R"\((.*?)\)"|"((?:[^"\\]|\\.)*)")/gs;
+  const re = /(?:server|router)\.(Get|Post|Put|Patch|Delete|Options)\(\s*(?:R"\((.*?)\)"|"((?:[^"\\]|\\.)*)")/gs;
   for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.cpp')).sort()) {
     const src = fs.readFileSync(path.join(dir, file), 'utf8');
     for (const m of src.matchAll(re)) {
