@@ -1,43 +1,24 @@
 #include "adapters/http/router.h"
 
-#include <algorithm>
 #include <array>
 #include <string_view>
 
 namespace pulse::http {
 
-void Router::remember(std::string method, const std::string& pattern) {
+Router& Router::add(std::string_view method, const std::string& pattern,
+                    httplib::Server::Handler h) {
   // httplib matches a route's pattern against the whole path (std::regex_match), as here.
-  routes_.emplace_back(std::move(method), std::regex(pattern));
-}
-
-Router& Router::Get(const std::string& pattern, httplib::Server::Handler handler) {
-  remember("GET", pattern);
-  server_.Get(pattern, std::move(handler));
-  return *this;
-}
-
-Router& Router::Post(const std::string& pattern, httplib::Server::Handler handler) {
-  remember("POST", pattern);
-  server_.Post(pattern, std::move(handler));
-  return *this;
-}
-
-Router& Router::Put(const std::string& pattern, httplib::Server::Handler handler) {
-  remember("PUT", pattern);
-  server_.Put(pattern, std::move(handler));
-  return *this;
-}
-
-Router& Router::Patch(const std::string& pattern, httplib::Server::Handler handler) {
-  remember("PATCH", pattern);
-  server_.Patch(pattern, std::move(handler));
-  return *this;
-}
-
-Router& Router::Delete(const std::string& pattern, httplib::Server::Handler handler) {
-  remember("DELETE", pattern);
-  server_.Delete(pattern, std::move(handler));
+  routes_.emplace_back(std::string(method), std::regex(pattern));
+  if (method == "GET")
+    server_.Get(pattern, std::move(h));
+  else if (method == "POST")
+    server_.Post(pattern, std::move(h));
+  else if (method == "PUT")
+    server_.Put(pattern, std::move(h));
+  else if (method == "PATCH")
+    server_.Patch(pattern, std::move(h));
+  else
+    server_.Delete(pattern, std::move(h));
   return *this;
 }
 

@@ -6,6 +6,7 @@
 
 #include <regex>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -15,18 +16,28 @@ class Router {
  public:
   explicit Router(httplib::Server& server) : server_(server) {}
 
-  Router& Get(const std::string& pattern, httplib::Server::Handler handler);
-  Router& Post(const std::string& pattern, httplib::Server::Handler handler);
-  Router& Put(const std::string& pattern, httplib::Server::Handler handler);
-  Router& Patch(const std::string& pattern, httplib::Server::Handler handler);
-  Router& Delete(const std::string& pattern, httplib::Server::Handler handler);
+  Router& Get(const std::string& pattern, httplib::Server::Handler h) {
+    return add("GET", pattern, std::move(h));
+  }
+  Router& Post(const std::string& pattern, httplib::Server::Handler h) {
+    return add("POST", pattern, std::move(h));
+  }
+  Router& Put(const std::string& pattern, httplib::Server::Handler h) {
+    return add("PUT", pattern, std::move(h));
+  }
+  Router& Patch(const std::string& pattern, httplib::Server::Handler h) {
+    return add("PATCH", pattern, std::move(h));
+  }
+  Router& Delete(const std::string& pattern, httplib::Server::Handler h) {
+    return add("DELETE", pattern, std::move(h));
+  }
 
   // The methods some route takes for `path`, as an Allow header's value ("GET, HEAD, POST"; a
   // GET route takes HEAD too); empty when no route matches the path at all.
   std::string allowed(const std::string& path) const;
 
  private:
-  void remember(std::string method, const std::string& pattern);
+  Router& add(std::string_view method, const std::string& pattern, httplib::Server::Handler h);
 
   httplib::Server& server_;
   std::vector<std::pair<std::string, std::regex>> routes_;  // method, pattern
