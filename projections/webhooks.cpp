@@ -200,9 +200,20 @@ std::vector<WebhookNotice> webhook_notices(ReadModelTx& tx, const EventEnvelope&
           [&](const MessagesSent& e) { message(e, "message.sent"); },
           [&](const MessagesDelivered& e) { message(e, "message.delivered"); },
           [&](const MessagesFailed& e) { message(e, "message.failed"); },
-          // A send starts its campaign when it is created; a campaign of the campaigns API
-          // (drafted, then launched or scheduled) starts with CampaignStarted.
-          [&](const CampaignCreated& e) { campaign(e.id, "campaign.started"); },
+          // A send starts its campaign with the command that creates it: the payload is read
+          // once its messages are queued (the last MessagesQueued of that command), so that it
+          // counts them, as GET /api/campaigns/{id} does; with no message to queue (every
+          // recipient opted out) at its creation. A campaign of the campaigns API (drafted,
+          // then launched or scheduled) starts with CampaignStarted.
+          [&](const CampaignCreated& e) {
+            if (e.total_messages == 0) campaign(e.id, "campaign.started");
+          },
+          [&](const MessagesQueued& e) {
+            if (!wanted("campaign.started")) return;
+            auto c = tx.get(table::campaign(env.org, e.campaign_id));
+            if (c && c->queued_count == c->total_messages)
+              out.push_back({"campaign.started", 0, campaign_json(*c)});
+          },
           [&](const CampaignStarted& e) { campaign(e.campaign_id, "campaign.started"); },
           [&](const CampaignCompleted& e) { campaign(e.campaign_id, "campaign.completed"); },
           // Follows the MessagesFailed of its queued messages: the payload counts them failed.

@@ -350,6 +350,14 @@ TEST_CASE("every delivery is signed both ways, a tampered body fails; log, retry
     CHECK(s.tampered_rejected);
     CHECK(s.id == s.body_id);
     CHECK(s.answered == 200);
+    if (s.type != "campaign.started") continue;
+    // The campaign as GET /api/campaigns/{id} showed it then: its 3 messages queued.
+    simdjson::dom::parser p;
+    auto data = p.parse(s.body)["data"];
+    CHECK(int64_t(data["totalMessages"]) == 3);
+    CHECK(int64_t(data["queuedCount"]) == 3);
+    CHECK(int64_t(data["segments"]) == 3);
+    CHECK(std::string_view(data["status"]) == "running");
   }
 
   // The delivery log: filters, pagination, attempts. (The subscriber answered before Pulse
