@@ -134,11 +134,19 @@ Status check_schedule(TimePoint scheduled_at, TimePoint now) {
 }
 
 Result<std::vector<CampaignMessage>> render_messages(const std::string& message,
-                                                     const std::vector<Contact>& contacts) {
+                                                     const std::vector<Contact>& contacts,
+                                                     MissingVariables missing) {
   auto body = analyze_body(message);
   if (!body) return body.error();
   auto tmpl = parse_template(message);
   if (!tmpl) return tmpl.error();
+  if (tmpl->has_variables() && missing == MissingVariables::refuse) {
+    VariableNames available;
+    for (auto& [name, value] : contact_vars(Contact{})) available.insert(name);
+    for (const auto& c : contacts)
+      for (const auto& [name, value] : c.extra) available.insert(name);
+    if (auto st = check_variables(*tmpl, available, missing); !st) return st.error();
+  }
   std::vector<CampaignMessage> out;
   out.reserve(contacts.size());
   for (const auto& c : contacts) {

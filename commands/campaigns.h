@@ -19,9 +19,12 @@ inline constexpr Millis kMaxScheduleAhead{30LL * 24 * 3600'000};
 Status check_schedule(TimePoint scheduled_at, TimePoint now);
 
 // One message per contact, the template rendered with contact_vars; a 400 naming the contact
-// when a rendered body is invalid (empty, too long).
+// when a rendered body is invalid (empty, too long), and (unless `missing` says empty) one
+// naming a variable that is none of the contacts' fields (firstName, lastName, name, phone,
+// email, and the custom fields any contact of the list has).
 Result<std::vector<CampaignMessage>> render_messages(const std::string& message,
-                                                     const std::vector<Contact>& contacts);
+                                                     const std::vector<Contact>& contacts,
+                                                     MissingVariables missing);
 
 Result<std::vector<Event>> decide_campaign(const DeciderConfig& config, const DeciderState& state,
                                            const CommandEnvelope& cmd);

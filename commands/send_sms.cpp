@@ -22,6 +22,12 @@ Result<SendSms> make_send_sms(const SendSmsRequest& request, CampaignId campaign
   if (!body) return body.error();
   auto tmpl = parse_template(request.message);
   if (!tmpl) return tmpl.error();
+  if (tmpl->has_variables()) {
+    VariableNames available;
+    for (auto& [name, value] : recipient_vars(Recipient{})) available.insert(name);
+    if (auto st = check_variables(*tmpl, available, request.missing_variables); !st)
+      return st.error();
+  }
 
   SendSms cmd;
   if (request.device_id) {

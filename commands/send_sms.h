@@ -23,6 +23,7 @@ struct SendSmsRequest {
   std::vector<RawRecipient> recipients;
   std::string message;
   std::optional<std::string> device_id;  // only this gateway device may send it
+  MissingVariables missing_variables = MissingVariables::refuse;
 };
 
 // Recipients' phones are classified by `phones`; numbers that can't receive SMS are refused.

@@ -1,6 +1,7 @@
 #include "domain/template.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "fmt/format.h"
 
@@ -81,6 +82,41 @@ Result<Template> parse_template(std::string_view text) {
   }
   if (pos < text.size()) add_literal(text.substr(pos));
   return t;
+}
+
+Result<MissingVariables> parse_missing_variables(std::string_view s) {
+  if (s == "error") return MissingVariables::refuse;
+  if (s == "empty") return MissingVariables::empty;
+  return validation_error("Invalid missingVariables",
+                          "missingVariables must be \"error\" (the default: a template variable "
+                          "that is not available is refused) or \"empty\" (it renders as "
+                          "empty text)");
+}
+
+Status check_variables(const Template& t, const VariableNames& available,
+                       MissingVariables missing) {
+  if (missing == MissingVariables::empty) return ok_status();
+  for (const auto& part : t.parts) {
+    if (!part.is_var || available.contains(part.text)) continue;
+    std::string names;
+    for (const auto& n : available) names += (names.empty() ? "" : ", ") + n;
+    // The available name it most likely means, when it differs only in case.
+    std::string hint;
+    for (const auto& n : available)
+      if (n.size() == part.text.size() &&
+          std::equal(n.begin(), n.end(), part.text.begin(), [](char a, char b) {
+            return std::tolower(static_cast<unsigned char>(a)) ==
+                   std::tolower(static_cast<unsigned char>(b));
+          }))
+        hint = fmt::format(" (did you mean {{{{{}}}}}? names are case-sensitive)", n);
+    return validation_error(
+        "Unknown template variable",
+        fmt::format("{{{{{}}}}} is not available{}; the variables are {}. Send "
+                    "\"missingVariables\": \"empty\" to render unknown variables as empty "
+                    "text.",
+                    part.text, hint, names));
+  }
+  return ok_status();
 }
 
 std::string render(const Template& t, const TemplateVars& vars) {

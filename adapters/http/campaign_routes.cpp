@@ -20,9 +20,9 @@ void post_campaign(const Context& ctx, const Req& req, Res& res) {
     return reply_error(res, st.error());
   auto body = decode_campaign_request(req.body);
   if (!body) return reply_error(res, body.error());
-  auto created = service::create_campaign(
-      ctx.service, caller->org,
-      {body->name, body->message, body->contact_list_id, body->scheduled_at});
+  auto created = service::create_campaign(ctx.service, caller->org,
+                                          {body->name, body->message, body->contact_list_id,
+                                           body->scheduled_at, body->missing_variables});
   if (!created) return reply_error(res, created.error());
   reply(res, 201, campaign_json(*created));
 }

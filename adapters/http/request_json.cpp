@@ -310,10 +310,11 @@ struct RawCampaign {
   std::string message;
   std::string contact_list_id;
   std::optional<std::string> scheduled_at;
+  std::optional<std::string> missing_variables;
   template <class Self, class F>
   static void fields(Self& s, F&& f) {
     f("name", s.name), f("message", s.message), f("contactListId", s.contact_list_id),
-        f("scheduledAt", s.scheduled_at);
+        f("scheduledAt", s.scheduled_at), f("missingVariables", s.missing_variables);
   }
 };
 
@@ -395,6 +396,12 @@ Result<commands::SendSmsRequest> read_send_sms(object body) {
   if (f.failed()) return f.error();
   if (auto d = f.opt_str("deviceId")) req.device_id = *d;
   if (f.failed()) return f.error();
+  if (auto m = f.opt_str("missingVariables")) {
+    auto missing = parse_missing_variables(*m);
+    if (!missing) return missing.error();
+    req.missing_variables = *missing;
+  }
+  if (f.failed()) return f.error();
   return req;
 }
 
@@ -448,7 +455,13 @@ Result<ContactPatch> decode_contact_patch(std::string_view json) {
 Result<CampaignRequest> decode_campaign_request(std::string_view json) {
   auto raw = read_request<RawCampaign>(json);
   if (!raw) return raw.error();
-  return CampaignRequest{raw->name, raw->message, raw->contact_list_id, raw->scheduled_at};
+  CampaignRequest out{raw->name, raw->message, raw->contact_list_id, raw->scheduled_at};
+  if (raw->missing_variables) {
+    auto missing = parse_missing_variables(*raw->missing_variables);
+    if (!missing) return missing.error();
+    out.missing_variables = *missing;
+  }
+  return out;
 }
 
 Result<WebhookRequest> decode_webhook_request(std::string_view json) {

@@ -54,12 +54,13 @@ struct ContactPatch {
   std::optional<std::map<std::string, std::string>> fields;
 };
 Result<ContactPatch> decode_contact_patch(std::string_view json);
-// POST /api/campaigns: {name, message, contactListId, scheduledAt?}
+// POST /api/campaigns: {name, message, contactListId, scheduledAt?, missingVariables?}
 struct CampaignRequest {
   std::string name;
   std::string message;
   std::string contact_list_id;
   std::optional<std::string> scheduled_at;
+  MissingVariables missing_variables = MissingVariables::refuse;
 };
 Result<CampaignRequest> decode_campaign_request(std::string_view json);
 // POST /api/webhooks and PATCH /api/webhooks/{id}: every field optional here (the service says

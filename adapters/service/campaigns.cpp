@@ -68,7 +68,7 @@ Result<projections::CampaignView> create_campaign(const Deps& d, const OrgId& or
   std::vector<Contact> snapshot;
   snapshot.reserve(contacts->size());
   for (auto& c : *contacts) snapshot.push_back(std::move(c.contact));
-  auto messages = commands::render_messages(in.message, snapshot);
+  auto messages = commands::render_messages(in.message, snapshot, in.missing_variables);
   if (!messages) return messages.error();
   const CampaignId id{make_id(id_prefix::campaign, now, d.secrets.random64())};
   const auto n = static_cast<int32_t>(messages->size());

@@ -20,6 +20,7 @@ struct NewCampaign {
   std::string message;  // the template
   std::string contact_list_id;
   std::optional<std::string> scheduled_at;  // ISO 8601; absent: now
+  MissingVariables missing_variables = MissingVariables::refuse;
 };
 // Validates, snapshots the list as it is now, renders every message and runs the campaign;
 // returns the campaign as it is once launched.

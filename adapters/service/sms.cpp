@@ -26,13 +26,13 @@ std::string request_hash(Secrets& secrets, const SendSms& cmd) {
 // A scheduled send: a draft campaign of the recipients that the clock starts, like
 // POST /api/campaigns's.
 Result<SendResult> schedule(const Deps& d, const OrgId& org, const SendSms& cmd,
-                            const std::string& at, TimePoint now) {
+                            const std::string& at, TimePoint now, MissingVariables missing) {
   auto when = parse_schedule(at, now);
   if (!when) return when.error();
   std::vector<Contact> contacts;
   for (const auto& r : cmd.recipients)
     contacts.push_back(Contact{r.phone.e164, "", "", r.name, "", {}, r.country, r.phone_type});
-  auto messages = commands::render_messages(cmd.message, contacts);
+  auto messages = commands::render_messages(cmd.message, contacts, missing);
   if (!messages) return messages.error();
   const auto n = static_cast<int32_t>(cmd.recipients.size());
   const DraftCampaign draft{.campaign_id = cmd.campaign_id,
@@ -69,7 +69,7 @@ Result<SendResult> send_sms(const Deps& d, const OrgId& org, SendInput in) {
     if (in.idempotency_key || cmd->device_id)
       return validation_error("scheduledAt cannot be combined with deviceId or Idempotency-Key",
                               "Scheduled sends don't support them yet; send without one.");
-    return schedule(d, org, *cmd, *in.scheduled_at, now);
+    return schedule(d, org, *cmd, *in.scheduled_at, now, in.request.missing_variables);
   }
   const SendResult sent{cmd->campaign_id, cmd->recipients.size(), false};
   if (in.idempotency_key) {

@@ -167,13 +167,38 @@ TEST_CASE("messages are rendered per contact") {
   std::vector<Contact> contacts{
       Contact{"+14155550001", "Alice", "Smith", "", "a@example.com", {{"city", "Lisbon"}}},
       Contact{"+14155550002", "", "", "Bob Stone", "", {}}};
-  auto m =
-      render_messages("Hi {{firstName}} {{lastName}} ({{name}}) in {{city}}, {{email}}", contacts);
+  auto m = render_messages("Hi {{firstName}} {{lastName}} ({{name}}) in {{city}}, {{email}}",
+                           contacts, MissingVariables::refuse);
   REQUIRE(m.ok());
   CHECK((*m)[0].body == "Hi Alice Smith (Alice Smith) in Lisbon, a@example.com");
   CHECK((*m)[0].contact_name == "Alice Smith");
   CHECK((*m)[1].body == "Hi Bob Stone (Bob Stone) in , ");
-  CHECK_FALSE(render_messages("{{firstName}}", {Contact{"+14155550003", "", "", "", "", {}}}).ok());
+  CHECK_FALSE(render_messages("{{firstName}}", {Contact{"+14155550003", "", "", "", "", {}}},
+                              MissingVariables::refuse)
+                  .ok());
+}
+
+TEST_CASE("a campaign's variables are the list's fields: any other is refused unless empty") {
+  std::vector<Contact> contacts{
+      Contact{"+14155550001", "Alice", "Smith", "", "a@example.com", {{"city", "Lisbon"}}},
+      Contact{"+14155550002", "Bob", "", "", "", {{"coupon", "B2"}}}};
+  // A field one contact has is available to all (empty for the others).
+  auto m = render_messages("{{firstName}}: {{coupon}}{{city}}", contacts, MissingVariables::refuse);
+  REQUIRE(m.ok());
+  CHECK((*m)[0].body == "Alice: Lisbon");
+  CHECK((*m)[1].body == "Bob: B2");
+  auto refused =
+      render_messages("Hi {{firstname}}, use {{code}}", contacts, MissingVariables::refuse);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().message == "Unknown template variable");
+  CHECK(refused.error().details ==
+        "{{firstname}} is not available (did you mean {{firstName}}? names are case-sensitive); "
+        "the variables are city, coupon, email, firstName, lastName, name, phone. Send "
+        "\"missingVariables\": \"empty\" to render unknown variables as empty text.");
+  auto empty = render_messages("Hi {{firstname}}{{firstName}}, use {{code}}", contacts,
+                               MissingVariables::empty);
+  REQUIRE(empty.ok());
+  CHECK((*empty)[0].body == "Hi Alice, use ");
 }
 
 TEST_CASE("opted-out contacts are left out of a campaign, counted, and the rest numbered densely") {

@@ -171,6 +171,26 @@ TEST_CASE("an invalid template is refused") {
   CHECK(e.details == "empty variable name at character 4");
 }
 
+TEST_CASE("a variable no recipient provides is refused, unless missingVariables is empty") {
+  Error e = rejected(request(2, "Your code is {{code}}"));
+  CHECK(e.message == "Unknown template variable");
+  CHECK(e.details ==
+        "{{code}} is not available; the variables are firstName, lastName, name, phone. Send "
+        "\"missingVariables\": \"empty\" to render unknown variables as empty text.");
+  // Names are case-sensitive; the one meant is named.
+  e = rejected(request(2, "Hi {{FIRSTNAME}}"));
+  CHECK(e.details.starts_with(
+      "{{FIRSTNAME}} is not available (did you mean {{firstName}}? names are case-sensitive)"));
+  auto r = request(2, "Hi {{FIRSTNAME}}{{firstName}}");
+  r.missing_variables = MissingVariables::empty;
+  CHECK(ok(r).message == "Hi {{FIRSTNAME}}{{firstName}}");
+  CHECK(ok(request(2, "Hi {{firstName}} {{lastName}}, {{name}} at {{phone}}")).recipients.size() ==
+        2);
+  CHECK(parse_missing_variables("empty").value() == MissingVariables::empty);
+  CHECK(parse_missing_variables("error").value() == MissingVariables::refuse);
+  CHECK(parse_missing_variables("Empty").error().message == "Invalid missingVariables");
+}
+
 TEST_CASE("every personalised body is checked") {
   // 1590 + "{{name}}" = 1598 characters as a template: valid on its own.
   const std::string message = std::string(1590, 'a') + "{{name}}";

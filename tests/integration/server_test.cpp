@@ -182,6 +182,12 @@ TEST_CASE("bad input: a 400 with the documented error shape, and nothing appende
       {"missing message", R"({"recipients":[{"phone":"+14155552671"}]})"},
       {"unclosed template",
        R"({"recipients":[{"phone":"+14155552671"}],"message":"Hi {{firstName"})"},
+      {"unknown template variable",
+       R"({"recipients":[{"phone":"+14155552671"}],"message":"Your code is {{code}}"})"},
+      {"mis-cased template variable",
+       R"({"recipients":[{"phone":"+14155552671"}],"message":"Hi {{FirstName}}"})"},
+      {"invalid missingVariables",
+       R"({"recipients":[{"phone":"+14155552671"}],"message":"Hi {{x}}","missingVariables":"skip"})"},
   };
   for (const auto& entry : cases) {
     const auto& name = entry.first;  // named, not bound: CAPTURE captures it
@@ -205,10 +211,21 @@ TEST_CASE("bad input: a 400 with the documented error shape, and nothing appende
       "application/json");
   REQUIRE(ok);
   CHECK(ok->status == 201);
+  // An unknown variable renders as empty text when the request says so.
+  auto empty = c->Post(
+      "/api/sms/send",
+      R"({"recipients":[{"phone":"+14155552671"}],"message":"Code {{code}}.","missingVariables":"empty"})",
+      "application/json");
+  REQUIRE(empty);
+  REQUIRE(empty->status == 201);
+  auto sent =
+      c->Get(("/api/campaigns/" + pulse::testing::json_field(empty->body, "campaignId")).c_str());
+  REQUIRE(sent);
+  CHECK(sent->body.find(R"("body":"Code .")") != std::string::npos);
   CHECK(server.terminate() == 0);
-  CHECK(log_records(data, "pulse.commands") == commands_before + 1);
+  CHECK(log_records(data, "pulse.commands") == commands_before + 2);
   CHECK(log_records(data, "pulse.events") ==
-        events_before + 2);  // CampaignCreated + MessagesQueued
+        events_before + 4);  // CampaignCreated + MessagesQueued, twice
 }
 
 TEST_CASE("a known path asked with another method: 405 with Allow; an unknown path: 404") {
