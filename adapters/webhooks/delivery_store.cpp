@@ -1,5 +1,7 @@
 #include "adapters/webhooks/delivery_store.h"
 
+#include <charconv>
+
 #include "adapters/codec/json_codec.h"
 #include "fmt/format.h"
 
@@ -15,6 +17,15 @@ std::string due_prefix(std::string_view endpoint) {
 std::string due(TimePoint at, std::string_view id) {
   return fmt::format("{}{:013}/{}", due_prefix(id.substr(id.rfind('_') + 1)),
                      std::max<int64_t>(0, to_unix_ms(at)), id);
+}
+DueKey parse_due(std::string_view key) {
+  // q/<endpoint>/<ms, 13 digits>/<id>
+  const auto rest = key.substr(kDuePrefix.size());
+  const auto slash = rest.find('/');
+  const auto tail = rest.substr(slash + 1);
+  DueKey out{std::string(rest.substr(0, slash)), 0, std::string(tail.substr(14))};
+  std::from_chars(tail.data(), tail.data() + 13, out.ms);
+  return out;
 }
 std::string listing_prefix(const OrgId& org, const WebhookId& webhook) {
   return fmt::format("l/{}/{}/", org.value, webhook.value);

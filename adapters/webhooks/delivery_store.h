@@ -29,6 +29,13 @@ std::string delivery(std::string_view id);
 std::string due(TimePoint at, std::string_view id);
 std::string due_prefix(std::string_view endpoint);
 inline constexpr std::string_view kDuePrefix = "q/";
+// A key that due() made, read back.
+struct DueKey {
+  std::string endpoint;
+  int64_t ms = 0;
+  std::string id;
+};
+DueKey parse_due(std::string_view key);
 std::string listing_prefix(const OrgId& org, const WebhookId& webhook);
 std::string listing(const DeliveryState& d);
 std::string health(const OrgId& org, const WebhookId& webhook);

@@ -255,20 +255,32 @@ struct Dispatcher::Impl {
 
   // The group's assignment (on the membership thread): a writer per partition, which fences the
   // previous owner's, and where its records end; active later, in activate().
+  // A partition's writer (opening it fences the previous one's), and the offset of the
+  // partition's last record then: the copy of the store must pass it before delivering.
+  struct OpenedWriter {
+    std::shared_ptr<log::PartitionWriter> writer;
+    int64_t restore_through = -1;
+  };
+  Result<OpenedWriter> open_writer(Partition p) {
+    auto writer = log->partition_writer(log::kDeliveriesTopic, p);
+    if (!writer) return writer.error();
+    auto last = log->last_record(log::kDeliveriesTopic, p);
+    if (!last) return last.error();
+    return OpenedWriter{std::move(writer).value(), *last ? (*last)->offset.value : -1};
+  }
+
   Result<std::vector<log::Assignment>> take(const std::vector<Partition>& ps) {
     std::vector<log::Assignment> from;
     for (auto p : ps) {
-      auto writer = log->partition_writer(log::kDeliveriesTopic, p);
-      if (!writer) return writer.error();
-      auto last = log->last_record(log::kDeliveriesTopic, p);
-      if (!last) return last.error();
+      auto opened = open_writer(p);
+      if (!opened) return opened.error();
       auto end = log->end_offset(log::kDeliveriesTopic, p);
       if (!end) return end.error();
       std::lock_guard lock(own_mu);
       auto& o = owned[p.value];
-      o.writer = std::move(writer).value();
+      o.writer = std::move(opened->writer);
       o.write_mu = std::make_shared<std::mutex>();
-      o.restore_through = *last ? (*last)->offset.value : -1;
+      o.restore_through = opened->restore_through;
       o.active = false;
       from.push_back({p, *end});  // the group reader keeps the membership; records are unused
     }
@@ -280,15 +292,13 @@ struct Dispatcher::Impl {
 
   // A new writer for an owned partition whose writer failed.
   Status reopen(int32_t p) {
-    auto writer = log->partition_writer(log::kDeliveriesTopic, Partition{p});
-    if (!writer) return writer.error();
-    auto last = log->last_record(log::kDeliveriesTopic, Partition{p});
-    if (!last) return last.error();
+    auto opened = open_writer(Partition{p});
+    if (!opened) return opened.error();
     std::lock_guard lock(own_mu);
     auto it = owned.find(p);
     if (it == owned.end()) return ok_status();  // given up meanwhile
-    it->second.writer = std::move(writer).value();
-    it->second.restore_through = *last ? (*last)->offset.value : -1;
+    it->second.writer = std::move(opened->writer);
+    it->second.restore_through = opened->restore_through;
     return ok_status();
   }
 
@@ -388,25 +398,19 @@ struct Dispatcher::Impl {
     }
     Status lookup = ok_status();
     auto scanned = store.kv().scan(keys::kDuePrefix, "", false, [&](std::string_view key, auto) {
-      const auto rest = key.substr(keys::kDuePrefix.size());
-      const auto slash = rest.find('/');
-      const std::string endpoint(rest.substr(0, slash));
-      const auto tail = rest.substr(slash + 1);
-      const std::string id(tail.substr(14));
-      auto known = partition_by_endpoint.find(endpoint);
+      auto due = keys::parse_due(key);
+      auto known = partition_by_endpoint.find(due.endpoint);
       if (known == partition_by_endpoint.end()) {
-        auto d = store.get(id);
+        auto d = store.get(due.id);
         if (!d) {
           lookup = d.error();
           return false;
         }
         if (!*d) return true;
-        known = partition_by_endpoint.emplace(endpoint, partition_of((*d)->org)).first;
+        known = partition_by_endpoint.emplace(due.endpoint, partition_of((*d)->org)).first;
       }
       if (known->second != p) return true;
-      int64_t ms = 0;
-      std::from_chars(tail.data(), tail.data() + 13, ms);
-      found[endpoint].emplace(ms, id);
+      found[due.endpoint].emplace(due.ms, std::move(due.id));
       return true;
     });
     if (!scanned) return scanned;
@@ -456,13 +460,8 @@ struct Dispatcher::Impl {
     std::lock_guard lock(due_mu);
     due_mem.clear();
     return store.kv().scan(keys::kDuePrefix, "", false, [&](std::string_view key, auto) {
-      // q/<endpoint>/<ms>/<id>
-      const auto rest = key.substr(keys::kDuePrefix.size());
-      const auto slash = rest.find('/');
-      const auto tail = rest.substr(slash + 1);
-      int64_t ms = 0;
-      std::from_chars(tail.data(), tail.data() + 13, ms);
-      due_mem[std::string(rest.substr(0, slash))].emplace(ms, std::string(tail.substr(14)));
+      auto due = keys::parse_due(key);
+      due_mem[std::move(due.endpoint)].emplace(due.ms, std::move(due.id));
       return true;
     });
   }
