@@ -38,9 +38,7 @@ Decision decide_draft(const DeciderConfig& config, const OrgState& org, const Co
                             "Check the Devices page in your dashboard.");
   const int64_t remaining = sms_remaining(config, org, env.at);
   if (remaining != kUnlimited && c.total_messages > remaining)
-    return Error{Errc::quota_exceeded, "Monthly SMS limit reached",
-                 fmt::format("{} SMS remaining this month on the {} plan; this campaign needs {}",
-                             remaining, to_string(org.plan), c.total_messages)};
+    return monthly_limit_reached(config, org, env.at, c.total_messages, "campaign");
   return std::vector<Event>{CampaignDrafted{c.campaign_id, c.name, c.source, c.message,
                                             c.contact_list_id, c.contact_list_name, c.contact_count,
                                             c.total_messages, c.scheduled_at}};

@@ -54,9 +54,7 @@ Decision decide_send(const DeciderConfig& config, const OrgState& org, const Com
   const auto n = static_cast<int64_t>(suppression.kept.size());
   const int64_t remaining = sms_remaining(config, org, env.at);
   if (remaining != kUnlimited && n > remaining)
-    return Error{Errc::quota_exceeded, "Monthly SMS limit reached",
-                 fmt::format("{} SMS remaining this month on the {} plan; this request needs {}",
-                             remaining, to_string(org.plan), n)};
+    return monthly_limit_reached(config, org, env.at, n, "request");
   auto tmpl = parse_template(cmd.message);
   assert(tmpl.ok());  // make_send_sms validated it
 
@@ -157,6 +155,20 @@ int64_t sms_remaining(const DeciderConfig& config, const OrgState& org, TimePoin
   if (limit == kUnlimited) return kUnlimited;
   const int64_t used = org.month == utc_month(at) ? org.month_messages : 0;
   return std::max<int64_t>(0, limit - used);
+}
+
+Error monthly_limit_reached(const DeciderConfig& config, const OrgState& org, TimePoint at,
+                            int64_t needed, std::string_view what) {
+  const int64_t remaining = sms_remaining(config, org, at);
+  const auto ymd = std::chrono::year_month_day(std::chrono::floor<std::chrono::days>(at));
+  const auto next =
+      std::chrono::year_month_day(ymd.year() / ymd.month() / 1) + std::chrono::months{1};
+  const QuotaState quota{config.plans[org.plan].monthly_sms, remaining,
+                         std::chrono::time_point_cast<Millis>(std::chrono::sys_days(next))};
+  return Error{Errc::quota_exceeded, "Monthly SMS limit reached",
+               fmt::format("{} SMS remaining this month on the {} plan; this {} needs {}",
+                           remaining, to_string(org.plan), what, needed),
+               quota};
 }
 
 Error misrouted(const CommandEnvelope& cmd) {

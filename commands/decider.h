@@ -276,5 +276,9 @@ std::string utc_month(TimePoint t);
 
 // Messages the organisation may still queue this month (kUnlimited when unlimited).
 int64_t sms_remaining(const DeciderConfig& config, const OrgState& org, TimePoint at);
+// The monthly limit's refusal of `needed` messages (a "request" or a "campaign"), with the
+// allowance's numbers: limit, remaining, and the start of the next month (UTC).
+Error monthly_limit_reached(const DeciderConfig& config, const OrgState& org, TimePoint at,
+                            int64_t needed, std::string_view what);
 
 }  // namespace pulse::commands

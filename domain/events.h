@@ -70,15 +70,16 @@ struct MessagesQueued {
 // waiting for the command, on whichever process, learns the outcome from the event log.
 struct CommandRejected {
   static constexpr std::string_view kType = "CommandRejected";
-  static constexpr int kVersion = 1;
+  static constexpr int kVersion = 2;  // v2: quota
   std::string command_type;
   Errc code = Errc::validation;
   std::string error;
   std::string details;
+  std::optional<QuotaState> quota;  // a monthly limit's numbers (code quota_exceeded)
   template <class Self, class F>
   static void fields(Self& s, F&& f) {
     f("commandType", s.command_type), f("code", s.code), f("error", s.error),
-        f("details", s.details, field::defaulted);
+        f("details", s.details, field::defaulted), f("quota", s.quota, field::omit_empty);
   }
 };
 

@@ -1,9 +1,13 @@
 #pragma once
 // Expected failures are values: an Errc, a message for the client, and details.
 #include <cassert>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <variant>
+
+#include "domain/time.h"
 
 namespace pulse {
 
@@ -22,10 +26,24 @@ enum class Errc {
 std::string_view to_string(Errc code);
 bool errc_from_string(std::string_view s, Errc& out);
 
+// A monthly allowance as it stood when a request exceeded it (Errc::quota_exceeded): the API
+// shows it as the error's limit, remaining and resetAt fields and as X-Quota-* headers.
+struct QuotaState {
+  int64_t limit = 0;
+  int64_t remaining = 0;
+  TimePoint reset_at;  // when the allowance starts again: the next month, UTC
+  auto operator<=>(const QuotaState&) const = default;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("limit", s.limit), f("remaining", s.remaining), f("resetAt", s.reset_at);
+  }
+};
+
 struct Error {
   Errc code = Errc::internal;
-  std::string message;  // the documented "error" field
-  std::string details;  // the documented "details" field
+  std::string message;              // the documented "error" field
+  std::string details;              // the documented "details" field
+  std::optional<QuotaState> quota;  // for quota_exceeded: the allowance's numbers
 };
 
 inline Error validation_error(std::string message, std::string details = {}) {

@@ -146,7 +146,7 @@ static void apply_views(ReadModelTx& tx, const EventEnvelope& env) {
           [&](const MessagesQueued& e) { on_messages_queued(tx, env, e); },
           [&](const CommandRejected& e) {
             tx.put(table::outcome(env.org, env.command_id),
-                   CommandOutcome{e.command_type, e.code, e.error, e.details});
+                   CommandOutcome{e.command_type, e.code, e.error, e.details, e.quota});
           },
           [&](const UserRegistered& e) {
             const UserView user{e.user_id, e.email, e.name, e.password_hash, e.default_org, env.at};

@@ -103,10 +103,11 @@ struct CommandOutcome {
   Errc code = Errc::validation;
   std::string error;
   std::string details;
+  std::optional<QuotaState> quota;
   template <class Self, class F>
   static void fields(Self& s, F&& f) {
     f("commandType", s.command_type), f("code", s.code), f("error", s.error),
-        f("details", s.details, field::defaulted);
+        f("details", s.details, field::defaulted), f("quota", s.quota, field::omit_empty);
   }
   auto operator<=>(const CommandOutcome&) const = default;
 };

@@ -51,7 +51,13 @@ int http_status(Errc code) {
 
 std::string error_body(const Error& e) {
   JsonWriter w;
-  w.begin_object().field("error", e.message).field("details", e.details).end_object();
+  w.begin_object().field("error", e.message).field("details", e.details);
+  // The monthly limit's numbers, for clients that act on them (the shape stays error/details).
+  if (e.quota)
+    w.field("limit", e.quota->limit)
+        .field("remaining", e.quota->remaining)
+        .field("resetAt", format_iso8601(e.quota->reset_at));
+  w.end_object();
   return w.take();
 }
 

@@ -175,7 +175,8 @@ Status execute_command(App& app, const ServerOptions& options, const CommandEnve
   if (!app.watermarks().wait_until(pos.partition, pos.offset.value, deadline)) return not_yet;
   auto outcome = app.models().outcome(cmd.org, cmd.id);
   if (!outcome) return outcome.error();
-  if (*outcome) return Error{(*outcome)->code, (*outcome)->error, (*outcome)->details};
+  if (*outcome)
+    return Error{(*outcome)->code, (*outcome)->error, (*outcome)->details, (*outcome)->quota};
   return ok_status();
 }
 

@@ -25,6 +25,12 @@ void reply_error(httplib::Response& res, const Error& e) {
   reply(res, http_status(e.code), error_body(e));
   if (e.code == Errc::unavailable && !res.has_header("Retry-After"))
     res.set_header("Retry-After", "1");
+  if (e.quota) {
+    res.set_header("X-Quota-Limit", std::to_string(e.quota->limit));
+    res.set_header("X-Quota-Remaining", std::to_string(e.quota->remaining));
+    res.set_header("X-Quota-Reset",
+                   std::to_string(to_unix_ms(e.quota->reset_at) / 1000));  // unix seconds
+  }
 }
 
 Error not_found(std::string what) {

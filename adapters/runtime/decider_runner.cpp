@@ -432,7 +432,7 @@ Status DeciderRunner::process(std::vector<log::StoredRecord>& batch) {
         } else {
           const auto& e = result.error();
           events.emplace_back(rec.key, CommandRejected{std::string(command_type(env.body)), e.code,
-                                                       e.message, e.details});
+                                                       e.message, e.details, e.quota});
         }
       }
       for (const auto& [key, e] : events) commands::evolve(config_, **state, e, env.at);

@@ -237,6 +237,17 @@ TEST_CASE("the monthly limit is checked against this month's messages") {
   CHECK(r.error().code == Errc::quota_exceeded);
   CHECK(r.error().message == "Monthly SMS limit reached");
   CHECK(r.error().details == "5 SMS remaining this month on the free plan; this request needs 6");
+  // The numbers, for the API's limit/remaining/resetAt and X-Quota-* headers.
+  REQUIRE(r.error().quota);
+  CHECK(r.error().quota->limit == 100);
+  CHECK(r.error().quota->remaining == 5);
+  CHECK(format_iso8601(r.error().quota->reset_at) == "2026-12-01T00:00:00.000Z");
+  // December's allowance starts again in January of the next year.
+  auto december =
+      decide(config, org(10, 95, "2026-12", 95), envelope(send(6), at("2026-12-31T23:59:59Z")));
+  REQUIRE_FALSE(december.ok());
+  REQUIRE(december.error().quota);
+  CHECK(format_iso8601(december.error().quota->reset_at) == "2027-01-01T00:00:00.000Z");
 
   const auto events = decided(envelope(send(5), t), state, config);
   REQUIRE(events.size() == 2);

@@ -463,6 +463,21 @@ TEST_CASE("Free plan: the 101st SMS of the month is refused, even when 20 reques
   auto doc = parse(parser, res->body);
   CHECK(std::string_view(doc["error"]) == "Monthly SMS limit reached");
   CHECK(std::string_view(doc["details"]).starts_with("0 SMS remaining this month"));
+  // The monthly limit's numbers, machine-readable: in the body and as X-Quota-* headers.
+  CHECK(int64_t(doc["limit"]) == 100);
+  CHECK(int64_t(doc["remaining"]) == 0);
+  const auto today = std::chrono::year_month_day(
+      std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now()));
+  const auto next_month = std::chrono::sys_days(
+      std::chrono::year_month_day(today.year() / today.month() / 1) + std::chrono::months{1});
+  CHECK(std::string_view(doc["resetAt"]) ==
+        pulse::format_iso8601(std::chrono::time_point_cast<pulse::Millis>(next_month)));
+  CHECK(res->get_header_value("X-Quota-Limit") == "100");
+  CHECK(res->get_header_value("X-Quota-Remaining") == "0");
+  CHECK(
+      res->get_header_value("X-Quota-Reset") ==
+      std::to_string(
+          std::chrono::duration_cast<std::chrono::seconds>(next_month.time_since_epoch()).count()));
   // Exactly 100 messages were queued.
   size_t queued = 0;
   for (const auto& id : all_campaign_ids(*c)) {
