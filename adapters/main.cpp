@@ -47,6 +47,8 @@ commands:
                [--silent-after SECONDS] [--batch 10] [--claim-wait 20 (long poll, s)]
                [--heartbeat-seconds S (server's: 30)] [--seed 1] [--quiet]
                [--reply-stop-rate 0 (recipients reply STOP: POST /api/gateway/inbound)]
+               [--reply-rate 0 --reply-text "Thanks, got it" (other recipients reply that)]
+               [--sims 1 (SIM cards per phone, 1 to 4)]
                [--duration SECONDS (0: until Ctrl-C)]
                [--protocol pulse|smsgate (the SMSGate app's /mobile/v1 device API)]
                [--code DIGITS (smsgate, one phone: the pairing code a person read off the

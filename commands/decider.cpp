@@ -63,7 +63,15 @@ Decision decide_send(const DeciderConfig& config, const OrgState& org, const Com
   events.push_back(CampaignCreated{
       cmd.campaign_id, fmt::format("SMS to {}", plural(requested, "recipient")), "api", cmd.message,
       static_cast<int32_t>(n), env.at + config.gateway.message_ttl});
-  if (cmd.device_id) events.push_back(CampaignPinned{cmd.campaign_id, *cmd.device_id});
+  if (cmd.device_id) {
+    // A SIM that does not send (receive-only, or switched off since) leaves the pin on the
+    // device alone: another SIM of the same phone sends.
+    const auto& sending = org.devices.at(cmd.device_id->value).sending;
+    std::optional<int32_t> sim;
+    if (cmd.sim_slot && std::find(sending.begin(), sending.end(), *cmd.sim_slot) != sending.end())
+      sim = cmd.sim_slot;
+    events.push_back(CampaignPinned{cmd.campaign_id, *cmd.device_id, sim});
+  }
   if (!suppression.suppressed.empty())
     events.push_back(RecipientsSuppressed{cmd.campaign_id, suppression.suppressed});
   MessagesQueued chunk{cmd.campaign_id, {}};
@@ -192,6 +200,7 @@ Decision decide(const DeciderConfig& config, const DeciderState& state,
           [&](const AddOptOut& c) { return decide_add_opt_out(state.org, c); },
           [&](const RemoveOptOut& c) { return decide_remove_opt_out(state.org, c); },
           [&](const ReceiveSms& c) { return decide_receive_sms(state.org, c); },
+          [&](const MarkConversationRead& c) { return decide_mark_read(state.org, c); },
           [&](const OneOf<GatewayCommands> auto&) { return decide_gateway(config, state, cmd); },
           [&](const OneOf<ContactCommands> auto&) { return decide_contacts(state.org, cmd); },
           [&](const OneOf<CampaignCommands> auto&) { return decide_campaign(config, state, cmd); },

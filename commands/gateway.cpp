@@ -193,8 +193,17 @@ Decision decide_claim(Scratch& s, const GatewayConfig& g, const ClaimMessages& c
   int32_t slot = -1;
   // A campaign pinned to a device (the send API's deviceId) is only that device's work.
   const auto others = [&](const CampaignQueue& q) { return q.device && *q.device != me; };
+  // A campaign pinned to one of this device's SIMs (a reply to a conversation) goes out on that
+  // SIM.
+  const auto waiting = [](const CampaignQueue& q) {
+    return !q.requeued.empty() || q.next_index < q.total;
+  };
   for (const auto& [campaign, q] : org.queues) {
     if (!q.dispatching() || (q.expires_at && *q.expires_at <= at) || others(q)) continue;
+    if (q.sim && waiting(q) && slot_open(g, dev, *q.sim, at)) {
+      slot = *q.sim;
+      break;
+    }
     for (const auto& [index, r] : q.requeued)
       if (r.device == me && slot_open(g, dev, r.slot, at)) {
         slot = r.slot;
@@ -217,6 +226,7 @@ Decision decide_claim(Scratch& s, const GatewayConfig& g, const ClaimMessages& c
     if (!q.dispatching()) continue;                     // draft, scheduled or paused
     if (q.expires_at && *q.expires_at <= at) continue;  // expired: the clock fails them
     if (others(q)) continue;
+    if (q.sim && *q.sim != slot) continue;  // its SIM's turn comes with another claim
     for (const auto& [index, r] : q.requeued) {
       if (full()) break;
       if (r.device == me) {

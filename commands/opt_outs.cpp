@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <initializer_list>
 
 #include "domain/overloaded.h"
 #include "fmt/format.h"
@@ -12,7 +13,10 @@ bool is_opted_out(const OrgState& org, std::string_view e164) {
   return org.opt_outs.get().count(std::string(e164)) > 0;
 }
 
-bool is_stop_keyword(std::string_view body) {
+namespace {
+
+// Whether the body is one of `keywords`, in any case, surrounding spaces ignored.
+bool is_keyword(std::string_view body, std::initializer_list<std::string_view> keywords) {
   const auto space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
   while (!body.empty() && space(body.front())) body.remove_prefix(1);
   while (!body.empty() && space(body.back())) body.remove_suffix(1);
@@ -21,9 +25,17 @@ bool is_stop_keyword(std::string_view body) {
   std::transform(upper.begin(), upper.end(), upper.begin(), [](char c) {
     return static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   });
-  for (std::string_view k : {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
-    if (upper == k) return true;
-  return false;
+  return std::find(keywords.begin(), keywords.end(), upper) != keywords.end();
+}
+
+}  // namespace
+
+bool is_stop_keyword(std::string_view body) {
+  return is_keyword(body, {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"});
+}
+
+bool is_start_keyword(std::string_view body) {
+  return is_keyword(body, {"START", "UNSTOP", "SUBSCRIBE"});
 }
 
 std::optional<Result<std::vector<Event>>> replay_send(const OrgState& org, const SendSms& cmd,
@@ -66,7 +78,16 @@ Result<std::vector<Event>> decide_receive_sms(const OrgState& org, const Receive
   // Only numbers that parsed as E.164 can be suppressed (sends only ever go to those).
   if (stop && cmd.from.starts_with('+') && !is_opted_out(org, cmd.from))
     events.push_back(OptOutAdded{cmd.from, "replied " + cmd.body.substr(0, 32), "reply"});
+  // The person asks to hear from the organisation again: whoever put the number on the list
+  // (a STOP, or the API), their own word now stands.
+  if (is_start_keyword(cmd.body) && is_opted_out(org, cmd.from))
+    events.push_back(OptOutRemoved{cmd.from});
   return events;
+}
+
+Result<std::vector<Event>> decide_mark_read(const OrgState& org, const MarkConversationRead& cmd) {
+  if (!org.exists) return Error{Errc::not_found, "Organization not found", "It does not exist."};
+  return std::vector<Event>{ConversationRead{cmd.phone}};
 }
 
 void evolve_opt_outs(OrgState& org, const Event& event, TimePoint at) {
@@ -77,7 +98,9 @@ void evolve_opt_outs(OrgState& org, const Event& event, TimePoint at) {
                  },
                  [&](const CampaignPinned& e) {
                    auto q = org.queues.find(e.campaign_id.value);
-                   if (q != org.queues.end()) q->second.device = e.device_id.value;
+                   if (q == org.queues.end()) return;
+                   q->second.device = e.device_id.value;
+                   q->second.sim = e.sim_slot;
                  },
                  [&](const IdempotencyKeyRecorded& e) {
                    auto& keys = org.idempotency.mut();
@@ -87,6 +110,7 @@ void evolve_opt_outs(OrgState& org, const Event& event, TimePoint at) {
                                                 e.recipient_count, e.expires_at};
                  },
                  [&](const SmsReceived&) {},
+                 [&](const ConversationRead&) {},
                  [&](const NoneOf<OptOutEvents> auto&) {},
              },
              event);

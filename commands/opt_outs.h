@@ -38,6 +38,8 @@ Suppression skip_opted_out(const OrgState& org, const Range& recipients, PhoneOf
 
 // STOP, STOPALL, UNSUBSCRIBE, CANCEL, END or QUIT, in any case, surrounding spaces ignored.
 bool is_stop_keyword(std::string_view body);
+// START, UNSTOP or SUBSCRIBE, likewise: the sender takes their opt-out back.
+bool is_start_keyword(std::string_view body);
 
 // How long an Idempotency-Key is remembered after the send it answered.
 inline constexpr Millis kIdempotencyTtl{24LL * 3600'000};
@@ -50,6 +52,7 @@ std::optional<Result<std::vector<Event>>> replay_send(const OrgState& org, const
 Result<std::vector<Event>> decide_add_opt_out(const OrgState& org, const AddOptOut& cmd);
 Result<std::vector<Event>> decide_remove_opt_out(const OrgState& org, const RemoveOptOut& cmd);
 Result<std::vector<Event>> decide_receive_sms(const OrgState& org, const ReceiveSms& cmd);
+Result<std::vector<Event>> decide_mark_read(const OrgState& org, const MarkConversationRead& cmd);
 
 // Applies opt-outs, pinned campaigns and idempotency keys to the organisation's state (a no-op
 // for any other event).

@@ -35,6 +35,7 @@ Result<SendSms> make_send_sms(const SendSmsRequest& request, CampaignId campaign
       return validation_error("Invalid deviceId",
                               "deviceId must be a device id (dvc_…) from GET /api/devices");
     cmd.device_id = DeviceId{*request.device_id};
+    cmd.sim_slot = request.sim_slot;
   }
   cmd.campaign_id = std::move(campaign_id);
   cmd.message = request.message;

@@ -23,6 +23,7 @@ struct SendSmsRequest {
   std::vector<RawRecipient> recipients;
   std::string message;
   std::optional<std::string> device_id;  // only this gateway device may send it
+  std::optional<int32_t> sim_slot;       // with device_id: from this SIM of it, while it sends
   MissingVariables missing_variables = MissingVariables::refuse;
 };
 

@@ -39,17 +39,18 @@ struct Recipient {
 struct SendSms {
   static constexpr std::string_view kType = "SendSms";
   static constexpr int kVersion =
-      3;  // v2: deviceId, idempotencyKey, requestHash; v3: country, phoneType
+      4;  // v2: deviceId, idempotencyKey, requestHash; v3: country, phoneType; v4: simSlot
   CampaignId campaign_id;
   std::vector<Recipient> recipients;
   std::string message;
   std::optional<DeviceId> device_id;           // only this device may send the messages
+  std::optional<int32_t> sim_slot;             // and from this SIM of it, while that SIM sends (v4)
   std::optional<std::string> idempotency_key;  // the Idempotency-Key header
   std::optional<std::string> request_hash;     // SHA-256 of the validated request, with a key
   template <class Self, class F>
   static void fields(Self& s, F&& f) {
     f("campaignId", s.campaign_id), f("message", s.message), f("recipients", s.recipients),
-        f("deviceId", s.device_id, field::omit_empty),
+        f("deviceId", s.device_id, field::omit_empty), f("simSlot", s.sim_slot, field::omit_empty),
         f("idempotencyKey", s.idempotency_key, field::omit_empty),
         f("requestHash", s.request_hash, field::omit_empty);
   }
@@ -68,7 +69,7 @@ using Command = std::variant<SendSms,
                              CreateContactList, UpsertContacts, RemoveContacts, DeleteContactList,
                              DraftCampaign, QueueCampaignMessages, LaunchCampaign, ControlCampaign,
                              // opt-outs and inbound SMS
-                             AddOptOut, RemoveOptOut, ReceiveSms,
+                             AddOptOut, RemoveOptOut, ReceiveSms, MarkConversationRead,
                              // webhooks
                              CreateWebhook, UpdateWebhook, DeleteWebhook, RotateWebhookSecret,
                              PingWebhook, DisableWebhook, RedeliverWebhook, ReplayWebhook,

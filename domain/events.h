@@ -118,15 +118,18 @@ struct RecipientsSuppressed {
   }
 };
 
-// Only this device may claim the campaign's messages. Follows its CampaignCreated.
+// Only this device may claim the campaign's messages (and only on this SIM, when one is named).
+// Follows its CampaignCreated.
 struct CampaignPinned {
   static constexpr std::string_view kType = "CampaignPinned";
-  static constexpr int kVersion = 1;
+  static constexpr int kVersion = 2;  // v2: simSlot
   CampaignId campaign_id;
   DeviceId device_id;
+  std::optional<int32_t> sim_slot;
   template <class Self, class F>
   static void fields(Self& s, F&& f) {
-    f("campaignId", s.campaign_id), f("deviceId", s.device_id);
+    f("campaignId", s.campaign_id), f("deviceId", s.device_id),
+        f("simSlot", s.sim_slot, field::omit_empty);
   }
 };
 
@@ -164,28 +167,29 @@ using SendEvents =
     Types<CampaignCreated, MessagesQueued, CommandRejected, CampaignCompleted, CommandDecided,
           RecipientsSuppressed, CampaignPinned, IdempotencyKeyRecorded, SendReplayed>;
 
-using Event = std::variant<CampaignCreated, MessagesQueued, CommandRejected,
-                           // contact imports
-                           ContactsStaged, ContactImportCompleted, ContactImportDiscarded,
-                           // accounts
-                           UserRegistered, OrganizationClaimed, OrganizationCreated, ApiKeyCreated,
-                           ApiKeyRevoked, PlanChanged,
-                           // gateways
-                           PairingCreated, DeviceRegistered, DeviceUpdated, DeviceUnpaired,
-                           HeartbeatReceived, DeviceConnected, DeviceDisconnected, MessagesClaimed,
-                           MessagesRequeued, MessagesSent, MessagesDelivered, MessagesFailed,
-                           MessagesSettled, ReportsRejected, CampaignCompleted, CommandDecided,
-                           // contacts and campaigns
-                           ContactListCreated, ContactsUpserted, ContactsRemoved,
-                           ContactListDeleted, CampaignDrafted, CampaignScheduled, CampaignStarted,
-                           CampaignPaused, CampaignResumed, CampaignCancelled, CampaignDiscarded,
-                           // opt-outs and inbound SMS, send options
-                           OptOutAdded, OptOutRemoved, SmsReceived, RecipientsSuppressed,
-                           CampaignPinned, IdempotencyKeyRecorded, SendReplayed,
-                           // webhooks
-                           WebhookCreated, WebhookUpdated, WebhookDeleted, WebhookSecretRotated,
-                           WebhookPinged, WebhookDisabled, WebhookRedeliveryRequested,
-                           WebhookReplayRequested>;
+using Event =
+    std::variant<CampaignCreated, MessagesQueued, CommandRejected,
+                 // contact imports
+                 ContactsStaged, ContactImportCompleted, ContactImportDiscarded,
+                 // accounts
+                 UserRegistered, OrganizationClaimed, OrganizationCreated, ApiKeyCreated,
+                 ApiKeyRevoked, PlanChanged,
+                 // gateways
+                 PairingCreated, DeviceRegistered, DeviceUpdated, DeviceUnpaired, HeartbeatReceived,
+                 DeviceConnected, DeviceDisconnected, MessagesClaimed, MessagesRequeued,
+                 MessagesSent, MessagesDelivered, MessagesFailed, MessagesSettled, ReportsRejected,
+                 CampaignCompleted, CommandDecided,
+                 // contacts and campaigns
+                 ContactListCreated, ContactsUpserted, ContactsRemoved, ContactListDeleted,
+                 CampaignDrafted, CampaignScheduled, CampaignStarted, CampaignPaused,
+                 CampaignResumed, CampaignCancelled, CampaignDiscarded,
+                 // opt-outs and inbound SMS, send options
+                 OptOutAdded, OptOutRemoved, SmsReceived, ConversationRead, RecipientsSuppressed,
+                 CampaignPinned, IdempotencyKeyRecorded, SendReplayed,
+                 // webhooks
+                 WebhookCreated, WebhookUpdated, WebhookDeleted, WebhookSecretRotated,
+                 WebhookPinged, WebhookDisabled, WebhookRedeliveryRequested,
+                 WebhookReplayRequested>;
 
 // (command partition, command offset, index within the command's events).
 struct EventSource {

@@ -1,6 +1,6 @@
 #pragma once
-// Opt-outs (numbers an organisation never sends to) and inbound SMS, whose STOP replies add
-// them.
+// Opt-outs (numbers an organisation never sends to) and inbound SMS: each one a message of its
+// sender's conversation, whose STOP replies add opt-outs and START replies remove them.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -53,6 +53,17 @@ struct ReceiveSms {
   }
 };
 
+// POST /api/conversations/{phone}/read: the conversation's received messages are read.
+struct MarkConversationRead {
+  static constexpr std::string_view kType = "MarkConversationRead";
+  static constexpr int kVersion = 1;
+  std::string phone;  // the contact's number as its messages hold it (E.164 when it parsed)
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("phone", s.phone);
+  }
+};
+
 // ---- events
 
 struct OptOutAdded {
@@ -93,7 +104,17 @@ struct SmsReceived {
   }
 };
 
-using OptOutCommands = Types<AddOptOut, RemoveOptOut, ReceiveSms>;
-using OptOutEvents = Types<OptOutAdded, OptOutRemoved, SmsReceived>;
+struct ConversationRead {
+  static constexpr std::string_view kType = "ConversationRead";
+  static constexpr int kVersion = 1;
+  std::string phone;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("phone", s.phone);
+  }
+};
+
+using OptOutCommands = Types<AddOptOut, RemoveOptOut, ReceiveSms, MarkConversationRead>;
+using OptOutEvents = Types<OptOutAdded, OptOutRemoved, SmsReceived, ConversationRead>;
 
 }  // namespace pulse

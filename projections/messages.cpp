@@ -84,7 +84,9 @@ void apply_messages(ReadModelTx& tx, const EventEnvelope& env) {
                    IdempotencyView{e.key, e.request_hash, e.campaign_id, e.recipient_count,
                                    e.expires_at});
           },
+          // Inbound messages: apply_conversations.
           [&](const SmsReceived&) {},
+          [&](const ConversationRead&) {},
           // Other capabilities' events, the ones above aside.
           [&](const NoneOf<OptOutEvents> auto&) {},
       },

@@ -6,6 +6,7 @@
 #include "domain/overloaded.h"
 #include "fmt/format.h"
 #include "projections/contacts.h"
+#include "projections/conversations.h"
 #include "projections/gateway.h"
 #include "projections/messages.h"
 #include "projections/webhooks.h"
@@ -138,6 +139,7 @@ void apply(ReadModelTx& tx, const EventEnvelope& env) {
 
 static void apply_views(ReadModelTx& tx, const EventEnvelope& env) {
   apply_messages(tx, env);
+  if (apply_conversations(tx, env)) return;
   if (apply_gateway(tx, env)) return;
   if (apply_contacts(tx, env) || apply_campaigns(tx, env)) return;
   std::visit(

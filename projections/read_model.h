@@ -21,6 +21,8 @@ namespace pulse::projections {
 
 // Message lifecycle: queued -> sending -> sent -> delivered | failed.
 inline constexpr std::string_view kQueued = "queued";
+// The status of every message a phone received (direction "inbound").
+inline constexpr std::string_view kReceived = "received";
 
 struct CampaignView {
   static constexpr std::string_view kType = "CampaignView";
@@ -63,7 +65,7 @@ struct CampaignView {
 
 struct MessageView {
   static constexpr std::string_view kType = "MessageView";
-  static constexpr int kVersion = 2;  // v2: country, phoneType
+  static constexpr int kVersion = 3;  // v2: country, phoneType; v3: direction, replyTo, receivedAt
   MessageId id;
   CampaignId campaign_id;
   std::string phone;
@@ -82,6 +84,13 @@ struct MessageView {
   int32_t attempts = 0;
   std::optional<std::string> country;  // the phone's, when it was classified (v2)
   std::optional<std::string> phone_type;
+  // An SMS a phone received (status "received"): from `phone`, to `device_id`'s `sim_slot`,
+  // answering `reply_to` (a message of `campaign_id`) when one was linked. Empty: outbound.
+  std::optional<std::string> direction;
+  std::optional<std::string> reply_to;
+  std::optional<TimePoint> received_at;  // the phone's time
+  bool inbound() const { return direction == kInbound; }
+  static constexpr std::string_view kInbound = "inbound";
   template <class Self, class F>
   static void fields(Self& s, F&& f) {
     f("id", s.id), f("campaignId", s.campaign_id), f("phone", s.phone),
@@ -90,7 +99,9 @@ struct MessageView {
         f("createdAt", s.created_at), f("updatedAt", s.updated_at), f("sentAt", s.sent_at),
         f("deliveredAt", s.delivered_at), f("error", s.error), f("deviceId", s.device_id),
         f("simSlot", s.sim_slot), f("attempts", s.attempts, field::defaulted),
-        f("country", s.country, field::omit_empty), f("phoneType", s.phone_type, field::omit_empty);
+        f("country", s.country, field::omit_empty), f("phoneType", s.phone_type, field::omit_empty),
+        f("direction", s.direction, field::omit_empty), f("replyTo", s.reply_to, field::omit_empty),
+        f("receivedAt", s.received_at, field::omit_empty);
   }
   auto operator<=>(const MessageView&) const = default;
 };
@@ -315,6 +326,30 @@ struct OptOutView {
   auto operator<=>(const OptOutView&) const = default;
 };
 
+// One contact's conversation: every number that wrote to the organisation has one. Its messages
+// (both directions) are the phone index's; this holds what the list shows and where replies go.
+struct ConversationView {
+  static constexpr std::string_view kType = "ConversationView";
+  static constexpr int kVersion = 1;
+  std::string phone;
+  std::string contact_name;    // of the message the last reply answered, when linked
+  MessageId last_received_id;  // the newest message received from the phone
+  TimePoint last_received_at;  // its time (server's): the list's order, newest first
+  int32_t received = 0;        // messages received
+  int32_t unread = 0;          // received since the conversation was last marked read
+  std::string device_id;       // the phone (and SIM) it last wrote to: replies leave from them
+  std::optional<int32_t> sim_slot;
+  TimePoint created_at;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("phone", s.phone), f("contactName", s.contact_name, field::defaulted),
+        f("lastReceivedId", s.last_received_id), f("lastReceivedAt", s.last_received_at),
+        f("received", s.received), f("unread", s.unread), f("deviceId", s.device_id),
+        f("simSlot", s.sim_slot), f("createdAt", s.created_at);
+  }
+  auto operator<=>(const ConversationView&) const = default;
+};
+
 // One state change of a message (its timeline; "queued" is its creation, not stored here).
 struct TimelineEntry {
   static constexpr std::string_view kType = "TimelineEntry";
@@ -355,13 +390,15 @@ struct DayStatsView {
 // What a campaign has beside CampaignView: the recipients skipped and the pinned device.
 struct CampaignExtrasView {
   static constexpr std::string_view kType = "CampaignExtrasView";
-  static constexpr int kVersion = 1;
+  static constexpr int kVersion = 2;  // v2: replies
   CampaignId id;
   int32_t suppressed = 0;
   std::optional<std::string> device_id;
+  int32_t replies = 0;  // received messages linked to one of its messages
   template <class Self, class F>
   static void fields(Self& s, F&& f) {
-    f("id", s.id), f("suppressed", s.suppressed), f("deviceId", s.device_id);
+    f("id", s.id), f("suppressed", s.suppressed), f("deviceId", s.device_id),
+        f("replies", s.replies, field::defaulted);
   }
   auto operator<=>(const CampaignExtrasView&) const = default;
 };
@@ -517,6 +554,13 @@ inline Prefix<DayStatsView> day_stats_all(const OrgId& org) {
 inline Key<CampaignExtrasView> campaign_extras(const OrgId& org, const CampaignId& id) {
   return {join({"cx", org.value, id.value})};
 }
+inline Key<ConversationView> conversation(const OrgId& org, std::string_view phone) {
+  return {join({"cv", org.value, phone})};
+}
+// Entries "<prefix><13-digit unix ms of the last received message>/<phone>" (no value).
+inline Prefix<NoValue> conversations_by_time(const OrgId& org) {
+  return {join({"ct", org.value, ""})};
+}
 inline Key<IdempotencyView> idempotency(const OrgId& org, std::string_view key) {
   return {join({"ik", org.value, key})};
 }
@@ -538,7 +582,7 @@ using ValueCodec =
              ApiKeyView, DeviceView, PairingView, DeviceCredentialView, ReportRejectionsView,
              ClaimView, QueueView, ContactListView, ContactView, OptOutView, TimelineEntry,
              DayStatsView, CampaignExtrasView, IdempotencyView, WebhookSet, OutboxRecord,
-             PendingOrganizationView>;
+             PendingOrganizationView, ConversationView>;
 
 // The projector's transaction: typed reads and writes over a Kv. A read that fails means the
 // store is broken; the projector stops (projector_store_failed).
@@ -564,6 +608,17 @@ class ReadModelTx {
   void erase(const Prefix<V>& prefix) {
     if (auto st = kv_.erase_prefix(prefix.bytes); !st)
       projector_store_failed("scan of", prefix.bytes, st.error());
+  }
+  // The keys under `prefix` within `range` (an index's entries).
+  template <class V>
+  std::vector<std::string> keys(const Prefix<V>& prefix, const ScanRange& range) {
+    std::vector<std::string> out;
+    auto page = scan_page(kv_, codec_, prefix, range, [&](std::string_view key, const V&) {
+      out.emplace_back(key);
+      return true;
+    });
+    if (!page) projector_store_failed("scan of", prefix.bytes, page.error());
+    return out;
   }
   template <class V>
   std::vector<V> scan(const Prefix<V>& prefix) {

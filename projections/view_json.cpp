@@ -12,8 +12,16 @@ void write_time_or_null(JsonWriter& w, std::string_view key, const std::optional
 
 void write_message_fields(JsonWriter& w, const MessageView& m, MessageJson shape) {
   const bool resource = shape == MessageJson::resource;
+  // A received message linked to no campaign has none.
+  const auto campaign = [&] {
+    w.key("campaignId");
+    if (m.campaign_id.value.empty())
+      w.null();
+    else
+      w.value(m.campaign_id.value);
+  };
   w.field("id", m.id.value);
-  if (!resource) w.field("campaignId", m.campaign_id.value);
+  if (!resource) campaign();
   w.field("contactPhone", m.phone).key("contactName");
   if (m.contact_name.empty())
     w.null();
@@ -24,9 +32,9 @@ void write_message_fields(JsonWriter& w, const MessageView& m, MessageJson shape
   write_time_or_null(w, "sentAt", m.sent_at);
   write_time_or_null(w, "deliveredAt", m.delivered_at);
   w.field("error", m.error);
+  if (resource) campaign();
   if (resource)
-    w.field("campaignId", m.campaign_id.value)
-        .field("encoding", m.encoding)
+    w.field("encoding", m.encoding)
         .field("segments", m.segments)
         .field("deviceId", m.device_id)
         .field("simSlot", m.sim_slot)
@@ -35,6 +43,13 @@ void write_message_fields(JsonWriter& w, const MessageView& m, MessageJson shape
   // classified. Only on the message resource: webhooks and streams keep their shape.
   if (resource && m.country) w.field("country", *m.country);
   if (resource && m.phone_type) w.field("phoneType", *m.phone_type);
+  // Pulse's two-way fields, on the resource only: the message's direction and, for a received
+  // one, the message it answers and the phone's time of receipt.
+  if (resource) w.field("direction", m.inbound() ? "inbound" : "outbound");
+  if (resource && m.inbound()) {
+    w.field("replyTo", m.reply_to);
+    write_time_or_null(w, "receivedAt", m.received_at);
+  }
   w.field("createdAt", format_iso8601(m.created_at))
       .field("updatedAt", format_iso8601(m.updated_at));
 }

@@ -6,6 +6,7 @@
 #include "domain/json_writer.h"
 #include "domain/overloaded.h"
 #include "domain/webhooks.h"
+#include "projections/conversations.h"
 #include "projections/view_json.h"
 
 namespace pulse::projections {
@@ -218,6 +219,17 @@ std::vector<WebhookNotice> webhook_notices(ReadModelTx& tx, const EventEnvelope&
           [&](const CampaignCompleted& e) { campaign(e.campaign_id, "campaign.completed"); },
           // Follows the MessagesFailed of its queued messages: the payload counts them failed.
           [&](const CampaignCancelled& e) { campaign(e.campaign_id, "campaign.cancelled"); },
+          // As GET /api/messages/{id} shows it (direction, replyTo and the linked campaign).
+          [&](const SmsReceived&) {
+            if (!wanted("message.received")) return;
+            if (auto m = tx.get(table::message(env.org, inbound_message_id(env)))) {
+              JsonWriter w;
+              w.begin_object();
+              write_message_fields(w, *m, MessageJson::resource);
+              w.end_object();
+              out.push_back({"message.received", 0, w.take()});
+            }
+          },
           [&](const DeviceConnected& e) { device(e.device_id, "device.connected", std::nullopt); },
           [&](const DeviceDisconnected& e) {
             device(e.device_id, "device.disconnected", e.reason);

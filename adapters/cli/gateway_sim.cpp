@@ -31,6 +31,7 @@ std::string stats_line(const gateway::FleetStats& s) {
   if (s.withheld) line += fmt::format("  withheld {}", s.withheld);
   if (s.unreported) line += fmt::format("  unreported {}", s.unreported);
   if (s.stop_replies) line += fmt::format("  stop replies {}", s.stop_replies);
+  if (s.replies) line += fmt::format("  replies {}", s.replies);
   return line;
 }
 

@@ -17,7 +17,7 @@ uint64_t backoff_seed(uint64_t seed, int index) {
   return (seed + static_cast<uint64_t>(index)) ^ 0x9e3779b97f4a7c15ULL;
 }
 
-DeviceProfile device_profile(int index) {
+DeviceProfile device_profile(int index, int sims) {
   assert(index >= 0 && index < kMaxDevices);
   static constexpr std::array<const char*, 5> kModels = {"Pixel 8", "Pixel 7a", "Pixel 8 Pro",
                                                          "Pixel 7", "Pixel 6a"};
@@ -30,7 +30,10 @@ DeviceProfile device_profile(int index) {
   p.model = kModels[i % kModels.size()];
   p.os_version = kOs[i % kOs.size()];
   p.app_version = "1.4.2";
-  p.sims.push_back(SimCard{0, fmt::format("+1650555{:04}", index + 1), kCarriers[i % 4]});
+  // SIM k of phone i: +1 650 5<k>5 <i>, from the next carrier along.
+  for (int k = 0; k < sims; ++k)
+    p.sims.push_back(SimCard{k, fmt::format("+16505{}5{:04}", 5 + k, index + 1),
+                             kCarriers[(i + static_cast<size_t>(k)) % 4]});
   return p;
 }
 

@@ -47,10 +47,11 @@ class SimRng {
 uint64_t outcome_seed(uint64_t seed, int index);
 uint64_t backoff_seed(uint64_t seed, int index);
 
-// "Sim Pixel <index+1>", a Pixel model, Android 13–15, one SIM +1650555<4 digits> (valid US
-// numbers) on a carrier; a function of the index alone. Up to kMaxDevices distinct numbers.
+// "Sim Pixel <index+1>", a Pixel model, Android 13–15, `sims` SIMs (slot k: +16505<5+k>5<4 digits>;
+// valid US numbers) on carriers; a function of the index and `sims` alone. Up to kMaxDevices
+// distinct numbers per slot.
 inline constexpr int kMaxDevices = 9999;
-DeviceProfile device_profile(int index);
+DeviceProfile device_profile(int index, int sims = 1);
 
 // What one claim round becomes: the messages are sent one after another from `claimed_at`; the
 // round's sent/failed reports go out together once the last one is sent, its delivery receipts

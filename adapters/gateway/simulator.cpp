@@ -39,8 +39,9 @@ const std::vector<std::string> kKnownOptions = {"--server",        "--api-key",
                                                 "--claim-wait",    "--heartbeat-seconds",
                                                 "--seed",          "--duration",
                                                 "--quiet",         "--reply-stop-rate",
-                                                "--check-args",    "--protocol",
-                                                "--code"};
+                                                "--reply-rate",    "--reply-text",
+                                                "--sims",          "--check-args",
+                                                "--protocol",      "--code"};
 
 std::optional<double> parse_double(const std::string& s) {
   if (s.empty()) return std::nullopt;
@@ -151,8 +152,14 @@ struct Device {
   std::optional<DeviceSchedule> schedule;
   std::optional<Backoff> backoff;
   int battery = 100;
-  std::map<std::string, std::string> recipients;  // message id -> phone (--reply-stop-rate)
-  std::vector<std::string> stop_from;             // STOP replies to report
+  // A reply its recipient sends back to the phone (--reply-stop-rate, --reply-rate).
+  struct Reply {
+    std::string from;
+    std::string body;
+    int sim_slot = 0;
+  };
+  std::map<std::string, ClaimedMessage> recipients;  // by message id, while replies may come
+  std::vector<Reply> replies;                        // to report
   std::atomic<bool> online{false};
   std::atomic<bool> done{false};
   bool thread_started = false;
@@ -179,6 +186,7 @@ struct Fleet::Impl {
 
   std::atomic<int> offline{0}, unpaired{0};
   std::atomic<int64_t> stop_replies{0};
+  std::atomic<int64_t> replies{0};
   std::atomic<int64_t> claimed{0}, sent{0}, delivered{0}, failed{0}, rejected{0}, withheld{0},
       errors{0}, unreported{0};
 
@@ -236,7 +244,7 @@ struct Fleet::Impl {
   Result<std::unique_ptr<Device>> pair(httplib::Client& c, int index, const std::string& token) {
     auto d = std::make_unique<Device>();
     d->index = index;
-    d->profile = device_profile(index);
+    d->profile = device_profile(index, options.sims);
     Backoff backoff(backoff_seed(options.seed, index));
     auto refused = [&](const Answer& a, std::string_view step) -> Error {
       if (a.verdict == Answer::Verdict::stopped)
@@ -463,7 +471,7 @@ struct Fleet::Impl {
   // PATCH /mobile/v1/message as the app's SendStateWorker does (it answers 204, no results:
   // every report counts as accepted). The app reports no replies to the server.
   bool report_smsgate(Device& d, std::vector<Report> reports) {
-    d.stop_from.clear();
+    d.replies.clear();
     for (size_t from = 0; from < reports.size(); from += 100) {
       const size_t n = std::min<size_t>(100, reports.size() - from);
       std::vector<smsgate::MessagePatch> patches;
@@ -475,7 +483,7 @@ struct Fleet::Impl {
                   : r.status == ReportStatus::delivered ? smsgate::State::delivered
                                                         : smsgate::State::failed;
         auto phone = d.recipients.find(r.message_id);
-        smsgate::RecipientState rs{phone == d.recipients.end() ? "" : phone->second, p.state,
+        smsgate::RecipientState rs{phone == d.recipients.end() ? "" : phone->second.phone, p.state,
                                    std::nullopt};
         if (r.status == ReportStatus::failed) rs.error = r.error;
         p.recipients.push_back(rs);
@@ -509,29 +517,42 @@ struct Fleet::Impl {
     return a;
   }
 
-  // Whether the recipient of `message_id` replies STOP: a hash of the id and the seed, so a
-  // run's replies don't depend on timing.
-  bool replies_stop(const std::string& message_id) const {
-    if (options.reply_stop_rate <= 0) return false;
-    uint64_t h = 1469598103934665603ULL ^ options.seed;
+  // A uniform draw in [0, 1) from the message id, the seed and a salt, so a run's replies don't
+  // depend on timing.
+  double draw(const std::string& message_id, uint64_t salt) const {
+    uint64_t h = 1469598103934665603ULL ^ options.seed ^ salt;
     for (unsigned char c : message_id) h = (h ^ c) * 1099511628211ULL;
     h ^= h >> 29;
-    return static_cast<double>(h >> 11) * 0x1.0p-53 < options.reply_stop_rate;
+    return static_cast<double>(h >> 11) * 0x1.0p-53;
   }
 
+  // What the recipient of `m` answers, if anything: STOP, or (otherwise) the reply text.
+  std::optional<Device::Reply> reply_to(const ClaimedMessage& m) const {
+    if (options.reply_stop_rate > 0 && draw(m.id, 0) < options.reply_stop_rate)
+      return Device::Reply{m.phone, "STOP", m.sim_slot};
+    if (options.reply_rate > 0 && draw(m.id, 0x5eed) < options.reply_rate)
+      return Device::Reply{m.phone, options.reply_text, m.sim_slot};
+    return std::nullopt;
+  }
+
+  bool replying() const { return options.reply_stop_rate > 0 || options.reply_rate > 0; }
+
   bool send_replies(Device& d) {
-    while (!d.stop_from.empty()) {
+    while (!d.replies.empty()) {
+      const auto& r = d.replies.back();
       JsonWriter w;
       w.begin_object()
-          .field("from", d.stop_from.back())
-          .field("body", "STOP")
+          .field("from", r.from)
+          .field("body", r.body)
+          .field("simSlot", r.sim_slot)
           .field("receivedAt", format_iso8601(clock.now()))
           .end_object();
+      const bool stop = r.body == "STOP";
       auto a = call(d, "/api/gateway/inbound", w.take());
       if (a.verdict == Answer::Verdict::retry) return failed_request(d, a);  // kept for later
-      d.stop_from.pop_back();
+      d.replies.pop_back();
       if (a.verdict != Answer::Verdict::ok) return failed_request(d, a);
-      ++stop_replies;
+      ++(stop ? stop_replies : replies);
     }
     return true;
   }
@@ -554,7 +575,7 @@ struct Fleet::Impl {
       case ReportStatus::delivered:
         ++delivered;
         if (auto it = d.recipients.find(r.message_id); it != d.recipients.end()) {
-          if (replies_stop(r.message_id)) d.stop_from.push_back(it->second);
+          if (auto reply = reply_to(it->second)) d.replies.push_back(std::move(*reply));
           d.recipients.erase(it);
         }
         break;
@@ -614,8 +635,8 @@ struct Fleet::Impl {
             break;
           }
           claimed += static_cast<int64_t>(messages->size());
-          if (options.reply_stop_rate > 0)
-            for (const auto& m : *messages) d.recipients[m.id] = m.phone;
+          if (replying())
+            for (const auto& m : *messages) d.recipients[m.id] = m;
           schedule.claimed(*messages, asked_at, clock.now());
           break;
         }
@@ -641,7 +662,7 @@ struct Fleet::Impl {
       claimed_now.push_back(ClaimedMessage{m.id,
                                            m.phone_numbers.empty() ? "" : m.phone_numbers.front(),
                                            m.text, m.sim_number.value_or(1) - 1, 1, m.valid_until});
-      d.recipients[m.id] = claimed_now.back().phone;
+      d.recipients[m.id] = claimed_now.back();
     }
     claimed += static_cast<int64_t>(claimed_now.size());
     d.schedule->claimed(claimed_now, asked_at, clock.now());
@@ -728,11 +749,24 @@ Result<SimOptions> parse_sim_options(const cmdline::Args& args) {
   auto heartbeat = number(args, "--heartbeat-seconds", -1, 1, 3600, true);
   auto duration = number(args, "--duration", 0, 0, 1e7);
   auto reply_stop_rate = number(args, "--reply-stop-rate", 0, 0, 1);
-  for (const auto* r :
-       {&devices, &fail_rate, &send_delay, &delivery_delay, &delivery_rate, &offline_after,
-        &silent_after, &batch, &claim_wait, &heartbeat, &duration, &reply_stop_rate})
+  auto reply_rate = number(args, "--reply-rate", 0, 0, 1);
+  auto sims = number(args, "--sims", 1, 1, 4, true);
+  for (const auto* r : {&devices, &fail_rate, &send_delay, &delivery_delay, &delivery_rate,
+                        &offline_after, &silent_after, &batch, &claim_wait, &heartbeat, &duration,
+                        &reply_stop_rate, &reply_rate, &sims})
     if (!*r) return r->error();
   o.reply_stop_rate = *reply_stop_rate;
+  o.reply_rate = *reply_rate;
+  o.sims = static_cast<int>(*sims);
+  if (args.values.count("--reply-text")) {
+    o.reply_text = args.get("--reply-text");
+    if (o.reply_text.empty() || o.reply_text.size() > 1000 ||
+        o.reply_text.find('\0') != std::string::npos)
+      return bad_flag("--reply-text", "1 to 1000 bytes of text", o.reply_text);
+  }
+  if (o.reply_rate > 0 && o.protocol == SimProtocol::smsgate)
+    return validation_error("--reply-rate needs --protocol pulse",
+                            "the SMSGate app reports no received SMS to Pulse");
 
   o.devices = static_cast<int>(*devices);
   if (o.pairing_code && o.devices != 1)
@@ -801,6 +835,7 @@ FleetStats Fleet::stats() const {
   s.withheld = m.withheld;
   s.unreported = m.unreported;
   s.stop_replies = m.stop_replies;
+  s.replies = m.replies;
   s.errors = m.errors;
   std::lock_guard lock(m.mu);
   s.last_error = m.last_error;

@@ -33,6 +33,7 @@ struct SimOptions {
   // phone registers with it as a person typing it into the app would; no API key is needed.
   std::optional<std::string> pairing_code;
   int devices = 0;
+  int sims = 1;  // SIM cards per phone, all sending; claims take them in turn
   Behaviour behaviour;
   std::optional<Millis> offline_after;  // from the start of the fleet
   std::optional<Millis> silent_after;
@@ -45,6 +46,10 @@ struct SimOptions {
   // P(a delivered message's recipient replies STOP): the phone reports that SMS on
   // POST /api/gateway/inbound. Decided per message id and seed, apart from the outcome stream.
   double reply_stop_rate = 0;
+  // P(a delivered message's recipient, not replying STOP, answers `reply_text`), reported the
+  // same way, to the SIM that sent the message. Decided per message id and seed too.
+  double reply_rate = 0;
+  std::string reply_text = "Thanks, got it";
 };
 
 // Validates every gateway-sim flag; unknown flags are refused (a typo would silently change
@@ -65,6 +70,7 @@ struct FleetStats {
   int64_t errors = 0;        // failed requests: connection errors, 5xx, unexpected answers
   int64_t unreported = 0;    // outcomes still planned when their device stopped
   int64_t stop_replies = 0;  // inbound STOP replies the server accepted
+  int64_t replies = 0;       // other inbound replies (--reply-rate) the server accepted
   std::string last_error;
 };
 

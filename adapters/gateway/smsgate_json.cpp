@@ -407,8 +407,52 @@ std::string encode_settings(const Settings& s) {
   // Pulse names the SIM of every message (simNumber); the phone's own choice never applies.
   w.field("sim_selection_mode", "OSDefault").field("processing_order", "FIFO").end_object();
   w.key("ping").begin_object().field("interval_seconds", s.ping_seconds).end_object();
+  if (!s.signing_key.empty())
+    w.key("webhooks").begin_object().field("signing_key", s.signing_key).end_object();
   w.end_object();
   return w.take();
+}
+
+std::string encode_webhooks(const std::vector<Webhook>& hooks) {
+  JsonWriter w;
+  w.begin_array();
+  for (const auto& h : hooks)
+    w.begin_object().field("id", h.id).field("url", h.url).field("event", h.event).end_object();
+  w.end_array();
+  return w.take();
+}
+
+Result<ReceivedSms> decode_received(std::string_view json) {
+  auto o = root_object(json);
+  if (!o) return o.error();
+  ReceivedSms r;
+  auto event = opt_string(*o, "event", 64, "");
+  if (!event) return event.error();
+  r.event = event->value_or("");
+  if (r.event != "sms:received") return r;
+  object payload;
+  if ((*o)["payload"].get_object().get(payload)) return invalid("payload: an object");
+  auto sender = opt_string(payload, "sender", 64, "payload.");
+  if (!sender) return sender.error();
+  auto phone = opt_string(payload, "phoneNumber", 64, "payload.");
+  if (!phone) return phone.error();
+  r.sender = sender->value_or(phone->value_or(""));
+  auto message = opt_string(payload, "message", 20000, "payload.");
+  if (!message) return message.error();
+  r.message = message->value_or("");
+  auto at = opt_string(payload, "receivedAt", 64, "payload.");
+  if (!at) return at.error();
+  r.received_at = at->value_or("");
+  auto sim = opt_int(payload, "simNumber", "payload.");
+  if (!sim) return sim.error();
+  r.sim_number = *sim;
+  return r;
+}
+
+std::string signed_text(std::string_view body, std::string_view timestamp) {
+  std::string out(body);
+  out.append(timestamp);
+  return out;
 }
 
 Result<std::string> parse_pairing_code(std::string_view body) {

@@ -109,8 +109,32 @@ struct Settings {
   std::optional<int64_t> send_interval_seconds;  // none: not paced
   std::optional<int64_t> daily_limit;            // none: no cap
   int64_t ping_seconds = 30;
+  std::string
+      signing_key;  // the key the app signs its webhook requests with (webhooks.signing_key)
 };
 std::string encode_settings(const Settings& s);
+
+// A webhook as GET /mobile/v1/webhooks lists it: the app sends `event` to `url`.
+struct Webhook {
+  std::string id;
+  std::string url;
+  std::string event;
+};
+std::string encode_webhooks(const std::vector<Webhook>& hooks);
+
+// The app's "sms:received" webhook request: {id, webhookId, event, deviceId, payload: {message,
+// receivedAt, messageId, sender, recipient?, simNumber?, phoneNumber}}.
+struct ReceivedSms {
+  std::string event;   // "sms:received" (other events are answered and ignored)
+  std::string sender;  // payload.sender, else the older payload.phoneNumber
+  std::string message;
+  std::string received_at;            // as the phone wrote it (ISO 8601 with its offset), or empty
+  std::optional<int64_t> sim_number;  // 1-based
+};
+Result<ReceivedSms> decode_received(std::string_view json);
+// X-Signature of a webhook request: lower-case hex HMAC-SHA256(key, body + X-Timestamp).
+// (Computed by the caller with adapters/auth; this names what the app signs.)
+std::string signed_text(std::string_view body, std::string_view timestamp);
 
 // POST /api/devices/pairing's "code" (what a user types into the app).
 Result<std::string> parse_pairing_code(std::string_view body);

@@ -32,16 +32,19 @@ void list_messages(const Context& ctx, const Req& req, Res& res) {
   auto caller = ctx.authenticate(req);
   if (!caller) return reply_error(res, caller.error());
   runtime::MessageQuery q;
-  auto limit = limit_param(req, "limit", kDefaultLimit, kMaxLimit);
-  if (!limit) return reply_error(res, limit.error());
-  q.limit = *limit;
   if (req.has_param("status")) {
     q.status = req.get_param_value("status");
     if (*q.status != "queued" && *q.status != "sending" && *q.status != "sent" &&
-        *q.status != "delivered" && *q.status != "failed")
+        *q.status != "delivered" && *q.status != "failed" && *q.status != "received")
       return reply_error(res, validation_error("Invalid query parameter",
-                                               "status must be queued, sending, sent, delivered "
-                                               "or failed"));
+                                               "status must be queued, sending, sent, delivered, "
+                                               "failed or received"));
+  }
+  if (req.has_param("direction")) {
+    q.direction = req.get_param_value("direction");
+    if (*q.direction != "inbound" && *q.direction != "outbound")
+      return reply_error(res, validation_error("Invalid query parameter",
+                                               "direction must be inbound or outbound"));
   }
   if (req.has_param("campaignId")) {
     q.campaign = CampaignId{req.get_param_value("campaignId")};
@@ -66,24 +69,7 @@ void list_messages(const Context& ctx, const Req& req, Res& res) {
   q.to = *to;
   if (q.from && q.to && *q.from >= *q.to)
     return reply_error(res, validation_error("Invalid query parameter", "from must be before to"));
-  if (req.has_param("cursor")) {
-    q.cursor = MessageId{req.get_param_value("cursor")};
-    if (!is_valid_id(id_prefix::message, q.cursor->value))
-      return reply_error(
-          res, validation_error("Invalid query parameter", "cursor must be a message id"));
-  }
-  auto page = ctx.app.models().messages(caller->org, q);
-  if (!page) return reply_error(res, page.error());
-  if (page->next_cursor) res.set_header("X-Next-Cursor", *page->next_cursor);
-  JsonWriter w;
-  w.begin_array();
-  for (const auto& m : page->messages) {
-    w.begin_object();
-    projections::write_message_fields(w, m, projections::MessageJson::resource);
-    w.end_object();
-  }
-  w.end_array();
-  reply(res, 200, w.take());
+  reply_messages(ctx, req, res, caller->org, std::move(q));
 }
 
 void get_message(const Context& ctx, const Req& req, Res& res) {
@@ -101,12 +87,13 @@ void get_message(const Context& ctx, const Req& req, Res& res) {
   w.begin_object();
   projections::write_message_fields(w, **m, projections::MessageJson::resource);
   w.key("timeline").begin_array();
-  // Its creation is the first state: queued.
+  // Its creation is the first state: queued, or received (by its phone) for an inbound one.
+  const bool inbound = (*m)->inbound();
   w.begin_object()
-      .field("status", "queued")
+      .field("status", inbound ? "received" : "queued")
       .field("at", format_iso8601((*m)->created_at))
-      .field("deviceId", std::optional<std::string>{})
-      .field("simSlot", std::optional<int32_t>{})
+      .field("deviceId", inbound ? (*m)->device_id : std::nullopt)
+      .field("simSlot", inbound ? (*m)->sim_slot : std::nullopt)
       .field("attempt", std::optional<int32_t>{})
       .field("error", std::optional<std::string>{})
       .end_object();
@@ -124,6 +111,31 @@ void get_message(const Context& ctx, const Req& req, Res& res) {
 }
 
 }  // namespace
+
+void reply_messages(const Context& ctx, const Req& req, Res& res, const OrgId& org,
+                    runtime::MessageQuery q) {
+  auto limit = limit_param(req, "limit", kDefaultLimit, kMaxLimit);
+  if (!limit) return reply_error(res, limit.error());
+  q.limit = *limit;
+  if (req.has_param("cursor")) {
+    q.cursor = MessageId{req.get_param_value("cursor")};
+    if (!is_valid_id(id_prefix::message, q.cursor->value))
+      return reply_error(
+          res, validation_error("Invalid query parameter", "cursor must be a message id"));
+  }
+  auto page = ctx.app.models().messages(org, q);
+  if (!page) return reply_error(res, page.error());
+  if (page->next_cursor) res.set_header("X-Next-Cursor", *page->next_cursor);
+  JsonWriter w;
+  w.begin_array();
+  for (const auto& m : page->messages) {
+    w.begin_object();
+    projections::write_message_fields(w, m, projections::MessageJson::resource);
+    w.end_object();
+  }
+  w.end_array();
+  reply(res, 200, w.take());
+}
 
 void add_message_routes(Router& server, const Context& ctx) {
   server.Get("/api/messages", bind<list_messages>(ctx));

@@ -13,6 +13,7 @@
 #include "adapters/http/api_server.h"
 #include "adapters/http/limits.h"
 #include "adapters/http/router.h"
+#include "adapters/runtime/read_models.h"
 #include "adapters/service/ports.h"
 #include "domain/commands.h"
 #include "domain/result.h"
@@ -79,6 +80,11 @@ void add_contact_routes(Router& server, const Context& ctx);
 void add_campaign_routes(Router& server, const Context& ctx);
 void add_opt_out_routes(Router& server, const Context& ctx);
 void add_message_routes(Router& server, const Context& ctx);
+void add_conversation_routes(Router& server, const Context& ctx);
+// A page of messages as GET /api/messages answers it: `q`'s filters, with ?limit= and ?cursor=
+// read from `req`; a bare array, X-Next-Cursor when more may follow.
+void reply_messages(const Context& ctx, const httplib::Request& req, httplib::Response& res,
+                    const OrgId& org, runtime::MessageQuery q);
 void add_stats_routes(Router& server, const Context& ctx);
 void add_webhook_routes(Router& server, const Context& ctx);
 // The SMSGate app's device API under /mobile/v1 (smsgate_routes.cpp, gateway/SMSGATE.md), and

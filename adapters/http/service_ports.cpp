@@ -112,6 +112,10 @@ class ModelReads final : public service::Reads {
     return m_.opt_out(org, phone);
   }
   Result<projections::WebhookSet> webhooks(const OrgId& org) override { return m_.webhooks(org); }
+  Result<std::optional<projections::ConversationView>> conversation(
+      const OrgId& org, std::string_view phone) override {
+    return m_.conversation(org, phone);
+  }
   Result<std::optional<projections::PairingView>> pairing(std::string_view token_hash) override {
     return m_.pairing(token_hash);
   }

@@ -13,6 +13,7 @@
 #include "adapters/gateway/smsgate_json.h"
 #include "adapters/http/json_views.h"
 #include "adapters/http/routes.h"
+#include "adapters/service/devices.h"
 #include "domain/ids.h"
 #include "domain/plans.h"
 #include "domain/text.h"
@@ -237,6 +238,19 @@ void patch_messages(const Context& ctx, const Req& req, Res& res) {
 
 // ---- settings, webhooks ---------------------------------------------------------------------
 
+// The key a phone signs its received-SMS webhook requests with: derived from its device token's
+// hash, so it changes when the phone is paired again and needs no state of its own.
+std::string signing_key(const projections::DeviceView& d) {
+  return auth::sha256_hex("smsgate-webhook-signing:" + d.credential_hash).substr(0, 32);
+}
+
+// Where a phone posts the SMS it receives: one URL per device (the request names no device
+// otherwise), under the server's public URL.
+std::string received_url(const Context& ctx, const Phone& p) {
+  return fmt::format("{}/mobile/v1/webhooks/sms-received/{}/{}", ctx.options.public_url,
+                     p.org.value, p.device.id.value);
+}
+
 void get_settings(const Context& ctx, const Req& req, Res& res) {
   auto p = authorise(ctx, req);
   if (!p) return reply_error(res, p.error());
@@ -247,14 +261,49 @@ void get_settings(const Context& ctx, const Req& req, Res& res) {
   if (g.sim_per_day != kUnlimited)
     s.daily_limit =
         g.sim_per_day * std::max<int64_t>(1, static_cast<int64_t>(p->device.sending_slots.size()));
+  s.signing_key = signing_key(p->device);
   reply(res, 200, sg::encode_settings(s));
 }
 
-// Pulse's webhooks are the server's (signed, retried): the phone has none of its own.
+// One device-side webhook: the SMS the phone receives, posted back to Pulse (signed with the
+// settings' key). Pulse's own webhooks are the server's (signed, retried).
 void get_webhooks(const Context& ctx, const Req& req, Res& res) {
   auto p = authorise(ctx, req);
   if (!p) return reply_error(res, p.error());
-  reply(res, 200, "[]");
+  reply(res, 200,
+        sg::encode_webhooks({{"pulse-sms-received", received_url(ctx, *p), "sms:received"}}));
+}
+
+// POST /mobile/v1/webhooks/sms-received/{org}/{device}: the app's "sms:received" webhook. It
+// carries no device token: X-Signature (HMAC-SHA256 of the body and X-Timestamp under the
+// device's signing key) proves the phone sent it. Recorded like POST /api/gateway/inbound.
+void sms_received(const Context& ctx, const Req& req, Res& res) {
+  const OrgId org{req.matches[1]};
+  const DeviceId id{req.matches[2]};
+  const Error forged{Errc::unauthorized, "Invalid signature",
+                     "Sign with the webhooks.signing_key of GET /mobile/v1/settings."};
+  if (!is_valid_id(id_prefix::org, org.value) || !is_valid_id(id_prefix::device, id.value))
+    return reply_error(res, forged);
+  auto device = ctx.app.models().device(org, id);
+  if (!device) return reply_error(res, device.error());
+  if (!*device) return reply_error(res, forged);
+  const auto timestamp = req.get_header_value("X-Timestamp");
+  const auto expected =
+      auth::to_hex(auth::hmac_sha256(signing_key(**device), sg::signed_text(req.body, timestamp)));
+  if (timestamp.empty() ||
+      !auth::constant_time_equal(req.get_header_value("X-Signature"), expected))
+    return reply_error(res, forged);
+  auto sms = sg::decode_received(req.body);
+  if (!sms) return reply_error(res, sms.error());
+  if (sms->event != "sms:received") return reply(res, 200, "{}");  // nothing else is asked for
+  std::optional<int64_t> slot;
+  if (sms->sim_number) slot = *sms->sim_number - 1;
+  // The phone's local time with its offset; one Pulse can't read is the server's time instead
+  // (the app would retry a refusal for two days).
+  std::string at = parse_iso8601(sms->received_at) ? sms->received_at : std::string();
+  auto r = service::receive_sms(ctx.service, org, id, {sms->sender, sms->message, at, slot});
+  if (!r) return reply_error(res, r.error());
+  reply(res, 200, "{}");
 }
 
 // ---- server-sent events -----------------------------------------------------------------------
@@ -405,6 +454,7 @@ void add_smsgate_routes(Router& server, const Context& ctx) {
   server.Patch("/mobile/v1/messages", h(patch_messages));
   server.Get("/mobile/v1/settings", h(get_settings));
   server.Get("/mobile/v1/webhooks", h(get_webhooks));
+  server.Post(R"(/mobile/v1/webhooks/sms-received/([^/]+)/([^/]+))", h(sms_received));
   server.Get("/mobile/v1/events",
              [&ctx, streams](const Req& req, Res& res) { events(ctx, streams, req, res); });
 }

@@ -50,6 +50,7 @@ void campaign_stats(const Context& ctx, const Req& req, Res& res) {
       .field("deliveredCount", v.delivered_count)
       .field("failedCount", v.failed_count)
       .field("suppressedCount", *x ? (*x)->suppressed : 0)
+      .field("replyCount", *x ? (*x)->replies : 0)
       .field("segments", v.segments)
       .field("deliveryRate", rate(v.delivered_count, v.sent_count))
       .field("deviceId", *x ? (*x)->device_id : std::nullopt);

@@ -266,6 +266,8 @@ Result<MessagePage> ReadModels::messages(const OrgId& org, const MessageQuery& q
     index = table::messages_by_phone(org, *q.phone);
   } else if (q.status) {
     index = table::messages_by_status(org, *q.status);
+  } else if (q.direction == projections::MessageView::kInbound) {
+    index = table::messages_by_status(org, projections::kReceived);  // every received message
   } else {
     views = table::messages(org);
   }
@@ -287,6 +289,8 @@ Result<MessagePage> ReadModels::messages(const OrgId& org, const MessageQuery& q
   auto wanted = [&](const projections::MessageView& m) {
     if (q.status && m.status != *q.status) return false;
     if (q.phone && m.phone != *q.phone) return false;
+    if (q.direction && m.inbound() != (*q.direction == projections::MessageView::kInbound))
+      return false;
     if (q.from && m.created_at < *q.from) return false;
     if (q.to && m.created_at >= *q.to) return false;
     return true;
@@ -318,6 +322,47 @@ Result<MessagePage> ReadModels::messages(const OrgId& org, const MessageQuery& q
   }
   if (!complete && !last_key.empty()) page.next_cursor = last_key.substr(id_base.size());
   return page;
+}
+
+Result<ConversationPage> ReadModels::conversations(const OrgId& org, size_t limit,
+                                                   const std::optional<std::string>& cursor) {
+  const auto order = table::conversations_by_time(org);
+  ScanRange range;
+  range.reverse = true;
+  range.limit = limit;
+  if (cursor) range.start = order.bytes + *cursor;
+  ConversationPage page;
+  auto found = scan_page(kv_, codec_, order, range,
+                         [&](std::string_view key, const projections::NoValue&) -> Result<bool> {
+                           // "<ms>/<phone>"
+                           const auto rest = key.substr(order.bytes.size());
+                           const auto slash = rest.find('/');
+                           auto c = conversation(org, rest.substr(slash + 1));
+                           if (!c) return c.error();
+                           if (!*c) return false;
+                           page.conversations.push_back(std::move(**c));
+                           return true;
+                         });
+  if (!found) return found.error();
+  if (!found->complete && !found->last_key.empty())
+    page.next_cursor = found->last_key.substr(order.bytes.size());
+  return page;
+}
+
+Result<std::optional<projections::ConversationView>> ReadModels::conversation(
+    const OrgId& org, std::string_view phone) {
+  return get_value(kv_, codec_, table::conversation(org, phone));
+}
+
+Result<std::optional<projections::MessageView>> ReadModels::last_message(const OrgId& org,
+                                                                         std::string_view phone) {
+  MessageQuery q;
+  q.phone = std::string(phone);
+  q.limit = 1;
+  auto page = messages(org, q);
+  if (!page) return page.error();
+  if (page->messages.empty()) return std::optional<projections::MessageView>{};
+  return std::optional<projections::MessageView>{std::move(page->messages.front())};
 }
 
 Result<std::vector<projections::TimelineEntry>> ReadModels::timeline(const OrgId& org,

@@ -26,11 +26,16 @@ std::string position_key(Partition p);
 struct MessageQuery {
   std::optional<std::string> status;
   std::optional<CampaignId> campaign;
-  std::optional<std::string> phone;  // E.164
-  std::optional<TimePoint> from;     // createdAt >= from
-  std::optional<TimePoint> to;       // createdAt < to
-  std::optional<MessageId> cursor;   // strictly older than this message
+  std::optional<std::string> phone;      // E.164
+  std::optional<TimePoint> from;         // createdAt >= from
+  std::optional<TimePoint> to;           // createdAt < to
+  std::optional<MessageId> cursor;       // strictly older than this message
+  std::optional<std::string> direction;  // "inbound" | "outbound"
   size_t limit = 50;
+};
+struct ConversationPage {
+  std::vector<projections::ConversationView> conversations;  // newest first
+  std::optional<std::string> next_cursor;                    // more may follow
 };
 struct MessagePage {
   std::vector<projections::MessageView> messages;
@@ -98,6 +103,14 @@ class ReadModels {
   // selective the query allows) and filters on the rest; visits at most a bounded number of
   // entries per page, so a page may come back short with a cursor to continue.
   Result<MessagePage> messages(const OrgId& org, const MessageQuery& q);
+  // By the last message received, newest first; `cursor` is a page's next_cursor.
+  Result<ConversationPage> conversations(const OrgId& org, size_t limit,
+                                         const std::optional<std::string>& cursor);
+  Result<std::optional<projections::ConversationView>> conversation(const OrgId& org,
+                                                                    std::string_view phone);
+  // The newest message to or from `phone`, of either direction.
+  Result<std::optional<projections::MessageView>> last_message(const OrgId& org,
+                                                               std::string_view phone);
   Result<std::vector<projections::TimelineEntry>> timeline(const OrgId& org, const MessageId& id);
   // Days from..to inclusive ("2026-11-01"), only those with activity.
   Result<std::vector<projections::DayStatsView>> day_stats(const OrgId& org, std::string_view from,

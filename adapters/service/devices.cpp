@@ -72,6 +72,9 @@ Result<Received> receive_sms(const Deps& d, const OrgId& org, const DeviceId& de
   if (in.from.empty() || in.from.size() > 32)
     return validation_error("Invalid from", "the sender's number, 1 to 32 bytes");
   if (auto st = check_text("from", in.from); !st) return st.error();
+  // The sender names its conversation (GET /api/conversations/{phone}): no path separator.
+  if (in.from.find('/') != std::string::npos)
+    return validation_error("Invalid from", "the sender's number or name, without '/'");
   if (auto st = check_text("body", in.body, TextKind::multi_line); !st) return st.error();
   if (in.body.size() > kMaxInboundBody)
     return validation_error("Message too long",

@@ -53,6 +53,8 @@ class Reads {
   virtual Result<std::optional<projections::OptOutView>> opt_out(const OrgId& org,
                                                                  std::string_view phone) = 0;
   virtual Result<projections::WebhookSet> webhooks(const OrgId& org) = 0;
+  virtual Result<std::optional<projections::ConversationView>> conversation(
+      const OrgId& org, std::string_view phone) = 0;
   virtual Result<std::optional<projections::PairingView>> pairing(std::string_view token_hash) = 0;
   virtual Result<std::optional<projections::DeviceView>> device(const OrgId& org,
                                                                 const DeviceId& id) = 0;

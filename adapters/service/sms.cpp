@@ -19,6 +19,7 @@ std::string request_hash(Secrets& secrets, const SendSms& cmd) {
     w.begin_object().field("phone", r.phone.e164).field("name", r.name).end_object();
   w.end_array();
   if (cmd.device_id) w.field("deviceId", cmd.device_id->value);
+  if (cmd.sim_slot) w.field("simSlot", *cmd.sim_slot);
   w.end_object();
   return secrets.sha256_hex(w.take());
 }

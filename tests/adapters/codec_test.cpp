@@ -433,7 +433,8 @@ TEST_CASE("missing, null or ill-typed fields are refused as corrupt, never misre
       "SendSms:data.deviceId",       "SendSms:data.idempotencyKey",  "SendSms:data.requestHash",
       "RegisterUser:data.firstKey",  "UserRegistered:data.firstKey", "data.recipients[].country",
       "data.recipients[].phoneType", "data.messages[].country",      "data.messages[].phoneType",
-      "data.contacts[].country",     "data.contacts[].phoneType",    "CommandRejected:data.quota"};
+      "data.contacts[].country",     "data.contacts[].phoneType",    "CommandRejected:data.quota",
+      "SendSms:data.simSlot",        "CampaignPinned:data.simSlot"};
   // Secret fields (SecretValue): sealed, an object, since v2; a string (the clear secret of a
   // record written before sealing) reads too, so the object turned into a string is accepted.
   const std::set<std::string> sealed_or_clear = {

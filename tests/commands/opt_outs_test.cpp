@@ -235,3 +235,66 @@ TEST_CASE("unpairing a pinned send's device fails what it can no longer send; th
   CHECK_FALSE(w.state.org.queues.count(pinned.campaign_id.value));
   CHECK(w.claim(device(1), at(3)).empty());  // nothing of it goes out through another phone
 }
+
+TEST_CASE("START, UNSTOP or SUBSCRIBE from an opted-out number takes the opt-out back") {
+  World w;
+  w.pair(device(1), kT0);
+  for (const char* yes : {"START", " unstop ", "Subscribe"})
+    CHECK_MESSAGE(is_start_keyword(yes), yes);
+  for (const char* no : {"", "START NOW", "STOP", "begin"})
+    CHECK_FALSE_MESSAGE(is_start_keyword(no), no);
+
+  // Not opted out: recorded, nothing else.
+  CHECK(w.must(ReceiveSms{device(1), "+14155550001", "START", kT0, 0}, at(1)).size() == 1);
+  w.must(ReceiveSms{device(1), "+14155550001", "STOP", kT0, 0}, at(2));
+  REQUIRE(is_opted_out(w.state.org, "+14155550001"));
+  auto back = w.must(ReceiveSms{device(1), "+14155550001", "start", kT0, 0}, at(3));
+  REQUIRE(back.size() == 2);
+  CHECK(std::get<OptOutRemoved>(back[1]).phone == "+14155550001");
+  CHECK_FALSE(is_opted_out(w.state.org, "+14155550001"));
+  // An opt-out the API added is the person's to take back too.
+  w.must(AddOptOut{"+14155550002", "asked by phone"}, at(4));
+  CHECK(w.must(ReceiveSms{device(1), "+14155550002", "UNSTOP", kT0, 0}, at(5)).size() == 2);
+  CHECK_FALSE(is_opted_out(w.state.org, "+14155550002"));
+}
+
+TEST_CASE(
+    "a send pinned to a SIM goes out on that SIM only; a SIM that does not send is not pinned") {
+  World w;
+  const std::string hash = "hash-two-sims";
+  w.must(CreatePairing{hash, kT0 + Millis{600000}}, kT0);
+  w.must(RegisterDevice{device(1),
+                        hash,
+                        "cred-two-sims",
+                        "Phone",
+                        "Pixel",
+                        "15",
+                        "1.0",
+                        {SimCard{0, "+15550000000", "A"}, SimCard{1, "+15550000001", "B"}}},
+         kT0);
+  auto reply = w.sms({"+14155550001"}, at(1));
+  reply.device_id = device(1);
+  reply.sim_slot = 1;
+  auto events = w.must(reply, at(1));
+  REQUIRE(find<CampaignPinned>(events));
+  CHECK(find<CampaignPinned>(events)->sim_slot == 1);
+  auto other = w.sms({"+14155550002", "+14155550003"}, at(1));
+  w.must(other, at(1));
+  // Round-robin would start on SIM 0; the pinned campaign waiting takes the claim to SIM 1.
+  std::optional<int32_t> slot_of_reply;
+  for (int i = 0; i < 4 && !slot_of_reply; ++i)
+    for (const auto& e : w.must(ClaimMessages{device(1), 1}, at(2 + i)))
+      if (auto* c = std::get_if<MessagesClaimed>(&e))
+        for (const auto& m : c->messages)
+          if (split_message_id(m.id.value)->first == reply.campaign_id.value)
+            slot_of_reply = c->sim_slot;
+  CHECK(slot_of_reply == 1);
+
+  // SIM 7 is not one of the device's sending SIMs: the device is pinned, the SIM is not.
+  auto stray = w.sms({"+14155550004"}, at(10));
+  stray.device_id = device(1);
+  stray.sim_slot = 7;
+  auto stray_events = w.must(stray, at(10));
+  REQUIRE(find<CampaignPinned>(stray_events));
+  CHECK_FALSE(find<CampaignPinned>(stray_events)->sim_slot.has_value());
+}

@@ -390,10 +390,54 @@ TEST_CASE("the SMSGate app over HTTPS: code, SSE, messages, states, webhooks, un
     CHECK(str(doc["messages"]["sim_selection_mode"]) == "OSDefault");
     CHECK(int64_t(doc["ping"]["interval_seconds"]) == 30);
     CHECK(doc["gateway"].error() == simdjson::NO_SUCH_FIELD);
+    const auto key = str(doc["webhooks"]["signing_key"]);
+    CHECK(key.size() == 32);
     auto w = app.get("/mobile/v1/webhooks", bearer);
     REQUIRE(w);
-    CHECK(w->status == 200);
-    CHECK(w->body == "[]");
+    REQUIRE(w->status == 200);
+    auto hooks = parse(parser, w->body).get_array();
+    REQUIRE(hooks.size() == 1);
+    CHECK(str(hooks.at(0)["event"]) == "sms:received");
+    const auto url = str(hooks.at(0)["url"]);
+    REQUIRE(url.starts_with("https://"));
+    const auto path = url.substr(url.find("/mobile/v1/"));
+
+    // The app's sms:received webhook (WebhookQueueProcessorWorker, PayloadSingingPlugin):
+    // X-Signature = hex HMAC-SHA256(signing key, body + X-Timestamp). A reply from a number no
+    // one texted is a conversation of its own; a forged or unsigned one is refused.
+    const std::string received =
+        R"({"id":"Kx9a","webhookId":"pulse-sms-received","event":"sms:received","deviceId":")" +
+        phone.id +
+        R"(","payload":{"message":"Hello from a real phone","receivedAt":"2026-12-06T18:41:31.000+07:00",)"
+        R"("messageId":"7f3a","sender":"+14155550777","simNumber":2,"phoneNumber":"+14155550777"}})";
+    const auto ts = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                       std::chrono::system_clock::now().time_since_epoch())
+                                       .count());
+    auto signed_post = [&](const std::string& body, const std::string& signature) {
+      auto h = app.headers();
+      h.emplace("X-Timestamp", ts);
+      h.emplace("X-Signature", signature);
+      return app.client()->Post(path, h, body, "application/json");
+    };
+    const auto good = pulse::auth::to_hex(pulse::auth::hmac_sha256(key, received + ts));
+    auto forged = signed_post(received, std::string(good.size(), '0'));
+    REQUIRE(forged);
+    CHECK(forged->status == 401);
+    auto tampered = signed_post(received + " ", good);
+    REQUIRE(tampered);
+    CHECK(tampered->status == 401);
+    auto in = signed_post(received, good);
+    REQUIRE(in);
+    CHECK_MESSAGE(in->status == 200, in->body);
+    auto conv = api->Get("/api/conversations/%2B14155550777");
+    REQUIRE(conv);
+    REQUIRE_MESSAGE(conv->status == 200, conv->body);
+    auto thread = parse(parser, conv->body).get_array();
+    REQUIRE(thread.size() == 1);
+    CHECK(str(thread.at(0)["body"]) == "Hello from a real phone");
+    CHECK(str(thread.at(0)["deviceId"]) == phone.id);
+    CHECK(int64_t(thread.at(0)["simSlot"]) == 1);  // simNumber 2
+    CHECK(str(thread.at(0)["receivedAt"]) == "2026-12-06T11:41:31.000Z");
   }
 
   // ---- work: SSE, GET and PATCH ---------------------------------------------------------

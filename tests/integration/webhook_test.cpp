@@ -17,6 +17,7 @@
 #include "domain/time.h"
 #include "fmt/format.h"
 #include "tests/adapters/prometheus_text.h"
+#include "tests/integration/api_helpers.h"
 #include "tests/integration/server_process.h"
 #include "tests/support/eventually.h"
 
@@ -789,4 +790,167 @@ TEST_CASE("3 dispatchers on Kafka share the outbox; one SIGKILLed mid-delivery l
   CHECK(twice <= kThreads);
   CHECK(logged >= static_cast<int>(expected) * 3 - kThreads);  // two 500s and a 200 each
   ::unsetenv("PULSE_DATA_KEY");
+}
+
+TEST_CASE(
+    "two-way: simulated replies join conversations linked to their campaign, signed "
+    "message.received webhooks, and an API reply leaves from the SIM the contact wrote to") {
+  TempDir dir;
+  Subscriber sub;
+  ServerProcess server(dir.path() / "data", {"--allow-private-webhooks"});
+  Account a = server.signup({}, false);
+  auto c = server.client(a);
+  subscribe(sub, *c, "/ok", R"(["message.received"])");
+  // Two SIMs, one message a claim: the phone's claims alternate between its SIMs. Every
+  // recipient answers each message they get.
+  pulse::testing::BackgroundProcess sim({PULSE_BINARY,
+                                         "gateway-sim",
+                                         "--server",
+                                         server.base_url(),
+                                         "--api-key",
+                                         a.api_key,
+                                         "--quiet",
+                                         "--devices",
+                                         "1",
+                                         "--sims",
+                                         "2",
+                                         "--batch",
+                                         "1",
+                                         "--send-delay-ms",
+                                         "5",
+                                         "--delivery-delay-ms",
+                                         "20",
+                                         "--fail-rate",
+                                         "0",
+                                         "--reply-rate",
+                                         "1",
+                                         "--reply-text",
+                                         "Yes, count me in",
+                                         "--seed",
+                                         "7"},
+                                        (dir.path() / "sim.log").string());
+  REQUIRE(eventually(
+      [&] {
+        auto r = c->Get("/api/devices");
+        return r && r->body.find(R"("status":"online")") != std::string::npos;
+      },
+      std::chrono::seconds(30)));
+  const std::vector<std::string> phones = {"+14155550401", "+14155550402", "+14155550403"};
+  auto sent = c->Post("/api/sms/send",
+                      R"({"recipients":[{"phone":"+14155550401","name":"Ada"},)"
+                      R"({"phone":"+14155550402"},{"phone":"+14155550403"}],"message":"Join us?"})",
+                      "application/json");
+  REQUIRE(sent);
+  REQUIRE_MESSAGE(sent->status == 201, sent->body);
+  const auto campaign = field(sent->body, "campaignId");
+
+  simdjson::dom::parser p;
+  std::string list;
+  REQUIRE_MESSAGE(eventually(
+                      [&] {
+                        auto r = c->Get("/api/conversations");
+                        if (!r || r->status != 200) return false;
+                        list = r->body;
+                        return pulse::testing::parse(p, list).get_array().size() == 3;
+                      },
+                      std::chrono::seconds(30)),
+                  list);
+  std::map<std::string, int64_t> sim_of;  // phone -> the SIM its conversation replies leave from
+  for (auto row : pulse::testing::parse(p, list).get_array()) {
+    CAPTURE(simdjson::to_string(row));
+    const auto phone = std::string(std::string_view(row["phone"]));
+    sim_of[phone] = int64_t(row["simSlot"]);
+    CHECK(int64_t(row["unreadCount"]) == 1);
+    auto last = row["lastMessage"];
+    CHECK(std::string_view(last["direction"]) == "inbound");
+    CHECK(std::string_view(last["status"]) == "received");
+    CHECK(std::string_view(last["body"]) == "Yes, count me in");
+    CHECK(std::string_view(last["campaignId"]) == campaign);  // linked to what it answers
+    CHECK(std::string_view(last["replyTo"]).starts_with("msg_"));
+    CHECK(int64_t(last["simSlot"]) == int64_t(row["simSlot"]));
+  }
+  REQUIRE(sim_of.size() == 3);
+  std::set<int64_t> slots;
+  for (const auto& [phone, slot] : sim_of) slots.insert(slot);
+  const bool both_sims = slots == std::set<int64_t>{0, 1};
+  REQUIRE_MESSAGE(both_sims, "the messages went out on both SIMs");
+  const auto stats = c->Get(("/api/campaigns/" + campaign + "/stats").c_str());
+  REQUIRE(stats);
+  CHECK(int64_t(pulse::testing::parse(p, stats->body)["replyCount"]) == 3);
+  // Ada's conversation: her reply above the message it answers, newest first.
+  auto ada = c->Get("/api/conversations/%2B14155550401");
+  REQUIRE(ada);
+  REQUIRE_MESSAGE(ada->status == 200, ada->body);
+  auto thread = pulse::testing::parse(p, ada->body).get_array();
+  REQUIRE(thread.size() == 2);
+  CHECK(std::string_view(thread.at(0)["direction"]) == "inbound");
+  CHECK(std::string_view(thread.at(0)["contactName"]) == "Ada");
+  CHECK(std::string_view(thread.at(1)["direction"]) == "outbound");
+  CHECK(std::string_view(thread.at(0)["replyTo"]) == std::string_view(thread.at(1)["id"]));
+  auto inbound = c->Get("/api/messages?direction=inbound");
+  REQUIRE(inbound);
+  CHECK(pulse::testing::parse(p, inbound->body).get_array().size() == 3);
+  auto outbound = c->Get("/api/messages?direction=outbound");
+  REQUIRE(outbound);
+  CHECK(pulse::testing::parse(p, outbound->body).get_array().size() == 3);
+  CHECK(c->Get("/api/messages?direction=sideways")->status == 400);
+  CHECK(c->Get("/api/conversations/%2B14155550499")->status == 404);
+
+  // Read: the unread count drops to 0 for that conversation only.
+  auto read = c->Post("/api/conversations/%2B14155550401/read", "", "application/json");
+  REQUIRE(read);
+  REQUIRE_MESSAGE(read->status == 200, read->body);
+  CHECK(int64_t(pulse::testing::parse(p, read->body)["unreadCount"]) == 0);
+  auto after = c->Get("/api/conversations");
+  REQUIRE(after);
+  int64_t unread = 0;
+  for (auto row : pulse::testing::parse(p, after->body).get_array())
+    unread += int64_t(row["unreadCount"]);
+  CHECK(unread == 2);
+
+  // Every reply was delivered once per delivery id, signed the Standard Webhooks way.
+  REQUIRE(eventually([&] { return sub.delivered("/ok").size() >= 3; }));
+  for (const auto& s : sub.seen()) {
+    CAPTURE(s.body);
+    CHECK(s.type == "message.received");
+    CHECK(s.standard_ok);
+    CHECK(s.raw_ok);
+    CHECK(s.tampered_rejected);
+    CHECK(s.body.find(R"("campaignId":")" + campaign + R"(")") != std::string::npos);
+  }
+
+  // Replies from the API, to the SIM-1 contact twice and then to a SIM-0 one: the phone's
+  // claims alternate between its SIMs, so only a reply pinned to its SIM gets 1, 1, 0.
+  std::string on_1, on_0;
+  for (const auto& [phone, slot] : sim_of) (slot == 1 ? on_1 : on_0) = phone;
+  std::vector<std::pair<std::string, int64_t>> replies;
+  for (const auto& [phone, slot] :
+       {std::pair{on_1, int64_t{1}}, std::pair{on_1, int64_t{1}}, std::pair{on_0, int64_t{0}}}) {
+    auto r = c->Post(("/api/conversations/%2B" + phone.substr(1) + "/messages").c_str(),
+                     R"({"message":"See you there"})", "application/json");
+    REQUIRE(r);
+    REQUIRE_MESSAGE(r->status == 201, r->body);
+    replies.emplace_back(field(r->body, "campaignId"), slot);
+  }
+  for (const auto& [reply_campaign, slot] : replies) {
+    std::string message;
+    REQUIRE(eventually([&] {
+      auto r = c->Get(("/api/messages?campaignId=" + reply_campaign).c_str());
+      if (!r || r->status != 200) return false;
+      message = r->body;
+      return message.find(R"("status":"delivered")") != std::string::npos;
+    }));
+    CAPTURE(message);
+    CHECK(int64_t(pulse::testing::parse(p, message).get_array().at(0)["simSlot"]) == slot);
+  }
+  auto empty = c->Post("/api/conversations/%2B14155550401/messages", R"({"message":""})",
+                       "application/json");
+  REQUIRE(empty);
+  CHECK(empty->status == 400);
+
+  sim.stop(SIGKILL);
+  const auto replayed = pulse::testing::run_command(
+      {PULSE_BINARY, "replay", "--data-dir", (dir.path() / "data").string(), "--verify"});
+  const int code = replayed.first;
+  CHECK_MESSAGE(code == 0, replayed.second);
 }

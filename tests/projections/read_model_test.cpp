@@ -9,6 +9,7 @@
 
 #include "adapters/codec/value_codec.h"
 #include "domain/ids.h"
+#include "projections/conversations.h"
 #include "projections/messages.h"
 
 namespace pulse::projections {
@@ -566,6 +567,75 @@ TEST_CASE("opt-outs, pinned campaigns and idempotency keys") {
   apply(tx, envelope(IdempotencyKeyRecorded{"k1", "h", kCampaign, 3, kT0 + Millis{1000}}, 0));
   CHECK((*tx.get(table::idempotency(kOrg, "k1"))).campaign_id == kCampaign);
   CHECK((*tx.get(table::idempotency(kOrg, "k1"))).recipient_count == 3);
+}
+
+}  // namespace
+}  // namespace pulse::projections
+
+namespace pulse::projections {
+namespace {
+
+TEST_CASE(
+    "a received SMS is an inbound message of its sender's conversation, linked to what it "
+    "answers") {
+  TestTx tx;
+  const DeviceId phone_d{make_id(id_prefix::device, kT0, 5)};
+  apply(tx, envelope(CampaignCreated{kCampaign, "SMS to 2 recipients", "api", "m", 2}, 0));
+  apply(tx, envelope(MessagesQueued{kCampaign,
+                                    {queued(0, "Hi", SmsEncoding::gsm7, 1),
+                                     queued(1, "Hi", SmsEncoding::gsm7, 1)}},
+                     1));
+  apply(tx, envelope(MessagesClaimed{phone_d,
+                                     1,
+                                     kT0 + Millis{60000},
+                                     {ClaimedMessage{msg(0), 1}, ClaimedMessage{msg(1), 1}}},
+                     2));
+  apply(tx, envelope(MessagesSent{phone_d, {TimedMessage{msg(0), kT0 + Millis{1000}}}}, 3));
+  const std::string ada = "+14155550000";
+  int32_t index = 10;
+  auto receive = [&](const std::string& from, std::optional<int32_t> sim, TimePoint at) {
+    const auto env =
+        envelope(SmsReceived{phone_d, from, "Yes please", at, sim, false}, index++, at);
+    apply(tx, env);
+    auto m = tx.get(table::message(kOrg, inbound_message_id(env)));
+    REQUIRE(m);
+    return *m;
+  };
+
+  const auto hour = Millis{3600'000};
+  auto linked = receive(ada, 1, kT0 + hour);
+  CHECK(linked.inbound());
+  CHECK(linked.status == "received");
+  CHECK(linked.reply_to == msg(0).value);
+  CHECK(linked.campaign_id == kCampaign);
+  CHECK(linked.contact_name == "Person 0");
+  CHECK(linked.device_id == phone_d.value);
+  CHECK_FALSE(campaign_of(linked.id).has_value());  // an inbound id names no campaign
+  CHECK(tx.get(table::campaign_extras(kOrg, kCampaign))->replies == 1);
+  CHECK(tx.index(table::messages_by_status(kOrg, kReceived)).count(linked.id.value) == 1);
+  CHECK(tx.index(table::messages_by_phone(kOrg, ada)).count(linked.id.value) == 1);
+
+  // Not linked: a message never sent (msg 1), another SIM, past the window.
+  CHECK_FALSE(receive("+14155550001", 1, kT0 + hour).reply_to);
+  CHECK_FALSE(receive(ada, 0, kT0 + 2 * hour).reply_to);
+  CHECK_FALSE(receive(ada, 1, kT0 + kReplyWindow + Millis{2000}).reply_to);
+  // No SIM reported: the device is enough.
+  CHECK(receive(ada, std::nullopt, kT0 + 3 * hour).reply_to == msg(0).value);
+  CHECK(tx.get(table::campaign_extras(kOrg, kCampaign))->replies == 2);
+
+  auto c = tx.get(table::conversation(kOrg, ada));
+  REQUIRE(c);
+  CHECK(c->received == 4);
+  CHECK(c->unread == 4);
+  CHECK(c->contact_name == "Person 0");
+  CHECK(c->sim_slot == std::nullopt);  // the SIM of its last message
+  // One order entry per conversation, the newest (Ada's) last in key order.
+  const auto order = tx.index(table::conversations_by_time(kOrg));
+  REQUIRE(order.size() == 2);
+  CHECK(order.rbegin()->ends_with("/" + ada));
+  apply(tx, envelope(ConversationRead{ada}, 30));
+  CHECK(tx.get(table::conversation(kOrg, ada))->unread == 0);
+  CHECK(tx.get(table::conversation(kOrg, "+14155550001"))->unread == 1);
 }
 
 }  // namespace

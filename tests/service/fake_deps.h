@@ -103,6 +103,11 @@ class FakeReads final : public Reads {
     return find(opt_outs, std::string(phone));
   }
   Result<projections::WebhookSet> webhooks(const OrgId&) override { return webhook_set; }
+  std::map<std::string, projections::ConversationView> conversations;  // by phone
+  Result<std::optional<projections::ConversationView>> conversation(
+      const OrgId&, std::string_view phone) override {
+    return find(conversations, std::string(phone));
+  }
   std::map<std::string, projections::PairingView> pairings;  // by token hash
   std::map<std::string, projections::DeviceView> devices;
   Result<std::optional<projections::PairingView>> pairing(std::string_view token_hash) override {
