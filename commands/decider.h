@@ -68,6 +68,7 @@ struct CampaignQueue {
   std::optional<int32_t> skipped;         // a draft's recipients left out: opted out
   std::optional<TimePoint> filled_at;     // a draft's last progress (drafted or a chunk queued)
   std::optional<int32_t> sim;             // pinned with `device`: only from this SIM slot
+  std::optional<bool> stalled;            // CampaignStalled: no online device may send it
   bool dispatching() const { return !hold; }
   auto operator<=>(const CampaignQueue&) const = default;
   template <class Self, class F>
@@ -75,7 +76,8 @@ struct CampaignQueue {
     f("total", s.total), f("nextIndex", s.next_index), f("requeued", s.requeued),
         f("finished", s.finished), f("expiresAt", s.expires_at), f("hold", s.hold),
         f("filled", s.filled), f("scheduledAt", s.scheduled_at), f("device", s.device),
-        f("skipped", s.skipped), f("filledAt", s.filled_at), f("sim", s.sim, field::omit_empty);
+        f("skipped", s.skipped), f("filledAt", s.filled_at), f("sim", s.sim, field::omit_empty),
+        f("stalled", s.stalled, field::omit_empty);
   }
 };
 

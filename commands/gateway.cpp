@@ -58,6 +58,26 @@ bool merge_into(Event& last, Event& next) {
   return true;
 }
 
+// CampaignStalled for each running campaign that has messages waiting and no online device
+// that may send them, CampaignUnstalled for each stalled one that has a device again (or
+// nothing left to wait for).
+std::vector<Event> stall_changes(const OrgState& org, TimePoint at) {
+  std::vector<Event> out;
+  for (const auto& entry : org.queues) {
+    const auto& [id, q] = entry;
+    const auto& pin = q.device;  // clang 14's lambdas can't capture a structured binding
+    const int32_t waiting = q.total - q.next_index + static_cast<int32_t>(q.requeued.size());
+    bool stalled = q.dispatching() && !(q.expires_at && *q.expires_at <= at) && waiting > 0;
+    if (stalled)
+      stalled = std::none_of(org.devices.begin(), org.devices.end(), [&](const auto& d) {
+        return d.second.online && !d.second.sending.empty() && (!pin || *pin == d.first);
+      });
+    if (stalled && !q.stalled) out.push_back(CampaignStalled{CampaignId{id}, waiting});
+    if (!stalled && q.stalled) out.push_back(CampaignUnstalled{CampaignId{id}});
+  }
+  return out;
+}
+
 // Decides step by step against a scratch copy of the state, evolving it after every event, so
 // that later steps of one command see the effect of earlier ones. Adjacent events of the same
 // kind (and device) are merged into one batch.
@@ -82,7 +102,11 @@ class Scratch {
     for (auto& e : completions(org_)) emit(std::move(e));
   }
   const OrgState& org() const { return org_; }
-  std::vector<Event> take() { return std::move(events_); }
+  // The events, after those that mark campaigns stalled (or no longer) as they left them.
+  std::vector<Event> take() {
+    for (auto& e : stall_changes(org_, at_)) emit(std::move(e));
+    return std::move(events_);
+  }
 
  private:
   const DeciderConfig& config_;
@@ -595,6 +619,14 @@ void evolve_gateway(const DeciderConfig& config, OrgState& org, const Event& eve
           },
           [&](const CampaignCompleted& e) { org.queues.erase(e.campaign_id.value); },
           [&](const ReportsRejected&) {},
+          [&](const CampaignStalled& e) {
+            auto q = org.queues.find(e.campaign_id.value);
+            if (q != org.queues.end()) q->second.stalled = true;
+          },
+          [&](const CampaignUnstalled& e) {
+            auto q = org.queues.find(e.campaign_id.value);
+            if (q != org.queues.end()) q->second.stalled.reset();
+          },
           [&](const NoneOf<GatewayEvents> auto&) {},
       },
       event);

@@ -178,7 +178,7 @@ using Event =
                  PairingCreated, DeviceRegistered, DeviceUpdated, DeviceUnpaired, HeartbeatReceived,
                  DeviceConnected, DeviceDisconnected, MessagesClaimed, MessagesRequeued,
                  MessagesSent, MessagesDelivered, MessagesFailed, MessagesSettled, ReportsRejected,
-                 CampaignCompleted, CommandDecided,
+                 CampaignStalled, CampaignUnstalled, CampaignCompleted, CommandDecided,
                  // contacts and campaigns
                  ContactListCreated, ContactsUpserted, ContactsRemoved, ContactListDeleted,
                  CampaignDrafted, CampaignScheduled, CampaignStarted, CampaignPaused,

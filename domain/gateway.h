@@ -349,9 +349,33 @@ struct ReportsRejected {
 
 using GatewayCommands = Types<CreatePairing, RegisterDevice, UpdateDevice, UnpairDevice,
                               DeviceHeartbeat, ClaimMessages, ReportStatus, ClockTick>;
-using GatewayEvents =
-    Types<PairingCreated, DeviceRegistered, DeviceUpdated, DeviceUnpaired, HeartbeatReceived,
-          DeviceConnected, DeviceDisconnected, MessagesClaimed, MessagesRequeued, MessagesSent,
-          MessagesDelivered, MessagesFailed, MessagesSettled, ReportsRejected>;
+// A running campaign has messages to send and no online device that may send them (every phone
+// went offline, or the one it is pinned to did): they wait, and fail at their time to live.
+struct CampaignStalled {
+  static constexpr std::string_view kType = "CampaignStalled";
+  static constexpr int kVersion = 1;
+  CampaignId campaign_id;
+  int32_t waiting = 0;  // messages not handed out yet (first sends and retries)
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("campaignId", s.campaign_id), f("waiting", s.waiting);
+  }
+};
+
+// A stalled campaign has a device again (or nothing left to wait for: paused, expired).
+struct CampaignUnstalled {
+  static constexpr std::string_view kType = "CampaignUnstalled";
+  static constexpr int kVersion = 1;
+  CampaignId campaign_id;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("campaignId", s.campaign_id);
+  }
+};
+
+using GatewayEvents = Types<PairingCreated, DeviceRegistered, DeviceUpdated, DeviceUnpaired,
+                            HeartbeatReceived, DeviceConnected, DeviceDisconnected, MessagesClaimed,
+                            MessagesRequeued, MessagesSent, MessagesDelivered, MessagesFailed,
+                            MessagesSettled, ReportsRejected, CampaignStalled, CampaignUnstalled>;
 
 }  // namespace pulse

@@ -325,6 +325,22 @@ bool apply_gateway(ReadModelTx& tx, const EventEnvelope& env) {
                           tx.put(table::campaign(env.org, c->id), *c);
                           return true;
                         },
+                        [&](const CampaignStalled& e) {
+                          auto c = tx.get(table::campaign(env.org, e.campaign_id));
+                          if (!c) return true;
+                          c->stalled_since = env.at;
+                          c->updated_at = env.at;
+                          tx.put(table::campaign(env.org, c->id), *c);
+                          return true;
+                        },
+                        [&](const CampaignUnstalled& e) {
+                          auto c = tx.get(table::campaign(env.org, e.campaign_id));
+                          if (!c) return true;
+                          c->stalled_since.reset();
+                          c->updated_at = env.at;
+                          tx.put(table::campaign(env.org, c->id), *c);
+                          return true;
+                        },
                         [&](const NoneOf<GatewayEvents> auto&) { return false; },
                     },
                     env.body);

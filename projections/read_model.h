@@ -26,7 +26,7 @@ inline constexpr std::string_view kReceived = "received";
 
 struct CampaignView {
   static constexpr std::string_view kType = "CampaignView";
-  static constexpr int kVersion = 1;
+  static constexpr int kVersion = 2;  // v2: stalledSince
   CampaignId id;
   std::string name;
   std::string source;   // "api" | "campaign"
@@ -48,6 +48,11 @@ struct CampaignView {
   std::string contact_list_name;
   int32_t contact_count = 0;
   std::optional<TimePoint> scheduled_at;
+  // Since when no online device may send its waiting messages (CampaignStalled); unset again
+  // when one may (CampaignUnstalled).
+  std::optional<TimePoint> stalled_since;
+  // Its queued messages while it is stalled: waiting for a device.
+  int32_t waiting_for_device() const { return stalled_since ? queued_count : 0; }
   template <class Self, class F>
   static void fields(Self& s, F&& f) {
     f("id", s.id), f("name", s.name), f("source", s.source), f("message", s.message),
@@ -58,7 +63,8 @@ struct CampaignView {
         f("updatedAt", s.updated_at), f("startedAt", s.started_at),
         f("completedAt", s.completed_at), f("contactListId", s.contact_list_id, field::defaulted),
         f("contactListName", s.contact_list_name, field::defaulted),
-        f("contactCount", s.contact_count, field::defaulted), f("scheduledAt", s.scheduled_at);
+        f("contactCount", s.contact_count, field::defaulted), f("scheduledAt", s.scheduled_at),
+        f("stalledSince", s.stalled_since, field::omit_empty);
   }
   auto operator<=>(const CampaignView&) const = default;
 };

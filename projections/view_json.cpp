@@ -72,6 +72,7 @@ void write_campaign_fields(JsonWriter& w, const CampaignView& c) {
       .field("sentCount", c.sent_count)
       .field("deliveredCount", c.delivered_count)
       .field("failedCount", c.failed_count)
+      .field("waitingForDevice", c.waiting_for_device())
       .field("segments", c.segments);
   write_time_or_null(w, "startedAt", c.started_at);
   write_time_or_null(w, "completedAt", c.completed_at);

@@ -217,6 +217,8 @@ std::vector<WebhookNotice> webhook_notices(ReadModelTx& tx, const EventEnvelope&
           },
           [&](const CampaignStarted& e) { campaign(e.campaign_id, "campaign.started"); },
           [&](const CampaignCompleted& e) { campaign(e.campaign_id, "campaign.completed"); },
+          // After the presence window: the last device that could send it went offline.
+          [&](const CampaignStalled& e) { campaign(e.campaign_id, "campaign.stalled"); },
           // Follows the MessagesFailed of its queued messages: the payload counts them failed.
           [&](const CampaignCancelled& e) { campaign(e.campaign_id, "campaign.cancelled"); },
           // As GET /api/messages/{id} shows it (direction, replyTo and the linked campaign).

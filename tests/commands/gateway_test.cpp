@@ -391,3 +391,52 @@ TEST_CASE("review: a retry on its first phone goes out on the same SIM") {
     if (auto* c = std::get_if<MessagesClaimed>(&e)) slot = c->sim_slot;
   CHECK(slot == first_slot);
 }
+
+TEST_CASE(
+    "a campaign with messages waiting and no device that may send them stalls, once; a "
+    "device coming back unstalls it") {
+  World w;
+  w.pair(device(1), kT0);
+  w.pair(device(2), kT0);
+  const auto free = w.send(3, kT0);
+  SendSms pinned;
+  pinned.campaign_id = CampaignId{make_id(id_prefix::campaign, kT0, 99)};
+  pinned.message = "to device 2 only";
+  pinned.recipients.push_back(Recipient{PhoneNumber{"+14155550999"}, ""});
+  pinned.device_id = device(2);
+  w.must(pinned, kT0);
+  CHECK(w.count<CampaignStalled>() == 0);
+  // Device 2 goes quiet: its pinned campaign stalls; device 1 still takes the other one.
+  w.must(DeviceHeartbeat{device(1), {}, {}, ""}, at(60));
+  auto quiet = w.tick(at(90));
+  REQUIRE(w.count<CampaignStalled>() == 1);
+  const auto* first = std::get_if<CampaignStalled>(&quiet.back());
+  REQUIRE(first);
+  CHECK(first->campaign_id == pinned.campaign_id);
+  CHECK(first->waiting == 1);
+  CHECK(w.state.org.queues.at(pinned.campaign_id.value).stalled == true);
+  // Device 1 too: the other campaign stalls with its 3 messages; nothing fires twice.
+  w.tick(at(150));
+  REQUIRE(w.count<CampaignStalled>() == 2);
+  CHECK(std::get<CampaignStalled>(w.log.back()).campaign_id == free);
+  CHECK(std::get<CampaignStalled>(w.log.back()).waiting == 3);
+  w.tick(at(400));
+  CHECK(w.count<CampaignStalled>() == 2);
+  // Device 1 is back: the unpinned campaign may go out again, the pinned one still waits.
+  w.must(DeviceHeartbeat{device(1), {}, {}, ""}, at(500));
+  CHECK(w.count<CampaignUnstalled>() == 1);
+  CHECK_FALSE(w.state.org.queues.at(free.value).stalled.has_value());
+  CHECK(w.state.org.queues.at(pinned.campaign_id.value).stalled == true);
+  // A campaign that has handed everything out waits for reports, not for a device.
+  REQUIRE(w.claim(device(1), 10, at(501)).size() == 3);
+  w.must(DeviceHeartbeat{device(2), {}, {}, ""}, at(502));
+  CHECK(w.count<CampaignUnstalled>() == 2);
+  w.must(DeviceHeartbeat{device(1), {}, {}, ""}, at(580));
+  w.tick(at(593));  // device 2 offline again; device 1 holds (or may retake) the other's messages
+  CHECK(w.count<CampaignStalled>() == 3);
+  CHECK(std::get<CampaignStalled>(w.log.back()).campaign_id == pinned.campaign_id);
+  // Device 1 offline too, its work released: the other campaign waits again.
+  w.tick(at(700));
+  CHECK(w.count<CampaignStalled>() == 4);
+  CHECK(std::get<CampaignStalled>(w.log.back()).campaign_id == free);
+}

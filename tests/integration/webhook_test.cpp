@@ -932,7 +932,9 @@ TEST_CASE(
     REQUIRE_MESSAGE(r->status == 201, r->body);
     replies.emplace_back(field(r->body, "campaignId"), slot);
   }
-  for (const auto& [reply_campaign, slot] : replies) {
+  for (const auto& reply : replies) {
+    const auto& reply_campaign = reply.first;
+    const auto slot = reply.second;
     std::string message;
     REQUIRE(eventually([&] {
       auto r = c->Get(("/api/messages?campaignId=" + reply_campaign).c_str());
@@ -949,6 +951,54 @@ TEST_CASE(
   CHECK(empty->status == 400);
 
   sim.stop(SIGKILL);
+  const auto replayed = pulse::testing::run_command(
+      {PULSE_BINARY, "replay", "--data-dir", (dir.path() / "data").string(), "--verify"});
+  const int code = replayed.first;
+  CHECK_MESSAGE(code == 0, replayed.second);
+}
+
+TEST_CASE(
+    "a campaign whose only phone went offline shows waitingForDevice and fires "
+    "campaign.stalled after the presence window; the phone's return clears it") {
+  TempDir dir;
+  Subscriber sub;
+  ServerProcess server(dir.path() / "data",
+                       {"--allow-private-webhooks", "--presence-window-seconds", "2"});
+  Account a = server.signup({}, false);
+  auto c = server.client(a);
+  subscribe(sub, *c, "/ok", R"(["campaign.stalled"])");
+  server.connect_device(a);  // online at registration, then silent: it never claims
+  auto sent = c->Post("/api/sms/send", send_body(2), "application/json");
+  REQUIRE(sent);
+  REQUIRE_MESSAGE(sent->status == 201, sent->body);
+  const auto campaign = field(sent->body, "campaignId");
+  simdjson::dom::parser p;
+  auto waiting = [&] {
+    auto r = c->Get(("/api/campaigns/" + campaign).c_str());
+    REQUIRE(r);
+    REQUIRE(r->status == 200);
+    return int64_t(pulse::testing::parse(p, r->body)["waitingForDevice"]);
+  };
+  CHECK(waiting() == 0);  // its phone is online
+  REQUIRE(eventually([&] { return sub.delivered("/ok").size() == 1; }, std::chrono::seconds(20)));
+  CHECK(waiting() == 2);
+  const auto seen = sub.seen();
+  REQUIRE(!seen.empty());
+  CHECK(seen.front().type == "campaign.stalled");
+  CHECK(seen.front().standard_ok);
+  auto body = pulse::testing::parse(p, seen.front().body);
+  CHECK(std::string_view(body["data"]["id"]) == campaign);
+  CHECK(int64_t(body["data"]["waitingForDevice"]) == 2);
+  CHECK(std::string_view(body["data"]["status"]) == "running");
+
+  // The phone is back: nothing waits for a device any more, and nothing fired twice.
+  auto beat = server.gateway(a)->Post("/api/gateway/heartbeat", "{}", "application/json");
+  REQUIRE(beat);
+  REQUIRE_MESSAGE(beat->status == 200, beat->body);
+  CHECK(waiting() == 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  CHECK(sub.seen().size() == 1);
+  // A rebuild makes the same views and outbox (the stall and its webhook included).
   const auto replayed = pulse::testing::run_command(
       {PULSE_BINARY, "replay", "--data-dir", (dir.path() / "data").string(), "--verify"});
   const int code = replayed.first;
