@@ -70,6 +70,10 @@ struct CampaignQueue {
   std::optional<int32_t> sim;             // pinned with `device`: only from this SIM slot
   std::optional<bool> stalled;            // CampaignStalled: no online device may send it
   bool dispatching() const { return !hold; }
+  // Messages not handed out yet: first sends and retries.
+  int32_t undispatched() const {
+    return total - next_index + static_cast<int32_t>(requeued.size());
+  }
   auto operator<=>(const CampaignQueue&) const = default;
   template <class Self, class F>
   static void fields(Self& s, F&& f) {

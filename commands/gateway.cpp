@@ -66,7 +66,7 @@ std::vector<Event> stall_changes(const OrgState& org, TimePoint at) {
   for (const auto& entry : org.queues) {
     const auto& [id, q] = entry;
     const auto& pin = q.device;  // clang 14's lambdas can't capture a structured binding
-    const int32_t waiting = q.total - q.next_index + static_cast<int32_t>(q.requeued.size());
+    const int32_t waiting = q.undispatched();
     bool stalled = q.dispatching() && !(q.expires_at && *q.expires_at <= at) && waiting > 0;
     if (stalled)
       stalled = std::none_of(org.devices.begin(), org.devices.end(), [&](const auto& d) {
@@ -219,12 +219,9 @@ Decision decide_claim(Scratch& s, const GatewayConfig& g, const ClaimMessages& c
   const auto others = [&](const CampaignQueue& q) { return q.device && *q.device != me; };
   // A campaign pinned to one of this device's SIMs (a reply to a conversation) goes out on that
   // SIM.
-  const auto waiting = [](const CampaignQueue& q) {
-    return !q.requeued.empty() || q.next_index < q.total;
-  };
   for (const auto& [campaign, q] : org.queues) {
     if (!q.dispatching() || (q.expires_at && *q.expires_at <= at) || others(q)) continue;
-    if (q.sim && waiting(q) && slot_open(g, dev, *q.sim, at)) {
+    if (q.sim && q.undispatched() > 0 && slot_open(g, dev, *q.sim, at)) {
       slot = *q.sim;
       break;
     }
@@ -497,7 +494,7 @@ std::optional<TimePoint> next_deadline(const DeciderConfig& config, const Decide
   for (const auto& [id, lease] : org.leases) consider(lease.until);
   for (const auto& [id, a] : org.awaiting) consider(a.window_end);
   for (const auto& [id, q] : org.queues)
-    if (q.expires_at && (q.next_index < q.total || !q.requeued.empty())) consider(*q.expires_at);
+    if (q.expires_at && q.undispatched() > 0) consider(*q.expires_at);
   if (auto start = next_campaign_start(org)) consider(*start);
   if (auto draft = next_draft_timeout(config, org)) consider(*draft);
   if (auto stale = next_import_timeout(config, org)) consider(*stale);

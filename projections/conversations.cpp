@@ -59,7 +59,6 @@ void on_received(ReadModelTx& tx, const EventEnvelope& env, const SmsReceived& e
     c.created_at = env.at;
   }
   if (replied && !replied->contact_name.empty()) c.contact_name = replied->contact_name;
-  c.last_received_id = m.id;
   c.last_received_at = env.at;
   ++c.received;
   ++c.unread;

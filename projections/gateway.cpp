@@ -209,6 +209,16 @@ void on_failed(Messages& ms, const MessagesFailed& e) {
   }
 }
 
+// A campaign's stalled mark (CampaignStalled: since `since`; CampaignUnstalled: none).
+void set_stalled(ReadModelTx& tx, const EventEnvelope& env, const CampaignId& id,
+                 std::optional<TimePoint> since) {
+  auto c = tx.get(table::campaign(env.org, id));
+  if (!c) return;
+  c->stalled_since = since;
+  c->updated_at = env.at;
+  tx.put(table::campaign(env.org, c->id), *c);
+}
+
 }  // namespace
 
 bool apply_gateway(ReadModelTx& tx, const EventEnvelope& env) {
@@ -326,19 +336,11 @@ bool apply_gateway(ReadModelTx& tx, const EventEnvelope& env) {
                           return true;
                         },
                         [&](const CampaignStalled& e) {
-                          auto c = tx.get(table::campaign(env.org, e.campaign_id));
-                          if (!c) return true;
-                          c->stalled_since = env.at;
-                          c->updated_at = env.at;
-                          tx.put(table::campaign(env.org, c->id), *c);
+                          set_stalled(tx, env, e.campaign_id, env.at);
                           return true;
                         },
                         [&](const CampaignUnstalled& e) {
-                          auto c = tx.get(table::campaign(env.org, e.campaign_id));
-                          if (!c) return true;
-                          c->stalled_since.reset();
-                          c->updated_at = env.at;
-                          tx.put(table::campaign(env.org, c->id), *c);
+                          set_stalled(tx, env, e.campaign_id, std::nullopt);
                           return true;
                         },
                         [&](const NoneOf<GatewayEvents> auto&) { return false; },

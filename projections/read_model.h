@@ -339,7 +339,6 @@ struct ConversationView {
   static constexpr int kVersion = 1;
   std::string phone;
   std::string contact_name;    // of the message the last reply answered, when linked
-  MessageId last_received_id;  // the newest message received from the phone
   TimePoint last_received_at;  // its time (server's): the list's order, newest first
   int32_t received = 0;        // messages received
   int32_t unread = 0;          // received since the conversation was last marked read
@@ -349,9 +348,8 @@ struct ConversationView {
   template <class Self, class F>
   static void fields(Self& s, F&& f) {
     f("phone", s.phone), f("contactName", s.contact_name, field::defaulted),
-        f("lastReceivedId", s.last_received_id), f("lastReceivedAt", s.last_received_at),
-        f("received", s.received), f("unread", s.unread), f("deviceId", s.device_id),
-        f("simSlot", s.sim_slot), f("createdAt", s.created_at);
+        f("lastReceivedAt", s.last_received_at), f("received", s.received), f("unread", s.unread),
+        f("deviceId", s.device_id), f("simSlot", s.sim_slot), f("createdAt", s.created_at);
   }
   auto operator<=>(const ConversationView&) const = default;
 };

@@ -77,9 +77,7 @@ void mark_read(const Context& ctx, const Req& req, Res& res) {
   auto caller = ctx.authenticate(req);
   if (!caller) return reply_error(res, caller.error());
   if (auto st = check_unused_body(req.body); !st) return reply_error(res, st.error());
-  if (auto st = service::mark_conversation_read(ctx.service, caller->org, req.matches[1]); !st)
-    return reply_error(res, st.error());
-  auto c = service::find_conversation(ctx.service, caller->org, req.matches[1]);
+  auto c = service::mark_conversation_read(ctx.service, caller->org, req.matches[1]);
   if (!c) return reply_error(res, c.error());
   auto last = ctx.app.models().last_message(caller->org, c->phone);
   if (!last) return reply_error(res, last.error());

@@ -19,10 +19,13 @@ Result<projections::ConversationView> find_conversation(const Deps& d, const Org
   return std::move(**c);
 }
 
-Status mark_conversation_read(const Deps& d, const OrgId& org, const std::string& raw_phone) {
+Result<projections::ConversationView> mark_conversation_read(const Deps& d, const OrgId& org,
+                                                             const std::string& raw_phone) {
   auto c = find_conversation(d, org, raw_phone);
   if (!c) return c.error();
-  return d.log.execute(org, MarkConversationRead{c->phone});
+  if (auto st = d.log.execute(org, MarkConversationRead{c->phone}); !st) return st.error();
+  // Read back (read-your-writes): a message received meanwhile counts as unread again.
+  return find_conversation(d, org, c->phone);
 }
 
 Result<SendResult> reply_to_conversation(const Deps& d, const OrgId& org,

@@ -14,8 +14,9 @@ namespace pulse::service {
 Result<projections::ConversationView> find_conversation(const Deps& d, const OrgId& org,
                                                         const std::string& raw_phone);
 
-// Marks its received messages read.
-Status mark_conversation_read(const Deps& d, const OrgId& org, const std::string& raw_phone);
+// Marks its received messages read; the conversation as it is then.
+Result<projections::ConversationView> mark_conversation_read(const Deps& d, const OrgId& org,
+                                                             const std::string& raw_phone);
 
 // Sends `message` to the conversation's phone from the device and SIM it last wrote to (another
 // SIM of that device when that one does not send); as POST /api/sms/send would, plan and opt-outs

@@ -162,12 +162,8 @@ TEST_CASE("STOP replies: the gateway simulator's recipients opt out; the inbound
        "--quiet", "--devices", "1", "--send-delay-ms", "5", "--delivery-delay-ms", "20",
        "--fail-rate", "0", "--reply-stop-rate", "1", "--seed", "5"},
       (dir.path() / "sim.log").string());
-  REQUIRE(eventually(
-      [&] {
-        auto r = c->Get("/api/devices");
-        return r && r->body.find(R"("status":"online")") != std::string::npos;
-      },
-      std::chrono::seconds(30)));
+  REQUIRE(eventually([&] { return pulse::testing::online_devices(*c) == 1; },
+                     std::chrono::seconds(30)));
   auto sent = c->Post("/api/sms/send", send_body({"+14155550201", "+14155550202"}), kJson);
   REQUIRE(sent);
   REQUIRE_MESSAGE(sent->status == 201, sent->body);

@@ -829,13 +829,8 @@ TEST_CASE(
                                          "--seed",
                                          "7"},
                                         (dir.path() / "sim.log").string());
-  REQUIRE(eventually(
-      [&] {
-        auto r = c->Get("/api/devices");
-        return r && r->body.find(R"("status":"online")") != std::string::npos;
-      },
-      std::chrono::seconds(30)));
-  const std::vector<std::string> phones = {"+14155550401", "+14155550402", "+14155550403"};
+  REQUIRE(eventually([&] { return pulse::testing::online_devices(*c) == 1; },
+                     std::chrono::seconds(30)));
   auto sent = c->Post("/api/sms/send",
                       R"({"recipients":[{"phone":"+14155550401","name":"Ada"},)"
                       R"({"phone":"+14155550402"},{"phone":"+14155550403"}],"message":"Join us?"})",
