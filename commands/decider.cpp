@@ -7,6 +7,7 @@
 #include "commands/gateway.h"
 #include "commands/opt_outs.h"
 #include "commands/send_sms.h"
+#include "commands/verify.h"
 #include "commands/webhooks.h"
 #include "domain/message_body.h"
 #include "domain/overloaded.h"
@@ -25,6 +26,8 @@ Error org_not_found() {
 std::string plural(int64_t n, std::string_view word) {
   return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s");
 }
+
+}  // namespace
 
 Decision decide_send(const DeciderConfig& config, const OrgState& org, const CommandEnvelope& env,
                      const SendSms& cmd) {
@@ -83,7 +86,8 @@ Decision decide_send(const DeciderConfig& config, const OrgState& org, const Com
     if (!info) return info.error();
     chunk.messages.push_back(QueuedMessage{
         MessageId{derive_id(id_prefix::message, cmd.campaign_id.value, static_cast<uint32_t>(i))},
-        r.phone, r.name, std::move(body), info->encoding, info->segments, r.country, r.phone_type});
+        r.phone, r.name, std::move(body), info->encoding, info->segments, r.country, r.phone_type,
+        cmd.sealed_message});
     if (chunk.messages.size() == MessagesQueued::kMaxMessagesPerEvent) {
       events.push_back(std::move(chunk));
       chunk = MessagesQueued{cmd.campaign_id, {}};
@@ -98,6 +102,8 @@ Decision decide_send(const DeciderConfig& config, const OrgState& org, const Com
   if (n == 0) events.push_back(CampaignCompleted{cmd.campaign_id});
   return events;
 }
+
+namespace {
 
 Decision decide_register(const UserState& user, const RegisterUser& cmd) {
   if (user.registered)
@@ -205,6 +211,7 @@ Decision decide(const DeciderConfig& config, const DeciderState& state,
           [&](const OneOf<ContactCommands> auto&) { return decide_contacts(state.org, cmd); },
           [&](const OneOf<CampaignCommands> auto&) { return decide_campaign(config, state, cmd); },
           [&](const OneOf<WebhookCommands> auto&) { return decide_webhooks(state.org, cmd); },
+          [&](const OneOf<VerifyCommands> auto&) { return decide_verify(config, state.org, cmd); },
       },
       cmd.body);
 }
@@ -215,6 +222,7 @@ void evolve(const DeciderConfig& config, DeciderState& state, const Event& event
   evolve_campaigns(state.org, event, at);
   evolve_opt_outs(state.org, event, at);
   evolve_webhooks(state.org, event);
+  evolve_verify(state.org, event, at);
   auto& org = state.org;
   auto& user = state.user;
   std::visit(Overloaded{

@@ -130,6 +130,8 @@ class CopyOnWrite {
       p_ = std::make_shared<T>(*p_);
     return *p_;
   }
+  // Holds something other than an empty T (field::omit_empty leaves it out otherwise).
+  explicit operator bool() const { return p_ && !(*p_ == empty()); }
   bool operator==(const CopyOnWrite& o) const { return get() == o.get(); }
   auto operator<=>(const CopyOnWrite& o) const { return get() <=> o.get(); }
 
@@ -180,6 +182,46 @@ struct ContactImport {
   }
 };
 
+// An open verification request (domain/verify.h), kept until it has been expired for
+// verify::kSendWindow.
+struct VerificationState {
+  std::string to;
+  std::string code_hash;
+  TimePoint expires_at;
+  int32_t attempts = 0;
+  std::string status;   // pending | approved | failed | cancelled
+  std::string message;  // the SMS, masked and sealed: a resend sends it again
+  SealedValue sealed_message;
+  auto operator<=>(const VerificationState&) const = default;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("to", s.to), f("codeHash", s.code_hash), f("expiresAt", s.expires_at),
+        f("attempts", s.attempts), f("status", s.status), f("message", s.message),
+        f("sealedMessage", s.sealed_message);
+  }
+};
+
+// A number's verification SMS of the last verify::kSendWindow, and its newest request.
+struct VerifyNumber {
+  std::string request_id;
+  std::vector<TimePoint> sends;
+  auto operator<=>(const VerifyNumber&) const = default;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("requestId", s.request_id), f("sends", s.sends);
+  }
+};
+
+struct Verifications {
+  std::map<std::string, VerificationState> requests;  // by request id
+  std::map<std::string, VerifyNumber> numbers;        // by E.164 number
+  auto operator<=>(const Verifications&) const = default;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("requests", s.requests), f("numbers", s.numbers);
+  }
+};
+
 // What the decider remembers of one organisation.
 struct OrgState {
   bool exists = false;
@@ -202,6 +244,8 @@ struct OrgState {
   std::optional<std::map<std::string, WebhookState>> webhooks;
   // Open CSV imports by import id; unset when there are none (and in states written before).
   std::optional<std::map<std::string, ContactImport>> imports;
+  // Phone verification (shared by the per-command copies of the gateway's decisions).
+  CopyOnWrite<Verifications> verifications;
   auto operator<=>(const OrgState&) const = default;
   template <class Self, class F>
   static void fields(Self& s, F&& f) {
@@ -210,7 +254,8 @@ struct OrgState {
         f("pairings", s.pairings), f("devices", s.devices), f("queues", s.queues),
         f("leases", s.leases), f("awaiting", s.awaiting), f("contactLists", s.contact_lists),
         f("optOuts", s.opt_outs), f("idempotency", s.idempotency), f("webhooks", s.webhooks),
-        f("imports", s.imports, field::omit_empty);
+        f("imports", s.imports, field::omit_empty),
+        f("verifications", s.verifications, field::omit_empty);
   }
 };
 
@@ -259,6 +304,10 @@ struct DeciderConfig {
   PlanTable plans;
   GatewayConfig gateway;
 };
+
+// A send's events (POST /api/sms/send, and the SMS of other workflows such as verification).
+Result<std::vector<Event>> decide_send(const DeciderConfig& config, const OrgState& org,
+                                       const CommandEnvelope& env, const SendSms& cmd);
 
 // The events a command produces, in order, or why the decider refuses it.
 Result<std::vector<Event>> decide(const DeciderConfig& config, const DeciderState& state,

@@ -17,6 +17,7 @@
 #include "domain/plans.h"
 #include "domain/time.h"
 #include "domain/type_list.h"
+#include "domain/verify.h"
 #include "domain/webhooks.h"
 
 namespace pulse {
@@ -38,8 +39,8 @@ struct Recipient {
 // every field and chosen the campaign id.
 struct SendSms {
   static constexpr std::string_view kType = "SendSms";
-  static constexpr int kVersion =
-      4;  // v2: deviceId, idempotencyKey, requestHash; v3: country, phoneType; v4: simSlot
+  static constexpr int kVersion = 5;  // v2: deviceId, idempotencyKey, requestHash; v3: country,
+                                      // phoneType; v4: simSlot; v5: sealedMessage
   CampaignId campaign_id;
   std::vector<Recipient> recipients;
   std::string message;
@@ -47,12 +48,15 @@ struct SendSms {
   std::optional<int32_t> sim_slot;             // and from this SIM of it, while that SIM sends (v4)
   std::optional<std::string> idempotency_key;  // the Idempotency-Key header
   std::optional<std::string> request_hash;     // SHA-256 of the validated request, with a key
+  // The message in clear, sealed (v5): `message` then shows it masked (a verification code).
+  std::optional<SealedValue> sealed_message;
   template <class Self, class F>
   static void fields(Self& s, F&& f) {
     f("campaignId", s.campaign_id), f("message", s.message), f("recipients", s.recipients),
         f("deviceId", s.device_id, field::omit_empty), f("simSlot", s.sim_slot, field::omit_empty),
         f("idempotencyKey", s.idempotency_key, field::omit_empty),
-        f("requestHash", s.request_hash, field::omit_empty);
+        f("requestHash", s.request_hash, field::omit_empty),
+        f("sealedMessage", s.sealed_message, field::omit_empty);
   }
 };
 
@@ -74,7 +78,9 @@ using Command = std::variant<SendSms,
                              CreateWebhook, UpdateWebhook, DeleteWebhook, RotateWebhookSecret,
                              PingWebhook, DisableWebhook, RedeliverWebhook, ReplayWebhook,
                              // contact imports
-                             StageContactImport>;
+                             StageContactImport,
+                             // phone verification
+                             StartVerification, CheckVerification, CancelVerification>;
 
 struct CommandEnvelope {
   CommandId id;

@@ -44,11 +44,14 @@ struct QueuedMessage {
   int32_t segments = 1;
   std::optional<std::string> country;  // copied from the command (absent before v2)
   std::optional<std::string> phone_type;
+  // The body in clear, sealed (v3): `body` then shows it masked (a verification code).
+  std::optional<SealedValue> sealed_body;
   template <class Self, class F>
   static void fields(Self& s, F&& f) {
     f("id", s.id), f("phone", s.phone), f("contactName", s.contact_name, field::defaulted),
         f("body", s.body), f("encoding", s.encoding), f("segments", s.segments),
-        f("country", s.country, field::omit_empty), f("phoneType", s.phone_type, field::omit_empty);
+        f("country", s.country, field::omit_empty), f("phoneType", s.phone_type, field::omit_empty),
+        f("sealedBody", s.sealed_body, field::omit_empty);
   }
 };
 
@@ -56,7 +59,7 @@ struct QueuedMessage {
 // what a Kafka broker accepts by default.
 struct MessagesQueued {
   static constexpr std::string_view kType = "MessagesQueued";
-  static constexpr int kVersion = 2;  // v2: messages' country and phoneType
+  static constexpr int kVersion = 3;  // v2: messages' country and phoneType; v3: sealedBody
   static constexpr size_t kMaxMessagesPerEvent = 500;
   CampaignId campaign_id;
   std::vector<QueuedMessage> messages;
@@ -70,16 +73,18 @@ struct MessagesQueued {
 // waiting for the command, on whichever process, learns the outcome from the event log.
 struct CommandRejected {
   static constexpr std::string_view kType = "CommandRejected";
-  static constexpr int kVersion = 2;  // v2: quota
+  static constexpr int kVersion = 3;  // v2: quota; v3: retryAfter
   std::string command_type;
   Errc code = Errc::validation;
   std::string error;
   std::string details;
-  std::optional<QuotaState> quota;  // a monthly limit's numbers (code quota_exceeded)
+  std::optional<QuotaState> quota;     // a monthly limit's numbers (code quota_exceeded)
+  std::optional<int64_t> retry_after;  // seconds until a throttled request may be repeated
   template <class Self, class F>
   static void fields(Self& s, F&& f) {
     f("commandType", s.command_type), f("code", s.code), f("error", s.error),
-        f("details", s.details, field::defaulted), f("quota", s.quota, field::omit_empty);
+        f("details", s.details, field::defaulted), f("quota", s.quota, field::omit_empty),
+        f("retryAfter", s.retry_after, field::omit_empty);
   }
 };
 
@@ -188,8 +193,10 @@ using Event =
                  CampaignPinned, IdempotencyKeyRecorded, SendReplayed,
                  // webhooks
                  WebhookCreated, WebhookUpdated, WebhookDeleted, WebhookSecretRotated,
-                 WebhookPinged, WebhookDisabled, WebhookRedeliveryRequested,
-                 WebhookReplayRequested>;
+                 WebhookPinged, WebhookDisabled, WebhookRedeliveryRequested, WebhookReplayRequested,
+                 // phone verification
+                 VerificationStarted, VerificationResent, VerificationChecked,
+                 VerificationCancelled>;
 
 // (command partition, command offset, index within the command's events).
 struct EventSource {

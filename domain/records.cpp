@@ -83,9 +83,9 @@ constexpr bool each_in_one_list() {
 
 static_assert(
     each_in_one_list<Command, SendCommands, AccountCommands, GatewayCommands, ContactCommands,
-                     CampaignCommands, OptOutCommands, WebhookCommands>());
+                     CampaignCommands, OptOutCommands, WebhookCommands, VerifyCommands>());
 static_assert(each_in_one_list<Event, SendEvents, AccountEvents, GatewayEvents, ContactEvents,
-                               CampaignEvents, OptOutEvents, WebhookEvents>());
+                               CampaignEvents, OptOutEvents, WebhookEvents, VerifyEvents>());
 
 }  // namespace
 

@@ -41,9 +41,10 @@ struct QuotaState {
 
 struct Error {
   Errc code = Errc::internal;
-  std::string message;              // the documented "error" field
-  std::string details;              // the documented "details" field
-  std::optional<QuotaState> quota;  // for quota_exceeded: the allowance's numbers
+  std::string message;                 // the documented "error" field
+  std::string details;                 // the documented "details" field
+  std::optional<QuotaState> quota;     // for quota_exceeded: the allowance's numbers
+  std::optional<int64_t> retry_after;  // seconds, for a throttled request (Retry-After)
 };
 
 inline Error validation_error(std::string message, std::string details = {}) {

@@ -17,10 +17,10 @@
 namespace pulse {
 
 // What a subscriber can subscribe to (`ping` is sent by POST /api/webhooks/{id}/test only).
-inline constexpr std::array<std::string_view, 10> kWebhookEventTypes = {
-    "message.sent",     "message.delivered",  "message.failed",     "message.received",
-    "campaign.started", "campaign.completed", "campaign.cancelled", "campaign.stalled",
-    "device.connected", "device.disconnected"};
+inline constexpr std::array<std::string_view, 12> kWebhookEventTypes = {
+    "message.sent",     "message.delivered",   "message.failed",     "message.received",
+    "campaign.started", "campaign.completed",  "campaign.cancelled", "campaign.stalled",
+    "device.connected", "device.disconnected", "verify.approved",    "verify.failed"};
 inline constexpr std::string_view kWebhookPing = "ping";
 bool is_webhook_event_type(std::string_view type);
 

@@ -9,6 +9,7 @@
 #include "projections/conversations.h"
 #include "projections/gateway.h"
 #include "projections/messages.h"
+#include "projections/verify.h"
 #include "projections/webhooks.h"
 
 namespace pulse::projections {
@@ -66,6 +67,7 @@ void on_messages_queued(ReadModelTx& tx, const EventEnvelope& env, const Message
     v.segments = m.segments;
     v.country = m.country;
     v.phone_type = m.phone_type;
+    v.sealed_body = m.sealed_body;
     v.created_at = env.at;
     v.updated_at = env.at;
     tx.put(table::message(env.org, v.id), v);
@@ -139,7 +141,7 @@ void apply(ReadModelTx& tx, const EventEnvelope& env) {
 
 static void apply_views(ReadModelTx& tx, const EventEnvelope& env) {
   apply_messages(tx, env);
-  if (apply_conversations(tx, env)) return;
+  if (apply_conversations(tx, env) || apply_verify(tx, env)) return;
   if (apply_gateway(tx, env)) return;
   if (apply_contacts(tx, env) || apply_campaigns(tx, env)) return;
   std::visit(
@@ -147,8 +149,9 @@ static void apply_views(ReadModelTx& tx, const EventEnvelope& env) {
           [&](const CampaignCreated& e) { on_campaign_created(tx, env, e); },
           [&](const MessagesQueued& e) { on_messages_queued(tx, env, e); },
           [&](const CommandRejected& e) {
-            tx.put(table::outcome(env.org, env.command_id),
-                   CommandOutcome{e.command_type, e.code, e.error, e.details, e.quota});
+            tx.put(
+                table::outcome(env.org, env.command_id),
+                CommandOutcome{e.command_type, e.code, e.error, e.details, e.quota, e.retry_after});
           },
           [&](const UserRegistered& e) {
             const UserView user{e.user_id, e.email, e.name, e.password_hash, e.default_org, env.at};

@@ -71,7 +71,8 @@ struct CampaignView {
 
 struct MessageView {
   static constexpr std::string_view kType = "MessageView";
-  static constexpr int kVersion = 3;  // v2: country, phoneType; v3: direction, replyTo, receivedAt
+  static constexpr int kVersion = 4;  // v2: country, phoneType; v3: direction, replyTo, receivedAt;
+                                      // v4: sealedBody
   MessageId id;
   CampaignId campaign_id;
   std::string phone;
@@ -95,6 +96,9 @@ struct MessageView {
   std::optional<std::string> direction;
   std::optional<std::string> reply_to;
   std::optional<TimePoint> received_at;  // the phone's time
+  // The body in clear, sealed: `body` shows it masked (a verification code). Opened only to
+  // hand the message to a phone; never shown.
+  std::optional<SealedValue> sealed_body;
   bool inbound() const { return direction == kInbound; }
   static constexpr std::string_view kInbound = "inbound";
   template <class Self, class F>
@@ -107,7 +111,8 @@ struct MessageView {
         f("simSlot", s.sim_slot), f("attempts", s.attempts, field::defaulted),
         f("country", s.country, field::omit_empty), f("phoneType", s.phone_type, field::omit_empty),
         f("direction", s.direction, field::omit_empty), f("replyTo", s.reply_to, field::omit_empty),
-        f("receivedAt", s.received_at, field::omit_empty);
+        f("receivedAt", s.received_at, field::omit_empty),
+        f("sealedBody", s.sealed_body, field::omit_empty);
   }
   auto operator<=>(const MessageView&) const = default;
 };
@@ -121,10 +126,12 @@ struct CommandOutcome {
   std::string error;
   std::string details;
   std::optional<QuotaState> quota;
+  std::optional<int64_t> retry_after;  // seconds (a throttled request)
   template <class Self, class F>
   static void fields(Self& s, F&& f) {
     f("commandType", s.command_type), f("code", s.code), f("error", s.error),
-        f("details", s.details, field::defaulted), f("quota", s.quota, field::omit_empty);
+        f("details", s.details, field::defaulted), f("quota", s.quota, field::omit_empty),
+        f("retryAfter", s.retry_after, field::omit_empty);
   }
   auto operator<=>(const CommandOutcome&) const = default;
 };
@@ -354,6 +361,33 @@ struct ConversationView {
   auto operator<=>(const ConversationView&) const = default;
 };
 
+// A phone verification request (domain/verify.h). Its status is as the log left it: "expired"
+// is not stored (a pending request past expires_at shows as expired when read).
+struct VerificationView {
+  static constexpr std::string_view kType = "VerificationView";
+  static constexpr int kVersion = 1;
+  std::string id;  // "vrf_…"
+  std::string to;
+  std::string status;  // pending | approved | failed | cancelled
+  int32_t code_length = 0;
+  int32_t attempts = 0;
+  int32_t sends = 0;                       // SMS sent: the first and the resends
+  CampaignId campaign_id;                  // the send of the newest SMS
+  std::string salt;                        // for hashing a submitted code
+  std::optional<std::string> approved_by;  // the check that approved it
+  TimePoint expires_at;
+  TimePoint created_at;
+  TimePoint updated_at;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("id", s.id), f("to", s.to), f("status", s.status), f("codeLength", s.code_length),
+        f("attempts", s.attempts), f("sends", s.sends), f("campaignId", s.campaign_id),
+        f("salt", s.salt), f("approvedBy", s.approved_by, field::omit_empty),
+        f("expiresAt", s.expires_at), f("createdAt", s.created_at), f("updatedAt", s.updated_at);
+  }
+  auto operator<=>(const VerificationView&) const = default;
+};
+
 // One state change of a message (its timeline; "queued" is its creation, not stored here).
 struct TimelineEntry {
   static constexpr std::string_view kType = "TimelineEntry";
@@ -565,6 +599,13 @@ inline Key<ConversationView> conversation(const OrgId& org, std::string_view pho
 inline Prefix<NoValue> conversations_by_time(const OrgId& org) {
   return {join({"ct", org.value, ""})};
 }
+inline Key<VerificationView> verification(const OrgId& org, std::string_view id) {
+  return {join({"vf", org.value, id})};
+}
+// Entries "<prefix><request id>" (no value): a number's requests, oldest first (ids sort by time).
+inline Prefix<NoValue> verifications_of(const OrgId& org, std::string_view phone) {
+  return {join({"vn", org.value, phone, ""})};
+}
 inline Key<IdempotencyView> idempotency(const OrgId& org, std::string_view key) {
   return {join({"ik", org.value, key})};
 }
@@ -586,7 +627,7 @@ using ValueCodec =
              ApiKeyView, DeviceView, PairingView, DeviceCredentialView, ReportRejectionsView,
              ClaimView, QueueView, ContactListView, ContactView, OptOutView, TimelineEntry,
              DayStatsView, CampaignExtrasView, IdempotencyView, WebhookSet, OutboxRecord,
-             PendingOrganizationView, ConversationView>;
+             PendingOrganizationView, ConversationView, VerificationView>;
 
 // The projector's transaction: typed reads and writes over a Kv. A read that fails means the
 // store is broken; the projector stops (projector_store_failed).

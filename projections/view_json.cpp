@@ -80,4 +80,24 @@ void write_campaign_fields(JsonWriter& w, const CampaignView& c) {
       .field("updatedAt", format_iso8601(c.updated_at));
 }
 
+std::string_view verification_status(const VerificationView& v, TimePoint now) {
+  if (v.status == verify::status::pending && now >= v.expires_at) return verify::status::expired;
+  return v.status;
+}
+
+void write_verification_fields(JsonWriter& w, const VerificationView& v, std::string_view status) {
+  w.field("requestId", v.id)
+      .field("request_id", v.id)
+      .field("to", v.to)
+      .field("channel", "sms")
+      .field("status", status)
+      .field("codeLength", v.code_length)
+      .field("attempts", v.attempts)
+      .field("maxAttempts", verify::kMaxAttempts)
+      .field("sends", v.sends)
+      .field("expiresAt", format_iso8601(v.expires_at))
+      .field("createdAt", format_iso8601(v.created_at))
+      .field("updatedAt", format_iso8601(v.updated_at));
+}
+
 }  // namespace pulse::projections

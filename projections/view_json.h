@@ -23,4 +23,10 @@ void write_message(JsonWriter& w, const MessageView& m);
 // opened (and may add to).
 void write_campaign_fields(JsonWriter& w, const CampaignView& c);
 
+// A verification request's status at `now`: a pending one past its expiry is "expired".
+std::string_view verification_status(const VerificationView& v, TimePoint now);
+// A verification request as the verify API shows it (SendPulse's request_id beside requestId),
+// inside an object the caller opened.
+void write_verification_fields(JsonWriter& w, const VerificationView& v, std::string_view status);
+
 }  // namespace pulse::projections

@@ -232,6 +232,20 @@ std::vector<WebhookNotice> webhook_notices(ReadModelTx& tx, const EventEnvelope&
               out.push_back({"message.received", 0, w.take()});
             }
           },
+          // A request closed by its checks: approved, or failed at the last wrong code.
+          [&](const VerificationChecked& e) {
+            const auto type = e.status == verify::status::approved ? "verify.approved"
+                              : e.status == verify::status::failed ? "verify.failed"
+                                                                   : "";
+            if (!*type || !wanted(type)) return;
+            if (auto v = tx.get(table::verification(env.org, e.request_id))) {
+              JsonWriter w;
+              w.begin_object();
+              write_verification_fields(w, *v, v->status);
+              w.end_object();
+              out.push_back({type, 0, w.take()});
+            }
+          },
           [&](const DeviceConnected& e) { device(e.device_id, "device.connected", std::nullopt); },
           [&](const DeviceDisconnected& e) {
             device(e.device_id, "device.disconnected", e.reason);

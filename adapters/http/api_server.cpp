@@ -242,6 +242,7 @@ struct ApiServer::Impl {
       add_opt_out_routes(router, ctx);
       add_message_routes(router, ctx);
       add_conversation_routes(router, ctx);
+      add_verify_routes(router, ctx);
       add_stats_routes(router, ctx);
       add_webhook_routes(router, ctx);
       add_smsgate_routes(router, ctx);

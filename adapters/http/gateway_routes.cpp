@@ -270,10 +270,12 @@ Result<std::string> claim_once(const Context& ctx, const GatewayCaller& caller, 
       auto m = ctx.app.models().message(caller.org, cm.id);
       if (!m) return m.error();
       if (!*m) continue;
+      auto body = body_to_send(ctx, caller.org, **m);
+      if (!body) return body.error();
       w.begin_object()
           .field("id", cm.id.value)
           .field("phone", (*m)->phone)
-          .field("body", (*m)->body)
+          .field("body", *body)
           .field("simSlot", (*claim)->sim_slot)
           .field("attempt", cm.attempt)
           .field("leaseExpiresAt", format_iso8601((*claim)->lease_until))

@@ -348,6 +348,39 @@ Result<std::map<std::string, std::string>> decode_strings(
   return out;
 }
 
+Result<service::VerifyStartInput> decode_verify_start(std::string_view json) {
+  auto obj = parse_object(json);
+  if (!obj) return obj.error();
+  Fields f(*obj, "");
+  service::VerifyStartInput in;
+  if (!f.has("to")) return validation_error(kInvalidBody, "to is required: the number to verify");
+  in.to = f.str("to");
+  in.channel = f.opt_str("channel");
+  for (const char* k : {"codeLength", "code_length"})
+    if (f.has(k)) in.code_length = f.i64(k);
+  if (f.has("expiry")) in.expiry_seconds = f.i64("expiry");
+  in.template_text = f.opt_str("template");
+  if (f.failed()) return f.error();
+  return in;
+}
+
+Result<VerifyCheckBody> decode_verify_check(std::string_view json, bool with_code) {
+  auto obj = parse_object(json);
+  if (!obj) return obj.error();
+  Fields f(*obj, "");
+  VerifyCheckBody out;
+  for (const char* k : {"requestId", "request_id"})
+    if (f.has(k)) out.request_id = f.str(k);
+  if (out.request_id.empty() && !f.failed())
+    return validation_error(kInvalidBody, "requestId is required: the vrf_… id of the request");
+  if (with_code) {
+    if (!f.has("code")) return validation_error(kInvalidBody, "code is required");
+    out.code = f.str("code");
+  }
+  if (f.failed()) return f.error();
+  return out;
+}
+
 Result<std::map<std::string, std::optional<int64_t>>> decode_ints(
     std::string_view json, std::initializer_list<const char*> names) {
   auto obj = parse_object(json);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "adapters/gateway/protocol_json.h"
+#include "adapters/service/verify.h"
 #include "commands/contacts.h"
 #include "commands/send_sms.h"
 #include "domain/commands.h"
@@ -29,6 +30,17 @@ Result<std::map<std::string, std::string>> decode_strings(
 // An object whose `names` are integers or absent/null; other fields are ignored.
 Result<std::map<std::string, std::optional<int64_t>>> decode_ints(
     std::string_view json, std::initializer_list<const char*> names);
+
+// POST /api/verify/start: {to, channel?, codeLength?, expiry?, template?}; SendPulse's
+// code_length is read as codeLength.
+Result<service::VerifyStartInput> decode_verify_start(std::string_view json);
+// POST /api/verify/check: {requestId, code} (or SendPulse's request_id); requestId only when
+// `with_code` is false (POST /api/verify/cancel).
+struct VerifyCheckBody {
+  std::string request_id;
+  std::string code;
+};
+Result<VerifyCheckBody> decode_verify_check(std::string_view json, bool with_code);
 
 // POST /api/sms/send: {recipients: [{phone, name?}], message, deviceId?, scheduledAt?}
 struct SendSmsBody {

@@ -90,6 +90,12 @@ void add_webhook_routes(Router& server, const Context& ctx);
 // The SMSGate app's device API under /mobile/v1 (smsgate_routes.cpp, gateway/SMSGATE.md), and
 // the single-use numeric code POST /api/devices/pairing answers beside its pairing token.
 void add_smsgate_routes(Router& server, const Context& ctx);
+// The body a phone sends: the message's own, or its sealed one opened (a verification code,
+// masked everywhere else).
+Result<std::string> body_to_send(const Context& ctx, const OrgId& org,
+                                 const projections::MessageView& m);
+// POST /api/verify/start|check|cancel, and SendPulse's /v1/verify/start|check (verify_routes.cpp).
+void add_verify_routes(Router& server, const Context& ctx);
 Result<std::string> create_pairing_code(const Context& ctx, const OrgId& org, TimePoint expires);
 // The dashboard under /app (its pages and POST /api/auth/logout; dashboard_routes.cpp) and the
 // organisation's live changes, GET /api/stream (stream_routes.cpp).

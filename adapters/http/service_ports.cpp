@@ -119,6 +119,14 @@ class ModelReads final : public service::Reads {
   Result<std::optional<projections::PairingView>> pairing(std::string_view token_hash) override {
     return m_.pairing(token_hash);
   }
+  Result<std::optional<projections::VerificationView>> verification(const OrgId& org,
+                                                                    std::string_view id) override {
+    return m_.verification(org, id);
+  }
+  Result<std::optional<projections::VerificationView>> latest_verification(
+      const OrgId& org, std::string_view phone) override {
+    return m_.latest_verification(org, phone);
+  }
   Result<std::optional<projections::DeviceView>> device(const OrgId& org,
                                                         const DeviceId& id) override {
     return m_.device(org, id);
@@ -180,7 +188,8 @@ Status execute_command(App& app, const ServerOptions& options, const CommandEnve
   auto outcome = app.models().outcome(cmd.org, cmd.id);
   if (!outcome) return outcome.error();
   if (*outcome)
-    return Error{(*outcome)->code, (*outcome)->error, (*outcome)->details, (*outcome)->quota};
+    return Error{(*outcome)->code, (*outcome)->error, (*outcome)->details, (*outcome)->quota,
+                 (*outcome)->retry_after};
   return ok_status();
 }
 

@@ -195,10 +195,12 @@ void get_messages(const Context& ctx, const Req& req, Res& res) {
         auto m = ctx.app.models().message(p->org, cm.id);
         if (!m) return reply_error(res, m.error());
         if (!*m) continue;
+        auto body = body_to_send(ctx, p->org, **m);
+        if (!body) return reply_error(res, body.error());
         // Valid until the lease ends (or the message expires, if sooner): past it Pulse may
         // give the message to another phone, so this one must not send it any more.
         out.push_back(sg::Message{cm.id.value,
-                                  (*m)->body,
+                                  std::move(body).value(),
                                   {(*m)->phone},
                                   (*claim)->sim_slot + 1,
                                   true,

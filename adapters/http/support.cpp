@@ -25,12 +25,19 @@ void reply_error(httplib::Response& res, const Error& e) {
   reply(res, http_status(e.code), error_body(e));
   if (e.code == Errc::unavailable && !res.has_header("Retry-After"))
     res.set_header("Retry-After", "1");
+  if (e.retry_after) res.set_header("Retry-After", std::to_string(*e.retry_after));
   if (e.quota) {
     res.set_header("X-Quota-Limit", std::to_string(e.quota->limit));
     res.set_header("X-Quota-Remaining", std::to_string(e.quota->remaining));
     res.set_header("X-Quota-Reset",
                    std::to_string(to_unix_ms(e.quota->reset_at) / 1000));  // unix seconds
   }
+}
+
+Result<std::string> body_to_send(const Context& ctx, const OrgId& org,
+                                 const projections::MessageView& m) {
+  if (!m.sealed_body) return m.body;
+  return ctx.service.sealer.open(*m.sealed_body, verify::body_context(org));
 }
 
 Error not_found(std::string what) {

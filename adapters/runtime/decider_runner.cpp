@@ -431,8 +431,9 @@ Status DeciderRunner::process(std::vector<log::StoredRecord>& batch) {
           for (auto& e : *result) events.emplace_back(rec.key, std::move(e));
         } else {
           const auto& e = result.error();
-          events.emplace_back(rec.key, CommandRejected{std::string(command_type(env.body)), e.code,
-                                                       e.message, e.details, e.quota});
+          events.emplace_back(
+              rec.key, CommandRejected{std::string(command_type(env.body)), e.code, e.message,
+                                       e.details, e.quota, e.retry_after});
         }
       }
       for (const auto& [key, e] : events) commands::evolve(config_, **state, e, env.at);

@@ -324,6 +324,29 @@ Result<MessagePage> ReadModels::messages(const OrgId& org, const MessageQuery& q
   return page;
 }
 
+Result<std::optional<projections::VerificationView>> ReadModels::verification(const OrgId& org,
+                                                                              std::string_view id) {
+  return get_value(kv_, codec_, table::verification(org, id));
+}
+
+Result<std::optional<projections::VerificationView>> ReadModels::latest_verification(
+    const OrgId& org, std::string_view phone) {
+  const auto index = table::verifications_of(org, phone);
+  ScanRange range;
+  range.reverse = true;  // request ids sort by time: the newest first
+  range.limit = 1;
+  std::optional<projections::VerificationView> out;
+  auto found = scan_page(kv_, codec_, index, range,
+                         [&](std::string_view key, const projections::NoValue&) -> Result<bool> {
+                           auto v = verification(org, key.substr(index.bytes.size()));
+                           if (!v) return v.error();
+                           out = std::move(*v);
+                           return true;
+                         });
+  if (!found) return found.error();
+  return out;
+}
+
 Result<ConversationPage> ReadModels::conversations(const OrgId& org, size_t limit,
                                                    const std::optional<std::string>& cursor) {
   const auto order = table::conversations_by_time(org);

@@ -106,6 +106,10 @@ class ReadModels {
   // By the last message received, newest first; `cursor` is a page's next_cursor.
   Result<ConversationPage> conversations(const OrgId& org, size_t limit,
                                          const std::optional<std::string>& cursor);
+  Result<std::optional<projections::VerificationView>> verification(const OrgId& org,
+                                                                    std::string_view id);
+  Result<std::optional<projections::VerificationView>> latest_verification(const OrgId& org,
+                                                                           std::string_view phone);
   Result<std::optional<projections::ConversationView>> conversation(const OrgId& org,
                                                                     std::string_view phone);
   // The newest message to or from `phone`, of either direction.

@@ -56,6 +56,11 @@ class Reads {
   virtual Result<std::optional<projections::ConversationView>> conversation(
       const OrgId& org, std::string_view phone) = 0;
   virtual Result<std::optional<projections::PairingView>> pairing(std::string_view token_hash) = 0;
+  virtual Result<std::optional<projections::VerificationView>> verification(
+      const OrgId& org, std::string_view id) = 0;
+  // The newest verification request for the number.
+  virtual Result<std::optional<projections::VerificationView>> latest_verification(
+      const OrgId& org, std::string_view phone) = 0;
   virtual Result<std::optional<projections::DeviceView>> device(const OrgId& org,
                                                                 const DeviceId& id) = 0;
 };

@@ -429,12 +429,25 @@ TEST_CASE("missing, null or ill-typed fields are refused as corrupt, never misre
       "WebhookUpdated:data.description",  "WebhookUpdated:data.enabled"};
   // Fields written only when set (SendSms v2): absent or null, they re-encode absent.
   // A phone's classification (country, phoneType) likewise, in every record that carries one.
-  const std::set<std::string> omittable = {
-      "SendSms:data.deviceId",       "SendSms:data.idempotencyKey",  "SendSms:data.requestHash",
-      "RegisterUser:data.firstKey",  "UserRegistered:data.firstKey", "data.recipients[].country",
-      "data.recipients[].phoneType", "data.messages[].country",      "data.messages[].phoneType",
-      "data.contacts[].country",     "data.contacts[].phoneType",    "CommandRejected:data.quota",
-      "SendSms:data.simSlot",        "CampaignPinned:data.simSlot"};
+  const std::set<std::string> omittable = {"SendSms:data.deviceId",
+                                           "SendSms:data.idempotencyKey",
+                                           "SendSms:data.requestHash",
+                                           "RegisterUser:data.firstKey",
+                                           "UserRegistered:data.firstKey",
+                                           "data.recipients[].country",
+                                           "data.recipients[].phoneType",
+                                           "data.messages[].country",
+                                           "data.messages[].phoneType",
+                                           "data.contacts[].country",
+                                           "data.contacts[].phoneType",
+                                           "CommandRejected:data.quota",
+                                           "SendSms:data.simSlot",
+                                           "CampaignPinned:data.simSlot",
+                                           "SendSms:data.sealedMessage",
+                                           "data.messages[].sealedBody",
+                                           "CommandRejected:data.retryAfter",
+                                           "StartVerification:data.country",
+                                           "StartVerification:data.phoneType"};
   // Secret fields (SecretValue): sealed, an object, since v2; a string (the clear secret of a
   // record written before sealing) reads too, so the object turned into a string is accepted.
   const std::set<std::string> sealed_or_clear = {

@@ -10,15 +10,19 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
+#include <regex>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "adapters/auth/crypto.h"
 #include "adapters/log/embedded_log.h"
 #include "domain/time.h"
 #include "fmt/format.h"
+#include "tests/integration/api_helpers.h"
 #include "tests/integration/server_process.h"
 #include "tests/support/eventually.h"
 
@@ -125,7 +129,19 @@ std::vector<std::string> file_leaks(const fs::path& dir, const std::vector<std::
 
 // Every key and value of every column family of the RocksDB at `dir`, as RocksDB returns them
 // (decompressed): compression cannot hide a secret from this.
+using LeakFinder =
+    std::function<std::vector<std::string>(const std::string& what, const std::string& text)>;
+std::vector<std::string> rocksdb_leaks(const fs::path& dir, const LeakFinder& find, size_t& values);
+// The secrets' forms (see forms_of) in every value of the RocksDB at `dir`.
 std::vector<std::string> rocksdb_leaks(const fs::path& dir, const std::vector<std::string>& secrets,
+                                       size_t& values) {
+  return rocksdb_leaks(
+      dir,
+      [&](const std::string& what, const std::string& text) { return leaks(what, text, secrets); },
+      values);
+}
+
+std::vector<std::string> rocksdb_leaks(const fs::path& dir, const LeakFinder& find,
                                        size_t& values) {
   std::vector<std::string> families;
   rocksdb::Options options;
@@ -144,8 +160,7 @@ std::vector<std::string> rocksdb_leaks(const fs::path& dir, const std::vector<st
       ++values;
       const auto where =
           fmt::format("{} [{}] {}", dir.string(), h->GetName(), it->key().ToString().substr(0, 80));
-      for (auto& l : leaks(where, it->key().ToString() + it->value().ToString(), secrets))
-        out.push_back(l);
+      for (auto& l : find(where, it->key().ToString() + it->value().ToString())) out.push_back(l);
     }
     db->DestroyColumnFamilyHandle(h);
   }
@@ -417,4 +432,240 @@ TEST_CASE("pulse admin rotate-data-key: the next start seals with a new key, old
   CHECK(events.find(R"("keyId":")" + fresh_id) != std::string::npos);
   const auto modes = loose_modes(data);
   CHECK_MESSAGE(modes.empty(), modes.front());
+}
+
+namespace {
+
+// Where `text` holds one of the codes as an SMS or a request would carry it: "is 12345678",
+// "12345678." or "\"12345678\"" (a bare 8-digit run may occur by chance in hashes and times).
+std::vector<std::string> code_leaks(const std::string& what, const std::string& text,
+                                    const std::vector<std::string>& codes) {
+  std::vector<std::string> out;
+  for (const auto& code : codes)
+    for (const auto& form : {"is " + code, code + ".", "\"" + code + "\""})
+      if (text.find(form) != std::string::npos) out.push_back(what + " holds " + form);
+  return out;
+}
+
+std::vector<std::string> code_file_leaks(const fs::path& dir,
+                                         const std::vector<std::string>& codes) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::recursive_directory_iterator(dir))
+    if (e.is_regular_file())
+      for (auto& l : code_leaks(e.path().string(), read_file(e.path()), codes)) out.push_back(l);
+  return out;
+}
+
+// The code the phone was handed: the claim's clear body.
+std::string claim_code(const ServerProcess& server, const Account& a) {
+  auto claim =
+      server.gateway(a)->Post("/api/gateway/messages/claim", R"({"max":10})", "application/json");
+  REQUIRE(claim);
+  REQUIRE_MESSAGE(claim->status == 200, claim->body);
+  std::smatch m;
+  REQUIRE_MESSAGE(std::regex_search(claim->body, m, std::regex(R"(code is ([0-9]+)\.)")),
+                  claim->body);
+  // The finder sees the code where it is in clear: in what the phone was handed.
+  CHECK_FALSE(code_leaks("the claim", claim->body, {m[1].str()}).empty());
+  return m[1].str();
+}
+
+std::string other_code(std::string code) {
+  code[0] = code[0] == '9' ? '0' : static_cast<char>(code[0] + 1);
+  return code;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "verify: codes by SMS are checked once, fail after 5 wrong ones, resends are throttled, "
+    "other organisations can't see a request, and no code is at rest in clear") {
+  TempDir dir;
+  const auto data = dir.path() / "data";
+  Subscriber sub;
+  std::vector<std::string> codes;
+  simdjson::dom::parser p;
+  {
+    ServerProcess server(data, {"--allow-private-webhooks"});
+    Account a = server.signup();
+    auto c = server.client(a);
+    auto hook = c->Post(
+        "/api/webhooks",
+        fmt::format(R"({{"url":"{}","events":["verify.approved","verify.failed"]}})", sub.url("v")),
+        "application/json");
+    REQUIRE(hook);
+    REQUIRE_MESSAGE(hook->status == 201, hook->body);
+    sub.set_secrets("v", {pulse::testing::json_field(hook->body, "secret")});
+    auto post = [&](const char* path, const std::string& body) {
+      auto r = c->Post(path, body, "application/json");
+      REQUIRE(r);
+      return r;
+    };
+
+    // A code: the API shows the request pending and the message masked; the phone gets it.
+    auto started = post("/api/verify/start", R"({"to":"+14155550601","codeLength":8})");
+    REQUIRE_MESSAGE(started->status == 201, started->body);
+    auto doc = pulse::testing::parse(p, started->body);
+    const std::string id{std::string_view(doc["requestId"])};
+    CHECK(id.starts_with("vrf_"));
+    CHECK(std::string_view(doc["status"]) == "pending");
+    CHECK(std::string_view(doc["to"]) == "+14155550601");
+    const auto code = claim_code(server, a);
+    REQUIRE(code.size() == 8);
+    codes.push_back(code);
+    auto listed = c->Get("/api/messages?phone=%2B14155550601");
+    REQUIRE(listed);
+    CHECK(listed->body.find("Your code is ********. It expires in 5 minutes.") !=
+          std::string::npos);
+    CHECK(code_leaks("GET /api/messages", listed->body, codes).empty());
+
+    // A second start at once: the number had a code less than 30 s ago.
+    auto again = post("/api/verify/start", R"({"to":"+14155550601","codeLength":8})");
+    CHECK(again->status == 429);
+    const int retry = std::atoi(again->get_header_value("Retry-After").c_str());
+    CHECK(retry >= 1);
+    CHECK(retry <= 30);
+
+    // A wrong code counts an attempt.
+    auto wrong = post("/api/verify/check",
+                      fmt::format(R"({{"requestId":"{}","code":"{}"}})", id, other_code(code)));
+    REQUIRE_MESSAGE(wrong->status == 200, wrong->body);
+    doc = pulse::testing::parse(p, wrong->body);
+    CHECK_FALSE(bool(doc["valid"]));
+    CHECK(int64_t(doc["attempts"]) == 1);
+    CHECK(std::string_view(doc["status"]) == "pending");
+
+    // Eight concurrent checks of the right code: exactly one is valid.
+    std::atomic<int> valid{0}, answered{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 8; ++i)
+      threads.emplace_back([&] {
+        auto own = server.client(a);
+        auto r = own->Post("/api/verify/check",
+                           fmt::format(R"({{"requestId":"{}","code":"{}"}})", id, code),
+                           "application/json");
+        if (!r || r->status != 200) return;
+        ++answered;
+        if (r->body.find(R"("valid":true)") != std::string::npos) ++valid;
+      });
+    for (auto& t : threads) t.join();
+    CHECK(answered == 8);
+    CHECK(valid == 1);
+    auto shown = c->Get(("/api/verify/" + id).c_str());
+    REQUIRE(shown);
+    REQUIRE_MESSAGE(shown->status == 200, shown->body);
+    CHECK(std::string_view(pulse::testing::parse(p, shown->body)["status"]) == "approved");
+
+    // Another organisation: no such request.
+    Account b = server.signup({}, false);
+    auto other = server.client(b);
+    auto foreign = other->Post("/api/verify/check",
+                               fmt::format(R"({{"requestId":"{}","code":"{}"}})", id, code),
+                               "application/json");
+    REQUIRE(foreign);
+    CHECK(foreign->status == 404);
+    CHECK(other->Get(("/api/verify/" + id).c_str())->status == 404);
+
+    // SendPulse's path and names; five wrong codes fail the request.
+    auto sp = post("/v1/verify/start", R"({"to":"+14155550602","code_length":8,"expiry":120})");
+    REQUIRE_MESSAGE(sp->status == 201, sp->body);
+    const std::string id2{std::string_view(pulse::testing::parse(p, sp->body)["request_id"])};
+    const auto code2 = claim_code(server, a);
+    codes.push_back(code2);
+    for (int i = 1; i <= 5; ++i) {
+      auto r = post("/v1/verify/check",
+                    fmt::format(R"({{"request_id":"{}","code":"{}"}})", id2, other_code(code2)));
+      REQUIRE_MESSAGE(r->status == 200, r->body);
+      doc = pulse::testing::parse(p, r->body);
+      CHECK(int64_t(doc["attempts"]) == i);
+      CHECK(std::string_view(doc["status"]) == (i < 5 ? "pending" : "failed"));
+    }
+    auto late =
+        post("/v1/verify/check", fmt::format(R"({{"request_id":"{}","code":"{}"}})", id2, code2));
+    doc = pulse::testing::parse(p, late->body);
+    CHECK_FALSE(bool(doc["valid"]));
+    CHECK(std::string_view(doc["status"]) == "failed");
+
+    // Cancelled: its code no longer verifies.
+    auto third = post("/api/verify/start", R"({"to":"+14155550603","codeLength":8,)"
+                                           R"("template":"Pulse: {{code}} is your code."})");
+    REQUIRE_MESSAGE(third->status == 201, third->body);
+    const auto id3 = pulse::testing::json_field(third->body, "requestId");
+    auto claim =
+        server.gateway(a)->Post("/api/gateway/messages/claim", R"({"max":10})", "application/json");
+    REQUIRE(claim);
+    std::smatch m;
+    REQUIRE_MESSAGE(std::regex_search(claim->body, m, std::regex(R"(Pulse: ([0-9]{8}) is)")),
+                    claim->body);
+    codes.push_back(m[1].str());
+    auto cancelled = post("/api/verify/cancel", R"({"requestId":")" + id3 + R"("})");
+    REQUIRE_MESSAGE(cancelled->status == 200, cancelled->body);
+    auto after = post("/api/verify/check",
+                      fmt::format(R"({{"requestId":"{}","code":"{}"}})", id3, m[1].str()));
+    CHECK(after->body.find(R"("valid":false)") != std::string::npos);
+    CHECK(after->body.find(R"("status":"cancelled")") != std::string::npos);
+
+    // Bad input: 400s that say what is wrong.
+    for (const char* bad :
+         {R"({"to":"+14155550604","template":"Hello"})", R"({"to":"+14155550604","codeLength":3})",
+          R"({"to":"+14155550604","expiry":59})", R"({"to":"not a number"})",
+          R"({"to":"+14155550604","channel":"voice"})",
+          R"({"to":"+14155550604","template":"{{code}} {{name}}"})", R"({"codeLength":6})"}) {
+      CAPTURE(bad);
+      auto r = post("/api/verify/start", bad);
+      CHECK(r->status == 400);
+      CHECK(r->body.find(R"("error":)") != std::string::npos);
+    }
+    CHECK(post("/api/verify/check", R"({"requestId":"vrf_01m80zvb19aaaaaa","code":"1"})")->status ==
+          404);
+    CHECK(post("/api/verify/check", R"({"requestId":"nope","code":"1"})")->status == 400);
+    CHECK(post("/api/verify/check", R"({"requestId":")" + id + R"(","code":"12ab"})")->status ==
+          400);
+
+    // One approval and one failure, each delivered once and signed.
+    CHECK(pulse::testing::eventually([&] { return sub.verified("v") == 2; },
+                                     std::chrono::seconds(20)));
+    CHECK(sub.refused() == 0);
+
+    CHECK(server.terminate() == 0);
+    const auto printed = code_leaks("the server's stdout", server.output(), codes);
+    CHECK_MESSAGE(printed.empty(), printed.front());
+  }
+  const auto logged =
+      code_leaks("the server's stderr", read_file(data.string() + ".stderr.log"), codes);
+  CHECK_MESSAGE(logged.empty(), logged.front());
+  const auto at_rest = code_file_leaks(data, codes);
+  CHECK_MESSAGE(at_rest.empty(), at_rest.front());
+  // Every value as RocksDB returns it (decompressed), and what the tools print.
+  std::vector<std::string> found;
+  size_t values = 0;
+  for (const char* store : {"log", "views", "state", "webhooks"}) {
+    for (auto& l : rocksdb_leaks(
+             data / store,
+             [&](const std::string&what, const std::string&text) {
+               return code_leaks(what, text, codes);
+             },
+             values))
+      found.push_back(l);
+  }
+  for (const char* store : {"views", "state"}) {
+    auto [dump_code, dump] = pulse::testing::run_command(
+        {PULSE_BINARY, "dump", "--data-dir", data.string(), "--store", store});
+    CHECK(dump_code == 0);
+    for (auto& l : code_leaks(fmt::format("pulse dump --store {}", store), dump, codes))
+      found.push_back(l);
+  }
+  auto [events_code, events] =
+      pulse::testing::run_command({PULSE_BINARY, "events", "--data-dir", data.string()});
+  CHECK(events_code == 0);
+  for (auto& l : code_leaks("pulse events", events, codes)) found.push_back(l);
+  CHECK_MESSAGE(found.empty(), found.front());
+  CHECK(values > 50);
+  CHECK(events.find(R"("message":"Your code is ********. It expires in 5 minutes.")") !=
+        std::string::npos);
+  CHECK(events.find(R"("sealedMessage":{"keyId":"dk_)") != std::string::npos);
+  const auto replayed = pulse::testing::run_command(
+      {PULSE_BINARY, "replay", "--data-dir", data.string(), "--verify"});
+  const int replay_code = replayed.first;
+  CHECK_MESSAGE(replay_code == 0, replayed.second);
 }

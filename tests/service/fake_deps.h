@@ -104,6 +104,18 @@ class FakeReads final : public Reads {
   }
   Result<projections::WebhookSet> webhooks(const OrgId&) override { return webhook_set; }
   std::map<std::string, projections::ConversationView> conversations;  // by phone
+  std::map<std::string, projections::VerificationView> verifications;  // by request id
+  Result<std::optional<projections::VerificationView>> verification(const OrgId&,
+                                                                    std::string_view id) override {
+    return find(verifications, std::string(id));
+  }
+  Result<std::optional<projections::VerificationView>> latest_verification(
+      const OrgId&, std::string_view phone) override {
+    std::optional<projections::VerificationView> out;
+    for (const auto& [id, v] : verifications)
+      if (v.to == phone) out = v;
+    return out;
+  }
   Result<std::optional<projections::ConversationView>> conversation(
       const OrgId&, std::string_view phone) override {
     return find(conversations, std::string(phone));

@@ -235,7 +235,7 @@ export function Messages() {
 
 // ---- Webhooks
 
-const EVENTS = ['message.sent', 'message.delivered', 'message.failed', 'message.received', 'campaign.started', 'campaign.completed', 'campaign.cancelled', 'campaign.stalled', 'device.connected', 'device.disconnected'];
+const EVENTS = ['message.sent', 'message.delivered', 'message.failed', 'message.received', 'campaign.started', 'campaign.completed', 'campaign.cancelled', 'campaign.stalled', 'device.connected', 'device.disconnected', 'verify.approved', 'verify.failed'];
 
 export function Webhooks() {
   const [secret, setSecret] = useState(null);
