@@ -151,6 +151,12 @@ Decision decide_revoke_key(const OrgState& org, const RevokeApiKey& cmd) {
   return std::vector<Event>{ApiKeyRevoked{cmd.key_id}};
 }
 
+Decision decide_set_account_plan(const UserState& user, const SetAccountPlan& cmd) {
+  if (!user.registered || user.user_id != cmd.user_id.value)
+    return Error{Errc::not_found, "User not found", "It does not exist."};
+  return std::vector<Event>{AccountPlanChanged{cmd.user_id, cmd.plan}};
+}
+
 Decision decide_set_plan(const OrgState& org, const SetPlan& cmd) {
   if (!org.exists) return org_not_found();
   return std::vector<Event>{PlanChanged{cmd.plan}};
@@ -203,6 +209,7 @@ Decision decide(const DeciderConfig& config, const DeciderState& state,
           [&](const CreateApiKey& c) { return decide_create_key(config, state.org, c); },
           [&](const RevokeApiKey& c) { return decide_revoke_key(state.org, c); },
           [&](const SetPlan& c) { return decide_set_plan(state.org, c); },
+          [&](const SetAccountPlan& c) { return decide_set_account_plan(state.user, c); },
           [&](const AddOptOut& c) { return decide_add_opt_out(state.org, c); },
           [&](const RemoveOptOut& c) { return decide_remove_opt_out(state.org, c); },
           [&](const ReceiveSms& c) { return decide_receive_sms(state.org, c); },
@@ -251,6 +258,7 @@ void evolve(const DeciderConfig& config, DeciderState& state, const Event& event
                  [&](const ApiKeyCreated& e) { org.api_keys.insert(e.id.value); },
                  [&](const ApiKeyRevoked& e) { org.api_keys.erase(e.id.value); },
                  [&](const PlanChanged& e) { org.plan = e.plan; },
+                 [&](const AccountPlanChanged&) {},
                  // Sending's other events: evolve_gateway and evolve_opt_outs above.
                  [&](const CampaignCompleted&) {},
                  [&](const CommandDecided&) {},

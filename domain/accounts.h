@@ -120,6 +120,20 @@ struct SetPlan {
   }
 };
 
+// An operator's plan change for an account (pulse admin set-plan): the user's plan, which every
+// organisation the user owns takes (SetPlan on each, by the service and the process manager).
+struct SetAccountPlan {
+  static constexpr std::string_view kType = "SetAccountPlan";
+  static constexpr int kVersion = 1;
+  UserId user_id;
+  std::string email;  // the partition key
+  Plan plan = Plan::free;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("userId", s.user_id), f("email", s.email), f("plan", s.plan);
+  }
+};
+
 // ---- events
 
 struct UserRegistered {
@@ -202,9 +216,21 @@ struct PlanChanged {
   }
 };
 
-using AccountCommands =
-    Types<RegisterUser, ClaimOrganization, CreateOrganization, CreateApiKey, RevokeApiKey, SetPlan>;
+// The account's plan changed; its organisations follow (PlanChanged in each).
+struct AccountPlanChanged {
+  static constexpr std::string_view kType = "AccountPlanChanged";
+  static constexpr int kVersion = 1;
+  UserId user_id;
+  Plan plan = Plan::free;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("userId", s.user_id), f("plan", s.plan);
+  }
+};
+
+using AccountCommands = Types<RegisterUser, ClaimOrganization, CreateOrganization, CreateApiKey,
+                              RevokeApiKey, SetPlan, SetAccountPlan>;
 using AccountEvents = Types<UserRegistered, OrganizationClaimed, OrganizationCreated, ApiKeyCreated,
-                            ApiKeyRevoked, PlanChanged>;
+                            ApiKeyRevoked, PlanChanged, AccountPlanChanged>;
 
 }  // namespace pulse

@@ -65,7 +65,7 @@ using SendCommands = Types<SendSms>;
 using Command = std::variant<SendSms,
                              // accounts
                              RegisterUser, ClaimOrganization, CreateOrganization, CreateApiKey,
-                             RevokeApiKey, SetPlan,
+                             RevokeApiKey, SetPlan, SetAccountPlan,
                              // gateways
                              CreatePairing, RegisterDevice, UpdateDevice, UnpairDevice,
                              DeviceHeartbeat, ClaimMessages, ReportStatus, ClockTick,

@@ -178,7 +178,7 @@ using Event =
                  ContactsStaged, ContactImportCompleted, ContactImportDiscarded,
                  // accounts
                  UserRegistered, OrganizationClaimed, OrganizationCreated, ApiKeyCreated,
-                 ApiKeyRevoked, PlanChanged,
+                 ApiKeyRevoked, PlanChanged, AccountPlanChanged,
                  // gateways
                  PairingCreated, DeviceRegistered, DeviceUpdated, DeviceUnpaired, HeartbeatReceived,
                  DeviceConnected, DeviceDisconnected, MessagesClaimed, MessagesRequeued,

@@ -18,6 +18,7 @@ std::string_view event_type(const Event& e) {
 std::string partition_key(const CommandEnvelope& c) {
   if (const auto* r = std::get_if<RegisterUser>(&c.body)) return "user:" + r->email;
   if (const auto* r = std::get_if<ClaimOrganization>(&c.body)) return "user:" + r->email;
+  if (const auto* r = std::get_if<SetAccountPlan>(&c.body)) return "user:" + r->email;
   return c.org.value;
 }
 

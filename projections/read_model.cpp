@@ -84,6 +84,23 @@ void on_messages_queued(ReadModelTx& tx, const EventEnvelope& env, const Message
   }
 }
 
+// Whether `org` has its owner's account plan; if not, it waits for its SetPlan.
+void track_account_plan(ReadModelTx& tx, const EventEnvelope& env, const OrganizationView& org,
+                        std::optional<Plan> account_plan) {
+  if (!account_plan || *account_plan == org.plan) {
+    tx.erase(table::pending_plan(org.id));
+    return;
+  }
+  auto pending = tx.get(table::pending_plan(org.id));
+  if (pending && pending->plan == *account_plan) return;
+  tx.put(table::pending_plan(org.id), PendingPlanView{org.id, *account_plan, env.at});
+}
+
+std::optional<Plan> account_plan(ReadModelTx& tx, const UserId& owner) {
+  auto user = tx.get(table::user_by_id(owner));
+  return user ? user->plan : std::nullopt;
+}
+
 // Registered or claimed: pending until its CreateOrganization, which may have been projected
 // already (another partition, in a rebuild).
 void add_pending_organization(ReadModelTx& tx, const EventEnvelope& env,
@@ -100,6 +117,7 @@ void on_organization_created(ReadModelTx& tx, const EventEnvelope& env,
   tx.put(table::organization(env.org),
          OrganizationView{env.org, e.name, e.plan, e.owner, env.at, env.at});
   tx.put(table::membership(e.owner, env.org), MembershipView{e.owner, env.org, "owner", env.at});
+  track_account_plan(tx, env, *tx.get(table::organization(env.org)), account_plan(tx, e.owner));
 }
 
 // An API key is found by its id and by its hash.
@@ -126,6 +144,21 @@ void on_plan_changed(ReadModelTx& tx, const EventEnvelope& env, const PlanChange
   org->plan = e.plan;
   org->updated_at = env.at;
   tx.put(table::organization(env.org), *org);
+  track_account_plan(tx, env, *org, account_plan(tx, org->owner));
+}
+
+void on_account_plan_changed(ReadModelTx& tx, const EventEnvelope& env,
+                             const AccountPlanChanged& e) {
+  auto user = tx.get(table::user_by_id(e.user_id));
+  if (!user) return;
+  user->plan = e.plan;
+  tx.put(table::user_by_id(user->id), *user);
+  tx.put(table::user_by_email(user->email), *user);
+  const auto mine = table::memberships(e.user_id);
+  for (const auto& key : tx.keys(mine, ScanRange{})) {
+    auto org = tx.get(table::organization(OrgId{key.substr(mine.bytes.size())}));
+    if (org && org->owner == e.user_id) track_account_plan(tx, env, *org, e.plan);
+  }
 }
 
 }  // namespace
@@ -172,6 +205,7 @@ static void apply_views(ReadModelTx& tx, const EventEnvelope& env) {
           [&](const ApiKeyCreated& e) { on_api_key_created(tx, env, e); },
           [&](const ApiKeyRevoked& e) { on_api_key_revoked(tx, env, e); },
           [&](const PlanChanged& e) { on_plan_changed(tx, env, e); },
+          [&](const AccountPlanChanged& e) { on_account_plan_changed(tx, env, e); },
           // Sending's other events: apply_messages and apply_gateway above.
           [&](const CampaignCompleted&) {},
           [&](const CommandDecided&) {},

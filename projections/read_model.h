@@ -140,17 +140,21 @@ struct CommandOutcome {
 
 struct UserView {
   static constexpr std::string_view kType = "UserView";
-  static constexpr int kVersion = 1;
+  static constexpr int kVersion = 2;  // v2: plan
   UserId id;
   std::string email;
   std::string name;
   std::string password_hash;
   OrgId default_org;
   TimePoint created_at;
+  // The account's plan, which its organisations take; unset until an operator set one (its
+  // organisations keep theirs).
+  std::optional<Plan> plan;
   template <class Self, class F>
   static void fields(Self& s, F&& f) {
     f("id", s.id), f("email", s.email), f("name", s.name), f("passwordHash", s.password_hash),
-        f("defaultOrgId", s.default_org), f("createdAt", s.created_at);
+        f("defaultOrgId", s.default_org), f("createdAt", s.created_at),
+        f("plan", s.plan, field::omit_empty);
   }
   auto operator<=>(const UserView&) const = default;
 };
@@ -189,6 +193,22 @@ struct PendingOrganizationView {
         f("firstKey", s.first_key, field::omit_empty), f("since", s.since);
   }
   auto operator<=>(const PendingOrganizationView&) const = default;
+};
+
+// An organisation whose plan is not its owner's account plan yet: the service sets it right after
+// the account's change or the organisation's creation, and the process manager
+// (finish_pending_plans) when that request died. Removed when the organisation has the plan.
+struct PendingPlanView {
+  static constexpr std::string_view kType = "PendingPlanView";
+  static constexpr int kVersion = 1;
+  OrgId org;
+  Plan plan = Plan::free;
+  TimePoint since;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("org", s.org), f("plan", s.plan), f("since", s.since);
+  }
+  auto operator<=>(const PendingPlanView&) const = default;
 };
 
 struct MembershipView {
@@ -519,6 +539,12 @@ inline Key<PendingOrganizationView> pending_organization(const OrgId& org) {
 inline Prefix<PendingOrganizationView> pending_organizations() {
   return {"porg/"};
 }
+inline Key<PendingPlanView> pending_plan(const OrgId& org) {
+  return {join({"pplan", org.value})};
+}
+inline Prefix<PendingPlanView> pending_plans() {
+  return {"pplan/"};
+}
 inline Key<MembershipView> membership(const UserId& user, const OrgId& org) {
   return {join({"mem", user.value, org.value})};
 }
@@ -627,7 +653,7 @@ using ValueCodec =
              ApiKeyView, DeviceView, PairingView, DeviceCredentialView, ReportRejectionsView,
              ClaimView, QueueView, ContactListView, ContactView, OptOutView, TimelineEntry,
              DayStatsView, CampaignExtrasView, IdempotencyView, WebhookSet, OutboxRecord,
-             PendingOrganizationView, ConversationView, VerificationView>;
+             PendingOrganizationView, ConversationView, VerificationView, PendingPlanView>;
 
 // The projector's transaction: typed reads and writes over a Kv. A read that fails means the
 // store is broken; the projector stops (projector_store_failed).

@@ -15,7 +15,8 @@ namespace pulse::cli {
 namespace {
 
 constexpr const char* kAdminUsage = R"(usage: pulse admin <command> [--server URL]
-  set-plan --org ORG_ID --plan free|pro|enterprise   change an organisation's plan
+  set-plan --org ORG_ID --plan free|pro|enterprise   change the plan of the account that owns
+                                                     ORG_ID (all its organisations take it)
   rotate-data-key [--data-dir DIR]   a new data key seals from the server's next start
 The operator token comes from PULSE_ADMIN_TOKEN; --server defaults to http://127.0.0.1:8080.
 rotate-data-key puts a new key first in DIR/secrets/data-keys (default pulse-data); the old keys

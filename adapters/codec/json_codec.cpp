@@ -485,6 +485,7 @@ template struct Codec<projections::OutboxRecord>;
 template struct Codec<projections::PendingOrganizationView>;
 template struct Codec<projections::ConversationView>;
 template struct Codec<projections::VerificationView>;
+template struct Codec<projections::PendingPlanView>;
 template struct Codec<DeliveryState>;
 template struct Codec<EndpointHealth>;
 template struct Codec<DeliveryChanges>;

@@ -202,6 +202,12 @@ struct ApiServer::Impl {
                           done.error().details);
       else if (*done > 0)
         runtime::log_line("workflows", "created {} pending organisation(s)", *done);
+      auto plans = service::finish_pending_plans(ports.deps(), kWorkflowGrace);
+      if (!plans)
+        runtime::log_line("workflows", "pending plans: {} ({})", plans.error().message,
+                          plans.error().details);
+      else if (*plans > 0)
+        runtime::log_line("workflows", "set the account plan of {} organisation(s)", *plans);
       workflows.pause(std::chrono::seconds(1));
     });
   }

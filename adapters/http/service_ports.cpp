@@ -103,6 +103,9 @@ class ModelReads final : public service::Reads {
   Result<std::vector<projections::PendingOrganizationView>> pending_organizations() override {
     return m_.pending_organizations();
   }
+  Result<std::vector<projections::PendingPlanView>> pending_plans() override {
+    return m_.pending_plans();
+  }
   Result<std::optional<projections::ApiKeyView>> api_key(const OrgId& org,
                                                          const ApiKeyId& id) override {
     return m_.api_key(org, id);

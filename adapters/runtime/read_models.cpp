@@ -116,6 +116,10 @@ Result<std::vector<projections::PendingOrganizationView>> ReadModels::pending_or
   return scan_all(kv_, codec_, table::pending_organizations());
 }
 
+Result<std::vector<projections::PendingPlanView>> ReadModels::pending_plans() {
+  return scan_all(kv_, codec_, table::pending_plans());
+}
+
 Result<std::optional<projections::MembershipView>> ReadModels::membership(const UserId& user,
                                                                           const OrgId& org) {
   return get_value(kv_, codec_, table::membership(user, org));

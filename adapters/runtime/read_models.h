@@ -61,6 +61,7 @@ class ReadModels {
   Result<std::optional<projections::OrganizationView>> organization(const OrgId& org);
   // Organisations registered or claimed whose creation is not in the log yet.
   Result<std::vector<projections::PendingOrganizationView>> pending_organizations();
+  Result<std::vector<projections::PendingPlanView>> pending_plans();
   Result<std::optional<projections::MembershipView>> membership(const UserId& user,
                                                                 const OrgId& org);
   Result<std::vector<projections::MembershipView>> memberships(const UserId& user);

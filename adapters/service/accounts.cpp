@@ -41,6 +41,30 @@ MintedKey mint_key(const Deps& d, std::string name) {
   return m;
 }
 
+// A process manager's pass: appends the command of every item waiting at least `grace` (younger
+// ones may still have their request running). A log that is down stops the pass (the next one
+// retries); a refusal, which the decider has no reason for, does not hold back the items after
+// it. Returns how many were appended.
+template <class Item, class Append>
+Result<int> finish_due(const Deps& d, const std::vector<Item>& items, Millis grace,
+                       const Append& append) {
+  const auto now = d.clock.now();
+  int done = 0;
+  std::optional<Error> failed;
+  for (const auto& item : items) {
+    if (item.since + grace > now) continue;
+    auto st = append(item);
+    if (st) {
+      ++done;
+      continue;
+    }
+    if (st.error().code == Errc::unavailable) return st.error();
+    failed = st.error();
+  }
+  if (failed) return *failed;
+  return done;
+}
+
 }  // namespace
 
 Status finish_organization(const Deps& d, const OrgId& org, const CreateOrganization& cmd) {
@@ -56,23 +80,9 @@ Status finish_organization(const Deps& d, const OrgId& org, const CreateOrganiza
 Result<int> finish_pending_organizations(const Deps& d, Millis grace) {
   auto pending = d.reads.pending_organizations();
   if (!pending) return pending.error();
-  const auto now = d.clock.now();
-  int created = 0;
-  std::optional<Error> failed;
-  for (const auto& p : *pending) {
-    if (p.since + grace > now) continue;  // its request may still be running
-    auto st = finish_organization(d, p.org, CreateOrganization{p.name, p.owner, p.first_key});
-    if (st) {
-      ++created;
-      continue;
-    }
-    // A log that is down fails the others too: next pass. A refusal (which the decider has no
-    // reason for) must not hold back the organisations after it.
-    if (st.error().code == Errc::unavailable) return st.error();
-    failed = st.error();
-  }
-  if (failed) return *failed;
-  return created;
+  return finish_due(d, *pending, grace, [&](const projections::PendingOrganizationView& p) {
+    return finish_organization(d, p.org, CreateOrganization{p.name, p.owner, p.first_key});
+  });
 }
 
 Result<std::string> normalise_email(std::string email) {
@@ -153,13 +163,26 @@ Result<projections::OrganizationView> create_organization(const Deps& d,
   if (!found) return found.error();
   if (!*found) return Error{Errc::unauthorized, "Invalid or expired token", ""};
   const OrgId org{make_id(id_prefix::org, d.clock.now(), d.secrets.random64())};
-  const auto allowance = d.plans[plan].organizations;
+  const auto account = (*found)->plan;
+  const auto allowance = d.plans[account.value_or(plan)].organizations;
   if (auto st = d.log.execute(org, ClaimOrganization{*user, (*found)->email, org, allowance, name});
       !st)
     return st.error();
   if (auto st = finish_organization(d, org, CreateOrganization{name, *user, {}}); !st)
     return st.error();
+  // Organisations start on Free: one of a paying account takes its plan now (or, if this
+  // request dies first, from the process manager).
+  if (account && *account != Plan::free)
+    if (auto st = d.log.execute(org, SetPlan{*account}); !st) return st.error();
   return present_or(d.reads.organization(org), not_found("Organization not found"));
+}
+
+Result<int> finish_pending_plans(const Deps& d, Millis grace) {
+  auto pending = d.reads.pending_plans();
+  if (!pending) return pending.error();
+  return finish_due(d, *pending, grace, [&](const projections::PendingPlanView& p) {
+    return d.log.execute(p.org, SetPlan{p.plan});
+  });
 }
 
 Result<projections::OrganizationView> set_plan(const Deps& d, const OrgId& org,
@@ -167,7 +190,14 @@ Result<projections::OrganizationView> set_plan(const Deps& d, const OrgId& org,
   auto p = plan_from_string(plan);
   if (!p) return validation_error("Invalid plan", "free, pro or enterprise");
   if (!is_valid_id(id_prefix::org, org.value)) return not_found("Organization not found");
-  if (auto st = d.log.execute(org, SetPlan{*p}); !st) return st.error();
+  auto found = present_or(d.reads.organization(org), not_found("Organization not found"));
+  if (!found) return found.error();
+  auto owner = present_or(d.reads.user(found->owner), not_found("Owner not found"));
+  if (!owner) return owner.error();
+  if (auto st = d.log.execute(org, SetAccountPlan{owner->id, owner->email, *p}); !st)
+    return st.error();
+  // The account's organisations now wait for the plan (PendingPlanView): set them at once.
+  if (auto done = finish_pending_plans(d, Millis{0}); !done) return done.error();
   return present_or(d.reads.organization(org), not_found("Organization not found"));
 }
 

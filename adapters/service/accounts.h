@@ -47,6 +47,9 @@ Result<projections::ApiKeyView> revoke_api_key(const Deps& d, const OrgId& org,
 Status may_create_organization(const std::optional<UserId>& user);
 // A new organisation owned by `user` (API keys can't create one), within the organisation
 // allowance of `plan`.
+// A new organisation of the caller's account, within the account plan's allowance (`plan`, the
+// caller's organisation's, counts for accounts whose plan was never set); it takes the account's
+// plan.
 Result<projections::OrganizationView> create_organization(const Deps& d,
                                                           const std::optional<UserId>& user,
                                                           Plan plan, const std::string& name);
@@ -60,7 +63,13 @@ Status finish_organization(const Deps& d, const OrgId& org, const CreateOrganiza
 // the log (the process that took the request died in between). Returns how many it created.
 Result<int> finish_pending_organizations(const Deps& d, Millis grace);
 
-// The operator's plan change; returns the organisation as it is now.
+// The process manager of account plans: appends SetPlan to every organisation that has waited at
+// least `grace` for its owner's account plan (the request that changed the account, or created
+// the organisation, died before it). Returns how many it changed.
+Result<int> finish_pending_plans(const Deps& d, Millis grace);
+
+// The operator's plan change: the plan of the account that owns `org`, which every organisation
+// of that account takes (as PulseSMS's plans belong to the account). Returns `org` as it is now.
 Result<projections::OrganizationView> set_plan(const Deps& d, const OrgId& org,
                                                const std::string& plan);
 

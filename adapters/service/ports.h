@@ -48,6 +48,7 @@ class Reads {
   virtual Result<std::optional<projections::UserView>> user(const UserId& id) = 0;
   virtual Result<std::optional<projections::OrganizationView>> organization(const OrgId& org) = 0;
   virtual Result<std::vector<projections::PendingOrganizationView>> pending_organizations() = 0;
+  virtual Result<std::vector<projections::PendingPlanView>> pending_plans() = 0;
   virtual Result<std::optional<projections::ApiKeyView>> api_key(const OrgId& org,
                                                                  const ApiKeyId& id) = 0;
   virtual Result<std::optional<projections::OptOutView>> opt_out(const OrgId& org,

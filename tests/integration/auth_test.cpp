@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
+#include <regex>
 #include <set>
 #include <thread>
 #include <vector>
@@ -233,6 +235,35 @@ TEST_CASE("plans: API key and organisation limits answer 403 until the plan allo
   REQUIRE(list);
   CHECK(list->body.find(second_org) != std::string::npos);
   CHECK(list->body.find(account.org_id) != std::string::npos);
+  // The plan is the account's: the new organisation has Pro's limits too, and a change of the
+  // account's plan reaches every organisation of it.
+  CHECK(field(ok->body, "plan") == "pro");
+  auto plans_of = [&] {
+    std::map<std::string, std::string> out;
+    auto r = c->Get("/api/organizations", session);
+    REQUIRE(r);
+    const std::regex row(R"re(\{"id":"(org_[0-9a-z]+)"[^}]*"plan":"([a-z]+)")re");
+    for (std::sregex_iterator it(r->body.begin(), r->body.end(), row), end; it != end; ++it)
+      out[(*it)[1].str()] = (*it)[2].str();
+    return out;
+  };
+  CHECK(plans_of() ==
+        std::map<std::string, std::string>{{account.org_id, "pro"}, {second_org, "pro"}});
+  // Pro allows 5 organisations.
+  for (int i = 3; i <= 5; ++i) {
+    auto more = c->Post("/api/organizations", session, R"({"name":"More"})", "application/json");
+    REQUIRE(more);
+    CHECK(more->status == 201);
+  }
+  auto sixth = c->Post("/api/organizations", session, R"({"name":"Sixth"})", "application/json");
+  REQUIRE(sixth);
+  CHECK(sixth->status == 403);
+  server.set_plan(account, "enterprise");
+  for (const auto& entry : plans_of()) {
+    CAPTURE(entry.first);
+    CHECK(entry.second == "enterprise");
+  }
+  CHECK(plans_of().size() == 5);
   // The session acts in the second organisation with X-Organization-Id (a member).
   auto headers = session;
   headers.emplace("X-Organization-Id", second_org);

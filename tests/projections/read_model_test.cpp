@@ -640,3 +640,37 @@ TEST_CASE(
 
 }  // namespace
 }  // namespace pulse::projections
+
+namespace pulse::projections {
+namespace {
+
+TEST_CASE("plans are the account's: its organisations wait for its plan until they have it") {
+  TestTx tx;
+  const UserId user{make_id(id_prefix::user, kT0, 5)};
+  apply(tx, envelope(UserRegistered{user, "ada@example.com", "Ada", "scrypt$h", kOrg}, 0));
+  apply(tx, envelope(OrganizationCreated{"Acme", user, Plan::free}, 0));
+  CHECK_FALSE(tx.get(table::pending_plan(kOrg)));  // no account plan set: nothing to follow
+  apply(tx, envelope(AccountPlanChanged{user, Plan::pro}, 0, kT1, OrgId{}));
+  CHECK(tx.get(table::user_by_email("ada@example.com"))->plan == Plan::pro);
+  CHECK(tx.get(table::user_by_id(user))->plan == Plan::pro);
+  REQUIRE(tx.get(table::pending_plan(kOrg)));
+  CHECK(tx.get(table::pending_plan(kOrg))->plan == Plan::pro);
+  CHECK(tx.get(table::pending_plan(kOrg))->since == kT1);
+  // An organisation created afterwards starts on Free and waits too; each leaves when it has
+  // the plan (another plan first does not count).
+  apply(tx, envelope(OrganizationCreated{"Branch", user, Plan::free}, 0, kT1, kOtherOrg));
+  REQUIRE(tx.get(table::pending_plan(kOtherOrg)));
+  apply(tx, envelope(PlanChanged{Plan::enterprise}, 0, kT1, kOrg));
+  CHECK(tx.get(table::pending_plan(kOrg)));
+  apply(tx, envelope(PlanChanged{Plan::pro}, 0, kT1, kOrg));
+  CHECK_FALSE(tx.get(table::pending_plan(kOrg)));
+  apply(tx, envelope(PlanChanged{Plan::pro}, 0, kT1, kOtherOrg));
+  CHECK_FALSE(tx.get(table::pending_plan(kOtherOrg)));
+  CHECK(tx.scan(table::pending_plans()).empty());
+  // Back to Free: both follow again.
+  apply(tx, envelope(AccountPlanChanged{user, Plan::free}, 0, kT1, OrgId{}));
+  CHECK(tx.scan(table::pending_plans()).size() == 2);
+}
+
+}  // namespace
+}  // namespace pulse::projections

@@ -192,3 +192,31 @@ TEST_CASE("creating an organisation claims it with its name, then creates it") {
 
 }  // namespace
 }  // namespace pulse::service
+
+namespace pulse::service {
+namespace {
+
+TEST_CASE("the plans' process manager sets each waiting organisation's plan after the grace") {
+  testing::World w;
+  w.reads.plans_pending = {{OrgId{"org_a"}, Plan::pro, testing::kNow - Millis{5000}},
+                           {OrgId{"org_b"}, Plan::enterprise, testing::kNow - Millis{100}}};
+  auto done = finish_pending_plans(w.deps, Millis{1000});
+  REQUIRE(done.ok());
+  CHECK(*done == 1);
+  const auto sets = w.log.all<SetPlan>();
+  REQUIRE(sets.size() == 1);
+  CHECK(w.log.appended[0].org.value == "org_a");
+  CHECK(sets[0]->plan == Plan::pro);
+  // A log that is down stops the pass; a refusal does not hold back the others.
+  w.log.appended.clear();
+  w.log.outcome = [](size_t i, const Command&) -> Status {
+    if (i == 0) return Error{Errc::not_found, "Organization not found", ""};
+    return ok_status();
+  };
+  auto partly = finish_pending_plans(w.deps, Millis{0});
+  CHECK_FALSE(partly.ok());
+  CHECK(w.log.all<SetPlan>().size() == 2);
+}
+
+}  // namespace
+}  // namespace pulse::service

@@ -94,6 +94,10 @@ class FakeReads final : public Reads {
   Result<std::vector<projections::PendingOrganizationView>> pending_organizations() override {
     return pending;
   }
+  std::vector<projections::PendingPlanView> plans_pending;
+  Result<std::vector<projections::PendingPlanView>> pending_plans() override {
+    return plans_pending;
+  }
   Result<std::optional<projections::ApiKeyView>> api_key(const OrgId&,
                                                          const ApiKeyId& id) override {
     return find(keys, id.value);
