@@ -1,6 +1,7 @@
-// GET /openapi.yaml and GET /reference: the API's contract and its interactive reference.
-// Both are embedded in the binary at build time (reference/assets.cmake): schemas/openapi.yaml
-// and Redoc's standalone bundle from npm, so the reference renders with no network at all.
+// GET /openapi.yaml and GET /reference: the API's contract and its interactive reference, where
+// a user tries every endpoint live (Scalar's API client, against this server). Both are
+// embedded in the binary at build time (reference/assets.cmake): schemas/openapi.yaml and
+// Scalar's standalone bundle from npm, so the reference works with no network at all.
 #include <string_view>
 
 #include "adapters/http/routes.h"
@@ -9,8 +10,8 @@
 extern "C" {
 extern const char pulse_asset_openapi_yaml[];
 extern const char pulse_asset_openapi_yaml_end[];
-extern const char pulse_asset_redoc_js[];
-extern const char pulse_asset_redoc_js_end[];
+extern const char pulse_asset_reference_js[];
+extern const char pulse_asset_reference_js_end[];
 }
 
 namespace pulse::http {
@@ -20,7 +21,10 @@ std::string_view asset(const char* begin, const char* end) {
   return std::string_view(begin, static_cast<size_t>(end - begin));
 }
 
-// Relative URLs, so the page also works behind a proxy that mounts Pulse under a prefix.
+// Relative URLs, so the page also works behind a proxy that mounts Pulse under a prefix: the
+// document, the script, and the server requests are sent to (the directory of /reference).
+// Nothing is fetched from elsewhere: no web fonts, no telemetry, no AI agent, no CORS proxy
+// (requests go to this same origin).
 constexpr std::string_view kReferencePage = R"(<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -30,16 +34,21 @@ constexpr std::string_view kReferencePage = R"(<!DOCTYPE html>
 <style>body { margin: 0; padding: 0; }</style>
 </head>
 <body>
-<div id="redoc"></div>
-<script src="reference/redoc.standalone.js"></script>
+<div id="reference"></div>
+<script src="reference/scalar.standalone.js"></script>
 <script>
-  Redoc.init("openapi.yaml", {
-    expandResponses: "200,201",
-    hideHostname: true,
-    jsonSampleExpandLevel: 3,
-    pathInMiddlePanel: true,
-    sortPropsAlphabetically: false
-  }, document.getElementById("redoc"));
+  Scalar.createApiReference("#reference", {
+    url: "openapi.yaml",
+    servers: [{ url: new URL(".", window.location.href).href.replace(/\/$/, ""),
+                description: "This server" }],
+    authentication: { preferredSecurityScheme: "bearer" },
+    withDefaultFonts: false,
+    telemetry: false,
+    agent: { disabled: true },
+    hideClientButton: false,
+    documentDownloadType: "yaml",
+    defaultHttpClient: { targetKey: "shell", clientKey: "curl" }
+  });
 </script>
 </body>
 </html>
@@ -68,10 +77,11 @@ void add_docs_routes(Router& server, const Context&) {
     res.status = 308;
     res.set_header("Location", "../reference");
   });
-  server.Get("/reference/redoc.standalone.js", [](const httplib::Request&, httplib::Response& res) {
-    serve_asset(res, asset(pulse_asset_redoc_js, pulse_asset_redoc_js_end),
-                "text/javascript; charset=utf-8");
-  });
+  server.Get("/reference/scalar.standalone.js",
+             [](const httplib::Request&, httplib::Response& res) {
+               serve_asset(res, asset(pulse_asset_reference_js, pulse_asset_reference_js_end),
+                           "text/javascript; charset=utf-8");
+             });
 }
 
 }  // namespace pulse::http

@@ -358,7 +358,7 @@ TEST_CASE("the contract lists the event types a subscriber can subscribe to, in 
   std::vector<std::string> in_payload;
   for (auto t : listed) in_payload.emplace_back(std::string_view(t));
   CHECK(in_payload == types);
-  // openapi.yaml keeps its own copy (Redoc renders it alone): `enum: [a, b, ...]`.
+  // openapi.yaml keeps its own copy (the reference renders it alone): `enum: [a, b, ...]`.
   std::ifstream in(schemas / "openapi.yaml");
   const std::string yaml{std::istreambuf_iterator<char>(in), {}};
   for (std::string name : {"WebhookEventType:", "WebhookEventTypeOrPing:"}) {

@@ -2,10 +2,12 @@
 # The dashboard in a real browser: Debian's chromium, headless, driven by puppeteer-core (npm,
 # pinned by package-lock.json here), against a real `pulse serve` on port 0 with
 # `pulse gateway-sim` as the phone. Screenshots of every page go to ARTIFACT_DIR.
-# Usage: run.sh PULSE_BINARY ARTIFACT_DIR WORK_DIR
+# Usage: run.sh PULSE_BINARY ARTIFACT_DIR WORK_DIR [SCRIPT [OPENAPI_YAML]]
+# SCRIPT is dashboard_test.mjs (the default) or reference_test.mjs (GET /reference, which reads
+# the routes of OPENAPI_YAML).
 # Exit 77 (CTest: skipped) when Chromium or npm is absent, except under CI=true, where it fails.
 set -euo pipefail
-pulse=$1 artifacts=$2 work=$3
+pulse=$1 artifacts=$2 work=$3 script=${4:-dashboard_test.mjs} openapi=${5:-}
 here=$(cd "$(dirname "$0")" && pwd)
 
 skip() {
@@ -27,4 +29,4 @@ if [ ! -e "$stamp" ]; then
 fi
 mkdir -p "$artifacts"
 NODE_PATH="$work/node_modules" CHROMIUM="$chromium" PULSE="$pulse" ARTIFACTS="$artifacts" \
-  timeout 600 node "$here/dashboard_test.mjs"
+  OPENAPI="$openapi" timeout 600 node "$here/$script"
