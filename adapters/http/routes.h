@@ -69,7 +69,7 @@ auto bind(const Context& ctx) {
 }
 
 void add_sms_routes(Router& server, const Context& ctx);
-// GET /openapi.yaml and GET /reference (the API reference, rendered offline by Scalar, every endpoint tried live).
+// GET /openapi.yaml and GET /reference (the API reference: Scalar, offline, try it live).
 void add_docs_routes(Router& server, const Context& ctx);
 void add_auth_routes(Router& server, const Context& ctx);
 void add_gateway_routes(Router& server, const Context& ctx);
