@@ -46,6 +46,7 @@ constexpr std::string_view kReferencePage = R"(<!DOCTYPE html>
     telemetry: false,
     agent: { disabled: true },
     hideClientButton: false,
+    showDeveloperTools: "never",
     documentDownloadType: "yaml",
     defaultHttpClient: { targetKey: "shell", clientKey: "curl" }
   });
