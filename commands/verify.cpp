@@ -11,11 +11,6 @@ namespace {
 
 using Decision = Result<std::vector<Event>>;
 
-Error request_not_found(const std::string& id) {
-  return Error{Errc::not_found, "Verification not found",
-               fmt::format("{} is not a verification request of this organization", id)};
-}
-
 // Whether one more SMS may go to `number` at `at`: at most one per verify::kResendInterval and
 // verify::kMaxSendsPerWindow per verify::kSendWindow.
 Status check_throttle(const Verifications& v, const std::string& number, TimePoint at) {
@@ -71,8 +66,8 @@ Decision decide_start(const DeciderConfig& config, const OrgState& org, const Co
   // An open request for the number: its SMS again, with the same code.
   if (auto n = v.numbers.find(number); n != v.numbers.end()) {
     auto r = v.requests.find(n->second.request_id);
-    if (r != v.requests.end() && r->second.status == verify::status::pending &&
-        env.at < r->second.expires_at)
+    if (r != v.requests.end() && verify::status_at(r->second.status, r->second.expires_at,
+                                                   env.at) == verify::status::pending)
       return append(
           {VerificationResent{n->second.request_id, cmd.campaign_id}},
           decide_send(config, org, env,
@@ -89,10 +84,10 @@ Decision decide_check(const OrgState& org, const CommandEnvelope& env,
                       const CheckVerification& cmd) {
   const auto& v = org.verifications.get();
   auto r = v.requests.find(cmd.request_id);
-  if (r == v.requests.end()) return request_not_found(cmd.request_id);
+  if (r == v.requests.end()) return verify::not_found(cmd.request_id);
   const auto& req = r->second;
   // Closed or expired: nothing changes, and the code is not compared.
-  if (req.status != verify::status::pending || env.at >= req.expires_at)
+  if (verify::status_at(req.status, req.expires_at, env.at) != verify::status::pending)
     return std::vector<Event>{};
   const bool valid = verify::constant_time_equal(req.code_hash, cmd.code_hash);
   const int32_t attempts = req.attempts + 1;
@@ -107,14 +102,12 @@ Decision decide_cancel(const OrgState& org, const CommandEnvelope& env,
                        const CancelVerification& cmd) {
   const auto& v = org.verifications.get();
   auto r = v.requests.find(cmd.request_id);
-  if (r == v.requests.end()) return request_not_found(cmd.request_id);
-  if (r->second.status != verify::status::pending || env.at >= r->second.expires_at)
+  if (r == v.requests.end()) return verify::not_found(cmd.request_id);
+  const auto status = verify::status_at(r->second.status, r->second.expires_at, env.at);
+  if (status != verify::status::pending)
     return Error{
         Errc::conflict, "Verification is not pending",
-        fmt::format("{} is {}; only a pending request can be cancelled", cmd.request_id,
-                    env.at >= r->second.expires_at && r->second.status == verify::status::pending
-                        ? verify::status::expired
-                        : std::string_view(r->second.status))};
+        fmt::format("{} is {}; only a pending request can be cancelled", cmd.request_id, status)};
   return std::vector<Event>{VerificationCancelled{cmd.request_id}};
 }
 

@@ -10,6 +10,16 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
+std::string_view status_at(std::string_view stored, TimePoint expires_at, TimePoint now) {
+  if (stored == status::pending && now >= expires_at) return status::expired;
+  return stored;
+}
+
+Error not_found(std::string_view request_id) {
+  return Error{Errc::not_found, "Verification not found",
+               std::string(request_id) + " is not a verification request of this organization"};
+}
+
 std::string body_context(const OrgId& org) {
   return "pulse/sms-body/" + org.value;
 }

@@ -13,6 +13,7 @@
 #include "domain/fields.h"
 #include "domain/ids.h"
 #include "domain/phone.h"
+#include "domain/result.h"
 #include "domain/sealed.h"
 #include "domain/time.h"
 #include "domain/type_list.h"
@@ -46,6 +47,11 @@ inline constexpr std::string_view cancelled = "cancelled";
 
 // Equal strings, compared in time that depends only on their lengths.
 bool constant_time_equal(std::string_view a, std::string_view b);
+// A request's status at `now`: a stored "pending" at or past its expiry is "expired" (which is
+// never stored: the decider decides by its command's time, the API by its clock).
+std::string_view status_at(std::string_view stored, TimePoint expires_at, TimePoint now);
+// The 404 of a request id this organisation does not have.
+Error not_found(std::string_view request_id);
 }  // namespace verify
 
 // POST /api/verify/start: a new request, or (when the number has an open one) its SMS again.

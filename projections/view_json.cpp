@@ -81,8 +81,7 @@ void write_campaign_fields(JsonWriter& w, const CampaignView& c) {
 }
 
 std::string_view verification_status(const VerificationView& v, TimePoint now) {
-  if (v.status == verify::status::pending && now >= v.expires_at) return verify::status::expired;
-  return v.status;
+  return verify::status_at(v.status, v.expires_at, now);
 }
 
 void write_verification_fields(JsonWriter& w, const VerificationView& v, std::string_view status) {

@@ -15,18 +15,13 @@ namespace {
 
 constexpr size_t kMaxTemplateBytes = 640;
 
-Error request_not_found(const std::string& id) {
-  return Error{Errc::not_found, "Verification not found",
-               fmt::format("{} is not a verification request of this organization", id)};
-}
-
 Result<projections::VerificationView> find(const Deps& d, const OrgId& org, const std::string& id) {
   if (!is_valid_id(verify::kIdPrefix, id))
     return validation_error("Invalid requestId",
                             "requestId is the vrf_… id /verify/start answered");
   auto v = d.reads.verification(org, id);
   if (!v) return v.error();
-  if (!*v) return request_not_found(id);
+  if (!*v) return verify::not_found(id);
   return std::move(**v);
 }
 

@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { check, tally, until } from './checks.mjs';
 
 const require = createRequire(path.join(process.env.NODE_PATH, 'x.js'));
 const puppeteer = require('puppeteer-core');
@@ -15,33 +16,6 @@ const ARTIFACTS = process.env.ARTIFACTS;
 const work = mkdtempSync(path.join(tmpdir(), 'pulse-dashboard-'));
 rmSync(path.join(ARTIFACTS, 'dashboard-failure.png'), { force: true }); // from an earlier run
 const children = [];
-let failures = 0;
-let checks = 0;
-
-function check(ok, what) {
-  checks++;
-  if (ok) console.log(`ok: ${what}`);
-  else {
-    failures++;
-    console.error(`FAIL: ${what}`);
-  }
-}
-
-async function until(what, fn, ms = 20000, every = 100) {
-  const end = Date.now() + ms;
-  let last;
-  while (Date.now() < end) {
-    try {
-      last = await fn();
-      if (last) return last;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, every));
-  }
-  throw new Error(`timed out waiting for ${what} (last: ${last})`);
-}
-
 function start(cmd, args, opts = {}) {
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
   child.out = '';
@@ -405,7 +379,7 @@ try {
   await snap('logged-out');
   sim.kill('SIGTERM');
 } catch (e) {
-  failures++;
+  tally.failures++;
   console.error('FAIL:', e.stack || e);
   await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-failure.png'), fullPage: true }).catch(() => {});
   console.error(children.map((c) => c.out.slice(-2000)).join('\n----\n'));
@@ -417,5 +391,5 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 console.log(`screenshots: ${shots.length} in ${ARTIFACTS}`);
-console.log(`${checks - failures} passed, ${failures} failed`);
-process.exit(failures ? 1 : 0);
+console.log(`${tally.checks - tally.failures} passed, ${tally.failures} failed`);
+process.exit(tally.failures ? 1 : 0);

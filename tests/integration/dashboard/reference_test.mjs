@@ -7,36 +7,15 @@ import { createRequire } from 'node:module';
 import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { check, tally, until as untilWithin } from './checks.mjs';
 
 const require = createRequire(path.join(process.env.NODE_PATH, 'x.js'));
 const puppeteer = require('puppeteer-core');
 const ARTIFACTS = process.env.ARTIFACTS;
 const OPENAPI = process.env.OPENAPI;
 const work = mkdtempSync(path.join(tmpdir(), 'pulse-reference-'));
-let failures = 0;
-
-function check(ok, what) {
-  if (ok) console.log(`ok: ${what}`);
-  else {
-    failures++;
-    console.error(`FAIL: ${what}`);
-  }
-}
-
-async function until(what, fn, ms = 30000, every = 200) {
-  const end = Date.now() + ms;
-  let last;
-  while (Date.now() < end) {
-    try {
-      last = await fn();
-      if (last) return last;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, every));
-  }
-  throw new Error(`timed out waiting for ${what} (last: ${last})`);
-}
+// The reference renders a large document: its waits are longer than the dashboard's.
+const until = (what, fn) => untilWithin(what, fn, 30000, 200);
 
 const server = spawn(process.env.PULSE, ['serve', '--listen', '127.0.0.1:0', '--data-dir', path.join(work, 'data')],
   { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -158,7 +137,7 @@ try {
   check(offsite.length === 0, `nothing was requested off this server${offsite.length ? ': ' + [...new Set(offsite)].join(' ') : ''}`);
   check(errors.length === 0, `no script error${errors.length ? ': ' + errors.join('; ') : ''}`);
 } catch (e) {
-  failures++;
+  tally.failures++;
   console.error(`FAIL: ${e.stack || e}`);
   try {
     const pages = await browser.pages();
@@ -169,5 +148,5 @@ try {
   server.kill('SIGTERM');
   rmSync(work, { recursive: true, force: true });
 }
-console.log(failures ? `${failures} failed` : 'reference OK');
-process.exit(failures ? 1 : 0);
+console.log(tally.failures ? `${tally.failures} failed` : 'reference OK');
+process.exit(tally.failures ? 1 : 0);
