@@ -193,7 +193,7 @@ namespace {
 // A draft's deadline. A draft kept by a state written before drafts had one is due at once:
 // whatever was filling it is gone.
 std::optional<TimePoint> draft_deadline(const DeciderConfig& config, const CampaignQueue& q) {
-  if (q.hold != std::string(campaign_status::draft)) return std::nullopt;
+  if (q.hold != campaign_status::draft) return std::nullopt;
   if (!q.filled_at) return TimePoint{};
   return *q.filled_at + config.gateway.draft_timeout;
 }
@@ -207,13 +207,6 @@ std::vector<Event> abandoned_drafts(const DeciderConfig& config, const OrgState&
     if (auto due = draft_deadline(config, q); due && *due <= at)
       for (auto& e : discard_draft(id, q, at, "abandoned")) out.push_back(std::move(e));
   return out;
-}
-
-std::optional<TimePoint> next_draft_timeout(const DeciderConfig& config, const OrgState& org) {
-  std::optional<TimePoint> next;
-  for (const auto& [id, q] : org.queues)
-    if (auto due = draft_deadline(config, q); due && (!next || *due < *next)) next = due;
-  return next;
 }
 
 void evolve_campaigns(OrgState& org, const Event& event, TimePoint at) {
@@ -294,13 +287,9 @@ std::vector<Event> due_campaigns(const DeciderConfig& config, const OrgState& or
   return out;
 }
 
-std::optional<TimePoint> next_campaign_start(const OrgState& org) {
-  std::optional<TimePoint> next;
-  for (const auto& [id, q] : org.queues)
-    if (q.hold == std::string(campaign_status::scheduled) && q.scheduled_at &&
-        (!next || *q.scheduled_at < *next))
-      next = q.scheduled_at;
-  return next;
+std::optional<TimePoint> campaign_deadline(const DeciderConfig& config, const CampaignQueue& q) {
+  if (q.hold == campaign_status::scheduled) return q.scheduled_at;
+  return draft_deadline(config, q);
 }
 
 }  // namespace pulse::commands

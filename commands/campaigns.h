@@ -39,12 +39,12 @@ std::vector<Event> discard_draft(const std::string& campaign, const CampaignQueu
 // The drafts whose filling made no progress for config.gateway.draft_timeout by `at`: discarded
 // by the clock (their request died).
 std::vector<Event> abandoned_drafts(const DeciderConfig& config, const OrgState& org, TimePoint at);
-// When the earliest draft times out, if any.
-std::optional<TimePoint> next_draft_timeout(const DeciderConfig& config, const OrgState& org);
 
 // CampaignStarted for every scheduled campaign whose time has come.
 std::vector<Event> due_campaigns(const DeciderConfig& config, const OrgState& org, TimePoint at);
-// The earliest scheduled start, if any.
-std::optional<TimePoint> next_campaign_start(const OrgState& org);
+// When the clock next has to act on one campaign of its own accord: its draft times out or
+// its scheduled start comes (next_deadline takes the earliest over all campaigns, in the same
+// pass as their expiries: this runs after every command of the organisation).
+std::optional<TimePoint> campaign_deadline(const DeciderConfig& config, const CampaignQueue& q);
 
 }  // namespace pulse::commands

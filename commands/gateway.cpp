@@ -493,10 +493,10 @@ std::optional<TimePoint> next_deadline(const DeciderConfig& config, const Decide
     if (d.online) consider(d.last_seen + g.presence_window);
   for (const auto& [id, lease] : org.leases) consider(lease.until);
   for (const auto& [id, a] : org.awaiting) consider(a.window_end);
-  for (const auto& [id, q] : org.queues)
+  for (const auto& [id, q] : org.queues) {
     if (q.expires_at && q.undispatched() > 0) consider(*q.expires_at);
-  if (auto start = next_campaign_start(org)) consider(*start);
-  if (auto draft = next_draft_timeout(config, org)) consider(*draft);
+    if (auto due = campaign_deadline(config, q)) consider(*due);
+  }
   if (auto stale = next_import_timeout(config, org)) consider(*stale);
   return next;
 }

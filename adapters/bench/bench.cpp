@@ -35,6 +35,7 @@ const std::vector<Figure>& figures() {
       {"gateway", bench::gateway},
       {"webhooks", bench::webhooks},
       {"login_flood", bench::login_flood},
+      {"growth", bench::growth},
   };
   return all;
 }

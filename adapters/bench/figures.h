@@ -38,5 +38,7 @@ std::vector<Row> campaign_get_10k(const Settings& s);  // GET a 10k-message camp
 std::vector<Row> webhooks(const Settings& s);
 // Authenticated p99 during a flood of log-ins from many addresses, beside idle.
 std::vector<Row> login_flood(const Settings& s);
+// p99s of queries and sends, memory and disk per message as one organisation grows 100x.
+std::vector<Row> growth(const Settings& s);
 
 }  // namespace pulse::bench

@@ -180,7 +180,7 @@ AppOptions bench_app_options(const std::filesystem::path& data_dir) {
 }
 
 struct PulseServer::Http {
-  explicit Http(App& app) : server(app) {}
+  Http(App& app, http::ServerOptions options) : server(app, std::move(options)) {}
   http::ApiServer server;
 };
 
@@ -188,7 +188,7 @@ PulseServer::PulseServer(const std::string& tag) : dir_(tag) {}
 
 Result<std::unique_ptr<PulseServer>> PulseServer::start(
     const std::string& tag, const std::string& kafka,
-    const std::function<void(AppOptions&)>& configure) {
+    const std::function<void(AppOptions&)>& configure, bool page_cache) {
   std::unique_ptr<PulseServer> s(new PulseServer(tag));
   AppOptions options = bench_app_options(s->dir_.path());
   options.kafka = kafka;
@@ -201,7 +201,9 @@ Result<std::unique_ptr<PulseServer>> PulseServer::start(
   s->app_ = std::move(app).value();
   if (auto st = s->app_->wait_ready(Clock::now() + std::chrono::seconds(60)); !st)
     return st.error();
-  s->http_ = std::make_unique<Http>(*s->app_);
+  http::ServerOptions server_options;
+  if (!page_cache) server_options.page_cache_bytes = 0;
+  s->http_ = std::make_unique<Http>(*s->app_, std::move(server_options));
   auto port = s->http_->server.bind("127.0.0.1", 0);
   if (!port) return port.error();
   s->port_ = *port;
@@ -324,14 +326,15 @@ constexpr const char* kFirstNames[] = {"Alice", "Bruno", "Chiara", "Dmitri", "Es
                                        "Farid", "Greta", "Hiro",   "Ines",   "Jonas"};
 // Valid US numbers (the exchange, the first three of the seven digits, is 200..999), distinct
 // over 8 million consecutive ones.
-std::string recipient_phone(int salt, int i) {
-  const int64_t n = (static_cast<int64_t>(salt) * 10'007 + i) % 8'000'000;
-  return fmt::format("+1415{:03}{:04}", 200 + n / 10'000, n % 10'000);
-}
 std::string recipient_name(int i) {
   return fmt::format("{} Customer{}", kFirstNames[i % 10], i);
 }
 }  // namespace
+
+std::string recipient_phone(int salt, int i) {
+  const int64_t n = (static_cast<int64_t>(salt) * 10'007 + i) % 8'000'000;
+  return fmt::format("+1415{:03}{:04}", 200 + n / 10'000, n % 10'000);
+}
 
 std::string send_body(int n, int salt) {
   std::string body = R"({"recipients":[)";

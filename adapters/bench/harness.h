@@ -89,10 +89,11 @@ HttpAnswer http_once(int port, const HttpCall& call);
 class PulseServer {
  public:
   // `kafka`: bootstrap servers, or empty for the embedded log. `configure` adjusts the
-  // options of bench_app_options before the app opens.
+  // options of bench_app_options before the app opens. Without `page_cache` every query is
+  // answered from the read models (ServerOptions::page_cache_bytes 0).
   static Result<std::unique_ptr<PulseServer>> start(
       const std::string& tag, const std::string& kafka = {},
-      const std::function<void(AppOptions&)>& configure = {});
+      const std::function<void(AppOptions&)>& configure = {}, bool page_cache = true);
   ~PulseServer();
   int port() const { return port_; }
   App& app() { return *app_; }
@@ -149,6 +150,10 @@ Status provision(App& app, const std::vector<OrgId>& orgs);
 // The headers a request needs to act for a provisioned `org`: a bearer token minted from its
 // API key, signed with kBenchJwtSecret.
 std::vector<std::pair<std::string, std::string>> org_headers(const OrgId& org);
+
+// The phone of recipient `i` of a workload salted `salt`: valid US numbers, distinct for up to
+// 8,000,000 recipients.
+std::string recipient_phone(int salt, int i);
 
 // The JSON body of POST /api/sms/send with `n` recipients (distinct phones and names).
 std::string send_body(int n, int salt = 0);

@@ -320,17 +320,20 @@ double raw_kafka_ingest(const IngestPlan& plan, std::string& error) {
 
 std::vector<Row> ingest_rows(const std::string& figure, const PulseIngest& pulse, double baseline,
                              const std::string& baseline_error, const std::string& baseline_name) {
-  if (pulse.error) return {failed_row(figure, "msgs/s", ">= 0.25", *pulse.error)};
+  // The embedded log's target is higher: nothing but Pulse stands between the request and disk.
+  const double goal = figure == "ingest_embedded" ? 0.35 : 0.25;
+  const auto target = fmt::format(">= {}", goal);
+  if (pulse.error) return {failed_row(figure, "msgs/s", target, *pulse.error)};
   if (!baseline_error.empty())
-    return {failed_row(figure, "msgs/s", ">= 0.25", baseline_name + ": " + baseline_error)};
+    return {failed_row(figure, "msgs/s", target, baseline_name + ": " + baseline_error)};
   Row r;
   r.figure = figure;
   r.value = pulse.msgs_per_s;
   r.unit = "msgs/s";
   r.baseline = baseline;
   r.ratio = baseline > 0 ? pulse.msgs_per_s / baseline : 0;
-  r.target = ">= 0.25";
-  r.met = *r.ratio >= 0.25;
+  r.target = target;
+  r.met = *r.ratio >= goal;
   r.note = fmt::format(
       "{} requests of {} recipients from {} clients in {:.1f} s (request p50 {:.0f} ms, p99 "
       "{:.0f} ms), the last campaign read back whole; baseline: {}",
@@ -347,7 +350,7 @@ std::vector<Row> ingest_embedded(const Settings& s) {
   {
     auto server = PulseServer::start("ingest");
     if (!server)
-      return {failed_row("ingest_embedded", "msgs/s", ">= 0.25", server.error().details)};
+      return {failed_row("ingest_embedded", "msgs/s", ">= 0.35", server.error().details)};
     pulse = run_pulse_ingest(**server, plan);
   }
   std::string error;

@@ -156,6 +156,7 @@ struct ApiServer::Impl {
   std::atomic<int> held_polls{0};
   std::atomic<bool> stopping{false};
   ServicePorts ports;
+  PageCache pages;
   Context ctx;
   Router router{server};  // every route of the API, for 405's Allow
   // The process manager of sign-ups and organisation creations (owns a thread).
@@ -170,7 +171,8 @@ struct ApiServer::Impl {
         rates(a.clock()),
         logins(a.clock()),
         ports(a, options, logins),
-        ctx{app, options, rates, logins, held_polls, stopping, ports.deps()} {
+        pages(options.page_cache_bytes),
+        ctx{app, options, rates, logins, held_polls, stopping, ports.deps(), pages} {
     server.set_tcp_nodelay(true);
     // Announced in Keep-Alive; the front door closes idle connections (sooner under pressure).
     server.set_keep_alive_max_count(100000);

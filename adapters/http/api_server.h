@@ -40,6 +40,8 @@ struct ServerOptions {
   // from configuration only: request headers (Host, X-Forwarded-*) are the caller's to choose.
   // Empty: derived by bind() from the listen address (https with tls_cert).
   std::string public_url;
+  // Encoded answers of queries kept by read-model version (PageCache); 0: none kept.
+  size_t page_cache_bytes = size_t{64} << 20;
 };
 
 class ApiServer {

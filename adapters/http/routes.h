@@ -12,6 +12,7 @@
 #include "adapters/app.h"
 #include "adapters/http/api_server.h"
 #include "adapters/http/limits.h"
+#include "adapters/http/page_cache.h"
 #include "adapters/http/router.h"
 #include "adapters/runtime/read_models.h"
 #include "adapters/service/ports.h"
@@ -39,6 +40,7 @@ struct Context {
   std::atomic<int>& held_polls;  // long polls being held now
   std::atomic<bool>& stopping;   // the server is shutting down: release held requests
   const service::Deps& service;  // the use cases' ports (adapters/http/service_ports.h)
+  PageCache& pages;              // encoded answers of queries, by read-model version
 
   // Verifies the bearer token and picks the organisation: X-Organization-Id (checked against
   // the caller's memberships) or the token's. 401/403 otherwise.
@@ -48,6 +50,10 @@ struct Context {
   // Appends a command and waits until its outcome is projected (read-your-writes). Returns the
   // rejection when the decider refused it, 503 when it was not applied in time.
   Status execute(const CommandEnvelope& cmd) const;
+  // The version of `org`'s read models for PageCache: the projector's applied event offset of
+  // its partition (0 on a read-only server, whose views never change); nullopt when this
+  // process does not project that partition, so it cannot tell when they change.
+  std::optional<int64_t> views_version(const OrgId& org) const;
   // Applies `per_minute` for `bucket`, setting the X-RateLimit-* headers; 429 when exhausted.
   Status rate_limit(httplib::Response& res, const std::string& bucket, int64_t per_minute) const;
 };

@@ -1,4 +1,5 @@
 // POST /api/sms/send and the campaign queries.
+#include <memory>
 #include <set>
 
 #include "adapters/http/json_views.h"
@@ -6,6 +7,7 @@
 #include "adapters/http/routes.h"
 #include "adapters/service/sms.h"
 #include "domain/ids.h"
+#include "fmt/format.h"
 
 namespace pulse::http {
 namespace {
@@ -52,6 +54,13 @@ void get_campaign(const Context& ctx, const httplib::Request& req, httplib::Resp
       return reply_error(
           res, validation_error("Invalid query parameter", "messagesCursor must be a message id"));
   }
+  // The version is read before the views, so a kept page is never older than its version.
+  const auto version = ctx.views_version(org);
+  std::string key;
+  if (version) {
+    key = fmt::format("campaign {} {} {} {}", org.value, id, *limit, after ? after->value : "");
+    if (auto kept = ctx.pages.get(key, *version)) return reply(res, 200, *kept);
+  }
   auto campaign = ctx.app.models().campaign(org, CampaignId{id});
   if (!campaign) return reply_error(res, campaign.error());
   if (!*campaign) return reply_error(res, not_found("Campaign not found"));
@@ -62,7 +71,9 @@ void get_campaign(const Context& ctx, const httplib::Request& req, httplib::Resp
     messages->pop_back();
     next = messages->back().id.value;
   }
-  reply(res, 200, campaign_json(**campaign, &*messages, next));
+  auto body = std::make_shared<const std::string>(campaign_json(**campaign, &*messages, next));
+  if (version) ctx.pages.put(key, *version, body);
+  reply(res, 200, *body);
 }
 
 void list_campaigns(const Context& ctx, const httplib::Request& req, httplib::Response& res) {

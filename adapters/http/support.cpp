@@ -106,6 +106,13 @@ CommandEnvelope Context::envelope(OrgId org, Command body) const {
                          std::move(org), now, std::move(body)};
 }
 
+std::optional<int64_t> Context::views_version(const OrgId& org) const {
+  if (app.options().read_only) return 0;
+  auto* projector = app.projector();
+  if (!projector) return std::nullopt;
+  return projector->applied_offset(app.log().partition_for(org.value));
+}
+
 Status Context::rate_limit(httplib::Response& res, const std::string& bucket,
                            int64_t per_minute) const {
   const auto d = rates.take(bucket, per_minute);

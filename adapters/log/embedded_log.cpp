@@ -2,6 +2,7 @@
 
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
+#include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
 #include <cassert>
@@ -318,6 +319,9 @@ Result<std::unique_ptr<Log>> open_embedded_log(const EmbeddedLogOptions& options
   db_options.create_if_missing = !options.read_only;
   db_options.IncreaseParallelism(2);
   db_options.max_total_wal_size = 256 << 20;
+  rocksdb::BlockBasedTableOptions table;
+  table.checksum = rocksdb::kXXH3;  // as the read models' store (kv_store.cpp)
+  db_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   rocksdb::DB* raw = nullptr;
   auto status = options.read_only
                     ? rocksdb::DB::OpenForReadOnly(db_options, options.dir.string(), &raw)

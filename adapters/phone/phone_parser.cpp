@@ -98,6 +98,11 @@ Result<std::string> international_digits(std::string_view input) {
 Result<ParsedPhone> LibPhoneNumberParser::parse(std::string_view input) const {
   auto digits = international_digits(input);
   if (!digits) return digits.error();
+  auto& shard = cache_[std::hash<std::string>{}(*digits) % kShards];
+  {
+    std::lock_guard lock(shard.mu);
+    if (auto it = shard.parsed.find(*digits); it != shard.parsed.end()) return it->second;
+  }
   const auto& util = *lib::PhoneNumberUtil::GetInstance();
   lib::PhoneNumber n;
   switch (util.Parse(*digits, "ZZ", &n)) {
@@ -113,9 +118,11 @@ Result<ParsedPhone> LibPhoneNumberParser::parse(std::string_view input) const {
     case lib::PhoneNumberUtil::NOT_A_NUMBER:
       return invalid("not a phone number", input);
   }
-  std::string region;
-  util.GetRegionCodeForCountryCode(n.country_code(), &region);
-  if (!util.IsValidNumber(n)) {
+  // A number is valid exactly when its type is known (libphonenumber's IsValidNumber is the
+  // same region lookup and type match), so one GetNumberType call serves both: each of these
+  // calls matches the number against the region's patterns, the cost of a parse.
+  const auto type = util.GetNumberType(n);
+  if (type == lib::PhoneNumberUtil::UNKNOWN) {
     switch (util.IsPossibleNumberWithReason(n)) {
       case lib::PhoneNumberUtil::TOO_SHORT:
         return invalid("phone number is too short", input);
@@ -124,6 +131,8 @@ Result<ParsedPhone> LibPhoneNumberParser::parse(std::string_view input) const {
       default:
         break;
     }
+    std::string region;
+    util.GetRegionCodeForCountryCode(n.country_code(), &region);
     return invalid(
         fmt::format("phone number is not a valid number for +{} ({})", n.country_code(), region),
         input);
@@ -134,7 +143,10 @@ Result<ParsedPhone> LibPhoneNumberParser::parse(std::string_view input) const {
   // Pulse's numbers, keys and schemas are E.164, at most 15 digits.
   if (out.number.e164.size() > 16) return invalid("phone number is too long", input);
   util.GetRegionCodeForNumber(n, &out.region);
-  out.type = type_of(util.GetNumberType(n));
+  out.type = type_of(type);
+  std::lock_guard lock(shard.mu);
+  if (shard.parsed.size() >= kCached / kShards) shard.parsed.clear();
+  shard.parsed.emplace(std::move(digits).value(), out);
   return out;
 }
 

@@ -42,6 +42,14 @@ class ProjectorRunner {
     std::lock_guard lock(applied_mu_);
     return applied_;
   }
+  // The next event offset of one partition as applied, nullopt when this runner does not own
+  // it: it moves whenever the partition's read models change (PageCache's version).
+  std::optional<int64_t> applied_offset(Partition p) {
+    std::lock_guard lock(applied_mu_);
+    auto it = applied_.find(p.value);
+    if (it == applied_.end()) return std::nullopt;
+    return it->second;
+  }
   // Events applied so far (duplicates and events after `until` are not).
   int64_t applied() const { return applied_events_; }
 

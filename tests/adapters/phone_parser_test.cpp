@@ -149,3 +149,26 @@ TEST_CASE("number types have stable names") {
 
 }  // namespace
 }  // namespace pulse
+
+namespace pulse {
+namespace {
+
+TEST_CASE("a number parsed again, in any spelling, is the same number") {
+  const phone::LibPhoneNumberParser parser;  // its own cache
+  for (int round = 0; round < 2; ++round) {
+    for (const auto* spelling : {"+44 7400 123456", "+447400123456", "0044 (7400) 123-456"}) {
+      auto parsed = parser.parse(spelling);
+      REQUIRE(parsed.ok());
+      CHECK(parsed->number.e164 == "+447400123456");
+      CHECK(parsed->region == "GB");
+      CHECK(parsed->type == PhoneType::mobile);
+    }
+    // Refusals are not kept: each names its own input.
+    auto bad = parser.parse("+44 7400 12");
+    REQUIRE_FALSE(bad.ok());
+    CHECK(bad.error().details.find("'+44 7400 12'") != std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace pulse
