@@ -210,10 +210,7 @@ std::vector<Event> abandoned_drafts(const DeciderConfig& config, const OrgState&
 }
 
 void evolve_campaigns(OrgState& org, const Event& event, TimePoint at) {
-  auto queue = [&](const CampaignId& id) -> CampaignQueue* {
-    auto it = org.queues.find(id.value);
-    return it == org.queues.end() ? nullptr : &it->second;
-  };
+  auto queue = [&](const CampaignId& id) { return org.queues.edit(id.value); };
   std::visit(Overloaded{
                  [&](const CampaignDrafted& e) {
                    CampaignQueue q;
@@ -222,7 +219,7 @@ void evolve_campaigns(OrgState& org, const Event& event, TimePoint at) {
                    q.filled = 0;
                    q.filled_at = at;
                    q.scheduled_at = e.scheduled_at;
-                   org.queues[e.campaign_id.value] = q;
+                   org.queues.put(e.campaign_id.value, q);
                    ++org.campaigns;
                  },
                  [&](const MessagesQueued& e) {
@@ -290,6 +287,52 @@ std::vector<Event> due_campaigns(const DeciderConfig& config, const OrgState& or
 std::optional<TimePoint> campaign_deadline(const DeciderConfig& config, const CampaignQueue& q) {
   if (q.hold == campaign_status::scheduled) return q.scheduled_at;
   return draft_deadline(config, q);
+}
+
+CampaignQueue* CampaignQueues::edit(const std::string& id) {
+  auto it = map_.find(id);
+  if (it == map_.end()) return nullptr;
+  dirty_.insert(id);
+  return &it->second;
+}
+
+CampaignQueue& CampaignQueues::put(const std::string& id, CampaignQueue q) {
+  dirty_.insert(id);
+  return map_[id] = std::move(q);
+}
+
+void CampaignQueues::erase(const std::string& id) {
+  dirty_.insert(id);
+  map_.erase(id);
+}
+
+std::optional<TimePoint> CampaignQueues::earliest(const DeciderConfig& config,
+                                                  Deadline deadline) const {
+  auto index = [&](const std::string& id, const CampaignQueue& q) {
+    if (auto t = deadline(config, q)) {
+      due_.emplace(id, *t);
+      by_due_.emplace(*t, id);
+    }
+  };
+  if (all_dirty_ || indexed_for_ != &config || indexed_with_ != deadline) {
+    due_.clear();
+    by_due_.clear();
+    for (const auto& [id, q] : map_) index(id, q);
+    all_dirty_ = false;
+    indexed_for_ = &config;
+    indexed_with_ = deadline;
+  } else {
+    for (const auto& id : dirty_) {
+      if (auto old = due_.find(id); old != due_.end()) {
+        by_due_.erase({old->second, id});
+        due_.erase(old);
+      }
+      if (auto q = map_.find(id); q != map_.end()) index(id, q->second);
+    }
+  }
+  dirty_.clear();
+  if (by_due_.empty()) return std::nullopt;
+  return by_due_.begin()->first;
 }
 
 }  // namespace pulse::commands

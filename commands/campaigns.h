@@ -43,8 +43,8 @@ std::vector<Event> abandoned_drafts(const DeciderConfig& config, const OrgState&
 // CampaignStarted for every scheduled campaign whose time has come.
 std::vector<Event> due_campaigns(const DeciderConfig& config, const OrgState& org, TimePoint at);
 // When the clock next has to act on one campaign of its own accord: its draft times out or
-// its scheduled start comes (next_deadline takes the earliest over all campaigns, in the same
-// pass as their expiries: this runs after every command of the organisation).
+// its scheduled start comes (queue_deadline adds its expiry; CampaignQueues keeps the earliest
+// over every campaign, for next_deadline after every command of the organisation).
 std::optional<TimePoint> campaign_deadline(const DeciderConfig& config, const CampaignQueue& q);
 
 }  // namespace pulse::commands

@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "domain/commands.h"
@@ -83,6 +84,71 @@ struct CampaignQueue {
         f("skipped", s.skipped), f("filledAt", s.filled_at), f("sim", s.sim, field::omit_empty),
         f("stalled", s.stalled, field::omit_empty);
   }
+};
+
+struct DeciderConfig;
+
+// The running campaigns' queues of an organisation by campaign id (oldest first), with the
+// earliest of their deadlines kept up to date as they change. The decider asks for that after
+// every command; walking every queue each time made the cost of a send grow with the campaigns
+// an organisation has waiting (thousands while no phone is online). Changes go through put,
+// edit and erase, which mark the queue; the index is derived from the queues, never stored or
+// compared, and lives on the decider's thread as the state does. A copy (the decider's scratch
+// state for one command) takes the queues only and indexes them when it is asked.
+class CampaignQueues {
+ public:
+  using Map = std::map<std::string, CampaignQueue>;
+  CampaignQueues() = default;
+  CampaignQueues(const CampaignQueues& o) : map_(o.map_) {}
+  CampaignQueues& operator=(const CampaignQueues& o) {
+    if (this != &o) {
+      map_ = o.map_;
+      all_dirty_ = true;
+      dirty_.clear();
+    }
+    return *this;
+  }
+  CampaignQueues(CampaignQueues&&) noexcept = default;
+  CampaignQueues& operator=(CampaignQueues&&) noexcept = default;
+  ~CampaignQueues() = default;
+  // A queue's deadline: when the decider must look at it again, if ever.
+  using Deadline = std::optional<TimePoint> (*)(const DeciderConfig&, const CampaignQueue&);
+
+  const Map& get() const { return map_; }
+  // The whole map, to fill (the codec): every queue is indexed again on the next earliest().
+  Map& mut() {
+    all_dirty_ = true;
+    return map_;
+  }
+  Map::const_iterator begin() const { return map_.begin(); }
+  Map::const_iterator end() const { return map_.end(); }
+  Map::const_iterator find(const std::string& id) const { return map_.find(id); }
+  const CampaignQueue& at(const std::string& id) const { return map_.at(id); }
+  size_t count(const std::string& id) const { return map_.count(id); }
+  size_t size() const { return map_.size(); }
+  bool empty() const { return map_.empty(); }
+
+  // The queue to change, or nullptr when there is none.
+  CampaignQueue* edit(const std::string& id);
+  CampaignQueue& put(const std::string& id, CampaignQueue q);
+  void erase(const std::string& id);
+
+  // The earliest deadline(config, q) over the queues: O(changes since the last call · log n).
+  std::optional<TimePoint> earliest(const DeciderConfig& config, Deadline deadline) const;
+
+  bool operator==(const CampaignQueues& o) const { return map_ == o.map_; }
+  auto operator<=>(const CampaignQueues& o) const { return map_ <=> o.map_; }
+
+ private:
+  Map map_;
+  // The index: each queue's deadline, and the deadlines in order; `dirty_` queues (or all of
+  // them) are out of date in it.
+  mutable std::set<std::string> dirty_;
+  mutable bool all_dirty_ = true;
+  mutable const DeciderConfig* indexed_for_ = nullptr;
+  mutable Deadline indexed_with_ = nullptr;
+  mutable std::map<std::string, TimePoint> due_;
+  mutable std::set<std::pair<TimePoint, std::string>> by_due_;
 };
 
 struct Lease {
@@ -233,7 +299,7 @@ struct OrgState {
   int64_t month_messages = 0;                 // messages queued in that month
   std::map<std::string, TimePoint> pairings;  // token hash -> expiry
   std::map<std::string, DeviceState> devices;
-  std::map<std::string, CampaignQueue> queues;         // running campaigns, oldest first
+  CampaignQueues queues;                               // running campaigns, oldest first
   std::map<std::string, Lease> leases;                 // by message id
   std::map<std::string, Awaiting> awaiting;            // by message id
   std::optional<std::set<std::string>> contact_lists;  // ids of existing lists
@@ -326,6 +392,9 @@ std::vector<Event> decide_tick(const DeciderConfig& config, const DeciderState& 
                                TimePoint at);
 // When decide_tick next has something to do for this state; nullopt: never.
 std::optional<TimePoint> next_deadline(const DeciderConfig& config, const DeciderState& state);
+// When the decider must look at one campaign's queue again (expiry, scheduled start, draft
+// timeout), if ever.
+std::optional<TimePoint> queue_deadline(const DeciderConfig& config, const CampaignQueue& q);
 
 // "2026-11" for any time in November 2026 (UTC).
 std::string utc_month(TimePoint t);

@@ -1,6 +1,7 @@
 #include "commands/gateway.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 
 #include "commands/campaigns.h"
@@ -278,8 +279,7 @@ CampaignQueue* queue_of(OrgState& org, const MessageId& id, int32_t& index) {
   auto split = split_message_id(id.value);
   if (!split) return nullptr;
   index = static_cast<int32_t>(split->second);
-  auto q = org.queues.find(split->first);
-  return q == org.queues.end() ? nullptr : &q->second;
+  return org.queues.edit(split->first);
 }
 
 void finish(OrgState& org, const MessageId& id) {
@@ -482,6 +482,13 @@ std::vector<Event> decide_tick(const DeciderConfig& config, const DeciderState& 
   return s.take();
 }
 
+std::optional<TimePoint> queue_deadline(const DeciderConfig& config, const CampaignQueue& q) {
+  std::optional<TimePoint> next;
+  if (q.expires_at && q.undispatched() > 0) next = q.expires_at;
+  if (auto due = campaign_deadline(config, q); due && (!next || *due < *next)) next = due;
+  return next;
+}
+
 std::optional<TimePoint> next_deadline(const DeciderConfig& config, const DeciderState& state) {
   const auto& g = config.gateway;
   const auto& org = state.org;
@@ -493,10 +500,15 @@ std::optional<TimePoint> next_deadline(const DeciderConfig& config, const Decide
     if (d.online) consider(d.last_seen + g.presence_window);
   for (const auto& [id, lease] : org.leases) consider(lease.until);
   for (const auto& [id, a] : org.awaiting) consider(a.window_end);
-  for (const auto& [id, q] : org.queues) {
-    if (q.expires_at && q.undispatched() > 0) consider(*q.expires_at);
-    if (auto due = campaign_deadline(config, q)) consider(*due);
-  }
+  const auto queues = org.queues.earliest(config, queue_deadline);
+#ifndef NDEBUG
+  // The index against a walk of every queue (the sanitizer build runs every decider test so).
+  std::optional<TimePoint> walked;
+  for (const auto& [id, q] : org.queues)
+    if (auto t = queue_deadline(config, q); t && (!walked || *t < *walked)) walked = t;
+  assert(queues == walked && "CampaignQueues' index is out of date: a change bypassed edit()");
+#endif
+  if (queues) consider(*queues);
   if (auto stale = next_import_timeout(config, org)) consider(*stale);
   return next;
 }
@@ -509,7 +521,7 @@ void evolve_gateway(const DeciderConfig& config, OrgState& org, const Event& eve
             CampaignQueue q;
             q.total = e.total_messages;
             q.expires_at = e.expires_at;
-            org.queues[e.id.value] = q;
+            org.queues.put(e.id.value, q);
           },
           [&](const PairingCreated& e) {
             std::erase_if(org.pairings, [&](const auto& p) { return p.second <= at; });
@@ -617,12 +629,10 @@ void evolve_gateway(const DeciderConfig& config, OrgState& org, const Event& eve
           [&](const CampaignCompleted& e) { org.queues.erase(e.campaign_id.value); },
           [&](const ReportsRejected&) {},
           [&](const CampaignStalled& e) {
-            auto q = org.queues.find(e.campaign_id.value);
-            if (q != org.queues.end()) q->second.stalled = true;
+            if (auto* q = org.queues.edit(e.campaign_id.value)) q->stalled = true;
           },
           [&](const CampaignUnstalled& e) {
-            auto q = org.queues.find(e.campaign_id.value);
-            if (q != org.queues.end()) q->second.stalled.reset();
+            if (auto* q = org.queues.edit(e.campaign_id.value)) q->stalled.reset();
           },
           [&](const NoneOf<GatewayEvents> auto&) {},
       },

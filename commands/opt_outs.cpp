@@ -97,10 +97,10 @@ void evolve_opt_outs(OrgState& org, const Event& event, TimePoint at) {
                    if (org.opt_outs.get().count(e.phone)) org.opt_outs.mut().erase(e.phone);
                  },
                  [&](const CampaignPinned& e) {
-                   auto q = org.queues.find(e.campaign_id.value);
-                   if (q == org.queues.end()) return;
-                   q->second.device = e.device_id.value;
-                   q->second.sim = e.sim_slot;
+                   auto* q = org.queues.edit(e.campaign_id.value);
+                   if (!q) return;
+                   q->device = e.device_id.value;
+                   q->sim = e.sim_slot;
                  },
                  [&](const IdempotencyKeyRecorded& e) {
                    auto& keys = org.idempotency.mut();

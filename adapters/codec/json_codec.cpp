@@ -94,7 +94,8 @@ void write_value(JsonWriter& w, const T& v) {
     w.value(to_string(v));
   } else if constexpr (std::is_same_v<T, TimePoint>) {
     w.value(format_iso8601(v));
-  } else if constexpr (kIs<T, commands::CopyOnWrite>) {
+  } else if constexpr (kIs<T, commands::CopyOnWrite> ||
+                       std::is_same_v<T, commands::CampaignQueues>) {
     write_value(w, v.get());
   } else if constexpr (kIs<T, std::variant>) {
     // A string or a described record (SecretValue): each as it is written alone.
@@ -209,6 +210,8 @@ void read_value(element e, T& out, const std::string& path, std::optional<Error>
     if (!e.get_string().get(s)) t = parse_iso8601(s);
     if (!t) return fail("an ISO 8601 time");
     out = *t;
+  } else if constexpr (std::is_same_v<T, commands::CampaignQueues>) {
+    read_value(e, out.mut(), path, err);
   } else if constexpr (kIs<T, commands::CopyOnWrite>) {
     // Null (or, see read_object, absent): empty.
     std::decay_t<decltype(out.get())> v{};

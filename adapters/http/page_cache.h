@@ -24,6 +24,8 @@ class PageCache {
   // budget are not kept.
   void put(const std::string& key, int64_t version, std::shared_ptr<const std::string> body);
 
+  // A cache of 0 bytes keeps nothing: callers skip building its keys.
+  bool enabled() const { return max_bytes_ > 0; }
   size_t bytes() const;
   uint64_t hits() const;
 

@@ -55,7 +55,8 @@ void get_campaign(const Context& ctx, const httplib::Request& req, httplib::Resp
           res, validation_error("Invalid query parameter", "messagesCursor must be a message id"));
   }
   // The version is read before the views, so a kept page is never older than its version.
-  const auto version = ctx.views_version(org);
+  std::optional<int64_t> version;
+  if (ctx.pages.enabled()) version = ctx.views_version(org);
   std::string key;
   if (version) {
     key = fmt::format("campaign {} {} {} {}", org.value, id, *limit, after ? after->value : "");

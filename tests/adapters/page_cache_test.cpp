@@ -44,3 +44,12 @@ TEST_CASE("page cache: bounded by bytes, least recently used out first") {
   CHECK(cache.get("0", 1) != nullptr);
   CHECK(cache.get("8", 1) != nullptr);
 }
+
+TEST_CASE("page cache: a cache of 0 bytes is disabled and keeps nothing") {
+  PageCache off(0);
+  CHECK_FALSE(off.enabled());
+  off.put("a", 1, body(10, 'x'));
+  CHECK(off.get("a", 1) == nullptr);
+  CHECK(off.bytes() == 0);
+  CHECK(PageCache(1).enabled());
+}

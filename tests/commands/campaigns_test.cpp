@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <random>
 
 #include "commands/campaigns.h"
 #include "commands/decider.h"
@@ -314,9 +315,53 @@ TEST_CASE("a draft kept by a state from before draft deadlines is due at once") 
   World w;
   const CampaignId id{make_id(id_prefix::campaign, kT0, 93)};
   w.must(DraftCampaign{id, "C", "campaign", "hi", "", "", 2, 2, at(3600)}, kT0);
-  w.state.org.queues[id.value].filled_at.reset();
+  w.state.org.queues.edit(id.value)->filled_at.reset();
   CHECK(next_deadline(w.config, w.state) == TimePoint{});
   auto events = w.tick(at(1));
   REQUIRE(events.size() == 2);  // nothing was queued: no failures
   CHECK(std::get<CampaignDiscarded>(events[0]).messages == 0);
+}
+
+TEST_CASE("the earliest queue deadline follows every put, edit and erase") {
+  // Against a walk of every queue, through random changes; a copy keeps its own index.
+  const DeciderConfig config;
+  std::mt19937 rng(7);
+  CampaignQueues queues;
+  auto walked = [&](const CampaignQueues& qs) {
+    std::optional<TimePoint> min;
+    for (const auto& [id, q] : qs)
+      if (auto t = queue_deadline(config, q); t && (!min || *t < *min)) min = t;
+    return min;
+  };
+  auto random_queue = [&] {
+    CampaignQueue q;
+    q.total = static_cast<int32_t>(rng() % 3);
+    if (rng() % 4 != 0) q.expires_at = kT0 + Millis{static_cast<int64_t>(rng() % 100000)};
+    return q;
+  };
+  int with_deadline = 0;
+  for (int step = 0; step < 3000; ++step) {
+    const auto id = fmt::format("cmp_{:03}", rng() % 200);
+    switch (rng() % 4) {
+      case 0:
+      case 1:
+        queues.put(id, random_queue());
+        break;
+      case 2:
+        if (auto* q = queues.edit(id)) q->next_index = q->total;  // all handed out: no expiry
+        break;
+      default:
+        queues.erase(id);
+    }
+    if (rng() % 3 == 0) {
+      const auto expected = walked(queues);
+      CHECK(queues.earliest(config, queue_deadline) == expected);
+      with_deadline += expected.has_value();
+    }
+  }
+  CHECK(with_deadline > 100);  // the sequence did exercise deadlines
+  const CampaignQueues copy = queues;
+  queues.put("cmp_000", CampaignQueue{.total = 1, .expires_at = kT0 - Millis{1}});
+  CHECK(queues.earliest(config, queue_deadline) == kT0 - Millis{1});
+  CHECK(copy.earliest(config, queue_deadline) == walked(copy));
 }
