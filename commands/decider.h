@@ -134,6 +134,8 @@ class CampaignQueues {
   void erase(const std::string& id);
 
   // The earliest deadline(config, q) over the queues: O(changes since the last call · log n).
+  // The deadlines kept are those of the config last asked with (a decider's is fixed for its
+  // life); another config object or function indexes every queue again.
   std::optional<TimePoint> earliest(const DeciderConfig& config, Deadline deadline) const;
 
   bool operator==(const CampaignQueues& o) const { return map_ == o.map_; }
