@@ -306,21 +306,19 @@ void CampaignQueues::erase(const std::string& id) {
   map_.erase(id);
 }
 
-std::optional<TimePoint> CampaignQueues::earliest(const DeciderConfig& config,
-                                                  Deadline deadline) const {
+std::optional<TimePoint> CampaignQueues::earliest(const DeciderConfig& config) const {
   auto index = [&](const std::string& id, const CampaignQueue& q) {
-    if (auto t = deadline(config, q)) {
+    if (auto t = queue_deadline(config, q)) {
       due_.emplace(id, *t);
       by_due_.emplace(*t, id);
     }
   };
-  if (all_dirty_ || indexed_for_ != &config || indexed_with_ != deadline) {
+  if (all_dirty_ || indexed_for_ != &config) {
     due_.clear();
     by_due_.clear();
     for (const auto& [id, q] : map_) index(id, q);
     all_dirty_ = false;
     indexed_for_ = &config;
-    indexed_with_ = deadline;
   } else {
     for (const auto& id : dirty_) {
       if (auto old = due_.find(id); old != due_.end()) {

@@ -111,8 +111,6 @@ class CampaignQueues {
   CampaignQueues(CampaignQueues&&) noexcept = default;
   CampaignQueues& operator=(CampaignQueues&&) noexcept = default;
   ~CampaignQueues() = default;
-  // A queue's deadline: when the decider must look at it again, if ever.
-  using Deadline = std::optional<TimePoint> (*)(const DeciderConfig&, const CampaignQueue&);
 
   const Map& get() const { return map_; }
   // The whole map, to fill (the codec): every queue is indexed again on the next earliest().
@@ -133,10 +131,10 @@ class CampaignQueues {
   CampaignQueue& put(const std::string& id, CampaignQueue q);
   void erase(const std::string& id);
 
-  // The earliest deadline(config, q) over the queues: O(changes since the last call · log n).
-  // The deadlines kept are those of the config last asked with (a decider's is fixed for its
-  // life); another config object or function indexes every queue again.
-  std::optional<TimePoint> earliest(const DeciderConfig& config, Deadline deadline) const;
+  // The earliest queue_deadline(config, q) over the queues: O(changes since the last call ·
+  // log n). The deadlines kept are those of the config last asked with (a decider's is fixed
+  // for its life); another config object indexes every queue again.
+  std::optional<TimePoint> earliest(const DeciderConfig& config) const;
 
   bool operator==(const CampaignQueues& o) const { return map_ == o.map_; }
   auto operator<=>(const CampaignQueues& o) const { return map_ <=> o.map_; }
@@ -148,7 +146,6 @@ class CampaignQueues {
   mutable std::set<std::string> dirty_;
   mutable bool all_dirty_ = true;
   mutable const DeciderConfig* indexed_for_ = nullptr;
-  mutable Deadline indexed_with_ = nullptr;
   mutable std::map<std::string, TimePoint> due_;
   mutable std::set<std::pair<TimePoint, std::string>> by_due_;
 };

@@ -500,7 +500,7 @@ std::optional<TimePoint> next_deadline(const DeciderConfig& config, const Decide
     if (d.online) consider(d.last_seen + g.presence_window);
   for (const auto& [id, lease] : org.leases) consider(lease.until);
   for (const auto& [id, a] : org.awaiting) consider(a.window_end);
-  const auto queues = org.queues.earliest(config, queue_deadline);
+  const auto queues = org.queues.earliest(config);
 #ifndef NDEBUG
   // The index against a walk of every queue (the sanitizer build runs every decider test so).
   std::optional<TimePoint> walked;

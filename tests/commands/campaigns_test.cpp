@@ -355,13 +355,13 @@ TEST_CASE("the earliest queue deadline follows every put, edit and erase") {
     }
     if (rng() % 3 == 0) {
       const auto expected = walked(queues);
-      CHECK(queues.earliest(config, queue_deadline) == expected);
+      CHECK(queues.earliest(config) == expected);
       with_deadline += expected.has_value();
     }
   }
   CHECK(with_deadline > 100);  // the sequence did exercise deadlines
   const CampaignQueues copy = queues;
   queues.put("cmp_000", CampaignQueue{.total = 1, .expires_at = kT0 - Millis{1}});
-  CHECK(queues.earliest(config, queue_deadline) == kT0 - Millis{1});
-  CHECK(copy.earliest(config, queue_deadline) == walked(copy));
+  CHECK(queues.earliest(config) == kT0 - Millis{1});
+  CHECK(copy.earliest(config) == walked(copy));
 }
