@@ -26,6 +26,8 @@ struct Row {
 // A row for a figure that could not be measured, with the reason.
 Row failed_row(const std::string& figure, const std::string& unit, const std::string& target,
                const std::string& why);
+// A ratio target as printed and emitted: ">= 0.35".
+std::string at_least(double goal);
 
 std::vector<Row> ingest_embedded(const Settings& s);
 std::vector<Row> ingest_kafka(const Settings& s);

@@ -323,10 +323,6 @@ double raw_kafka_ingest(const IngestPlan& plan, std::string& error) {
 constexpr double kEmbeddedGoal = 0.35;
 constexpr double kKafkaGoal = 0.25;
 
-std::string at_least(double goal) {
-  return fmt::format(">= {}", goal);
-}
-
 std::vector<Row> ingest_rows(const std::string& figure, double goal, const PulseIngest& pulse,
                              double baseline, const std::string& baseline_error,
                              const std::string& baseline_name) {

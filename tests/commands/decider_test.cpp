@@ -220,7 +220,7 @@ TEST_CASE("a template without variables is sent verbatim") {
 TEST_CASE("decide is deterministic") {
   const auto cmd = envelope(send(1001, "Hi {{firstName}}, code {{phone}}"));
   DeciderState state = org(3, 40, "2026-11", 40);
-  DeciderConfig config{100000};
+  DeciderConfig config{.plans = {.free = {.monthly_sms = 100000}}};
   const auto a = describe(decided(cmd, state, config));
   const auto b = describe(decided(cmd, state, config));
   REQUIRE(a.size() == 4);
@@ -228,7 +228,7 @@ TEST_CASE("decide is deterministic") {
 }
 
 TEST_CASE("the monthly limit is checked against this month's messages") {
-  const DeciderConfig config{100};
+  const DeciderConfig config{.plans = {.free = {.monthly_sms = 100}}};
   const DeciderState state = org(10, 95, "2026-11", 95);
   const auto t = at("2026-11-20T09:30:00Z");
 
@@ -260,7 +260,7 @@ TEST_CASE("the monthly limit is checked against this month's messages") {
 }
 
 TEST_CASE("a new month starts the count from zero") {
-  const DeciderConfig config{100};
+  const DeciderConfig config{.plans = {.free = {.monthly_sms = 100}}};
   const DeciderState october = org(10, 500, "2026-10", 100);  // October's limit used up
   auto r = decide(config, october, envelope(send(1), at("2026-10-31T23:59:59.999Z")));
   REQUIRE_FALSE(r.ok());
@@ -299,7 +299,7 @@ TEST_CASE("evolve counts campaigns and messages per month") {
 }
 
 TEST_CASE("decide and evolve together enforce the limit across commands") {
-  const DeciderConfig config{10};
+  const DeciderConfig config{.plans = {.free = {.monthly_sms = 10}}};
   DeciderState s = org();
   const auto t = at("2026-11-02T08:00:00Z");
   for (int i = 0; i < 2; ++i)
