@@ -122,11 +122,16 @@ Result<std::unique_ptr<App>> App::open(const AppOptions& options, const TimeSour
         },
         app->delivery_replica_.get());
   }
+  // One process on the embedded log: its decider, the events' only writer, hands what it
+  // appends straight to its projector (which applies every partition here): a write handler
+  // waits for one thread fewer, and the projector reads the log only to catch up.
+  const bool feed_projector = !kafka && roles.projector && roles.decider;
   if (roles.projector) {
     // Every partition: an API node answers any organisation from its own replica.
     app->projector_ = std::make_unique<runtime::ProjectorRunner>(
         *app->log_, *app->views_, *app->watermarks_, all, app->work_signal_.get(),
         app->dispatcher_ ? &app->dispatcher_->outbox_signal() : nullptr);
+    if (feed_projector) app->projector_->fed_by_appends();
     if (auto st = app->projector_->start(); !st) return st.error();
   }
   if (app->dispatcher_)
@@ -137,6 +142,10 @@ Result<std::unique_ptr<App>> App::open(const AppOptions& options, const TimeSour
     // in the event log (see CommandDecided).
     runtime::DeciderOptions d;
     if (!roles.all()) d = {"pulse-deciders", true};
+    if (feed_projector)
+      d.appended = [projector = app->projector_.get()](std::vector<log::StoredRecord> events) {
+        projector->apply_appended(std::move(events));
+      };
     app->local_decisions_ = d.group.empty();
     app->decider_ = std::make_unique<runtime::DeciderRunner>(
         *app->log_, *app->state_, options.decider, all, *app->decisions_, *app->deadlines_, d);

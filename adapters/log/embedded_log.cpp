@@ -5,6 +5,7 @@
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <cassert>
 #include <chrono>
 #include <condition_variable>
@@ -129,15 +130,19 @@ class EmbeddedLog final : public Log {
     std::lock_guard lock(ends_mu_);
     return end_locked(topic, p);
   }
-  // Waits until some partition's end moves past `seen_version` or the deadline passes.
-  uint64_t wait_for_append(uint64_t seen_version, std::chrono::steady_clock::time_point deadline) {
+  // Waits until an end of `topic` moves past `seen_version` or the deadline passes. Appends to
+  // other topics wake no one here: the decider's reader sleeps through events, the projector's
+  // through commands.
+  uint64_t wait_for_append(const std::string& topic, uint64_t seen_version,
+                           std::chrono::steady_clock::time_point deadline) {
     std::unique_lock lock(ends_mu_);
-    ends_cv_.wait_until(lock, deadline, [&] { return version_ != seen_version; });
-    return version_;
+    auto& wake = wakes_[topic];
+    wake.cv.wait_until(lock, deadline, [&] { return wake.version != seen_version; });
+    return wake.version;
   }
-  uint64_t version() {
+  uint64_t version(const std::string& topic) {
     std::lock_guard lock(ends_mu_);
-    return version_;
+    return wakes_[topic].version;
   }
 
  private:
@@ -209,12 +214,19 @@ class EmbeddedLog final : public Log {
       for (auto& req : group) req->done.set_value(storage_error(status));
       return;
     }
+    std::vector<std::condition_variable*> woken;
     {
       std::lock_guard lock(ends_mu_);
       for (auto& [tp, end] : next) ends_[tp] = end;
-      ++version_;
+      for (const auto& req : group) {
+        auto& wake = wakes_[req->topic];
+        if (std::find(woken.begin(), woken.end(), &wake.cv) == woken.end()) {
+          ++wake.version;
+          woken.push_back(&wake.cv);
+        }
+      }
     }
-    ends_cv_.notify_all();
+    for (auto* cv : woken) cv->notify_all();
     for (size_t g = 0; g < group.size(); ++g) group[g]->done.set_value(std::move(positions[g]));
   }
 
@@ -228,10 +240,14 @@ class EmbeddedLog final : public Log {
   std::deque<std::shared_ptr<AppendRequest>> queue_;
   bool stopping_ = false;
 
+  // Per topic: bumped by every group that appended to it, with the readers waiting for that.
+  struct Wake {
+    uint64_t version = 0;
+    std::condition_variable cv;
+  };
   std::mutex ends_mu_;
-  std::condition_variable ends_cv_;
   std::map<TopicPartition, int64_t> ends_;
-  uint64_t version_ = 0;
+  std::map<std::string, Wake> wakes_;  // nodes stay put: woken holds their addresses
 
   std::thread writer_;
 };
@@ -245,11 +261,11 @@ class EmbeddedReader final : public Reader {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     std::vector<StoredRecord> out;
     for (;;) {
-      const uint64_t version = log_.version();
+      const uint64_t version = log_.version(topic_);
       auto st = read_available(max, out);
       if (!st.ok()) return st.error();
       if (!out.empty() || std::chrono::steady_clock::now() >= deadline) return out;
-      log_.wait_for_append(version, deadline);
+      log_.wait_for_append(topic_, version, deadline);
     }
   }
 

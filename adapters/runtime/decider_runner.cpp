@@ -489,6 +489,7 @@ Status DeciderRunner::process(std::vector<log::StoredRecord>& batch) {
         p, std::async(how, [writer, &records = records] { return writer->append(records); }));
   }
   std::optional<Error> failed;
+  std::vector<log::StoredRecord> durable;  // for options_.appended
   for (auto& [p, pending] : appends) {
     auto appended = pending.get();
     if (!appended) {
@@ -498,8 +499,16 @@ Status DeciderRunner::process(std::vector<log::StoredRecord>& batch) {
     }
     if (auto last = appended_last.find(p); last != appended_last.end()) emitted_[p] = last->second;
     for (const auto& pos : *appended) events_end[pos.partition.value] = pos.offset.value + 1;
+    if (!options_.appended) continue;
+    auto& records = per_partition[p];
+    for (size_t i = 0; i < appended->size() && i < records.size(); ++i) {
+      const auto& pos = (*appended)[i];
+      durable.push_back(
+          {pos.partition, pos.offset, 0, std::move(records[i].key), std::move(records[i].value)});
+    }
   }
   if (failed) return *failed;
+  if (!durable.empty()) options_.appended(std::move(durable));
   for (auto& [p, end] : events_end) unwritten_events_end_[p] = end;
   for (auto& [key, _] : dirty) unwritten_.insert(key);
   for (auto& [p, next] : next_offsets) unwritten_next_[p] = next;

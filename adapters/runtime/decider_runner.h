@@ -2,6 +2,7 @@
 // Runs the decider over its partitions of pulse.commands: decode, decide against the
 // organisation's state, append the events to pulse.events, then commit the new state and the
 // consumed offset together. Owns one thread.
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -27,6 +28,10 @@ struct DeciderOptions {
   // Append CommandDecided for the last command of a batch that produced no events, so that
   // the event log tells other processes which commands are decided.
   bool mark_decided = false;
+  // This process's projector (the embedded log): handed each batch's events once they are
+  // durable, before the write handlers waiting on their commands are told, so the handlers
+  // wake once (see ProjectorRunner::apply_appended). Empty: the projector reads them back.
+  std::function<void(std::vector<log::StoredRecord>)> appended;
 };
 
 class DeciderRunner {

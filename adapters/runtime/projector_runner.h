@@ -3,6 +3,7 @@
 // order, duplicates (same or older source than the last applied) dropped, the read-model writes
 // and the new positions committed in one RocksDB WriteBatch, then the watermarks published.
 // Owns one thread.
+#include <atomic>
 #include <condition_variable>
 #include <map>
 #include <memory>
@@ -29,6 +30,18 @@ class ProjectorRunner {
 
   Status start();
   void stop() { worker_.stop(); }
+
+  // Events this process's decider has just appended to the embedded log. A small batch is
+  // applied on the caller's thread when everything before it is applied, so a write handler is
+  // woken by the decider's thread instead of waiting for this runner's too; a large one, or a
+  // partition whose earlier events are not applied yet, is left to this runner's thread, which
+  // reads it from the log (events apply in log order). Each event is applied once.
+  void apply_appended(std::vector<log::StoredRecord> records);
+  // Before start(), when apply_appended is handed every event appended to the partitions this
+  // runner applies (one process on the embedded log, whose decider is their only writer): the
+  // runner then reads the log only to catch up, at start and after apply_appended met a gap or
+  // a failure, instead of waking for every append to find it applied already.
+  void fed_by_appends() { fed_ = true; }
 
   // Waits until every owned partition has been applied up to the log's end as it is now.
   Status wait_caught_up(std::chrono::steady_clock::time_point deadline);
@@ -59,8 +72,15 @@ class ProjectorRunner {
   // offsets after the last event may be transaction markers, which no reader returns.
   Result<std::map<int32_t, int64_t>> ends(const std::map<int32_t, int64_t>& next);
   Status load_positions();
+  // A reader from the positions applied (process_mu_ held).
+  Status open_reader();
+  // fed_: waits (up to kPoll) for apply_appended to report events it could not apply; true when
+  // there are some, then read from the log by the caller.
+  bool wait_until_behind();
   void step();
   Status process(std::vector<log::StoredRecord>& batch);
+  // process_mu_ held: drops the records before each partition's next offset (applied already).
+  void drop_applied(std::vector<log::StoredRecord>& batch) const;
 
   log::Log& log_;
   store::KvStore& views_;
@@ -70,11 +90,17 @@ class ProjectorRunner {
   std::optional<TimePoint> until_;  // catch_up's filter
   int64_t applied_events_ = 0;
   const std::vector<Partition> partitions_;
-  std::map<int32_t, ProjectorPosition> positions_;  // worker thread only
+  // The worker thread and apply_appended's caller take turns applying: process_mu_ guards
+  // positions_ and every read-model write.
+  std::mutex process_mu_;
+  std::map<int32_t, ProjectorPosition> positions_;
   std::mutex applied_mu_;
   std::condition_variable applied_cv_;
   std::map<int32_t, int64_t> applied_;  // next offset per partition, for wait_caught_up
   std::unique_ptr<log::Reader> reader_;
+  bool fed_ = false;
+  std::atomic<bool> behind_{true};  // fed_: the log may hold events not applied yet
+  Signal behind_signal_;
   Worker worker_;
 };
 

@@ -17,8 +17,10 @@ namespace pulse::runtime {
 
 class Watermarks {
  public:
-  explicit Watermarks(int32_t partitions) : values_(static_cast<size_t>(partitions), -1) {}
+  explicit Watermarks(int32_t partitions)
+      : values_(static_cast<size_t>(partitions), -1), cvs_(static_cast<size_t>(partitions)) {}
 
+  // Wakes only the handlers waiting on this partition (one condition variable each).
   void advance(Partition p, int64_t value) {
     {
       std::lock_guard lock(mu_);
@@ -26,7 +28,7 @@ class Watermarks {
       if (value <= v) return;
       v = value;
     }
-    cv_.notify_all();
+    cvs_[static_cast<size_t>(p.value)].notify_all();
   }
 
   int64_t get(Partition p) const {
@@ -36,17 +38,17 @@ class Watermarks {
 
   // True once the partition's watermark reaches `value`, false at the deadline.
   bool wait_until(Partition p, int64_t value, std::chrono::steady_clock::time_point deadline) {
+    const auto i = static_cast<size_t>(p.value);
     std::unique_lock lock(mu_);
-    return cv_.wait_until(lock, deadline,
-                          [&] { return values_.at(static_cast<size_t>(p.value)) >= value; });
+    return cvs_.at(i).wait_until(lock, deadline, [&] { return values_[i] >= value; });
   }
 
   int32_t partitions() const { return static_cast<int32_t>(values_.size()); }
 
  private:
   mutable std::mutex mu_;
-  std::condition_variable cv_;
   std::vector<int64_t> values_;
+  std::vector<std::condition_variable> cvs_;  // by partition
 };
 
 }  // namespace pulse::runtime
@@ -63,14 +65,14 @@ class Decisions {
   explicit Decisions(int32_t partitions) : parts_(static_cast<size_t>(partitions)) {}
 
   void record(Partition p, int64_t offset, bool produced_events) {
+    auto& part = parts_.at(static_cast<size_t>(p.value));
     {
       std::lock_guard lock(mu_);
-      auto& part = parts_.at(static_cast<size_t>(p.value));
       part.decided = std::max(part.decided, offset);
       part.recent.emplace_back(offset, produced_events);
       if (part.recent.size() > kWindow) part.recent.pop_front();
     }
-    cv_.notify_all();
+    part.cv.notify_all();
   }
 
   // Once the command at `offset` is decided: whether it produced events (nullopt at the
@@ -79,7 +81,7 @@ class Decisions {
                            std::chrono::steady_clock::time_point deadline) {
     std::unique_lock lock(mu_);
     auto& part = parts_.at(static_cast<size_t>(p.value));
-    if (!cv_.wait_until(lock, deadline, [&] { return part.decided >= offset; }))
+    if (!part.cv.wait_until(lock, deadline, [&] { return part.decided >= offset; }))
       return std::nullopt;
     for (auto it = part.recent.rbegin(); it != part.recent.rend(); ++it)
       if (it->first == offset) return it->second;
@@ -90,9 +92,9 @@ class Decisions {
   struct Part {
     int64_t decided = -1;
     std::deque<std::pair<int64_t, bool>> recent;
+    std::condition_variable cv;  // the handlers waiting on this partition
   };
   std::mutex mu_;
-  std::condition_variable cv_;
   std::vector<Part> parts_;
 };
 
