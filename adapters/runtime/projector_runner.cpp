@@ -40,8 +40,16 @@ Status ProjectorRunner::load_positions() {
 }
 
 Status ProjectorRunner::open_reader() {
+  // Each reader starts with the partition after the previous one's first: a reader fills a
+  // batch partition by partition, and a fed runner opens one per catch-up, so a fixed order
+  // would let a busy low partition keep the others from being read.
   std::vector<log::Assignment> assignments;
-  for (auto p : partitions_) assignments.push_back({p, Offset{positions_.at(p.value).next_offset}});
+  const size_t n = partitions_.size();
+  for (size_t i = 0; i < n; ++i) {
+    const auto p = partitions_[(first_read_ + i) % n];
+    assignments.push_back({p, Offset{positions_.at(p.value).next_offset}});
+  }
+  first_read_ = n ? (first_read_ + 1) % n : 0;
   auto reader = log_.reader(log::kEventsTopic, std::move(assignments));
   if (!reader) return reader.error();
   reader_ = std::move(reader).value();

@@ -98,6 +98,7 @@ class ProjectorRunner {
   std::condition_variable applied_cv_;
   std::map<int32_t, int64_t> applied_;  // next offset per partition, for wait_caught_up
   std::unique_ptr<log::Reader> reader_;
+  size_t first_read_ = 0;  // open_reader's first partition (an index into partitions_)
   bool fed_ = false;
   std::atomic<bool> behind_{true};  // fed_: the log may hold events not applied yet
   Signal behind_signal_;
