@@ -31,9 +31,9 @@ std::vector<Row> command_latency(const Settings& s) {
   load.duration = std::chrono::milliseconds(s.quick ? 3000 : 10000);
 
   constexpr double kP99Ms = 5;
+  const auto target = fmt::format("< {} ms", kP99Ms);
   auto fail = [&](const std::string& why) {
-    return std::vector<Row>{
-        failed_row("command_latency_p99", "ms", fmt::format("< {} ms", kP99Ms), why)};
+    return std::vector<Row>{failed_row("command_latency_p99", "ms", target, why)};
   };
 
   LoadResult pulse;
@@ -75,7 +75,7 @@ std::vector<Row> command_latency(const Settings& s) {
   r99.value = p99;
   r99.baseline = b99;
   r99.ratio = b99 > 0 ? p99 / b99 : 0;
-  r99.target = fmt::format("< {} ms", kP99Ms);
+  r99.target = target;
   r99.met = p99 < kP99Ms;
   r99.note.clear();
   return {r50, r99};

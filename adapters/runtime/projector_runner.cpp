@@ -63,12 +63,21 @@ bool ProjectorRunner::wait_until_behind() {
     return behind_.exchange(false);
   // Quiet for a while: a look at the log's ends catches events that no one handed over (an
   // append apply_appended never saw); its cost is a lookup per partition every kPoll.
-  std::lock_guard lock(applied_mu_);
-  for (auto p : partitions_) {
-    auto end = log_.end_offset(log::kEventsTopic, p);
-    if (!end || end->value > applied_[p.value]) return true;
+  std::map<int32_t, int64_t> applied;
+  {
+    std::lock_guard lock(applied_mu_);
+    applied = applied_;
   }
+  auto ends = this->ends(applied);
+  if (!ends) return true;
+  for (const auto& [p, end] : *ends)
+    if (applied[p] < end) return true;
   return false;
+}
+
+void ProjectorRunner::report_behind() {
+  behind_ = true;
+  behind_signal_.notify();
 }
 
 Status ProjectorRunner::start() {
@@ -133,13 +142,9 @@ void ProjectorRunner::drop_applied(std::vector<log::StoredRecord>& batch) const 
 void ProjectorRunner::apply_appended(std::vector<log::StoredRecord> records) {
   size_t bytes = 0;
   for (const auto& r : records) bytes += r.value.size();
-  if (bytes > kInlineBytes) {
-    // Bulk (a 500-recipient send's messages): this runner's thread reads them back from the log
-    // while the decider goes on deciding; on two threads the two overlap.
-    behind_ = true;
-    behind_signal_.notify();
-    return;
-  }
+  // Bulk (a 500-recipient send's messages): this runner's thread reads them back from the log
+  // while the decider goes on deciding; on two threads the two overlap.
+  if (bytes > kInlineBytes) return report_behind();
   std::lock_guard lock(process_mu_);
   drop_applied(records);
   // A partition whose first remaining event is not the next one to apply waits for the reader.
@@ -152,10 +157,7 @@ void ProjectorRunner::apply_appended(std::vector<log::StoredRecord> records) {
   const auto before = records.size();
   std::erase_if(records, [&](const log::StoredRecord& r) { return !in_order[r.partition.value]; });
   // A failure is the reader's to report and retry: it reads these events again.
-  if (!process(records) || records.size() != before) {
-    behind_ = true;
-    behind_signal_.notify();
-  }
+  if (!process(records) || records.size() != before) report_behind();
 }
 
 Status ProjectorRunner::process(std::vector<log::StoredRecord>& batch) {

@@ -77,6 +77,8 @@ class ProjectorRunner {
   // fed_: waits (up to kPoll) for apply_appended to report events it could not apply; true when
   // there are some, then read from the log by the caller.
   bool wait_until_behind();
+  // From apply_appended: the log holds events it did not apply; wakes the runner's thread.
+  void report_behind();
   void step();
   Status process(std::vector<log::StoredRecord>& batch);
   // process_mu_ held: drops the records before each partition's next offset (applied already).
