@@ -292,17 +292,17 @@ std::optional<TimePoint> campaign_deadline(const DeciderConfig& config, const Ca
 CampaignQueue* CampaignQueues::edit(const std::string& id) {
   auto it = map_.find(id);
   if (it == map_.end()) return nullptr;
-  dirty_.insert(id);
+  changed(id);
   return &it->second;
 }
 
 CampaignQueue& CampaignQueues::put(const std::string& id, CampaignQueue q) {
-  dirty_.insert(id);
+  changed(id);
   return map_[id] = std::move(q);
 }
 
 void CampaignQueues::erase(const std::string& id) {
-  dirty_.insert(id);
+  changed(id);
   map_.erase(id);
 }
 

@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -55,7 +56,11 @@ struct Requeued {
   }
 };
 
+// A campaign's dispatch state. Stored on its own (the decider's store keeps each queue under
+// its own key beside the organisation's state), so it is a stored record too.
 struct CampaignQueue {
+  static constexpr std::string_view kType = "CampaignQueue";
+  static constexpr int kVersion = 1;
   int32_t total = 0;
   int32_t next_index = 0;  // messages below it have been handed out at least once
   std::map<int32_t, Requeued> requeued;
@@ -95,6 +100,11 @@ struct DeciderConfig;
 // edit and erase, which mark the queue; the index is derived from the queues, never stored or
 // compared, and lives on the decider's thread as the state does. A copy (the decider's scratch
 // state for one command) takes the queues only and indexes them when it is asked.
+//
+// The same marks tell the decider's store which queues to write: each queue is stored under its
+// own key, so writing an organisation's state costs what changed since the last write, not every
+// campaign it has waiting. A queue set that was filled whole (mut(), a copy) is unwritten whole
+// until the store calls written().
 class CampaignQueues {
  public:
   using Map = std::map<std::string, CampaignQueue>;
@@ -105,6 +115,8 @@ class CampaignQueues {
       map_ = o.map_;
       all_dirty_ = true;
       dirty_.clear();
+      all_unwritten_ = true;
+      unwritten_.clear();
     }
     return *this;
   }
@@ -113,9 +125,10 @@ class CampaignQueues {
   ~CampaignQueues() = default;
 
   const Map& get() const { return map_; }
-  // The whole map, to fill (the codec): every queue is indexed again on the next earliest().
+  // The whole map, to fill (the codec): every queue is indexed and written again.
   Map& mut() {
     all_dirty_ = true;
+    all_unwritten_ = true;
     return map_;
   }
   Map::const_iterator begin() const { return map_.begin(); }
@@ -136,10 +149,25 @@ class CampaignQueues {
   // for its life); another config object indexes every queue again.
   std::optional<TimePoint> earliest(const DeciderConfig& config) const;
 
+  // For the store: every queue is unwritten (and stored queues absent from the map are to be
+  // erased), or only those in unwritten() (absent from the map: erased).
+  bool all_unwritten() const { return all_unwritten_; }
+  const std::set<std::string>& unwritten() const { return unwritten_; }
+  // What the map holds is what the store holds.
+  void written() {
+    all_unwritten_ = false;
+    unwritten_.clear();
+  }
+
   bool operator==(const CampaignQueues& o) const { return map_ == o.map_; }
   auto operator<=>(const CampaignQueues& o) const { return map_ <=> o.map_; }
 
  private:
+  void changed(const std::string& id) {
+    dirty_.insert(id);
+    if (!all_unwritten_) unwritten_.insert(id);
+  }
+
   Map map_;
   // The index: each queue's deadline, and the deadlines in order; `dirty_` queues (or all of
   // them) are out of date in it.
@@ -148,6 +176,9 @@ class CampaignQueues {
   mutable const DeciderConfig* indexed_for_ = nullptr;
   mutable std::map<std::string, TimePoint> due_;
   mutable std::set<std::pair<TimePoint, std::string>> by_due_;
+  // Changed since the store last wrote them (a new set has never been written).
+  std::set<std::string> unwritten_;
+  bool all_unwritten_ = true;
 };
 
 struct Lease {
@@ -336,9 +367,12 @@ struct UserState {
   }
 };
 
+// Stored as v2 with `queues` empty and each queue under its own key (see DeciderRunner); a v1
+// state holds its queues inline and is still read. A build that knows only v1 refuses v2
+// rather than reading an organisation without its campaigns.
 struct DeciderState {
   static constexpr std::string_view kType = "DeciderState";
-  static constexpr int kVersion = 1;
+  static constexpr int kVersion = 2;
   OrgState org;
   UserState user;
   auto operator<=>(const DeciderState&) const = default;

@@ -463,6 +463,7 @@ Result<V> Codec<V>::decode(std::string_view json) {
 
 // The stored value types: one line each compiles the codec for it.
 template struct Codec<commands::DeciderState>;
+template struct Codec<commands::CampaignQueue>;
 template struct Codec<projections::CampaignView>;
 template struct Codec<projections::MessageView>;
 template struct Codec<projections::CommandOutcome>;

@@ -16,8 +16,13 @@ constexpr auto kPoll = std::chrono::milliseconds(100);
 constexpr auto kFlushInterval = std::chrono::milliseconds(1000);
 constexpr size_t kMaxUnwritten = 4096;  // states
 
+// An organisation's (or user's) state under s/<key>, without its campaign queues: each of those
+// is under q/<key>/<campaign id>, written when it changes.
 std::string state_key(const std::string& org) {
   return "s/" + org;
+}
+std::string queue_prefix(std::string_view key) {
+  return fmt::format("q/{}/", key);
 }
 std::string position_key(Partition p) {
   return fmt::format("_d/{:05}", p.value);
@@ -46,21 +51,76 @@ Status DeciderRunner::load_timers() {
   deadline_of_.clear();
   std::set<int32_t> owned;
   for (auto p : partitions_) owned.insert(p.value);
-  std::optional<Error> error;
+  std::vector<std::pair<std::string, std::string>> stored;
   auto st = state_.scan("s/", "", false, [&](std::string_view k, std::string_view v) {
-    const std::string key(k.substr(2));
-    if (!owned.count(log_.partition_for(key).value)) return true;
-    auto decoded = codec::decode<commands::DeciderState>(v);
-    if (!decoded) {
-      error = decoded.error();
-      return false;
-    }
-    reschedule(key, *decoded);
+    std::string key(k.substr(2));
+    if (owned.count(log_.partition_for(key).value)) stored.emplace_back(std::move(key), v);
     return true;
   });
   if (!st) return st;
-  if (error) return *error;
+  for (auto& [key, value] : stored) {
+    auto state = load_state(key, std::move(value));
+    if (!state) return state.error();
+    reschedule(key, *state);
+  }
   publish_deadlines();
+  return ok_status();
+}
+
+Result<commands::DeciderState> DeciderRunner::load_state(const std::string& key,
+                                                         std::optional<std::string> raw) {
+  commands::DeciderState state;
+  if (!raw) {
+    state.org.queues.written();  // nothing stored
+    return state;
+  }
+  auto decoded = codec::decode<commands::DeciderState>(*raw);
+  if (!decoded) return decoded.error();
+  state = std::move(decoded).value();
+  // Queues inline: a v1 state. They stay unwritten, so the next write moves them to their keys.
+  if (!state.org.queues.empty()) return state;
+  std::optional<Error> error;
+  auto& queues = state.org.queues.mut();
+  const auto prefix = queue_prefix(key);
+  auto st = state_.scan(prefix, "", false, [&](std::string_view k, std::string_view v) {
+    auto q = codec::decode<commands::CampaignQueue>(v);
+    if (!q) {
+      error = q.error();
+      return false;
+    }
+    queues.emplace_hint(queues.end(), k.substr(prefix.size()), std::move(q).value());
+    return true;
+  });
+  if (!st) return st.error();
+  if (error) return *error;
+  state.org.queues.written();
+  return state;
+}
+
+Status DeciderRunner::stage_state(const std::string& key, commands::DeciderState& state,
+                                  std::vector<store::WriteOp>& ops) {
+  auto& queues = state.org.queues;
+  const auto prefix = queue_prefix(key);
+  if (queues.all_unwritten()) {
+    auto st = state_.scan(prefix, "", false, [&](std::string_view k, std::string_view) {
+      if (!queues.count(std::string(k.substr(prefix.size()))))
+        ops.push_back({std::string(k), std::nullopt});
+      return true;
+    });
+    if (!st) return st;
+    for (const auto& [id, q] : queues) ops.push_back({prefix + id, codec::encode(q)});
+  } else {
+    for (const auto& id : queues.unwritten()) {
+      auto q = queues.find(id);
+      ops.push_back({prefix + id,
+                     q == queues.end() ? std::nullopt : std::optional(codec::encode(q->second))});
+    }
+  }
+  // The state itself without its queues (moved out and back: no copy).
+  commands::CampaignQueues held = std::move(queues);
+  queues = commands::CampaignQueues{};
+  ops.push_back({state_key(key), codec::encode(state)});
+  queues = std::move(held);
   return ok_status();
 }
 
@@ -291,22 +351,21 @@ Result<int64_t> DeciderRunner::catch_up(Partition p) {
         if (std::holds_alternative<CommandDecided>(event->body)) continue;
         auto it = states.find(rec.key);
         if (it == states.end()) {
-          commands::DeciderState st;
           auto raw = state_.get(state_key(rec.key));
           if (!raw) return raw.error();
-          if (raw->has_value()) {
-            auto decoded = codec::decode<commands::DeciderState>(**raw);
-            if (!decoded) return decoded.error();
-            st = std::move(decoded).value();
-          }
-          it = states.emplace(rec.key, std::move(st)).first;
+          auto st = load_state(rec.key, std::move(raw).value());
+          if (!st) return st.error();
+          it = states.emplace(rec.key, std::move(st).value()).first;
         }
         commands::evolve(config_, it->second, event->body, event->at);
         ++evolved;
       }
     }
   }
-  for (auto& [key, st] : states) ops.push_back({state_key(key), codec::encode(st)});
+  for (auto& [key, st] : states) {
+    // A state started from nothing (ahead of the log) is unwritten whole: its stored queues go.
+    if (auto staged = stage_state(key, st, ops); !staged) return staged.error();
+  }
   ops.push_back({position_key(p), std::to_string(required)});
   ops.push_back({events_key(p), std::to_string(end.value)});
   if (auto st = state_.write(ops); !st) return st.error();
@@ -331,13 +390,9 @@ Result<commands::DeciderState*> DeciderRunner::state_of(const std::string& key) 
   if (it != cache_.end()) return &it->second;
   auto raw = state_.get(state_key(key));
   if (!raw) return raw.error();
-  commands::DeciderState state;
-  if (raw->has_value()) {
-    auto decoded = codec::decode<commands::DeciderState>(**raw);
-    if (!decoded) return decoded.error();
-    state = std::move(decoded).value();
-  }
-  return &cache_.emplace(key, std::move(state)).first->second;
+  auto state = load_state(key, std::move(raw).value());
+  if (!state) return state.error();
+  return &cache_.emplace(key, std::move(state).value()).first->second;
 }
 
 void DeciderRunner::step() {
@@ -528,10 +583,12 @@ Status DeciderRunner::flush() {
   std::vector<store::WriteOp> ops;
   for (auto& [p, end] : unwritten_events_end_)
     ops.push_back({events_key(Partition{p}), std::to_string(end)});
-  for (const auto& key : unwritten_) ops.push_back({state_key(key), codec::encode(cache_.at(key))});
+  for (const auto& key : unwritten_)
+    if (auto st = stage_state(key, cache_.at(key), ops); !st) return st;
   for (auto& [p, next] : unwritten_next_)
     ops.push_back({position_key(Partition{p}), std::to_string(next)});
   if (auto st = state_.write(ops); !st) return st;
+  for (const auto& key : unwritten_) cache_.at(key).org.queues.written();
   discard_unwritten();
   return ok_status();
 }

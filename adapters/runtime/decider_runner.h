@@ -74,6 +74,14 @@ class DeciderRunner {
   void step();
   Status process(std::vector<log::StoredRecord>& batch);
   Result<commands::DeciderState*> state_of(const std::string& key);
+  // A state as stored under s/<key> (absent: a new one), with its campaign queues read from
+  // their own keys (a v1 state holds them inline).
+  Result<commands::DeciderState> load_state(const std::string& key, std::optional<std::string> raw);
+  // The writes that store `state`: its unwritten queues (each under its own key; erased ones
+  // deleted) and the state without them. The caller marks the queues written() once the
+  // writes are committed.
+  Status stage_state(const std::string& key, commands::DeciderState& state,
+                     std::vector<store::WriteOp>& ops);
   // Writes the changed states with the positions they correspond to (one WriteBatch). States
   // are written at most every kFlushInterval, not per batch: an organisation's state can be
   // large (leases, delivery windows), and what a crash loses since the last write is decided

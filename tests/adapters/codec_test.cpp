@@ -691,7 +691,7 @@ TEST_CASE("DeciderState round-trips") {
   check_round_trip(s, decode<commands::DeciderState>);
   CHECK(
       encode(s) ==
-      R"({"type":"DeciderState","v":1,"org":{"exists":true,"plan":"pro",)"
+      R"({"type":"DeciderState","v":2,"org":{"exists":true,"plan":"pro",)"
       R"("apiKeys":["key_01m80zvb19aaaaaa","key_01m80zvb19bbbbbb"],"campaigns":12,)"
       R"("messages":40213,"month":"2026-11","monthMessages":913,"pairings":{},"devices":{},)"
       R"("queues":{},"leases":{},"awaiting":{},"contactLists":null,"optOuts":[],"idempotency":{},"webhooks":null},)"
@@ -721,6 +721,17 @@ TEST_CASE("DeciderState round-trips") {
   REQUIRE_FALSE(bad.ok());
   check_corrupt(bad.error());
   CHECK(bad.error().details == "DeciderState.org.plan must be free, pro or enterprise");
+}
+
+TEST_CASE("CampaignQueue round-trips (stored under its own key)") {
+  commands::CampaignQueue q;
+  q.total = 3;
+  q.next_index = 2;
+  q.requeued[1] = commands::Requeued{2, "dvc_01m80zvb19jvjvzb", 1};
+  q.expires_at = kT;
+  q.hold = "paused";
+  check_round_trip(q, decode<commands::CampaignQueue>);
+  CHECK(encode(q).starts_with(R"({"type":"CampaignQueue","v":1,"total":3,"nextIndex":2,)"));
 }
 
 // Open CSV imports: written only while there are some, so states without them keep their bytes.
