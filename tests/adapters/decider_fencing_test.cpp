@@ -26,6 +26,7 @@
 #include "adapters/runtime/decider_runner.h"
 #include "adapters/store/kv_store.h"
 #include "domain/ids.h"
+#include "tests/support/must.h"
 #include "tests/support/temp_dir.h"
 
 namespace pulse::runtime {
@@ -36,11 +37,7 @@ using pulse::testing::TempDir;
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
-template <typename T>
-T must(Result<T> r) {
-  if (!r) FAIL(r.error().message << ": " << r.error().details);
-  return std::move(r).value();
-}
+using pulse::testing::must;
 
 log::KafkaOptions options(const log::MockKafkaCluster& cluster, int32_t partitions) {
   log::KafkaOptions o;

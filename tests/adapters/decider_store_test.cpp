@@ -14,6 +14,7 @@
 #include "adapters/runtime/decider_runner.h"
 #include "adapters/store/kv_store.h"
 #include "tests/support/decider_world.h"
+#include "tests/support/must.h"
 #include "tests/support/temp_dir.h"
 
 namespace pulse::runtime {
@@ -22,6 +23,7 @@ namespace {
 using pulse::testing::at;
 using pulse::testing::DeciderWorld;
 using pulse::testing::kOrg;
+using pulse::testing::must;
 using pulse::testing::TempDir;
 
 CampaignId campaign(uint64_t n) {
@@ -71,22 +73,17 @@ Stored stored(store::KvStore& kv) {
 class Harness {
  public:
   Harness() {
-    auto log = log::open_embedded_log(log::EmbeddedLogOptions{dir_.path() / "log", 1});
-    REQUIRE_MESSAGE(log.ok(), log.error().details);
-    log_ = std::move(log).value();
-    auto kv = store::KvStore::open(dir_.path() / "state");
-    REQUIRE_MESSAGE(kv.ok(), kv.error().details);
-    state_ = std::move(kv).value();
+    log_ = must(log::open_embedded_log(log::EmbeddedLogOptions{dir_.path() / "log", 1}));
+    state_ = must(store::KvStore::open(dir_.path() / "state"));
   }
 
   // Decides `c` through a decider started on the stored state (and stopped: it writes it).
   void decide(Command c, int64_t seconds) {
     const CommandEnvelope env{CommandId{make_id(id_prefix::command, at(seconds), ++issued_)}, kOrg,
                               at(seconds), c};
-    auto appended = log_->append(log::kCommandsTopic,
-                                 std::vector<log::Record>{{kOrg.value, codec::encode(env)}});
-    REQUIRE_MESSAGE(appended.ok(), appended.error().details);
-    const auto pos = appended->front();
+    const auto pos = must(log_->append(log::kCommandsTopic,
+                                       std::vector<log::Record>{{kOrg.value, codec::encode(env)}}))
+                         .front();
     Decisions decisions(1);
     Deadlines deadlines(1);
     DeciderRunner runner(*log_, *state_, world.config, {pos.partition}, decisions, deadlines);

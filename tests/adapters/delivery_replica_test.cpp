@@ -15,6 +15,7 @@
 #include "adapters/webhooks/delivery_replica.h"
 #include "adapters/webhooks/delivery_store.h"
 #include "domain/webhooks.h"
+#include "tests/support/must.h"
 #include "tests/support/temp_dir.h"
 
 namespace pulse::webhooks {
@@ -23,11 +24,7 @@ namespace {
 using namespace std::chrono_literals;
 using pulse::testing::TempDir;
 
-template <typename T>
-T must(Result<T> r) {
-  if (!r) FAIL(r.error().message << ": " << r.error().details);
-  return std::move(r).value();
-}
+using pulse::testing::must;
 
 std::string value_of(store::KvStore& kv, std::string_view key) {
   return must(kv.get(key)).value_or("(none)");

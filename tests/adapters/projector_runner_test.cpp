@@ -10,11 +10,13 @@
 #include "adapters/runtime/read_models.h"
 #include "adapters/store/kv_store.h"
 #include "domain/ids.h"
+#include "tests/support/must.h"
 #include "tests/support/temp_dir.h"
 
 namespace pulse::runtime {
 namespace {
 
+using pulse::testing::must;
 using pulse::testing::TempDir;
 
 const TimePoint kT0 = from_unix_ms(1794736800000);  // 2026-11-15T10:00:00Z
@@ -29,16 +31,10 @@ CampaignId campaign_of(int64_t command) {
 class Harness {
  public:
   Harness() {
-    auto log = log::open_embedded_log(log::EmbeddedLogOptions{dir_.path() / "log", 1});
-    REQUIRE_MESSAGE(log.ok(), log.error().details);
-    log_ = std::move(log).value();
-    auto views = store::KvStore::open(dir_.path() / "views");
-    REQUIRE_MESSAGE(views.ok(), views.error().details);
-    views_ = std::move(views).value();
+    log_ = must(log::open_embedded_log(log::EmbeddedLogOptions{dir_.path() / "log", 1}));
+    views_ = must(store::KvStore::open(dir_.path() / "views"));
     partition_ = log_->partition_for(kOrg.value);
-    auto writer = log_->partition_writer(log::kEventsTopic, partition_);
-    REQUIRE_MESSAGE(writer.ok(), writer.error().details);
-    writer_ = std::move(writer).value();
+    writer_ = must(log_->partition_writer(log::kEventsTopic, partition_));
   }
 
   // Appends the events of the next `n` commands; returns them as the log stored them.
