@@ -329,9 +329,12 @@ struct OrgState {
   int64_t month_messages = 0;                 // messages queued in that month
   std::map<std::string, TimePoint> pairings;  // token hash -> expiry
   std::map<std::string, DeviceState> devices;
-  CampaignQueues queues;                               // running campaigns, oldest first
-  std::map<std::string, Lease> leases;                 // by message id
-  std::map<std::string, Awaiting> awaiting;            // by message id
+  CampaignQueues queues;                // running campaigns, oldest first
+  std::map<std::string, Lease> leases;  // by message id
+  // By message id; shared by the per-command copies of the gateway's decisions (Scratch) until
+  // one changes it: it holds every message of the last delivery window (thousands for a
+  // sending organisation), which heartbeats and claims leave alone.
+  CopyOnWrite<std::map<std::string, Awaiting>> awaiting;
   std::optional<std::set<std::string>> contact_lists;  // ids of existing lists
   // Added with opt-outs and idempotency keys: states written before them decode with them empty.
   CopyOnWrite<std::set<std::string>> opt_outs;                     // E.164 numbers never sent to

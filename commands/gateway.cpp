@@ -168,7 +168,7 @@ void report(Scratch& s, const DeviceId& device, const StatusReport& r,
       return reject("the message is leased to another device");
     return outcome();
   }
-  if (auto aw = org.awaiting.find(id); aw != org.awaiting.end()) {
+  if (auto aw = org.awaiting.get().find(id); aw != org.awaiting.get().end()) {
     const auto& a = aw->second;
     if (a.device != device.value) return reject("the message was sent by another device");
     if (rank(r.status) > static_cast<int>(a.outcome)) return outcome();
@@ -291,7 +291,8 @@ void finish(OrgState& org, const MessageId& id) {
 void record_outcome(const GatewayConfig& g, OrgState& org, const MessageId& id,
                     const std::string& device, Outcome outcome, TimePoint reported, TimePoint at) {
   const bool terminal = outcome != Outcome::sent;
-  if (auto aw = org.awaiting.find(id.value); aw != org.awaiting.end()) {
+  auto& awaiting = org.awaiting.mut();
+  if (auto aw = awaiting.find(id.value); aw != awaiting.end()) {
     auto& a = aw->second;
     if (outcome != Outcome::failed)
       a.sent_at = a.sent_at ? std::min(*a.sent_at, reported) : reported;
@@ -321,7 +322,7 @@ void record_outcome(const GatewayConfig& g, OrgState& org, const MessageId& id,
       }
     }
   }
-  org.awaiting[id.value] = a;
+  awaiting[id.value] = a;
   if (terminal) finish(org, id);
 }
 
@@ -467,7 +468,7 @@ std::vector<Event> decide_tick(const DeciderConfig& config, const DeciderState& 
     if (lease.until > at || !s.org().leases.count(msg)) continue;
     release(s, g, msg, lease, "lease expired", at);
   }
-  for (const auto& [msg, a] : org.awaiting)
+  for (const auto& [msg, a] : org.awaiting.get())
     if (a.window_end <= at) s.emit(MessagesSettled{{MessageId{msg}}});
   // After the releases above, so a message whose lease ended past its campaign's time to live
   // fails here instead of going out again.
@@ -499,7 +500,7 @@ std::optional<TimePoint> next_deadline(const DeciderConfig& config, const Decide
   for (const auto& [id, d] : org.devices)
     if (d.online) consider(d.last_seen + g.presence_window);
   for (const auto& [id, lease] : org.leases) consider(lease.until);
-  for (const auto& [id, a] : org.awaiting) consider(a.window_end);
+  for (const auto& [id, a] : org.awaiting.get()) consider(a.window_end);
   const auto queues = org.queues.earliest(config);
 #ifndef NDEBUG
   // The index against a walk of every queue (the sanitizer build runs every decider test so).
@@ -619,11 +620,12 @@ void evolve_gateway(const DeciderConfig& config, OrgState& org, const Event& eve
             }
           },
           [&](const MessagesSettled& e) {
+            auto& awaiting = org.awaiting.mut();
             for (const auto& id : e.ids) {
-              auto a = org.awaiting.find(id.value);
-              if (a == org.awaiting.end()) continue;
+              auto a = awaiting.find(id.value);
+              if (a == awaiting.end()) continue;
               if (!a->second.terminal) finish(org, id);
-              org.awaiting.erase(a);
+              awaiting.erase(a);
             }
           },
           [&](const CampaignCompleted& e) { org.queues.erase(e.campaign_id.value); },

@@ -226,7 +226,7 @@ TEST_CASE("reports: forward only, other devices' messages refused, campaign comp
   REQUIRE(w.count<CampaignCompleted>() == 1);
   CHECK(std::get<CampaignCompleted>(w.log.back()).campaign_id == campaign);
   CHECK(w.state.org.queues.empty());
-  CHECK(w.state.org.awaiting.empty());
+  CHECK(w.state.org.awaiting.get().empty());
 }
 
 TEST_CASE("a late report from the device whose lease ended keeps its outcome, no resend") {
@@ -264,7 +264,7 @@ TEST_CASE("property: duplicate and out-of-order reports end in the same state as
       REQUIRE(m.size() == 1);
       for (auto [status, t] : reports)
         w.must(ReportStatus{device(1), {report(m[0].id, status, at(10 + t))}}, at(100 + t));
-      const auto& a = w.state.org.awaiting.at(m[0].id.value);
+      const auto& a = w.state.org.awaiting.get().at(m[0].id.value);
       return fmt::format("{}/{}/{}/{}", static_cast<int>(a.outcome),
                          a.sent_at ? to_unix_ms(*a.sent_at) : -1, a.terminal,
                          w.count<CampaignCompleted>());
