@@ -4,8 +4,10 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -68,13 +70,34 @@ Stored stored(store::KvStore& kv) {
   return out;
 }
 
+// The state store, recording the keys each write names (what a decider's flush wrote).
+class RecordingKv final : public store::KvStore {
+ public:
+  explicit RecordingKv(std::unique_ptr<store::KvStore> inner) : inner_(std::move(inner)) {}
+  Result<std::optional<std::string>> get(std::string_view key) override { return inner_->get(key); }
+  Status scan(std::string_view prefix, std::string_view start, bool reverse,
+              const Visit& visit) override {
+    return inner_->scan(prefix, start, reverse, visit);
+  }
+  Status write(const std::vector<store::WriteOp>& ops, bool sync) override {
+    for (const auto& op : ops) written.insert(op.key);
+    return inner_->write(ops, sync);
+  }
+  const std::filesystem::path& dir() const override { return inner_->dir(); }
+
+  std::set<std::string> written;  // since the test last cleared it
+
+ private:
+  std::unique_ptr<store::KvStore> inner_;
+};
+
 // A decider over the embedded log's partition of kOrg, with the same commands decided by hand
 // beside it (DeciderWorld) for the state it must have stored.
 class Harness {
  public:
   Harness() {
     log_ = must(log::open_embedded_log(log::EmbeddedLogOptions{dir_.path() / "log", 1}));
-    state_ = must(store::KvStore::open(dir_.path() / "state"));
+    state_ = std::make_unique<RecordingKv>(must(store::KvStore::open(dir_.path() / "state")));
   }
 
   // Decides `c` through a decider started on the stored state (and stopped: it writes it).
@@ -94,13 +117,13 @@ class Harness {
     world.must(std::move(c), at(seconds));
   }
 
-  store::KvStore& state() { return *state_; }
+  RecordingKv& state() { return *state_; }
   DeciderWorld world;
 
  private:
   TempDir dir_;
   std::unique_ptr<log::Log> log_;
-  std::unique_ptr<store::KvStore> state_;
+  std::unique_ptr<RecordingKv> state_;
   uint64_t issued_ = 0;
 };
 
@@ -117,7 +140,7 @@ TEST_CASE("the decider stores each campaign queue under its own key, and reads v
   const auto version = v1.find(R"("v":2)");
   REQUIRE(version != std::string::npos);
   v1.replace(version, 5, R"("v":1)");
-  REQUIRE(h.state().write({{"s/" + kOrg.value, v1}}).ok());
+  REQUIRE(h.state().write({{"s/" + kOrg.value, v1}}, false).ok());
 
   // Its next write moves the inline queue to its key, beside the new campaign's.
   h.decide(send(2), 1);
@@ -127,9 +150,19 @@ TEST_CASE("the decider stores each campaign queue under its own key, and reads v
   CHECK(s.queues.count(campaign(1).value) == 1);
   CHECK(s.whole == h.world.state);
 
-  // Written as they change: a cancelled campaign's key goes, a new one comes.
+  // Written as they change: a cancelled campaign's key goes, a new one comes, and the queue
+  // nothing changed is not written again.
+  const auto key = [](uint64_t n) { return "q/" + kOrg.value + "/" + campaign(n).value; };
+  h.state().written.clear();
   h.decide(ControlCampaign{campaign(1), "cancel"}, 2);
+  CHECK(h.state().written.count(key(1)) == 1);
+  CHECK(h.state().written.count(key(2)) == 0);
+  h.state().written.clear();
   h.decide(send(3), 3);
+  CHECK(h.state().written.count(key(3)) == 1);
+  CHECK(h.state().written.count(key(1)) == 0);
+  CHECK(h.state().written.count(key(2)) == 0);
+  CHECK(h.state().written.count("s/" + kOrg.value) == 1);
   s = stored(h.state());
   CHECK(s.queues.count(campaign(1).value) == 0);
   CHECK(s.queues.count(campaign(2).value) == 1);

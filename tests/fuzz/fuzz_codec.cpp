@@ -31,7 +31,8 @@ using StoredValues =
           pj::PairingView, pj::DeviceCredentialView, pj::ReportRejectionsView, pj::ClaimView,
           pj::QueueView, pj::ContactListView, pj::ContactView, pj::OptOutView, pj::TimelineEntry,
           pj::DayStatsView, pj::CampaignExtrasView, pj::IdempotencyView, pj::WebhookSet,
-          pj::OutboxRecord, pulse::DeliveryState, pulse::EndpointHealth>;
+          pj::OutboxRecord, pulse::DeliveryState, pulse::EndpointHealth,
+          pulse::commands::CampaignQueue>;
 
 template <class T>
 void round_trip(std::string_view json) {
