@@ -51,18 +51,21 @@ Status DeciderRunner::load_timers() {
   deadline_of_.clear();
   std::set<int32_t> owned;
   for (auto p : partitions_) owned.insert(p.value);
-  std::vector<std::pair<std::string, std::string>> stored;
+  std::optional<Error> error;
+  // One state at a time (its queues' scan runs beside this one's iterator).
   auto st = state_.scan("s/", "", false, [&](std::string_view k, std::string_view v) {
-    std::string key(k.substr(2));
-    if (owned.count(log_.partition_for(key).value)) stored.emplace_back(std::move(key), v);
+    const std::string key(k.substr(2));
+    if (!owned.count(log_.partition_for(key).value)) return true;
+    auto state = load_state(key, std::string(v));
+    if (!state) {
+      error = state.error();
+      return false;
+    }
+    reschedule(key, *state);
     return true;
   });
   if (!st) return st;
-  for (auto& [key, value] : stored) {
-    auto state = load_state(key, std::move(value));
-    if (!state) return state.error();
-    reschedule(key, *state);
-  }
+  if (error) return *error;
   publish_deadlines();
   return ok_status();
 }
